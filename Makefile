@@ -1,0 +1,33 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint install migrations-check bench-http clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) scripts/devservices.py run
+
+# Lint, migrations check, then the whole suite against real PostgreSQL and S3.
+test: install lint
+	$(PY) scripts/devservices.py exec -- $(PY) manage.py makemigrations --check --dry-run
+	$(PY) scripts/devservices.py test $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench-http: install
+	$(PY) scripts/devservices.py exec -- $(PY) bench/http_baseline.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""Users in the admin: supervisors manage staff accounts; only administrators grant superuser."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import User
+
+
+class UserCreateForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "role")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        return forms.EmailField().clean(self.cleaned_data["email"]).lower()
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreateForm
+    ordering = ("email",)
+    list_display = ("email", "full_name", "role", "is_active", "is_superuser", "last_login")
+    list_filter = ("role", "is_active", "is_superuser")
+    search_fields = ("email", "full_name")
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Сотрудник"), {"fields": ("full_name", "role", "is_active", "is_staff")}),
+        (_("Администратор"), {"fields": ("is_superuser",)}),
+        (_("Даты"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "role", "password1", "password2")}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # Supervisors manage staff but cannot create administrators.
+        return tuple(fs for fs in fieldsets if fs[0] != _("Администратор"))

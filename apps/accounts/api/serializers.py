@@ -1,0 +1,47 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+
+from apps.accounts.models import User
+
+INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
+
+
+class TokenObtainSerializer(TokenObtainPairSerializer):
+    default_error_messages = {"no_active_account": INVALID_CREDENTIALS}
+
+    def validate(self, attrs):
+        attrs[self.username_field] = (attrs.get(self.username_field) or "").strip().lower()
+        return super().validate(attrs)
+
+
+class TokenRefreshRotatingSerializer(TokenRefreshSerializer):
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            raise AuthenticationFailed(
+                "Учётная запись не найдена.", "no_active_account"
+            ) from None
+
+
+class TokenPairResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="The refresh token to revoke.")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "role", "full_name", "is_superuser", "permissions"]
+        read_only_fields = fields
+
+    def get_permissions(self, user: User) -> list[str]:
+        return sorted(user.get_all_permissions())

@@ -1,0 +1,81 @@
+from axes.handlers.proxy import AxesProxyHandler
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from apps.accounts.api.serializers import (
+    LogoutSerializer,
+    MeSerializer,
+    TokenObtainSerializer,
+    TokenPairResponseSerializer,
+    TokenRefreshRotatingSerializer,
+)
+from apps.accounts.lockout import lockout_response
+from travelcrm.api import ErrorSerializer, bind_audit_actor
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Obtain an access and a refresh token",
+    responses={200: TokenPairResponseSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
+)
+class TokenObtainView(TokenObtainPairView):
+    serializer_class = TokenObtainSerializer
+    permission_classes = [AllowAny]
+
+    def post(self, request, *args, **kwargs):
+        email = str(request.data.get("email", "")).strip().lower() if hasattr(request.data, "get") else ""
+        # django-axes counts failures per e-mail and per IP; refuse before checking the password.
+        if AxesProxyHandler.is_locked(request._request, {"email": email}):
+            return lockout_response(request)
+        response = super().post(request, *args, **kwargs)
+        if AxesProxyHandler.is_locked(request._request, {"email": email}):
+            return lockout_response(request)
+        return response
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
+    responses={200: TokenPairResponseSerializer, 401: ErrorSerializer},
+)
+class TokenRefreshRotatingView(TokenRefreshView):
+    serializer_class = TokenRefreshRotatingSerializer
+    permission_classes = [AllowAny]
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Revoke a refresh token",
+    request=LogoutSerializer,
+    responses={205: None, 400: ErrorSerializer, 401: ErrorSerializer},
+)
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        bind_audit_actor(request)
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError:
+            raise AuthenticationFailed("Токен недействителен или уже отозван.", "token_not_valid") from None
+        if str(token.payload.get("user_id")) != str(request.user.pk):
+            raise AuthenticationFailed("Токен принадлежит другому пользователю.", "token_not_valid")
+        token.blacklist()
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+@extend_schema(tags=["auth"], summary="The current user", responses={200: MeSerializer, 401: ErrorSerializer})
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)

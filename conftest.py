@@ -1,0 +1,73 @@
+"""Fixtures shared by every app's tests: users per role and API clients authenticated as them."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.accounts.models import Role, User
+
+TEST_PASSWORD = "Test-password-2026!"
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def _make_user(role: str = Role.OPERATOR, **extra) -> User:
+        number = next(counter)
+        extra.setdefault("email", f"{role}{number}@test.travelcrm")
+        extra.setdefault("full_name", f"Тест {role} {number}")
+        return User.objects.create_user(password=TEST_PASSWORD, role=role, **extra)
+
+    return _make_user
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user(Role.OPERATOR)
+
+
+@pytest.fixture
+def accountant(make_user):
+    return make_user(Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def supervisor(make_user):
+    return make_user(Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return User.objects.create_superuser(email="root@test.travelcrm", password=TEST_PASSWORD)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_as():
+    """client_as(user) -> an APIClient authenticated as that user (JWT is tested in accounts)."""
+
+    def _client_as(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return _client_as
+
+
+@pytest.fixture
+def operator_api(client_as, operator):
+    return client_as(operator)
+
+
+@pytest.fixture
+def accountant_api(client_as, accountant):
+    return client_as(accountant)
+
+
+@pytest.fixture
+def supervisor_api(client_as, supervisor):
+    return client_as(supervisor)

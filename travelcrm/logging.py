@@ -1,0 +1,163 @@
+"""Structured logging: one JSON object per line, a request id on every line, no personal data.
+
+- RequestIdMiddleware takes X-Request-ID (or makes one), returns it in the response header and
+  writes one access line per request (method, path, status, duration_ms, user_id).
+- RequestContextFilter stamps request_id and user_id on every record logged during the request.
+- PersonalDataFilter scrubs e-mails, phone numbers, passport numbers, passwords and tokens from
+  the message and every extra field, whatever logger produced them.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_logger = logging.getLogger("travelcrm.request")
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        rid_token = request_id_var.set(request_id)
+        uid_token = user_id_var.set(None)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            user = getattr(request, "user", None)
+            if user is not None and getattr(user, "is_authenticated", False):
+                user_id_var.set(user.pk)
+            access_logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(rid_token)
+            user_id_var.reset(uid_token)
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        if not hasattr(record, "user_id"):
+            record.user_id = user_id_var.get()
+        return True
+
+
+MASK = "***"
+_PATTERNS = [
+    # key=value / "key": "value" pairs whose key names a secret
+    (
+        re.compile(
+            r"(?i)(\"?(?:password|passwd|pwd|secret|token|api[_-]?key|authorization|access|refresh"
+            r"|api_token|admin_password)\"?\s*[:=]\s*\"?)(Bearer\s+)?[^\s\",;&}]+"
+        ),
+        r"\1" + MASK,
+    ),
+    (re.compile(r"(?i)\bBearer\s+[A-Za-z0-9\-_.=]+"), "Bearer " + MASK),
+    # JWTs and Telegram bot tokens anywhere
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), MASK),
+    (re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"), MASK),
+    # e-mail addresses
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    # phone numbers: +7 916 123-45-67, 8 (916) 123 45 67, 79161234567 ...
+    (re.compile(r"(?<![\w/])\+?\d[\d\s().-]{8,17}\d(?![\w/])"), lambda m: _phone_or_keep(m.group(0))),
+    # passports: "45 12 345678", "4512 345678", foreign "75 1234567", letters+digits "AB1234567"
+    (re.compile(r"(?<!\w)\d{2}\s?\d{2}\s?\d{6}(?!\w)"), "[passport]"),
+    (re.compile(r"(?<!\w)\d{2}\s?\d{7}(?!\w)"), "[passport]"),
+    (re.compile(r"(?<!\w)[A-Z]{1,2}\d{6,9}(?!\w)"), "[passport]"),
+]
+
+
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _phone_or_keep(candidate: str) -> str:
+    # Dates and durations share the shape; a phone number has 10 to 15 digits.
+    if _ISO_DATE_RE.match(candidate):
+        return candidate
+    digits = sum(ch.isdigit() for ch in candidate)
+    return "[phone]" if 10 <= digits <= 15 else candidate
+
+
+# Extra attributes that are ours and never carry personal data.
+_SAFE_EXTRAS = {"request_id", "user_id", "method", "status", "duration_ms"}
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _scrub_value(value):
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrub_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_value(item) for item in value]
+    return value
+
+
+class PersonalDataFilter(logging.Filter):
+    """Rewrites each record so that no handler ever sees personal data or secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        record.exc_info = None
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD_ATTRS and key not in _SAFE_EXTRAS:
+                setattr(record, key, _scrub_value(value))
+        return True
+
+
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "user_id": getattr(record, "user_id", None),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False, default=str)

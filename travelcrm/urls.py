@@ -1,0 +1,28 @@
+"""Top-level URLs: admin, /api/v1/ (each app's api/urls.py), the schema and Swagger, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from travelcrm import health
+
+admin.site.site_header = "Travel CRM"
+admin.site.site_title = "Travel CRM"
+admin.site.index_title = "Управление"
+
+API_APPS = ["accounts", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("api/v1/", include([path("", include(f"apps.{app}.api.urls")) for app in API_APPS])),
+    path("", include("apps.integrations.public_urls")),
+]
+
+handler400 = "travelcrm.api.bad_request_view"
+handler403 = "travelcrm.api.permission_denied_view"
+handler404 = "travelcrm.api.not_found_view"
+handler500 = "travelcrm.api.server_error_view"
