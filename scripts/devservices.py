@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,8 +74,7 @@ def embedded_postgres_url(keep: list) -> str:
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
     if "(0 rows)" in exists:
         server.psql(f'CREATE DATABASE "{DB_NAME}";')
-    socket_dir = urllib.parse.quote(str(pgdata), safe="")
-    return f"postgres://postgres@{socket_dir}/{DB_NAME}"
+    return f"postgres://postgres@/{DB_NAME}?host={pgdata}"
 
 
 def database_url(mode: str, keep: list) -> str:
