@@ -1,0 +1,1 @@
+"""CSV import of clients (API, admin, bulk service). Owned separately from the rest of clients."""
