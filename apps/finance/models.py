@@ -1,1 +1,109 @@
-"""Models of the finance app."""
+"""Models of the finance app: agency requisites, Central Bank rates, payments and refunds."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from apps.core.money import CURRENCIES
+from apps.finance import validators as v
+
+RATE_DIGITS = {"max_digits": 20, "decimal_places": 10}
+MONEY_DIGITS = {"max_digits": 14, "decimal_places": 2}
+
+
+class VatMode(models.TextChoices):
+    NONE = "none", "Без НДС"
+    USN = "usn", "УСН (без НДС)"
+    VAT = "vat", "НДС"
+
+
+class AgencyRequisites(models.Model):
+    """The agency's own legal and bank details: one row, edited by supervisors."""
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    legal_name = models.CharField("полное наименование", max_length=300)
+    short_name = models.CharField("краткое наименование", max_length=150)
+    inn = models.CharField("ИНН", max_length=12, validators=[v.validate_inn])
+    kpp = models.CharField("КПП", max_length=9, blank=True, validators=[v.validate_kpp],
+                           help_text="Обязателен для организации (ИНН из 10 цифр).")
+    ogrn = models.CharField("ОГРН / ОГРНИП", max_length=15, validators=[v.validate_ogrn])
+    address = models.CharField("юридический адрес", max_length=500)
+    bank_name = models.CharField("банк", max_length=300)
+    bank_city = models.CharField("город банка", max_length=100, blank=True)
+    bik = models.CharField("БИК", max_length=9, validators=[v.validate_bik])
+    account = models.CharField("расчётный счёт", max_length=20, validators=[v.validate_account_digits])
+    corr_account = models.CharField("корреспондентский счёт", max_length=20, validators=[v.validate_account_digits])
+    director_name = models.CharField("руководитель", max_length=200)
+    accountant_name = models.CharField("главный бухгалтер", max_length=200, blank=True)
+    vat_mode = models.CharField("режим НДС", max_length=8, choices=VatMode.choices, default=VatMode.USN)
+    vat_rate = models.DecimalField("ставка НДС, %", max_digits=5, decimal_places=2, null=True, blank=True)
+    updated_at = models.DateTimeField("изменено", auto_now=True)
+
+    class Meta:
+        verbose_name = "реквизиты агентства"
+        verbose_name_plural = "реквизиты агентства"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(singleton=True), name="finance_requisites_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.legal_name
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if len(self.inn or "") == 10 and not self.kpp:
+            errors.setdefault("kpp", []).append("Для организации (ИНН из 10 цифр) КПП обязателен.")
+        if len(self.inn or "") == 10 and len(self.ogrn or "") == 15:
+            errors.setdefault("ogrn", []).append("У организации ОГРН из 13 цифр; 15 цифр — ОГРНИП предпринимателя.")
+        if self.bik and self.account:
+            if len(self.bik) == 9 and len(self.account) == 20 and not v.account_matches_bik(self.account, self.bik):
+                errors.setdefault("account", []).append(
+                    "Расчётный счёт не соответствует БИК: не сходится контрольный ключ. Проверьте счёт и БИК.")
+            if len(self.bik) == 9 and len(self.corr_account or "") == 20 and not v.corr_account_matches_bik(
+                self.corr_account, self.bik
+            ):
+                errors.setdefault("corr_account", []).append(
+                    "Корреспондентский счёт не соответствует БИК: не сходится контрольный ключ.")
+        if self.vat_mode == VatMode.VAT:
+            if self.vat_rate is None or not (Decimal("0") < self.vat_rate <= Decimal("100")):
+                errors.setdefault("vat_rate", []).append("Для режима НДС укажите ставку больше 0 и не больше 100 %.")
+        elif self.vat_rate is not None:
+            errors.setdefault("vat_rate", []).append("Ставка НДС указывается только в режиме «НДС».")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RateSource(models.TextChoices):
+    CBR = "cbr", "ЦБ РФ"
+    MANUAL = "manual", "Вручную"
+
+
+class CurrencyRate(models.Model):
+    """Rubles per one unit of a currency on a date (the Central Bank's or entered by hand)."""
+
+    date = models.DateField("дата (запрошенная)", db_index=True)
+    bank_date = models.DateField("дата курса по ответу банка", null=True, blank=True)
+    currency = models.CharField("валюта", max_length=3, choices=CURRENCIES)
+    nominal = models.PositiveIntegerField("номинал", default=1)
+    rate = models.DecimalField("курс за 1 единицу, ₽", **RATE_DIGITS,
+                               validators=[MinValueValidator(Decimal("0.0000000001"))])
+    source = models.CharField("источник", max_length=8, choices=RateSource.choices, default=RateSource.CBR)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="кто ввёл", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("загружено", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "курс валюты"
+        verbose_name_plural = "курсы валют"
+        ordering = ["-date", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "currency", "source"], name="finance_rate_unique_per_source"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="finance_rate_positive"),
+            models.CheckConstraint(condition=~models.Q(currency="RUB"), name="finance_rate_not_rub"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.date:%d.%m.%Y}: {self.rate} ₽ ({self.get_source_display()})"

@@ -1,0 +1,121 @@
+"""The Central Bank of Russia daily rates: one small HTTP client and the XML parser.
+
+GET {CBR_RATES_URL}?date_req=DD/MM/YYYY answers Windows-1251 XML:
+
+    <ValCurs Date="02.03.2024" name="Foreign Currency Market">
+      <Valute ID="R01235"><NumCode>840</NumCode><CharCode>USD</CharCode><Nominal>1</Nominal>
+        <Name>Доллар США</Name><Value>91,3336</Value><VunitRate>91,3336</VunitRate></Valute>
+    ...
+
+`Date` is the date the rates were set, which differs from the asked date on weekends and holidays.
+"""
+
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET  # noqa: S405 — the feed is parsed without DTDs/entities (expat ≥ 2.4)
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+
+logger = logging.getLogger("travelcrm.finance.cbr")
+
+RATE_QUANT = Decimal("0.0000000001")
+
+
+class RatesFeedError(Exception):
+    """The bank could not be reached or answered something that is not a rates document."""
+
+
+@dataclass(frozen=True)
+class BankRate:
+    currency: str
+    nominal: int
+    rate: Decimal  # rubles per one unit
+
+
+@dataclass(frozen=True)
+class DailyRates:
+    asked_date: date
+    bank_date: date
+    rates: list[BankRate]
+
+
+def _get(url: str, *, timeout: float, retries: int, backoff: float) -> bytes:
+    last_error: Exception | None = None
+    for attempt in range(1, retries + 1):
+        try:
+            request = urllib.request.Request(url, headers={"User-Agent": "travelcrm-rates/1.0"})  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — URL from settings
+                return response.read()
+        except urllib.error.HTTPError as error:
+            last_error = error
+            if error.code < 500:  # a 4xx will not get better on retry
+                break
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+            last_error = error
+        logger.warning("rates feed attempt failed", extra={"attempt": attempt, "error": str(last_error)})
+        if attempt < retries:
+            time.sleep(backoff * (2 ** (attempt - 1)))
+    raise RatesFeedError(f"Сервер курсов ЦБ недоступен: {last_error}")
+
+
+def _decimal(text: str | None, what: str) -> Decimal:
+    try:
+        value = Decimal((text or "").strip().replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise RatesFeedError(f"Неверное число в ответе ЦБ ({what}): {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise RatesFeedError(f"Неверное число в ответе ЦБ ({what}): {text!r}")
+    return value
+
+
+def parse_daily(content: bytes, *, asked_date: date) -> DailyRates:
+    """Parse the bank's XML (the encoding comes from its XML declaration, Windows-1251)."""
+    try:
+        root = ET.fromstring(content)  # noqa: S314 — see the import note
+    except ET.ParseError as error:
+        raise RatesFeedError(f"Ответ ЦБ — не XML с курсами: {error}") from None
+    if root.tag != "ValCurs":
+        raise RatesFeedError(f"Ответ ЦБ — не документ ValCurs (корневой элемент {root.tag!r}).")
+    try:
+        bank_date = datetime.strptime(root.get("Date", ""), "%d.%m.%Y").date()  # noqa: DTZ007 — a plain date
+    except ValueError:
+        raise RatesFeedError(f"Неверная дата в ответе ЦБ: {root.get('Date')!r}") from None
+    rates = [_parse_valute(valute) for valute in root.findall("Valute")]
+    if not rates:
+        raise RatesFeedError("ЦБ не вернул ни одного курса на эту дату.")
+    return DailyRates(asked_date=asked_date, bank_date=bank_date, rates=rates)
+
+
+def _parse_valute(valute: ET.Element) -> BankRate:
+    code = (valute.findtext("CharCode") or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise RatesFeedError(f"Неверный код валюты в ответе ЦБ: {code!r}")
+    nominal_text = (valute.findtext("Nominal") or "").strip()
+    if not nominal_text.isdigit() or int(nominal_text) <= 0:
+        raise RatesFeedError(f"Неверный номинал {code} в ответе ЦБ: {nominal_text!r}")
+    nominal = int(nominal_text)
+    unit_text = valute.findtext("VunitRate")
+    if unit_text is not None and unit_text.strip():
+        per_unit = _decimal(unit_text, f"VunitRate {code}")
+    else:
+        per_unit = _decimal(valute.findtext("Value"), f"Value {code}") / nominal
+    return BankRate(currency=code, nominal=nominal, rate=per_unit.quantize(RATE_QUANT))
+
+
+def fetch_daily(on_date: date) -> DailyRates:
+    """Ask the bank for the rates of one date (timeouts on every call, retries with backoff)."""
+    query = urllib.parse.urlencode({"date_req": on_date.strftime("%d/%m/%Y")}, safe="/")
+    url = f"{settings.CBR_RATES_URL}?{query}"
+    content = _get(
+        url,
+        timeout=settings.HTTP_TIMEOUT_SECONDS,
+        retries=getattr(settings, "CBR_RETRIES", 3),
+        backoff=getattr(settings, "CBR_RETRY_BACKOFF_SECONDS", 0.5),
+    )
+    return parse_daily(content, asked_date=on_date)

@@ -1,0 +1,68 @@
+"""Reads of the finance app: the agency's requisites, rates, payments."""
+
+from datetime import date
+from decimal import Decimal
+
+from apps.core.errors import BusinessError
+from apps.finance.models import AgencyRequisites, CurrencyRate, RateSource
+
+RUB = "RUB"
+RATE_QUANT = Decimal("0.0000000001")
+
+
+def agency_requisites() -> AgencyRequisites:
+    """The one requisites row; a clear 400 when nobody has filled it in yet."""
+    requisites = AgencyRequisites.objects.first()
+    if requisites is None:
+        raise BusinessError(
+            "Реквизиты агентства не заполнены. Руководитель заполняет их в разделе «Финансы → Реквизиты агентства».",
+            code="requisites_missing",
+        )
+    return requisites
+
+
+def rub_rates_on(on_date: date, currencies: set[str]) -> dict[str, Decimal]:
+    """Rubles per unit for each currency on a date; a hand-entered rate wins over the bank's."""
+    wanted = {code for code in currencies if code != RUB}
+    found: dict[str, Decimal] = {RUB: Decimal(1)}
+    if not wanted:
+        return found
+    rows = (
+        CurrencyRate.objects.filter(date=on_date, currency__in=wanted)
+        .order_by("currency", "-source")  # "manual" sorts after "cbr": -source puts manual first
+        .values_list("currency", "source", "rate")
+    )
+    for currency, _source, rate in rows:
+        found.setdefault(currency, rate)
+    return found
+
+
+def rate_missing_error(currency: str, on_date: date) -> BusinessError:
+    message = (
+        f"Нет курса {currency} на {on_date:%d.%m.%Y}. Загрузите курсы ЦБ на эту дату "
+        f"(manage.py fetch_rates --date {on_date:%Y-%m-%d}) или введите курс вручную."
+    )
+    return BusinessError(message, code="rate_missing", fields={"rate": [message]},
+                         currency=currency, date=on_date.isoformat())
+
+
+def rate_for(currency_from: str, currency_to: str, on_date: date) -> Decimal:
+    """Units of `currency_to` per one unit of `currency_from` on a date (cross rate through RUB).
+
+    Raises BusinessError(code="rate_missing") when a needed rate is not stored.
+    """
+    currency_from, currency_to = currency_from.upper(), currency_to.upper()
+    if currency_from == currency_to:
+        return Decimal(1)
+    rub = rub_rates_on(on_date, {currency_from, currency_to})
+    for currency in (currency_from, currency_to):
+        if currency not in rub:
+            raise rate_missing_error(currency, on_date)
+    return (rub[currency_from] / rub[currency_to]).quantize(RATE_QUANT)
+
+
+def rates_list():
+    return CurrencyRate.objects.select_related("created_by").order_by("-date", "currency", "source")
+
+
+__all__ = ["RateSource", "agency_requisites", "rate_for", "rates_list", "rub_rates_on"]

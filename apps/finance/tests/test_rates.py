@@ -1,0 +1,120 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.core.errors import BusinessError
+from apps.finance.cbr import RatesFeedError, parse_daily
+from apps.finance.models import CurrencyRate, RateSource
+from apps.finance.selectors import rate_for
+from apps.finance.services import rate_set_manual
+from apps.finance.tests.fake_cbr import closed_port_url, daily_xml
+
+pytestmark = pytest.mark.django_db
+
+FRIDAY = date(2026, 11, 20)
+SUNDAY = date(2026, 11, 22)
+
+
+def test_parse_real_format_with_and_without_vunitrate():
+    with_unit = parse_daily(daily_xml(FRIDAY), asked_date=FRIDAY)
+    without_unit = parse_daily(daily_xml(FRIDAY, vunit=False), asked_date=FRIDAY)
+    by_code = {r.currency: r for r in with_unit.rates}
+    assert by_code["USD"].rate == Decimal("92.5000000000")
+    assert by_code["KZT"].nominal == 100
+    assert by_code["KZT"].rate == Decimal("0.1840000000")
+    assert {r.currency: r.rate for r in without_unit.rates} == {r.currency: r.rate for r in with_unit.rates}
+    assert with_unit.bank_date == FRIDAY
+
+
+@pytest.mark.parametrize("content", [b"", b"<html>oops", b"<ValCurs Date='bad'><Valute/></ValCurs>",
+                                     b"<ValCurs Date='20.11.2026'><Valute><CharCode>USD</CharCode><Nominal>1"
+                                     b"</Nominal><Value>abc</Value></Valute></ValCurs>"])
+def test_parse_refuses_broken_xml(content):
+    with pytest.raises(RatesFeedError):
+        parse_daily(content, asked_date=FRIDAY)
+
+
+def test_fetch_rates_stores_the_day_and_the_answer_date_of_a_weekend(fake_cbr):
+    call_command("fetch_rates", "--date", "2026-11-20")
+    call_command("fetch_rates", "--date", "22.11.2026")
+    friday = CurrencyRate.objects.get(date=FRIDAY, currency="USD", source=RateSource.CBR)
+    sunday = CurrencyRate.objects.get(date=SUNDAY, currency="JPY")
+    assert friday.bank_date == FRIDAY and friday.rate == Decimal("92.5")
+    assert sunday.bank_date == date(2026, 11, 21)  # the bank answered with Saturday's rates
+    assert sunday.nominal == 100 and sunday.rate == Decimal("0.612345")
+    assert not CurrencyRate.objects.filter(currency="XDR").exists()  # not a currency we work with
+    assert "date_req=22/11/2026" in fake_cbr.requests[-1]
+
+
+def test_fetch_rates_is_idempotent_and_updates_corrections(fake_cbr, capsys):
+    call_command("fetch_rates", "--from", "2026-11-20", "--to", "2026-11-22")
+    count = CurrencyRate.objects.count()
+    call_command("fetch_rates", "--from", "2026-11-20", "--to", "2026-11-22")
+    assert CurrencyRate.objects.count() == count == 3 * 6
+    assert "новых 0, обновлено 0" in capsys.readouterr().out
+    fake_cbr.shift = "7"
+    call_command("fetch_rates", "--date", "2026-11-20")
+    assert CurrencyRate.objects.get(date=FRIDAY, currency="USD").rate == Decimal("92.5007")
+    assert CurrencyRate.objects.count() == count
+
+
+@pytest.mark.parametrize("mode", ["broken", "error", "empty"])
+def test_broken_feed_is_reported_and_stores_nothing(fake_cbr, mode):
+    fake_cbr.mode = mode
+    with pytest.raises(CommandError, match="ничего не сохранено"):
+        call_command("fetch_rates", "--date", "2026-11-20")
+    assert CurrencyRate.objects.count() == 0
+
+
+def test_one_broken_day_in_a_range_stores_nothing(fake_cbr):
+    fake_cbr.broken_dates = {date(2026, 11, 21)}
+    with pytest.raises(CommandError):
+        call_command("fetch_rates", "--from", "2026-11-20", "--to", "2026-11-22")
+    assert CurrencyRate.objects.count() == 0
+
+
+def test_server_error_is_retried(fake_cbr):
+    fake_cbr.mode = "error"
+    with pytest.raises(CommandError):
+        call_command("fetch_rates", "--date", "2026-11-20")
+    assert len(fake_cbr.requests) == 3
+
+
+def test_network_error_is_reported(settings):
+    settings.CBR_RATES_URL = closed_port_url()
+    settings.CBR_RETRY_BACKOFF_SECONDS = 0
+    with pytest.raises(CommandError, match="недоступен"):
+        call_command("fetch_rates", "--date", "2026-11-20")
+    assert CurrencyRate.objects.count() == 0
+
+
+@pytest.mark.parametrize("args", [["--date", "31.02.2026"], ["--from", "2026-11-20"],
+                                  ["--from", "2026-11-22", "--to", "2026-11-20"],
+                                  ["--from", "2024-01-01", "--to", "2026-01-01"]])
+def test_bad_arguments(args):
+    with pytest.raises(CommandError):
+        call_command("fetch_rates", *args)
+
+
+def test_rate_for_direct_cross_and_missing(fake_cbr):
+    call_command("fetch_rates", "--date", "2026-11-20")
+    assert rate_for("USD", "RUB", FRIDAY) == Decimal("92.5")
+    assert rate_for("RUB", "RUB", FRIDAY) == 1
+    assert rate_for("EUR", "USD", FRIDAY) == (Decimal("100.25") / Decimal("92.5")).quantize(Decimal("1E-10"))
+    assert rate_for("RUB", "USD", FRIDAY) == (1 / Decimal("92.5")).quantize(Decimal("1E-10"))
+    with pytest.raises(BusinessError) as error:
+        rate_for("USD", "RUB", date(2026, 11, 23))
+    assert error.value.code == "rate_missing"
+    assert "23.11.2026" in error.value.detail and "вручную" in error.value.detail
+
+
+def test_manual_rate_wins_over_the_bank(fake_cbr):
+    call_command("fetch_rates", "--date", "2026-11-20")
+    rate_set_manual(currency="usd", on_date=FRIDAY, rate=Decimal("9300"), nominal=100)
+    assert rate_for("USD", "RUB", FRIDAY) == Decimal("93")
+    with pytest.raises(BusinessError):
+        rate_set_manual(currency="XXX", on_date=FRIDAY, rate=Decimal("1"))
+    with pytest.raises(BusinessError):
+        rate_set_manual(currency="EUR", on_date=FRIDAY, rate=Decimal("-1"))
