@@ -1,1 +1,232 @@
-"""Models of the clients app."""
+"""Clients: a person with contacts, passports (kept as history) and scanned files.
+
+Personal data (contact values, passport series/number/issued-by, birth date, file names) is
+encrypted at rest (apps.core.crypto). Contacts and passports carry a blind index of the normalised
+value; a partial unique constraint over (kind, blind_index) among *live* rows (not archived) makes
+the database the last word on deduplication, so two concurrent creates with one phone cannot both
+succeed. Soft-deleting a client archives its contacts and passports (they stop blocking new
+clients); merging moves them to the surviving client first.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.crypto import EncryptedCharField, EncryptedDateField
+from apps.core.masking import mask_email, mask_passport, mask_phone
+
+PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
+
+
+class ClientQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(is_deleted=False)
+
+
+class AliveClientManager(models.Manager.from_queryset(ClientQuerySet)):
+    """Default manager: soft-deleted clients are invisible."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(is_deleted=False)
+
+
+def build_search_name(*parts: str) -> str:
+    """Lower-cased names (Cyrillic and Latin), "ё" folded to "е": what ?search= matches against."""
+    return " ".join(part.strip() for part in parts if part and part.strip()).lower().replace("ё", "е")
+
+
+class Client(models.Model):
+    last_name = models.CharField(_("фамилия"), max_length=100)
+    first_name = models.CharField(_("имя"), max_length=100)
+    middle_name = models.CharField(_("отчество"), max_length=100, blank=True)
+    last_name_latin = models.CharField(_("фамилия латиницей"), max_length=100, blank=True)
+    first_name_latin = models.CharField(_("имя латиницей"), max_length=100, blank=True)
+    birth_date = EncryptedDateField(_("дата рождения"), null=True, blank=True)
+    citizenship = models.CharField(
+        _("гражданство"), max_length=2, blank=True, default="RU", help_text=_("Код страны ISO 3166, например RU.")
+    )
+    notes = models.TextField(_("заметки"), blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ответственный менеджер"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clients",
+    )
+    search_name = models.TextField(_("строка поиска"), blank=True, default="", editable=False)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+    is_deleted = models.BooleanField(_("удалён"), default=False)
+    deleted_at = models.DateTimeField(_("дата удаления"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("объединён с"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = AliveClientManager()
+    all_objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("клиент")
+        verbose_name_plural = _("клиенты")
+        ordering = ["-id"]
+        permissions = [("view_personal_data", _("Может видеть персональные данные без маскировки"))]
+        indexes = [models.Index(fields=["last_name", "first_name"], name="client_name_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_deleted=False) | Q(deleted_at__isnull=False), name="client_deleted_has_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = build_search_name(
+            self.last_name, self.first_name, self.middle_name, self.last_name_latin, self.first_name_latin
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_name" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_name"]
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        """«Фамилия Имя Отчество»."""
+        return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+    @property
+    def full_name_latin(self) -> str:
+        return " ".join(part for part in (self.last_name_latin, self.first_name_latin) if part)
+
+    def clean(self):
+        super().clean()
+        if self.citizenship:
+            self.citizenship = self.citizenship.strip().upper()
+            if len(self.citizenship) != 2 or not self.citizenship.isalpha() or not self.citizenship.isascii():
+                raise ValidationError({"citizenship": _("Укажите код страны из двух латинских букв, например RU.")})
+        if self.birth_date is not None:
+            from django.utils import timezone
+
+            if self.birth_date > timezone.localdate():
+                raise ValidationError({"birth_date": _("Дата рождения не может быть в будущем.")})
+            if self.birth_date.year < 1900:
+                raise ValidationError({"birth_date": _("Проверьте год рождения.")})
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Телефон")
+    EMAIL = "email", _("E-mail")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+class ClientContact(models.Model):
+    client = models.ForeignKey(Client, verbose_name=_("клиент"), on_delete=models.CASCADE, related_name="contacts")
+    kind = models.CharField(_("тип"), max_length=16, choices=ContactKind.choices)
+    value = EncryptedCharField(_("значение"), max_length=254)
+    blind_index = models.CharField(_("слепой индекс"), max_length=64, db_index=True, editable=False)
+    is_primary = models.BooleanField(_("основной"), default=False)
+    is_archived = models.BooleanField(_("в архиве"), default=False, editable=False)
+    created_at = models.DateTimeField(_("добавлен"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("контакт клиента")
+        verbose_name_plural = _("контакты клиентов")
+        ordering = ["client_id", "kind", "-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "blind_index"], condition=Q(is_archived=False), name="client_contact_unique_live"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ContactKind.values), name="client_contact_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        # Never the plaintext: __str__ ends up in the audit log and in admin messages.
+        return f"{self.get_kind_display()}: {self.masked_value}"
+
+    @property
+    def masked_value(self) -> str:
+        if self.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
+            return mask_phone(self.value)
+        if self.kind == ContactKind.EMAIL:
+            return mask_email(self.value)
+        value = self.value or ""
+        return value[:2] + "***" if value else ""
+
+
+class PassportKind(models.TextChoices):
+    INTERNAL = "internal", _("Паспорт РФ")
+    FOREIGN = "foreign", _("Заграничный паспорт")
+    BIRTH_CERTIFICATE = "birth_certificate", _("Свидетельство о рождении")
+
+
+class ClientPassport(models.Model):
+    client = models.ForeignKey(Client, verbose_name=_("клиент"), on_delete=models.CASCADE, related_name="passports")
+    kind = models.CharField(_("вид документа"), max_length=20, choices=PassportKind.choices)
+    series = EncryptedCharField(_("серия"), max_length=20, blank=True)
+    number = EncryptedCharField(_("номер"), max_length=30)
+    number_index = models.CharField(_("слепой индекс номера"), max_length=64, db_index=True, editable=False)
+    issue_date = models.DateField(_("дата выдачи"), null=True, blank=True)
+    expiry_date = models.DateField(_("действителен до"), null=True, blank=True)
+    issued_by = EncryptedCharField(_("кем выдан"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("действующий"), default=True)
+    is_archived = models.BooleanField(_("в архиве"), default=False, editable=False)
+    created_at = models.DateTimeField(_("добавлен"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("документ клиента")
+        verbose_name_plural = _("документы клиентов")
+        ordering = ["client_id", "-is_active", "-issue_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number_index"], condition=Q(is_archived=False), name="client_passport_unique_live"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=PassportKind.values), name="client_passport_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(expiry_date__isnull=True)
+                | Q(issue_date__isnull=True)
+                | Q(expiry_date__gte=models.F("issue_date")),
+                name="client_passport_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return mask_passport(self.series or "", self.number or "")
+
+    def clean(self):
+        super().clean()
+        if self.issue_date and self.expiry_date and self.expiry_date < self.issue_date:
+            raise ValidationError({"expiry_date": _("Срок действия не может заканчиваться раньше даты выдачи.")})
+
+
+class ClientFile(models.Model):
+    client = models.ForeignKey(Client, verbose_name=_("клиент"), on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("файл"), max_length=255)
+    original_name = EncryptedCharField(_("имя файла"), max_length=255)
+    content_type = models.CharField(_("тип содержимого"), max_length=100)
+    size = models.PositiveBigIntegerField(_("размер, байт"))
+    description = models.CharField(_("описание"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("загрузил"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("файл клиента")
+        verbose_name_plural = _("файлы клиентов")
+        ordering = ["client_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type}, {self.size} Б"

@@ -1,0 +1,170 @@
+"""Reads of clients: lookups by blind index, search by name, the list with its children."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+
+from apps.clients.models import Client, ClientContact, ClientPassport, build_search_name
+from apps.clients.normalization import (
+    EMAIL,
+    PHONE,
+    TELEGRAM,
+    WHATSAPP,
+    contact_index,
+    normalize_contact,
+    passport_index,
+    passport_normalised,
+)
+from apps.core.normalize import normalize_passport
+
+
+def _indexes(kind: str, values: Iterable[str]) -> set[str]:
+    """Blind indexes of the values that normalise; values that do not cannot match anything."""
+    result = set()
+    for value in values or ():
+        try:
+            result.add(contact_index(kind, normalize_contact(kind, value)))
+        except ValidationError:
+            continue
+    return result
+
+
+def _passport_indexes(values: Iterable[str]) -> set[str]:
+    result = set()
+    for value in values or ():
+        try:
+            result.add(passport_index(normalize_passport(value)))
+        except ValidationError:
+            continue
+    return result
+
+
+def _contact_filter(*, phones=(), emails=(), telegram_ids=(), whatsapp_ids=()) -> Q | None:
+    conditions = []
+    phone_indexes = _indexes(PHONE, phones) | _indexes(WHATSAPP, whatsapp_ids)
+    if phone_indexes:
+        conditions.append(Q(kind__in=[PHONE, WHATSAPP], blind_index__in=phone_indexes))
+    email_indexes = _indexes(EMAIL, emails)
+    if email_indexes:
+        conditions.append(Q(kind=EMAIL, blind_index__in=email_indexes))
+    telegram_indexes = _indexes(TELEGRAM, telegram_ids)
+    if telegram_indexes:
+        conditions.append(Q(kind=TELEGRAM, blind_index__in=telegram_indexes))
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+def clients_by_contacts(
+    *, phones=(), emails=(), passports=(), telegram_ids=(), whatsapp_ids=()
+) -> list[Client]:
+    """Live clients owning any of the given contacts or passport numbers (series+number), by id.
+
+    Values are normalised first; values that are not valid phones / e-mails simply match nothing.
+    A phone matches phone and WhatsApp contacts alike.
+    """
+    client_ids = set(_matched_kinds(phones=phones, emails=emails, passports=passports,
+                                    telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids))
+    if not client_ids:
+        return []
+    return list(Client.objects.filter(id__in=client_ids).order_by("id"))
+
+
+def _matched_kinds(*, phones=(), emails=(), passports=(), telegram_ids=(), whatsapp_ids=(),
+                   exclude_client_id: int | None = None) -> dict[int, set[str]]:
+    matched: dict[int, set[str]] = {}
+    contact_q = _contact_filter(phones=phones, emails=emails, telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids)
+    if contact_q is not None:
+        rows = ClientContact.objects.filter(contact_q, is_archived=False, client__is_deleted=False)
+        if exclude_client_id:
+            rows = rows.exclude(client_id=exclude_client_id)
+        for client_id, kind in rows.values_list("client_id", "kind"):
+            matched.setdefault(client_id, set()).add(kind)
+    passport_indexes = _passport_indexes(passports)
+    if passport_indexes:
+        rows = ClientPassport.objects.filter(
+            number_index__in=passport_indexes, is_archived=False, client__is_deleted=False
+        )
+        if exclude_client_id:
+            rows = rows.exclude(client_id=exclude_client_id)
+        for client_id in rows.values_list("client_id", flat=True):
+            matched.setdefault(client_id, set()).add("passport")
+    return matched
+
+
+_MATCH_ORDER = ["passport", "phone", "email", "whatsapp", "telegram"]
+
+
+def client_duplicates(*, phones=(), emails=(), passports=(), telegram_ids=(), whatsapp_ids=(),
+                      exclude_client_id: int | None = None) -> list[dict]:
+    """[{"id", "name", "matched_on": [...]}] of live clients that already own any given value.
+
+    passports are "series+number" strings (normalised here). Best match first.
+    """
+    matched = _matched_kinds(phones=phones, emails=emails, passports=passports, telegram_ids=telegram_ids,
+                             whatsapp_ids=whatsapp_ids, exclude_client_id=exclude_client_id)
+    if not matched:
+        return []
+    names = {client.id: client.full_name for client in Client.objects.filter(id__in=matched)}
+    result = [
+        {"id": client_id, "name": names[client_id],
+         "matched_on": sorted(kinds, key=lambda kind: _MATCH_ORDER.index(kind))}
+        for client_id, kinds in matched.items()
+        if client_id in names
+    ]
+    result.sort(key=lambda match: (-len(match["matched_on"]), match["id"]))
+    return result
+
+
+def live_contacts() -> QuerySet[ClientContact]:
+    return ClientContact.objects.filter(is_archived=False).order_by("kind", "-is_primary", "id")
+
+
+def live_passports() -> QuerySet[ClientPassport]:
+    return ClientPassport.objects.filter(is_archived=False).order_by("-is_active", "-issue_date", "id")
+
+
+def client_list_queryset() -> QuerySet[Client]:
+    """Live clients with operator, live contacts and passports loaded in a constant number of queries."""
+    return Client.objects.select_related("operator").prefetch_related(
+        Prefetch("contacts", queryset=live_contacts()),
+        Prefetch("passports", queryset=live_passports()),
+    )
+
+
+def search_clients(queryset: QuerySet[Client], term: str) -> QuerySet[Client]:
+    """Partial, case-insensitive search by name (Cyrillic or Latin); every word must match.
+
+    Matches against Client.search_name (lower-cased) with LIKE '%word%', which the pg_trgm GIN
+    index serves when the extension is installed (a sequential scan otherwise).
+    """
+    words = build_search_name(term).split()
+    for word in words[:5]:
+        queryset = queryset.filter(search_name__contains=word)
+    return queryset
+
+
+def filter_by_phone(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
+    index = contact_index(PHONE, normalize_contact(PHONE, value))
+    return queryset.filter(
+        id__in=ClientContact.objects.filter(kind__in=[PHONE, WHATSAPP], blind_index=index, is_archived=False)
+        .values("client_id")
+    )
+
+
+def filter_by_email(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
+    index = contact_index(EMAIL, normalize_contact(EMAIL, value))
+    return queryset.filter(
+        id__in=ClientContact.objects.filter(kind=EMAIL, blind_index=index, is_archived=False).values("client_id")
+    )
+
+
+def filter_by_passport(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
+    index = passport_index(passport_normalised("", value))
+    return queryset.filter(
+        id__in=ClientPassport.objects.filter(number_index=index, is_archived=False).values("client_id")
+    )

@@ -1,0 +1,122 @@
+"""Encryption at rest and blind indexes for personal data.
+
+- Fields: subclasses of django-encrypted-model-fields that use MultiFernet over
+  settings.FIELD_ENCRYPTION_KEY (a list, newest key first: the first key encrypts, every key
+  decrypts) and **raise** UndecryptableValueError when a stored value cannot be decrypted.
+  The package itself swallows InvalidToken and hands the ciphertext to the caller as if it were
+  data; that would show ciphertext to staff and, worse, re-encrypt it on the next save.
+- blind_index(kind, normalised): HMAC-SHA256 with settings.BLIND_INDEX_KEY (its own key, never the
+  encryption key) over "kind:value", so equal normalised values can be found and kept unique
+  without storing them in plaintext.
+"""
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+import django.db.models
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from encrypted_model_fields.fields import EncryptedMixin
+
+
+class UndecryptableValueError(Exception):
+    """A stored encrypted value cannot be decrypted with any configured key."""
+
+
+def _configured_keys() -> tuple[str, ...]:
+    keys = settings.FIELD_ENCRYPTION_KEY
+    if isinstance(keys, str):
+        keys = [keys]
+    return tuple(keys)
+
+
+@lru_cache(maxsize=8)
+def _crypter_for(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def get_crypter() -> MultiFernet:
+    """MultiFernet of the keys configured now (re-read so key changes in tests/rotation apply)."""
+    return _crypter_for(_configured_keys())
+
+
+def encrypt_str(value: str) -> str:
+    return get_crypter().encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def decrypt_str(token: str) -> str:
+    """Decrypt a stored token or raise UndecryptableValueError (never return the ciphertext)."""
+    try:
+        return get_crypter().decrypt(token.encode("utf-8")).decode("utf-8")
+    except (InvalidToken, UnicodeError, ValueError, TypeError):
+        raise UndecryptableValueError(
+            "Stored encrypted value cannot be decrypted with any key in FIELD_ENCRYPTION_KEY "
+            "(wrong key, removed old key, or corrupted data)."
+        ) from None
+
+
+def rotate_token(token: str) -> str:
+    """Re-encrypt a stored token with the first (newest) key."""
+    try:
+        return get_crypter().rotate(token.encode("utf-8")).decode("ascii")
+    except InvalidToken:
+        raise UndecryptableValueError("Stored encrypted value cannot be decrypted for rotation.") from None
+
+
+class StrictEncryptedMixin(EncryptedMixin):
+    """Encrypts on save; decrypts on load and raises when that fails.
+
+    Values held in Python (forms, services, serializers) are always plaintext, so to_python
+    only converts types; decryption happens once, in from_db_value.
+    """
+
+    def to_python(self, value):
+        return super(EncryptedMixin, self).to_python(value)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        return super(EncryptedMixin, self).to_python(decrypt_str(value))
+
+    def get_db_prep_save(self, value, connection):
+        value = super(EncryptedMixin, self).get_db_prep_save(value, connection)
+        if value is None:
+            return None
+        return encrypt_str(str(value))
+
+
+class EncryptedCharField(StrictEncryptedMixin, django.db.models.CharField):
+    pass
+
+
+class EncryptedTextField(StrictEncryptedMixin, django.db.models.TextField):
+    pass
+
+
+class EncryptedDateField(StrictEncryptedMixin, django.db.models.DateField):
+    pass
+
+
+class EncryptedEmailField(StrictEncryptedMixin, django.db.models.EmailField):
+    pass
+
+
+def encrypted_fields(model) -> list:
+    return [field for field in model._meta.concrete_fields if isinstance(field, StrictEncryptedMixin)]
+
+
+def _blind_index_key() -> bytes:
+    raw = settings.BLIND_INDEX_KEY
+    try:
+        return bytes.fromhex(raw)
+    except ValueError:
+        return raw.encode("utf-8")
+
+
+def blind_index(kind: str, normalised: str) -> str:
+    """HMAC-SHA256 (hex, 64 chars) of a normalised value, namespaced by kind ("phone", "email", ...)."""
+    message = f"{kind}:{normalised}".encode()
+    return hmac.new(_blind_index_key(), message, hashlib.sha256).hexdigest()

@@ -1,0 +1,55 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.db import connection
+
+from apps.core.crypto import UndecryptableValueError, blind_index, decrypt_str, encrypt_str, rotate_token
+
+
+def test_encrypt_decrypt_roundtrip():
+    token = encrypt_str("+79161234567")
+    assert token != "+79161234567"
+    assert decrypt_str(token) == "+79161234567"
+
+
+def test_undecryptable_value_raises(settings):
+    token = encrypt_str("секрет")
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    with pytest.raises(UndecryptableValueError):
+        decrypt_str(token)
+    with pytest.raises(UndecryptableValueError):
+        decrypt_str("not-a-token")
+
+
+def test_key_rotation_first_key_encrypts_all_decrypt(settings):
+    old_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [old_key]
+    old_token = encrypt_str("4510 123012")
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [new_key, old_key]
+    assert decrypt_str(old_token) == "4510 123012"
+    rotated = rotate_token(old_token)
+    settings.FIELD_ENCRYPTION_KEY = [new_key]
+    assert decrypt_str(rotated) == "4510 123012"
+    with pytest.raises(UndecryptableValueError):
+        decrypt_str(old_token)
+
+
+def test_blind_index_is_keyed_and_namespaced(settings):
+    first = blind_index("phone", "+79161234567")
+    assert len(first) == 64
+    assert first == blind_index("phone", "+79161234567")
+    assert first != blind_index("email", "+79161234567")
+    settings.BLIND_INDEX_KEY = "aa" * 32
+    assert blind_index("phone", "+79161234567") != first
+
+
+@pytest.mark.django_db
+def test_field_raises_when_row_cannot_be_decrypted(settings):
+    from apps.clients.models import Client, ClientContact
+
+    client = Client.objects.create(last_name="Иванов", first_name="Иван")
+    ClientContact.objects.create(client=client, kind="phone", value="+79161234567", blind_index="x" * 64)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE clients_clientcontact SET value = %s", ["garbage-not-fernet"])
+    with pytest.raises(UndecryptableValueError):
+        list(ClientContact.objects.all())
