@@ -1,11 +1,19 @@
 """Fixtures shared by every app's tests: users per role and API clients authenticated as them."""
 
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Role, User
 
 TEST_PASSWORD = "Test-password-2026!"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2 costs ~0.3 s per user on this machine; tests do not need it strong."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

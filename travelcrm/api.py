@@ -9,6 +9,7 @@ filtering, the error format and the permission check are fixed in one place (hou
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,6 +19,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
@@ -105,10 +107,11 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        request_id = current_request_id()
-        logger.exception("unhandled error in API view", extra={"request_id": request_id})
+        # Unhandled: log the traceback (scrubbed by the logging filter), answer without it.
+        set_rollback()
+        logger.error("unhandled error in API view", exc_info=exc)
         return Response(
-            error_body("server_error", _DEFAULT_DETAILS[500], request_id=request_id), status=500
+            error_body("server_error", _DEFAULT_DETAILS[500], request_id=current_request_id()), status=500
         )
 
     if isinstance(exc, exceptions.ValidationError):
@@ -135,6 +138,69 @@ def _json_error(status_code: int, code: str, **extra) -> JsonResponse:
         status=status_code,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# Codes for errors Django answers itself (unknown URL, handler500, DEBUG pages) under /api/.
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+class ApiErrorMiddleware:
+    """Keeps /api/ in the JSON error format where DRF's exception handler does not reach.
+
+    - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (multipart uploads excepted: Django limits
+      their fields, the apps their files) is refused with 413 before any view reads it; DRF reads
+      the stream itself and would not notice.
+    - An HTML error page (an unknown URL, a non-DRF view failing, DEBUG's technical pages) is
+      replaced by the JSON error body; 500 carries the request id and never a traceback.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if self._body_too_large(request):
+            return _json_error(413, "request_too_large")
+        response = self.get_response(request)
+        if response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
+            status_code = response.status_code
+            extra = {"request_id": current_request_id()} if status_code >= 500 else {}
+            replacement = JsonResponse(
+                error_body(
+                    _STATUS_CODES.get(status_code, "error"),
+                    _DEFAULT_DETAILS.get(status_code, response.reason_phrase),
+                    **extra,
+                ),
+                status=status_code,
+                json_dumps_params={"ensure_ascii": False},
+            )
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+    @staticmethod
+    def _body_too_large(request) -> bool:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or request.content_type.startswith("multipart/"):
+            return False
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        return length > limit
 
 
 def not_found_view(request, exception=None):

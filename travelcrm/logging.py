@@ -60,10 +60,13 @@ class RequestIdMiddleware:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        # django.request logs 4xx/5xx after the middleware has returned; it passes the request.
+        request = getattr(record, "request", None)
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            record.request_id = request_id_var.get() or getattr(request, "request_id", None)
         if not hasattr(record, "user_id"):
-            record.user_id = user_id_var.get()
+            user = getattr(request, "user", None)
+            record.user_id = user_id_var.get() or (user.pk if getattr(user, "is_authenticated", False) else None)
         return True
 
 

@@ -1,9 +1,10 @@
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, user_logged_in
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from apps.accounts.models import User
+from apps.accounts.selectors import user_permission_names
 
 INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
 
@@ -13,7 +14,11 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
 
     def validate(self, attrs):
         attrs[self.username_field] = (attrs.get(self.username_field) or "").strip().lower()
-        return super().validate(attrs)
+        data = super().validate(attrs)
+        # A token login is a login: django-axes resets the failure count, last_login is updated.
+        request = self.context["request"]
+        user_logged_in.send(sender=self.user.__class__, request=request, user=self.user)
+        return data
 
 
 class TokenRefreshRotatingSerializer(TokenRefreshSerializer):
@@ -44,4 +49,4 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_permissions(self, user: User) -> list[str]:
-        return sorted(user.get_all_permissions())
+        return sorted(user_permission_names(user))

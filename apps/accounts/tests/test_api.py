@@ -1,5 +1,12 @@
+from datetime import timedelta
+from unittest import mock
+
 import pytest
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import Role
 from conftest import TEST_PASSWORD
@@ -61,3 +68,200 @@ def test_role_groups_exist_and_follow_role(make_user):
     user.role = Role.SUPERVISOR
     user.save()
     assert list(user.groups.values_list("name", flat=True)) == ["supervisor"]
+
+
+# --- Token lifetimes, expiry, revocation ----------------------------------------------------------
+
+ME_URL = "/api/v1/auth/me/"
+REFRESH_URL = "/api/v1/auth/token/refresh/"
+LOGOUT_URL = "/api/v1/auth/logout/"
+
+
+def tokens(api_client, user):
+    response = obtain(api_client, user.email)
+    assert response.status_code == 200, response.content
+    return response.json()["access"], response.json()["refresh"]
+
+
+def lifetime(token_class, raw: str) -> timedelta:
+    payload = token_class(raw).payload
+    return timedelta(seconds=payload["exp"] - payload["iat"])
+
+
+def assert_error_format(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) >= {"code", "detail", "fields"}
+    assert body["code"] == code, body
+    return body
+
+
+def test_default_lifetimes_are_15_minutes_and_7_days(api_client, operator):
+    access, refresh = tokens(api_client, operator)
+    assert lifetime(AccessToken, access) == timedelta(minutes=15)
+    assert lifetime(RefreshToken, refresh) == timedelta(days=7)
+
+
+def test_expired_access_token_is_401_in_error_format(api_client, operator):
+    access, _ = tokens(api_client, operator)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api_client.get(ME_URL).status_code == 200
+    later = timezone.now() + timedelta(minutes=16)
+    with mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later):
+        response = api_client.get(ME_URL)
+    body = assert_error_format(response, 401, "token_not_valid")
+    assert body["fields"] == {}
+
+
+def test_expired_refresh_token_is_refused(api_client, operator):
+    _, refresh = tokens(api_client, operator)
+    later = timezone.now() + timedelta(days=8)
+    with mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later):
+        response = api_client.post(REFRESH_URL, {"refresh": refresh}, format="json")
+    assert_error_format(response, 401, "token_not_valid")
+
+
+def test_blacklisted_refresh_token_is_401(api_client, operator):
+    access, refresh = tokens(api_client, operator)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api_client.post(LOGOUT_URL, {"refresh": refresh}, format="json").status_code == 205
+    api_client.credentials()
+    assert_error_format(api_client.post(REFRESH_URL, {"refresh": refresh}, format="json"), 401, "token_not_valid")
+    # Logging out twice with the same token is refused too.
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert_error_format(api_client.post(LOGOUT_URL, {"refresh": refresh}, format="json"), 401, "token_not_valid")
+
+
+def test_garbage_refresh_token_is_401(api_client):
+    assert_error_format(api_client.post(REFRESH_URL, {"refresh": "garbage"}, format="json"), 401, "token_not_valid")
+
+
+def test_logout_needs_authentication_and_own_token(api_client, operator, accountant):
+    _, operator_refresh = tokens(api_client, operator)
+    assert_error_format(api_client.post(LOGOUT_URL, {"refresh": operator_refresh}, format="json"), 401,
+                        "not_authenticated")
+    accountant_access, _ = tokens(api_client, accountant)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {accountant_access}")
+    assert_error_format(api_client.post(LOGOUT_URL, {"refresh": operator_refresh}, format="json"), 401,
+                        "token_not_valid")
+    assert_error_format(api_client.post(LOGOUT_URL, {}, format="json"), 400, "validation_error")
+
+
+def test_inactive_user_cannot_refresh_nor_use_access_token(api_client, operator):
+    access, refresh = tokens(api_client, operator)
+    operator.is_active = False
+    operator.save()
+    assert_error_format(api_client.post(REFRESH_URL, {"refresh": refresh}, format="json"), 401, "no_active_account")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api_client.get(ME_URL).status_code == 401
+
+
+def test_deleted_user_cannot_refresh(api_client, operator):
+    _, refresh = tokens(api_client, operator)
+    operator.delete()
+    assert_error_format(api_client.post(REFRESH_URL, {"refresh": refresh}, format="json"), 401, "no_active_account")
+
+
+def test_unknown_email_and_wrong_password_answer_alike(api_client, operator):
+    unknown = obtain(api_client, "nobody@test.travelcrm")
+    wrong = obtain(api_client, operator.email, "wrong-password")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()
+    assert "пароль" in wrong.json()["detail"]
+
+
+def test_me_lists_id_email_role_name_and_permissions(api_client, supervisor):
+    access, _ = tokens(api_client, supervisor)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    body = api_client.get(ME_URL).json()
+    assert body["id"] == supervisor.pk
+    assert body["email"] == supervisor.email
+    assert body["role"] == "supervisor"
+    assert body["full_name"] == supervisor.full_name
+    assert body["is_superuser"] is False
+    assert "accounts.change_user" in body["permissions"]
+
+
+def test_me_query_budget(api_client, supervisor, django_assert_max_num_queries):
+    access, _ = tokens(api_client, supervisor)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    # The user (JWT) and its permissions: nothing else.
+    with django_assert_max_num_queries(2):
+        assert api_client.get(ME_URL).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["operator", "accountant", "supervisor", "superuser"])
+def test_me_permissions_equal_djangos(role, make_user, admin_user):
+    from apps.accounts.selectors import user_permission_names
+
+    user = admin_user if role == "superuser" else make_user(role)
+    assert user_permission_names(user) == user.get_all_permissions()
+
+
+def test_token_login_creates_no_session(api_client, operator):
+    response = obtain(api_client, operator.email)
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+
+
+# --- Lockout (django-axes): per e-mail and per IP, Russian message, lifted after the window -------
+
+
+def obtain_from(api_client, ip: str, email: str, password: str = TEST_PASSWORD):
+    return api_client.post(
+        "/api/v1/auth/token/", {"email": email, "password": password}, format="json", REMOTE_ADDR=ip
+    )
+
+
+def fail_five_times(api_client, *, ip_for, email_for):
+    for attempt in range(5):
+        response = obtain_from(api_client, ip_for(attempt), email_for(attempt), "wrong")
+        assert response.status_code == 401, response.content
+
+
+def test_lockout_per_email_from_any_ip(api_client, operator, accountant):
+    fail_five_times(api_client, ip_for=lambda n: f"10.0.0.{n + 1}", email_for=lambda n: operator.email)
+    locked = obtain_from(api_client, "10.9.9.9", operator.email)
+    body = assert_error_format(locked, 429, "too_many_login_attempts")
+    assert body["detail"].startswith("Слишком много неудачных попыток входа")
+    assert "15 мин" in body["detail"]
+    assert int(locked["Retry-After"]) == 15 * 60
+    # Another person from another address is not affected.
+    assert obtain_from(api_client, "10.9.9.9", accountant.email).status_code == 200
+
+
+def test_lockout_per_ip_for_any_email(api_client, operator, accountant):
+    fail_five_times(api_client, ip_for=lambda n: "10.1.1.1", email_for=lambda n: f"guess{n}@test.travelcrm")
+    assert_error_format(obtain_from(api_client, "10.1.1.1", operator.email), 429, "too_many_login_attempts")
+    assert obtain_from(api_client, "10.2.2.2", accountant.email).status_code == 200
+
+
+def test_lockout_counts_case_insensitive_emails(api_client, operator):
+    fail_five_times(api_client, ip_for=lambda n: f"10.3.0.{n + 1}",
+                    email_for=lambda n: operator.email.upper() if n % 2 else operator.email)
+    assert obtain_from(api_client, "10.3.9.9", operator.email).status_code == 429
+
+
+def test_lockout_lifted_after_the_window(api_client, operator):
+    fail_five_times(api_client, ip_for=lambda n: "10.4.4.4", email_for=lambda n: operator.email)
+    assert obtain_from(api_client, "10.4.4.4", operator.email).status_code == 429
+    # Time travel: the failures happened 16 minutes ago, past the 15-minute window.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert obtain_from(api_client, "10.4.4.4", operator.email).status_code == 200
+
+
+def test_lockout_lifted_by_axes_reset(api_client, operator):
+    fail_five_times(api_client, ip_for=lambda n: "10.5.5.5", email_for=lambda n: operator.email)
+    assert obtain_from(api_client, "10.5.5.5", operator.email).status_code == 429
+    axes_reset(username=operator.email)
+    axes_reset(ip="10.5.5.5")
+    assert obtain_from(api_client, "10.5.5.5", operator.email).status_code == 200
+
+
+def test_four_failures_then_success_resets_the_count(api_client, operator):
+    for _ in range(4):
+        assert obtain_from(api_client, "10.6.6.6", operator.email, "wrong").status_code == 401
+    assert obtain_from(api_client, "10.6.6.6", operator.email).status_code == 200
+    for _ in range(4):
+        assert obtain_from(api_client, "10.6.6.6", operator.email, "wrong").status_code == 401
+    assert obtain_from(api_client, "10.6.6.6", operator.email).status_code == 200
