@@ -5,3 +5,28 @@ class OrdersConfig(AppConfig):
     name = "apps.orders"
     label = "orders"
     verbose_name = "Заказы"
+
+    def ready(self) -> None:
+        self._register_client_references()
+        self._register_audit()
+
+    @staticmethod
+    def _register_client_references() -> None:
+        """Merging two clients moves their orders and trips (the clients app owns the registry)."""
+        try:
+            from apps.clients.references import register_client_m2m, register_client_reference
+        except ImportError:  # the clients app has no registry (yet)
+            return
+        register_client_reference("orders.Order", "client")
+        register_client_m2m("orders.Order", "travellers")
+        register_client_m2m("orders.Service", "travellers")
+
+    @staticmethod
+    def _register_audit() -> None:
+        from auditlog.registry import auditlog
+
+        from apps.orders.models import Order, Service, Supplier
+
+        auditlog.register(Supplier)
+        auditlog.register(Order, exclude_fields=["warnings", "updated_at"], m2m_fields={"travellers"})
+        auditlog.register(Service, exclude_fields=["updated_at"], m2m_fields={"travellers"})

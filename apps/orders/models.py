@@ -1,1 +1,297 @@
-"""Models of the orders app."""
+"""Models of the orders app: suppliers, orders, the services of an order and its timeline events."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.money import CURRENCIES, DEFAULT_CURRENCY
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+RATE = {"max_digits": 18, "decimal_places": 8}
+
+
+# --- Supplier --------------------------------------------------------------------------------------
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_digit(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def inn_is_valid(value: str) -> bool:
+    """Russian taxpayer number: 10 digits (organisation) or 12 (person), with check digits."""
+    if not value.isdigit() or len(value) not in (10, 12):
+        return False
+    if len(value) == 10:
+        return _inn_digit(value, _INN10_WEIGHTS) == int(value[9])
+    return _inn_digit(value, _INN11_WEIGHTS) == int(value[10]) and _inn_digit(value, _INN12_WEIGHTS) == int(value[11])
+
+
+def validate_inn(value: str) -> None:
+    if value and not inn_is_valid(value):
+        raise ValidationError(_("ИНН должен состоять из 10 или 12 цифр с верными контрольными цифрами."), code="inn")
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Неизвестный часовой пояс «%(value)s»."), code="timezone", params={"value": value})
+
+
+class SupplierKind(models.TextChoices):
+    TOUR_OPERATOR = "tour_operator", _("Туроператор")
+    AIRLINE = "airline", _("Авиакомпания")
+    RAIL = "rail", _("Железная дорога")
+    HOTEL = "hotel", _("Гостиница")
+    TRANSFER = "transfer", _("Трансферная компания")
+    INSURANCE = "insurance", _("Страховая компания")
+    OTHER = "other", _("Другое")
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("название"), max_length=200)
+    kind = models.CharField(_("вид"), max_length=20, choices=SupplierKind.choices, default=SupplierKind.OTHER)
+    inn = models.CharField(_("ИНН"), max_length=12, blank=True, validators=[validate_inn])
+    contacts = models.TextField(_("контакты"), blank=True, help_text=_("Телефоны, e-mail, контактные лица."))
+    notes = models.TextField(_("заметки"), blank=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("поставщик")
+        verbose_name_plural = _("поставщики")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=[choice.value for choice in SupplierKind]), name="supplier_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Order -----------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Черновик")
+    CONFIRMED = "confirmed", _("Подтверждён")
+    PAID = "paid", _("Оплачен")
+    COMPLETED = "completed", _("Завершён")
+    CANCELLED = "cancelled", _("Отменён")
+
+
+class Order(models.Model):
+    number = models.CharField(_("номер"), max_length=20, unique=True, editable=False)
+    status = models.CharField(_("статус"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    currency = models.CharField(_("валюта"), max_length=3, choices=CURRENCIES, default=DEFAULT_CURRENCY)
+    total_amount = models.DecimalField(_("сумма"), default=0, editable=False, **MONEY)
+    commission = models.DecimalField(_("комиссия"), default=0, editable=False, **MONEY)
+    paid_amount = models.DecimalField(_("оплачено"), default=0, editable=False, **MONEY)
+    refunded_amount = models.DecimalField(_("возвращено"), default=0, editable=False, **MONEY)
+    balance_due = models.DecimalField(_("долг"), default=0, editable=False, **MONEY)
+    deadline = models.DateTimeField(_("срок"), null=True, blank=True, help_text=_("Срок оплаты или выписки."))
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("клиент"), on_delete=models.PROTECT, related_name="orders"
+    )
+    travellers = models.ManyToManyField(
+        "clients.Client", verbose_name=_("туристы"), blank=True, related_name="trip_orders"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ответственный"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    notes = models.TextField(_("заметки"), blank=True)
+    warnings = models.JSONField(_("предупреждения"), default=list, blank=True, editable=False)
+    # First start / last end of the active services, kept by order_recalculate (filters, list).
+    trip_start = models.DateTimeField(_("начало поездки"), null=True, blank=True, editable=False)
+    trip_end = models.DateTimeField(_("конец поездки"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("изменён"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("заказ")
+        verbose_name_plural = _("заказы")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),
+            models.Index(fields=["deadline"], name="order_deadline_idx"),
+            models.Index(fields=["trip_start", "trip_end"], name="order_trip_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[choice.value for choice in OrderStatus]), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_amount__gte=0) & models.Q(commission__gte=0), name="order_totals_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("новый заказ")
+
+
+# --- Service ---------------------------------------------------------------------------------------
+
+
+class ServiceType(models.TextChoices):
+    FLIGHT = "flight", _("Авиабилет")
+    RAIL = "rail", _("Ж/д билет")
+    HOTEL = "hotel", _("Проживание")
+    TRANSFER = "transfer", _("Трансфер")
+    LOCAL = "local", _("Местная услуга")
+
+
+TRANSPORT_TYPES = frozenset({ServiceType.FLIGHT, ServiceType.RAIL, ServiceType.TRANSFER})
+
+
+class ServiceStatus(models.TextChoices):
+    BOOKED = "booked", _("Забронировано")
+    TICKETED = "ticketed", _("Выписано")
+    CANCELLED = "cancelled", _("Отменено")
+
+
+class Service(models.Model):
+    order = models.ForeignKey(Order, verbose_name=_("заказ"), on_delete=models.CASCADE, related_name="services")
+    type = models.CharField(_("тип"), max_length=20, choices=ServiceType.choices)
+    status = models.CharField(_("статус"), max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.BOOKED)
+    start_dt = models.DateTimeField(_("начало"))
+    end_dt = models.DateTimeField(_("окончание"))
+    timezone = models.CharField(
+        _("часовой пояс"),
+        max_length=64,
+        default="Europe/Moscow",
+        validators=[validate_timezone],
+        help_text=_("Часовой пояс места (IANA, например Europe/Istanbul): время показывается по нему."),
+    )
+    origin = models.CharField(_("откуда"), max_length=120, blank=True, help_text=_("Код IATA или город/станция."))
+    destination = models.CharField(_("куда"), max_length=120, blank=True, help_text=_("Код IATA или город/станция."))
+    city = models.CharField(_("город"), max_length=120, blank=True)
+    address = models.CharField(_("адрес"), max_length=300, blank=True)
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name=_("поставщик"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+    )
+    price = models.DecimalField(_("цена"), **MONEY)
+    currency = models.CharField(_("валюта"), max_length=3, choices=CURRENCIES, default=DEFAULT_CURRENCY)
+    rate = models.DecimalField(
+        _("курс к валюте заказа"),
+        default=1,
+        help_text=_("Сколько единиц валюты заказа за единицу валюты услуги."),
+        **RATE,
+    )
+    commission = models.DecimalField(_("комиссия"), default=0, **MONEY)
+    commission_percent = models.DecimalField(
+        _("комиссия, %"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Если указан процент, комиссия считается от цены."),
+    )
+    # Price and commission in the order's currency (price × rate), kept by the services.
+    price_in_order_currency = models.DecimalField(_("цена в валюте заказа"), default=0, editable=False, **MONEY)
+    commission_in_order_currency = models.DecimalField(
+        _("комиссия в валюте заказа"), default=0, editable=False, **MONEY
+    )
+    travellers = models.ManyToManyField(
+        "clients.Client", verbose_name=_("туристы"), blank=True, related_name="trip_services"
+    )
+    details = models.JSONField(_("детали"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("изменена"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("услуга")
+        verbose_name_plural = _("услуги")
+        ordering = ["start_dt", "id"]
+        indexes = [
+            models.Index(fields=["order", "start_dt"], name="service_order_start_idx"),
+            models.Index(fields=["start_dt", "end_dt"], name="service_dates_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(type__in=[choice.value for choice in ServiceType]), name="service_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[choice.value for choice in ServiceStatus]), name="service_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_dt__gte=models.F("start_dt")), name="service_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0) & models.Q(commission__gte=0) & models.Q(rate__gt=0),
+                name="service_money_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_transport(self) -> bool:
+        return self.type in TRANSPORT_TYPES
+
+    @property
+    def title(self) -> str:
+        """A short human title for lists and the timeline, built from the type-specific details."""
+        details = self.details or {}
+        label = ServiceType(self.type).label if self.type in ServiceType.values else self.type
+        if self.type == ServiceType.FLIGHT:
+            head = " ".join(filter(None, [details.get("carrier", ""), details.get("flight_number", "")]))
+        elif self.type == ServiceType.RAIL:
+            head = f"Поезд {details.get('train_number', '')}".strip()
+        elif self.type == ServiceType.HOTEL:
+            head = details.get("hotel_name", "")
+        elif self.type == ServiceType.LOCAL:
+            head = details.get("title", "")
+        else:
+            head = details.get("vehicle", "") or str(label)
+        route = f"{self.origin} → {self.destination}" if self.is_transport and (self.origin or self.destination) else ""
+        place = self.city if not self.is_transport else ""
+        return " · ".join(filter(None, [str(head or label), route, place]))
+
+
+# --- Timeline events -------------------------------------------------------------------------------
+
+
+class OrderEvent(models.Model):
+    """A business event on the order's timeline (created, confirmed, service added, payment, document)."""
+
+    order = models.ForeignKey(Order, verbose_name=_("заказ"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("вид"), max_length=40)
+    title = models.CharField(_("заголовок"), max_length=300)
+    data = models.JSONField(_("данные"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кто"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    occurred_at = models.DateTimeField(_("когда"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("событие заказа")
+        verbose_name_plural = _("события заказа")
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["order", "occurred_at"], name="orderevent_order_time_idx")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,332 @@
+"""Serializers of the orders API: they check the shape; the services in apps.orders.services decide.
+
+Read serializers of the hot paths (order list, services) build their dicts by hand from
+prefetched rows: the list page is the most requested endpoint of the CRM (see BENCHMARKS.md).
+"""
+
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone as dj_timezone
+from rest_framework import serializers
+
+from apps.clients.models import Client
+from apps.core.money import CURRENCIES
+from apps.orders.models import (
+    Order,
+    OrderStatus,
+    Service,
+    ServiceStatus,
+    ServiceType,
+    Supplier,
+    validate_timezone,
+)
+from apps.orders.services import allowed_actions
+
+UTC = ZoneInfo("UTC")
+
+
+def _money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _iso(value, tz: str | None = None) -> str | None:
+    if value is None:
+        return None
+    zone = ZoneInfo(tz) if tz else dj_timezone.get_current_timezone()
+    return value.astimezone(zone).isoformat()
+
+
+def _person(client) -> dict | None:
+    if client is None:
+        return None
+    return {"id": client.pk, "full_name": client.full_name}
+
+
+def _user(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "full_name": user.full_name or user.email}
+
+
+# --- Suppliers -------------------------------------------------------------------------------------
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = ["id", "name", "kind", "inn", "contacts", "notes", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # The model's rules (INN checksum) run in the service through full_clean().
+        extra_kwargs = {"inn": {"validators": []}}
+
+
+# --- Small nested shapes ---------------------------------------------------------------------------
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    service_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """Accepts aware or naive datetimes; a naive one is read in the service's own time zone."""
+
+    def enforce_timezone(self, value):
+        return value
+
+
+# --- Services --------------------------------------------------------------------------------------
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    """A service as the API shows it: times in the place's time zone, travellers by name."""
+
+    start_dt = serializers.DateTimeField(help_text="Начало, в часовом поясе места (со смещением).")
+    end_dt = serializers.DateTimeField(help_text="Окончание, в часовом поясе места (со смещением).")
+    title = serializers.CharField()
+    travellers = PersonSerializer(many=True)
+    supplier_name = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "order",
+            "type",
+            "status",
+            "title",
+            "start_dt",
+            "end_dt",
+            "timezone",
+            "origin",
+            "destination",
+            "city",
+            "address",
+            "supplier",
+            "supplier_name",
+            "price",
+            "currency",
+            "rate",
+            "commission",
+            "commission_percent",
+            "price_in_order_currency",
+            "commission_in_order_currency",
+            "travellers",
+            "details",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, s: Service) -> dict:
+        return {
+            "id": s.pk,
+            "order": s.order_id,
+            "type": s.type,
+            "status": s.status,
+            "title": s.title,
+            "start_dt": _iso(s.start_dt, s.timezone),
+            "end_dt": _iso(s.end_dt, s.timezone),
+            "timezone": s.timezone,
+            "origin": s.origin,
+            "destination": s.destination,
+            "city": s.city,
+            "address": s.address,
+            "supplier": s.supplier_id,
+            "supplier_name": s.supplier.name if s.supplier_id else None,
+            "price": _money(s.price),
+            "currency": s.currency,
+            "rate": f"{s.rate:.8f}",
+            "commission": _money(s.commission),
+            "commission_percent": None if s.commission_percent is None else str(s.commission_percent),
+            "price_in_order_currency": _money(s.price_in_order_currency),
+            "commission_in_order_currency": _money(s.commission_in_order_currency),
+            "travellers": [_person(t) for t in s.travellers.all()],
+            "details": s.details,
+            "created_at": _iso(s.created_at),
+            "updated_at": _iso(s.updated_at),
+        }
+
+
+class ServiceWriteSerializer(serializers.Serializer):
+    """Input of a service. Naive times are read in `timezone` (the place's zone)."""
+
+    type = serializers.ChoiceField(choices=ServiceType.choices)
+    status = serializers.ChoiceField(choices=ServiceStatus.choices, required=False)
+    start_dt = LocalDateTimeField()
+    end_dt = LocalDateTimeField()
+    timezone = serializers.CharField(max_length=64, required=False, default="Europe/Moscow")
+    origin = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    destination = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False, allow_null=True)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+    rate = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=8,
+        required=False,
+        allow_null=True,
+        help_text="Курс к валюте заказа; обязателен, когда валюты различаются и курс не найден в справочнике.",
+    )
+    commission = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    commission_percent = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
+    travellers = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(),
+        many=True,
+        required=False,
+        help_text="Туристы услуги (по умолчанию — все туристы заказа).",
+    )
+    details = serializers.JSONField(required=False, help_text="Поля по типу услуги, см. описание API.")
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            validate_timezone(value)
+        except Exception as error:  # noqa: BLE001 — Django's ValidationError → DRF's
+            raise serializers.ValidationError(f"Неизвестный часовой пояс «{value}».") from error
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        zone_name = attrs.get("timezone") or getattr(self.instance, "timezone", None) or "Europe/Moscow"
+        try:
+            zone = ZoneInfo(zone_name)
+        except Exception:  # noqa: BLE001 — reported by validate_timezone
+            zone = UTC
+        for key in ("start_dt", "end_dt"):
+            value = attrs.get(key)
+            if value is not None and dj_timezone.is_naive(value):
+                attrs[key] = value.replace(tzinfo=zone)
+        return attrs
+
+
+# --- Orders ----------------------------------------------------------------------------------------
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    """One row of the order list (client, operator and travellers are prefetched by the selector)."""
+
+    client = PersonSerializer()
+    operator = PersonSerializer(allow_null=True)
+    travellers = PersonSerializer(many=True)
+    warnings = WarningSerializer(many=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "status",
+            "currency",
+            "total_amount",
+            "commission",
+            "paid_amount",
+            "refunded_amount",
+            "balance_due",
+            "deadline",
+            "client",
+            "travellers",
+            "operator",
+            "trip_start",
+            "trip_end",
+            "warnings",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+        ]
+
+    def to_representation(self, o: Order) -> dict:
+        return {
+            "id": o.pk,
+            "number": o.number,
+            "status": o.status,
+            "currency": o.currency,
+            "total_amount": _money(o.total_amount),
+            "commission": _money(o.commission),
+            "paid_amount": _money(o.paid_amount),
+            "refunded_amount": _money(o.refunded_amount),
+            "balance_due": _money(o.balance_due),
+            "deadline": _iso(o.deadline),
+            "client": _person(o.client),
+            "travellers": [_person(t) for t in o.travellers.all()],
+            "operator": _user(o.operator),
+            "trip_start": _iso(o.trip_start),
+            "trip_end": _iso(o.trip_end),
+            "warnings": o.warnings,
+            "allowed_actions": allowed_actions(o.status),
+            "created_at": _iso(o.created_at),
+            "updated_at": _iso(o.updated_at),
+        }
+
+
+class OrderDetailSerializer(OrderListSerializer):
+    services = ServiceSerializer(many=True)
+
+    class Meta(OrderListSerializer.Meta):
+        fields = [*OrderListSerializer.Meta.fields, "notes", "services"]
+
+    def to_representation(self, o: Order) -> dict:
+        data = super().to_representation(o)
+        data["notes"] = o.notes
+        data["services"] = [ServiceSerializer().to_representation(s) for s in o.services.all()]
+        return data
+
+
+class OrderWriteSerializer(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
+    travellers = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), many=True, required=False)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    operator = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CheckResultSerializer(serializers.Serializer):
+    errors = WarningSerializer(many=True)
+    warnings = WarningSerializer(many=True)
+
+
+class LeadConvertSerializer(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Клиент заказа; по умолчанию — клиент заявки или новый (с проверкой дублей).",
+    )
+
+
+# --- Timeline --------------------------------------------------------------------------------------
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("service", "service"), ("event", "event")])
+    at = serializers.DateTimeField(help_text="Время элемента (начало услуги или момент события).")
+    end = serializers.DateTimeField(allow_null=True, help_text="Окончание услуги; у событий null.")
+    type = serializers.CharField(help_text="Тип услуги (flight, hotel, …) или вид события (created, payment, …).")
+    title = serializers.CharField()
+    status = serializers.CharField(allow_null=True, help_text="Статус услуги; у событий null.")
+    service_id = serializers.IntegerField(allow_null=True)
+    origin = serializers.CharField(allow_blank=True)
+    destination = serializers.CharField(allow_blank=True)
+    city = serializers.CharField(allow_blank=True)
+    address = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField(allow_null=True)
+    travellers = PersonSerializer(many=True)
+    actor = PersonSerializer(allow_null=True)
+    data = serializers.DictField()
+
+
+class TimelineSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    items = TimelineItemSerializer(many=True)

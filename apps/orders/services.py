@@ -1,0 +1,510 @@
+"""Every write of the orders app. One call = one transaction; order-level changes lock the order row.
+
+Suppliers: supplier_create / supplier_update / supplier_delete.
+Orders: order_create, order_update, order_delete, order_transition (confirm, mark_paid, complete,
+cancel, reopen), order_recalculate (totals, balance, warnings), order_event_add (the timeline).
+Services: service_create / service_update / service_delete — each runs the checks of
+apps.orders.checks and recalculates the totals in the same transaction, with the order locked.
+Leads: order_create_from_lead.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max, Min, ProtectedError, Sum
+from django.db.utils import IntegrityError, ProgrammingError
+from django.utils import timezone
+
+from apps.core.errors import BusinessError, ConflictError
+from apps.core.money import ZERO, convert, quantize_money, quantize_rate
+from apps.orders import checks
+from apps.orders.details import clean_details
+from apps.orders.models import (
+    TRANSPORT_TYPES,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Service,
+    ServiceStatus,
+    Supplier,
+)
+from apps.orders.selectors import check_input, order_lock
+
+# --- Suppliers -------------------------------------------------------------------------------------
+
+SUPPLIER_FIELDS = ("name", "kind", "inn", "contacts", "notes")
+
+
+@transaction.atomic
+def supplier_create(*, data: dict, actor=None) -> Supplier:
+    supplier = Supplier(**{key: data[key] for key in SUPPLIER_FIELDS if key in data})
+    supplier.full_clean()
+    supplier.save()
+    return supplier
+
+
+@transaction.atomic
+def supplier_update(*, supplier: Supplier, data: dict, actor=None) -> Supplier:
+    for key in SUPPLIER_FIELDS:
+        if key in data:
+            setattr(supplier, key, data[key])
+    supplier.full_clean()
+    supplier.save()
+    return supplier
+
+
+@transaction.atomic
+def supplier_delete(*, supplier: Supplier, actor=None) -> None:
+    if supplier.services.exists():
+        raise ConflictError("Поставщик указан в услугах заказов: удалить его нельзя.", code="supplier_in_use")
+    supplier.delete()
+
+
+# --- Order numbers ---------------------------------------------------------------------------------
+
+
+def order_number_next(year: int | None = None) -> str:
+    """`2026-000123` from the PostgreSQL sequence of that year (created on first use)."""
+    year = year or timezone.localdate().year
+    sequence = f"order_number_{int(year)}"
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT nextval(%s)", [sequence])
+                value = cursor.fetchone()[0]
+        except ProgrammingError:  # the year's sequence does not exist yet
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
+            except (IntegrityError, ProgrammingError):  # another transaction created it at the same moment
+                pass
+            cursor.execute("SELECT nextval(%s)", [sequence])
+            value = cursor.fetchone()[0]
+    return f"{year}-{value:06d}"
+
+
+# --- Timeline events -------------------------------------------------------------------------------
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and getattr(actor, "pk", None) else None
+
+
+def order_event_add(*, order, kind: str, title: str, data=None, actor=None, occurred_at=None) -> OrderEvent:
+    """Add an event to the order's timeline (documents and payments call this too)."""
+    event = OrderEvent(
+        order_id=order.pk,
+        kind=kind,
+        title=title[:300],
+        data=data or {},
+        actor=_user_or_none(actor),
+        occurred_at=occurred_at or timezone.now(),
+    )
+    event.save()
+    return event
+
+
+# --- Orders ----------------------------------------------------------------------------------------
+
+ORDER_FIELDS = ("client", "currency", "deadline", "operator", "notes")
+CLOSED_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+
+
+def _ids(items) -> list[int]:
+    return [getattr(item, "pk", item) for item in items]
+
+
+@transaction.atomic
+def order_create(*, data: dict, actor=None, travellers=()) -> Order:
+    order = Order(**{key: data[key] for key in ORDER_FIELDS if key in data})
+    if order.operator_id is None:
+        order.operator = _user_or_none(actor)
+    order.number = order_number_next()
+    order.full_clean(validate_unique=False)
+    order.save()
+    order.travellers.set(_ids(travellers))
+    _recalculate(order)
+    order_event_add(order=order, kind="created", title=f"Заказ {order.number} создан", actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_update(*, order: Order, data: dict, actor=None, travellers=None) -> Order:
+    order = order_lock(order.pk)
+    if "currency" in data and data["currency"] != order.currency and order.services.exists():
+        raise BusinessError(
+            "Валюту заказа нельзя менять, когда в нём есть услуги: курсы пересчёта записаны к текущей валюте.",
+            code="currency_locked",
+            fields={"currency": ["Валюту нельзя менять при наличии услуг."]},
+        )
+    for key in ORDER_FIELDS:
+        if key in data:
+            setattr(order, key, data[key])
+    order.full_clean(validate_unique=False)
+    order.save()
+    if travellers is not None:
+        _set_order_travellers(order, _ids(travellers))
+    _recalculate(order)
+    return order
+
+
+def _set_order_travellers(order: Order, traveller_ids: list[int]) -> None:
+    kept = set(traveller_ids)
+    used = (
+        Service.travellers.through.objects.filter(service__order_id=order.pk)
+        .exclude(client_id__in=kept)
+        .values_list("service_id", flat=True)
+    )
+    service_ids = sorted(set(used))
+    if service_ids:
+        raise BusinessError(
+            "Нельзя убрать из заказа туриста, который указан в его услугах: сначала уберите его из услуг.",
+            code="traveller_in_services",
+            fields={"travellers": ["Турист указан в услугах заказа."]},
+            service_ids=service_ids,
+        )
+    order.travellers.set(traveller_ids)
+
+
+@transaction.atomic
+def order_delete(*, order: Order, actor=None) -> None:
+    order = order_lock(order.pk)
+    if order.status != OrderStatus.DRAFT or order.paid_amount:
+        raise ConflictError("Удалить можно только черновик без оплат; отмените заказ.", code="order_not_deletable")
+    try:
+        order.delete()
+    except ProtectedError as error:
+        raise ConflictError("На заказ ссылаются другие записи: отмените его.", code="order_not_deletable") from error
+
+
+# status action -> (statuses it may start from, the new status, the event title)
+TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "confirm": (frozenset({OrderStatus.DRAFT}), OrderStatus.CONFIRMED, "Заказ подтверждён"),
+    "mark_paid": (frozenset({OrderStatus.CONFIRMED}), OrderStatus.PAID, "Заказ оплачен"),
+    "complete": (frozenset({OrderStatus.PAID}), OrderStatus.COMPLETED, "Заказ завершён"),
+    "cancel": (
+        frozenset({OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.PAID}),
+        OrderStatus.CANCELLED,
+        "Заказ отменён",
+    ),
+    "reopen": (
+        frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+        OrderStatus.DRAFT,
+        "Заказ возвращён в черновик",
+    ),
+}
+
+
+def allowed_actions(status: str) -> list[str]:
+    return [action for action, (sources, _, _) in TRANSITIONS.items() if status in sources]
+
+
+@transaction.atomic
+def order_transition(*, order: Order, action: str, actor=None) -> Order:
+    """Move the order along its life cycle; a forbidden move is a 409 with the reason."""
+    if action not in TRANSITIONS:
+        raise BusinessError("Неизвестное действие со статусом заказа.", code="unknown_action")
+    order = order_lock(order.pk)
+    sources, target, title = TRANSITIONS[action]
+    if order.status not in sources:
+        raise ConflictError(
+            f"Нельзя перевести заказ из статуса «{OrderStatus(order.status).label}» в «{OrderStatus(target).label}».",
+            code="invalid_transition",
+            status=order.status,
+            allowed_actions=allowed_actions(order.status),
+        )
+    if action == "confirm" and not order.services.exclude(status=ServiceStatus.CANCELLED).exists():
+        raise ConflictError("Нельзя подтвердить заказ без услуг.", code="order_without_services")
+    previous = order.status
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])
+    _recalculate(order)
+    order_event_add(order=order, kind="status_changed", title=title, data={"from": previous, "to": target}, actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_recalculate(*, order: Order) -> Order:
+    """Totals, balance and warnings of the order (locks it). Finance calls it after a payment."""
+    order = order_lock(order.pk)
+    _recalculate(order)
+    return order
+
+
+def _recalculate(order: Order, result: checks.CheckResult | None = None) -> None:
+    """Recompute totals and warnings of a locked (or just created) order and save them."""
+    figures = (
+        Service.objects.filter(order_id=order.pk)
+        .exclude(status=ServiceStatus.CANCELLED)
+        .aggregate(
+            total=Sum("price_in_order_currency"),
+            commission=Sum("commission_in_order_currency"),
+            start=Min("start_dt"),
+            end=Max("end_dt"),
+        )
+    )
+    order.total_amount = quantize_money(figures["total"] or ZERO)
+    order.commission = quantize_money(figures["commission"] or ZERO)
+    order.trip_start, order.trip_end = figures["start"], figures["end"]
+    order.balance_due = quantize_money(order.total_amount - order.paid_amount + order.refunded_amount)
+    if result is None:
+        result = checks.evaluate(*check_input(order))
+    order.warnings = result.warning_dicts + checks.provider_warnings(order)
+    order.save(
+        update_fields=["total_amount", "commission", "trip_start", "trip_end", "balance_due", "warnings", "updated_at"]
+    )
+
+
+def order_check(*, order: Order) -> checks.CheckResult:
+    """The checks on demand (read only): errors of the stored data and fresh warnings."""
+    result = checks.evaluate(*check_input(order))
+    extra = [
+        checks.Issue(item["code"], item["message"], tuple(item["service_ids"]))
+        for item in checks.provider_warnings(order)
+    ]
+    result.warnings.extend(extra)
+    return result
+
+
+# --- Services --------------------------------------------------------------------------------------
+
+SERVICE_FIELDS = (
+    "type",
+    "status",
+    "start_dt",
+    "end_dt",
+    "timezone",
+    "origin",
+    "destination",
+    "city",
+    "address",
+    "supplier",
+    "price",
+    "currency",
+    "rate",
+    "commission",
+    "commission_percent",
+    "details",
+)
+
+
+def _ensure_editable(order: Order) -> None:
+    if order.status in CLOSED_STATUSES:
+        raise ConflictError(
+            f"Заказ в статусе «{OrderStatus(order.status).label}»: услуги менять нельзя.", code="order_closed"
+        )
+
+
+def _rate_for(service: Service, order: Order) -> Decimal:
+    try:
+        from apps.finance.selectors import rate_for
+    except ImportError:
+        rate_for = None
+    message = f"Укажите курс {service.currency} к валюте заказа {order.currency}."
+    if rate_for is None:
+        raise BusinessError(message, code="rate_required", fields={"rate": [message]})
+    try:
+        return rate_for(service.currency, order.currency, timezone.localdate(service.start_dt))
+    except BusinessError as error:
+        raise BusinessError(message, code="rate_required", fields={"rate": [message]}) from error
+
+
+def _apply_service_data(service: Service, order: Order, data: dict) -> None:
+    rate_given = data.get("rate") is not None
+    for key in SERVICE_FIELDS:
+        if key in data and not (key == "rate" and data[key] is None):
+            setattr(service, key, data[key])
+    service.details = clean_details(service.type, service.details)
+    _check_location(service)
+    if service.currency == order.currency:
+        service.rate = Decimal(1)
+    elif not rate_given and ("currency" in data or service.pk is None or not service.rate):
+        service.rate = _rate_for(service, order)
+    service.rate = quantize_rate(service.rate)
+    if service.commission_percent is not None:
+        service.commission = quantize_money(Decimal(service.price) * Decimal(service.commission_percent) / 100)
+    service.price_in_order_currency = convert(service.price, service.rate)
+    service.commission_in_order_currency = convert(service.commission or ZERO, service.rate)
+
+
+def _check_location(service: Service) -> None:
+    errors = {}
+    if service.type in TRANSPORT_TYPES:
+        for key in ("origin", "destination"):
+            if not (getattr(service, key) or "").strip():
+                errors[key] = ["Для транспортной услуги укажите откуда и куда (код IATA или город/станция)."]
+    elif not (service.city or "").strip():
+        errors["city"] = ["Укажите город."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _refuse_if_row_errors(service: Service, traveller_ids: list[int]) -> None:
+    state = checks.ServiceState.from_service(service, traveller_ids)
+    errors = checks.row_errors([state])
+    if errors:
+        _raise(errors, own_id=service.pk)
+
+
+def _raise(errors: list[checks.Issue], *, own_id=None, new: bool = False) -> None:
+    first = errors[0]
+    ids = sorted({i for issue in errors for i in issue.service_ids if i is not None and not (new and i == own_id)})
+    raise BusinessError(
+        first.message,
+        code=first.code,
+        fields={name: [first.message] for name in first.fields},
+        service_ids=ids,
+        errors=[{"code": e.code, "message": e.message} for e in errors],
+    )
+
+
+def _full_clean_service(service: Service) -> None:
+    try:
+        service.full_clean(exclude=["order", "travellers"])
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            error.error_dict.pop("__all__", None)  # constraint messages: the checks above say it better
+            if error.error_dict:
+                raise
+        else:
+            raise
+
+
+def _traveller_ids_for(order: Order, travellers) -> list[int]:
+    if travellers is None:
+        return list(order.travellers.values_list("id", flat=True))
+    return _ids(travellers)
+
+
+def _save_and_check(service: Service, order: Order, traveller_ids: list[int], *, new: bool) -> checks.CheckResult:
+    _refuse_if_row_errors(service, traveller_ids)
+    _full_clean_service(service)
+    service.save()
+    service.travellers.set(traveller_ids)
+    result = checks.evaluate(*check_input(order))
+    errors = result.errors_for(service.pk)
+    if errors:
+        _raise(errors, own_id=service.pk, new=new)
+    return result
+
+
+@transaction.atomic
+def service_create(*, order: Order, data: dict, actor=None, travellers=None) -> Service:
+    """Add a service: validate, check against the order's other services, recalculate, log."""
+    order = order_lock(order.pk)
+    _ensure_editable(order)
+    service = Service(order=order)
+    _apply_service_data(service, order, data)
+    traveller_ids = _traveller_ids_for(order, travellers)
+    result = _save_and_check(service, order, traveller_ids, new=True)
+    _recalculate(order, result)
+    order_event_add(
+        order=order,
+        kind="service_added",
+        title=f"Добавлена услуга: {service.title}",
+        data={"service_id": service.pk, "type": service.type},
+        actor=actor,
+    )
+    return service
+
+
+@transaction.atomic
+def service_update(*, service: Service, data: dict, actor=None, travellers=None) -> Service:
+    order = order_lock(service.order_id)
+    _ensure_editable(order)
+    service = Service.objects.get(pk=service.pk)
+    previous_status = service.status
+    _apply_service_data(service, order, data)
+    current = list(service.travellers.values_list("id", flat=True))
+    traveller_ids = current if travellers is None else _ids(travellers)
+    result = _save_and_check(service, order, traveller_ids, new=False)
+    _recalculate(order, result)
+    cancelled = service.status == ServiceStatus.CANCELLED and previous_status != ServiceStatus.CANCELLED
+    order_event_add(
+        order=order,
+        kind="service_cancelled" if cancelled else "service_changed",
+        title=f"{'Отменена' if cancelled else 'Изменена'} услуга: {service.title}",
+        data={"service_id": service.pk, "type": service.type},
+        actor=actor,
+    )
+    return service
+
+
+@transaction.atomic
+def service_delete(*, service: Service, actor=None) -> None:
+    order = order_lock(service.order_id)
+    _ensure_editable(order)
+    title, service_id, service_type = service.title, service.pk, service.type
+    Service.objects.filter(pk=service_id).delete()
+    _recalculate(order)
+    order_event_add(
+        order=order,
+        kind="service_deleted",
+        title=f"Удалена услуга: {title}",
+        data={"service_id": service_id, "type": service_type},
+        actor=actor,
+    )
+
+
+# --- Lead -> order ---------------------------------------------------------------------------------
+
+
+def _split_name(name: str) -> dict:
+    """«Фамилия Имя Отчество» (three words) or a messenger's «Имя Фамилия» (two) or just «Имя»."""
+    words = (name or "").split()
+    if len(words) >= 3:
+        return {"last_name": words[0], "first_name": words[1], "middle_name": " ".join(words[2:])}
+    if len(words) == 2:
+        return {"first_name": words[0], "last_name": words[1]}
+    if len(words) == 1:
+        return {"first_name": words[0], "last_name": "(не указана)"}
+    return {"first_name": "(не указано)", "last_name": "(не указана)"}
+
+
+def _client_from_lead(lead, actor):
+    from apps.clients.services import client_create
+
+    contacts = [
+        {"kind": kind, "value": value}
+        for kind, value in (
+            ("phone", lead.contact_phone),
+            ("email", lead.contact_email),
+            ("telegram", lead.contact_telegram),
+            ("whatsapp", lead.contact_whatsapp),
+        )
+        if value
+    ]
+    data = {**_split_name(lead.contact_name), "contacts": contacts}
+    return client_create(data=data, actor=actor, on_duplicate="link")
+
+
+@transaction.atomic
+def order_create_from_lead(*, lead, actor, client=None) -> Order:
+    """A draft order for the lead's client (found, created or linked by dedup); the lead is converted."""
+    from apps.leads.models import Lead
+    from apps.leads.services import lead_mark_converted
+
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    existing = getattr(lead, "order_id", None)
+    if existing or lead.status == "converted":
+        raise ConflictError("Заявка уже преобразована в заказ.", code="lead_already_converted", order_id=existing)
+    if lead.status == "rejected":
+        raise ConflictError("Отклонённую заявку нельзя преобразовать в заказ.", code="lead_rejected")
+    client = client or lead.client or _client_from_lead(lead, actor)
+    order = order_create(
+        data={"client": client, "operator": lead.operator or _user_or_none(actor), "notes": f"Из заявки {lead.number}"},
+        actor=actor,
+        travellers=[client],
+    )
+    lead_mark_converted(lead=lead, order=order, actor=actor)
+    order_event_add(
+        order=order,
+        kind="lead_converted",
+        title=f"Создан из заявки {lead.number}",
+        data={"lead_id": lead.pk},
+        actor=actor,
+    )
+    return order

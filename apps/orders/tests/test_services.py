@@ -1,0 +1,116 @@
+import re
+from decimal import Decimal
+
+import pytest
+
+from apps.core.errors import BusinessError, ConflictError
+from apps.orders import services
+from apps.orders.models import Order, OrderEvent, ServiceStatus
+from apps.orders.tests.factories import add, at, flight, hotel, make_client, make_order, transfer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_gets_a_yearly_number_and_a_created_event(operator):
+    order = make_order(actor=operator)
+    assert re.fullmatch(r"\d{4}-\d{6}", order.number)
+    assert order.operator == operator
+    assert OrderEvent.objects.filter(order=order, kind="created").exists()
+
+
+def test_totals_follow_services_and_cancelled_ones_do_not_count(operator):
+    order = make_order()
+    first = add(order, flight(at(1)))
+    add(order, hotel(at(1, 18), commission=Decimal("7000")))
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("100000.00")
+    assert order.commission == Decimal("7000.00")
+    assert order.balance_due == Decimal("100000.00")
+    services.service_update(service=first, data={"status": ServiceStatus.CANCELLED}, actor=operator)
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("70000.00")
+
+
+def test_foreign_currency_needs_a_rate_and_converts_with_it():
+    order = make_order()
+    with pytest.raises(BusinessError) as error:
+        add(order, hotel(at(1, 18), currency="EUR", price=Decimal("500")))
+    assert error.value.code in ("rate_required",)
+    add(order, hotel(at(1, 18), currency="EUR", price=Decimal("500"), rate=Decimal("101.2345")))
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("50617.25")
+
+
+def test_commission_percent_is_of_the_price():
+    order = make_order()
+    service = add(order, hotel(at(1, 18), commission_percent=Decimal("10")))
+    assert service.commission == Decimal("7000.00")
+
+
+def test_overlapping_transport_for_one_traveller_is_refused_with_ids():
+    order = make_order()
+    first = add(order, flight(at(1)))
+    with pytest.raises(BusinessError) as error:
+        add(order, flight(at(1, 12), origin="AYT", destination="SVO"))
+    assert error.value.code == "transport_overlap"
+    assert error.value.extra["service_ids"] == [first.pk]
+    assert order.services.count() == 1
+
+
+def test_row_errors():
+    order = make_order()
+    with pytest.raises(BusinessError) as error:
+        add(order, flight(at(2), hours=-1))
+    assert error.value.code == "end_before_start"
+    with pytest.raises(BusinessError) as error:
+        add(order, flight(at(2), commission=Decimal("40000")))
+    assert error.value.code == "commission_above_price"
+    with pytest.raises(BusinessError) as error:
+        add(order, flight(at(2), price=Decimal("-1")))
+    assert error.value.code == "negative_price"
+
+
+def test_traveller_not_on_order_is_refused():
+    order = make_order()
+    stranger = make_client()
+    with pytest.raises(BusinessError) as error:
+        add(order, flight(at(1)), travellers=[stranger])
+    assert error.value.code == "traveller_not_on_order"
+
+
+def test_warnings_geography_gap_and_night_without_hotel():
+    order = make_order()
+    add(order, flight(at(1, 10)))  # SVO -> AYT, lands 14:00
+    add(order, flight(at(8, 10), origin="IST", destination="SVO"))
+    add(order, hotel(at(2, 14)))  # check-in a day later
+    order.refresh_from_db()
+    codes = {w["code"] for w in order.warnings}
+    assert "geography_gap" in codes
+    assert "night_without_hotel" in codes
+
+
+def test_transfer_closes_the_gap():
+    order = make_order()
+    add(order, flight(at(1, 10)))
+    add(order, transfer(at(1, 15)))
+    add(order, transfer(at(8, 6), origin="Кемер", destination="AYT"))
+    add(order, flight(at(8, 10), origin="AYT", destination="SVO"))
+    order.refresh_from_db()
+    assert [w for w in order.warnings if w["code"] == "geography_gap"] == []
+
+
+def test_transitions_and_forbidden_one():
+    order = make_order()
+    with pytest.raises(ConflictError) as error:
+        services.order_transition(order=order, action="confirm")
+    assert error.value.code == "order_without_services"
+    add(order, flight(at(1)))
+    services.order_transition(order=order, action="confirm")
+    with pytest.raises(ConflictError) as error:
+        services.order_transition(order=order, action="complete")
+    assert error.value.code == "invalid_transition"
+    services.order_transition(order=order, action="mark_paid")
+    services.order_transition(order=order, action="complete")
+    assert Order.objects.get(pk=order.pk).status == "completed"
+    with pytest.raises(ConflictError):
+        add(order, flight(at(3)))
