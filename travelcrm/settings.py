@@ -25,7 +25,8 @@ _DEV_BLIND_INDEX_KEY = "dev-insecure-blind-index-key-0123456789abcdef"
 
 
 def _secret(name: str, dev_default: str) -> str:
-    return env.str(name, default=dev_default if DEBUG else "")
+    # An empty value counts as unset (a copied .env.example leaves the secrets empty).
+    return env.str(name, default="") or (dev_default if DEBUG else "")
 
 
 SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY)
@@ -163,7 +164,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # --- Static files and object storage ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]  # empty dirs are not in git
 
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
 S3_BUCKET = env.str("S3_BUCKET", default="travelcrm")
