@@ -1,0 +1,41 @@
+"""Query filters of the client list: ?phone= ?email= ?passport= by blind index, ?search= by name."""
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import ValidationError
+
+from apps.clients import selectors
+from apps.clients.models import Client
+
+
+class ClientFilter(django_filters.FilterSet):
+    phone = django_filters.CharFilter(method="filter_phone", label="Phone (any spelling; exact number)")
+    email = django_filters.CharFilter(method="filter_email", label="E-mail (exact, case-insensitive)")
+    passport = django_filters.CharFilter(method="filter_passport", label="Passport series and number")
+    search = django_filters.CharFilter(method="filter_search", label="Name (partial, Cyrillic or Latin)")
+    operator = django_filters.NumberFilter(field_name="operator_id")
+    citizenship = django_filters.CharFilter(field_name="citizenship", lookup_expr="iexact")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Client
+        fields: list[str] = []
+
+    def _by(self, function, name, queryset, value):
+        try:
+            return function(queryset, value)
+        except DjangoValidationError as error:
+            raise ValidationError({name: error.messages}) from None
+
+    def filter_phone(self, queryset, name, value):
+        return self._by(selectors.filter_by_phone, name, queryset, value)
+
+    def filter_email(self, queryset, name, value):
+        return self._by(selectors.filter_by_email, name, queryset, value)
+
+    def filter_passport(self, queryset, name, value):
+        return self._by(selectors.filter_by_passport, name, queryset, value)
+
+    def filter_search(self, queryset, name, value):
+        return selectors.search_clients(queryset, value)

@@ -1,0 +1,169 @@
+"""Shapes of the clients API. Serializers check shape only; services hold the rules.
+
+Output is built by plain functions (client_to_dict & co.) over prefetched rows — fast, no per-row
+queries — and masks personal data for users without clients.view_personal_data.
+"""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from apps.clients.models import ClientContact, ClientFile, ClientPassport, ContactKind, PassportKind
+from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
+
+MAX_LIST = 20
+
+
+# --- Output --------------------------------------------------------------------------------------------
+
+
+def _contact_value(contact: ClientContact, show_pd: bool) -> str:
+    return contact.value if show_pd else contact.masked_value
+
+
+def contact_to_dict(contact: ClientContact, show_pd: bool) -> dict:
+    return {
+        "id": contact.id,
+        "kind": contact.kind,
+        "value": _contact_value(contact, show_pd),
+        "is_primary": contact.is_primary,
+        "created_at": contact.created_at.isoformat(),
+    }
+
+
+def passport_to_dict(passport: ClientPassport, show_pd: bool) -> dict:
+    return {
+        "id": passport.id,
+        "kind": passport.kind,
+        "series": passport.series if show_pd else mask_passport_series(passport.series),
+        "number": passport.number if show_pd else mask_passport_number(passport.number),
+        "issue_date": passport.issue_date.isoformat() if passport.issue_date else None,
+        "expiry_date": passport.expiry_date.isoformat() if passport.expiry_date else None,
+        "issued_by": passport.issued_by if show_pd else ("***" if passport.issued_by else ""),
+        "is_active": passport.is_active,
+    }
+
+
+def client_to_dict(client, show_pd: bool) -> dict:
+    contacts = list(client.contacts.all())
+    by_kind: dict[str, list[str]] = {"phone": [], "email": [], "telegram": [], "whatsapp": []}
+    for contact in contacts:
+        by_kind[contact.kind].append(_contact_value(contact, show_pd))
+    birth_date = client.birth_date
+    return {
+        "id": client.id,
+        "last_name": client.last_name,
+        "first_name": client.first_name,
+        "middle_name": client.middle_name,
+        "last_name_latin": client.last_name_latin,
+        "first_name_latin": client.first_name_latin,
+        "full_name": client.full_name,
+        "birth_date": (birth_date.isoformat() if show_pd else mask_date(birth_date)) if birth_date else None,
+        "citizenship": client.citizenship,
+        "phones": by_kind["phone"],
+        "emails": by_kind["email"],
+        "telegram": by_kind["telegram"],
+        "whatsapp": by_kind["whatsapp"],
+        "contacts": [contact_to_dict(contact, show_pd) for contact in contacts],
+        "passports": [passport_to_dict(passport, show_pd) for passport in client.passports.all()],
+        "notes": client.notes,
+        "operator": client.operator_id,
+        "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
+    }
+
+
+class _FastOutput(serializers.Serializer):
+    """Declares the fields for OpenAPI; to_representation uses the plain function."""
+
+    def _show_pd(self) -> bool:
+        return bool(self.context.get("show_pd"))
+
+
+class ContactSerializer(_FastOutput):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=ContactKind.choices)
+    value = serializers.CharField(max_length=254, help_text="Masked (+7 *** ***-45-67) without the right to see PD.")
+    is_primary = serializers.BooleanField(default=False)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance):
+        return contact_to_dict(instance, self._show_pd())
+
+
+class ContactUpdateSerializer(serializers.Serializer):
+    value = serializers.CharField(max_length=254, required=False)
+    is_primary = serializers.BooleanField(required=False)
+
+
+class PassportSerializer(_FastOutput):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=PassportKind.choices, default=PassportKind.INTERNAL)
+    series = serializers.CharField(max_length=20, allow_blank=True, required=False, default="")
+    number = serializers.CharField(max_length=30)
+    issue_date = serializers.DateField(required=False, allow_null=True)
+    expiry_date = serializers.DateField(required=False, allow_null=True)
+    issued_by = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    is_active = serializers.BooleanField(default=True)
+
+    def to_representation(self, instance):
+        return passport_to_dict(instance, self._show_pd())
+
+
+class ClientSerializer(_FastOutput):
+    """A client as the API reads and writes it (phones / emails as lists of strings)."""
+
+    id = serializers.IntegerField(read_only=True)
+    last_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(max_length=100)
+    middle_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    last_name_latin = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    first_name_latin = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    full_name = serializers.CharField(read_only=True)
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, help_text="YYYY-MM-DD; masked (**.**.1985) without the right to see PD."
+    )
+    citizenship = serializers.CharField(max_length=2, allow_blank=True, required=False, help_text="ISO 3166 alpha-2.")
+    phones = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_LIST)
+    emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False, max_length=MAX_LIST)
+    telegram = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=MAX_LIST)
+    whatsapp = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_LIST)
+    contacts = ContactSerializer(many=True, read_only=True)
+    passports = PassportSerializer(many=True, required=False, max_length=MAX_LIST)
+    notes = serializers.CharField(allow_blank=True, required=False, max_length=10_000)
+    operator = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance):
+        return client_to_dict(instance, self._show_pd())
+
+
+class MergeSerializer(serializers.Serializer):
+    other_id = serializers.IntegerField(min_value=1, help_text="The client merged into this one (then removed).")
+
+
+class ClientFileSerializer(_FastOutput):
+    id = serializers.IntegerField(read_only=True)
+    file = serializers.FileField(write_only=True, help_text="multipart/form-data; PDF, JPEG, PNG, WEBP, HEIC, TIFF.")
+    description = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    original_name = serializers.CharField(read_only=True)
+    content_type = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+    download_url = serializers.URLField(
+        read_only=True, allow_null=True, help_text="Pre-signed, expiring; null without the right to see PD."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance: ClientFile):
+        show_pd = self._show_pd()
+        return {
+            "id": instance.id,
+            "description": instance.description,
+            "original_name": instance.original_name if show_pd else "***",
+            "content_type": instance.content_type,
+            "size": instance.size,
+            "download_url": instance.file.url if show_pd else None,
+            "created_at": instance.created_at.isoformat(),
+        }

@@ -1,0 +1,248 @@
+"""Thin viewsets of the clients API: parse, call a service, render through a selector."""
+
+from django.http import Http404, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.clients import selectors, services
+from apps.clients.api.filters import ClientFilter
+from apps.clients.api.serializers import (
+    ClientFileSerializer,
+    ClientSerializer,
+    ContactSerializer,
+    ContactUpdateSerializer,
+    MergeSerializer,
+    PassportSerializer,
+)
+from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, ClientContact, ClientFile, ClientPassport
+from apps.core.errors import BusinessError
+from travelcrm.api import BaseModelViewSet, BaseViewSet, ErrorSerializer
+
+DUPLICATE_RESPONSE = OpenApiResponse(
+    response=ErrorSerializer,
+    description='Duplicate: {"code": "duplicate_client", "detail", "fields": {}, '
+    '"matches": [{"id", "name", "matched_on": ["phone" | "email" | "passport" | ...]}]}. Nothing is written.',
+)
+ON_DUPLICATE = OpenApiParameter(
+    "on_duplicate", str, enum=["error", "link"], required=False,
+    description="error (default): 409 on a duplicate; link: answer 200 with the existing client.",
+)
+
+
+def can_see_personal_data(user) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
+
+
+class PersonalDataContextMixin:
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["show_pd"] = can_see_personal_data(self.request.user)
+        return context
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["clients"], summary="List clients (filters: phone, email, passport, search)"),
+    retrieve=extend_schema(tags=["clients"], summary="A client with contacts and passports"),
+    create=extend_schema(
+        tags=["clients"], summary="Create a client (deduplicated by phone, e-mail, passport)",
+        parameters=[ON_DUPLICATE], responses={201: ClientSerializer, 200: ClientSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    partial_update=extend_schema(
+        tags=["clients"], summary="Update a client (lists of phones/emails replace; passports are upserted)",
+        responses={200: ClientSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    destroy=extend_schema(tags=["clients"], summary="Delete a client (soft delete)"),
+)
+class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
+    queryset = Client.objects.all()
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+    ordering_fields = ["id", "last_name", "created_at", "updated_at"]
+    ordering = ["-id"]
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_permissions = {"merge": ["clients.change_client", "clients.delete_client"]}
+
+    def get_queryset(self):
+        return selectors.client_list_queryset()
+
+    def _render(self, client_id: int, status_code: int) -> Response:
+        client = selectors.client_list_queryset().get(pk=client_id)
+        return Response(self.get_serializer(client).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        client = services.client_create(
+            data=serializer.validated_data, actor=request.user,
+            on_duplicate=request.query_params.get("on_duplicate", "error"),
+        )
+        return self._render(client.pk, status.HTTP_200_OK if client.linked else status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        client = self.get_object()
+        serializer = self.get_serializer(client, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.client_update(client=client, data=serializer.validated_data, actor=request.user)
+        return self._render(client.pk, status.HTTP_200_OK)
+
+    def perform_destroy(self, instance):
+        services.client_soft_delete(client=instance, actor=self.request.user)
+
+    @extend_schema(
+        tags=["clients"], summary="Merge another client into this one", request=MergeSerializer,
+        responses={200: ClientSerializer, 400: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, *args, **kwargs):
+        client = self.get_object()
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        other = Client.objects.filter(pk=serializer.validated_data["other_id"]).first()
+        if other is None:
+            raise BusinessError(
+                "Клиент для объединения не найден.", code="merge_not_found",
+                fields={"other_id": ["Клиент не найден или удалён."]},
+            )
+        services.client_merge(target=client, other=other, actor=request.user)
+        return self._render(client.pk, status.HTTP_200_OK)
+
+
+class ClientChildMixin(PersonalDataContextMixin):
+    """Nested under /clients/{client_pk}/: the parent must exist and be alive."""
+
+    lookup_value_regex = r"\d+"
+
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            try:
+                self._client = Client.objects.get(pk=int(self.kwargs["client_pk"]))
+            except (Client.DoesNotExist, ValueError):
+                raise Http404 from None
+        return self._client
+
+    def get_queryset(self):
+        return self.queryset.filter(client=self.get_client())
+
+
+CLIENT_PK = OpenApiParameter("client_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["clients"], summary="Contacts of a client", parameters=[CLIENT_PK]),
+    retrieve=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
+    create=extend_schema(
+        tags=["clients"], summary="Add a contact", parameters=[CLIENT_PK],
+        responses={201: ContactSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    partial_update=extend_schema(
+        tags=["clients"], summary="Change a contact", parameters=[CLIENT_PK], request=ContactUpdateSerializer,
+        responses={200: ContactSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
+)
+class ContactViewSet(
+    ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet,
+):
+    queryset = ClientContact.objects.filter(is_archived=False).select_related("client")
+    serializer_class = ContactSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    pagination_class = None
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = services.contact_add(client=self.get_client(), actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(contact).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        contact = self.get_object()
+        serializer = ContactUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = services.contact_update(contact=contact, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(contact).data)
+
+    def perform_destroy(self, instance):
+        services.contact_delete(contact=instance, actor=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["clients"], summary="Passports of a client (history included)", parameters=[CLIENT_PK]),
+    retrieve=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
+    create=extend_schema(
+        tags=["clients"], summary="Add a passport", parameters=[CLIENT_PK],
+        responses={201: PassportSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    partial_update=extend_schema(
+        tags=["clients"], summary="Change a passport", parameters=[CLIENT_PK],
+        responses={200: PassportSerializer, 409: DUPLICATE_RESPONSE},
+    ),
+    destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
+)
+class PassportViewSet(
+    ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet,
+):
+    queryset = ClientPassport.objects.filter(is_archived=False).select_related("client")
+    serializer_class = PassportSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    pagination_class = None
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        passport = services.passport_add(client=self.get_client(), data=serializer.validated_data, actor=request.user)
+        return Response(self.get_serializer(passport).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        passport = self.get_object()
+        serializer = self.get_serializer(passport, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        passport = services.passport_update(passport=passport, data=serializer.validated_data, actor=request.user)
+        return Response(self.get_serializer(passport).data)
+
+    def perform_destroy(self, instance):
+        services.passport_delete(passport=instance, actor=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["clients"], summary="Files (scans) of a client", parameters=[CLIENT_PK]),
+    retrieve=extend_schema(tags=["clients"], summary="A file with its expiring download URL", parameters=[CLIENT_PK]),
+    create=extend_schema(
+        tags=["clients"], summary="Upload a file (multipart/form-data)", parameters=[CLIENT_PK],
+        request={"multipart/form-data": ClientFileSerializer},
+    ),
+    destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
+)
+class ClientFileViewSet(
+    ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    mixins.DestroyModelMixin, BaseViewSet,
+):
+    queryset = ClientFile.objects.all()
+    serializer_class = ClientFileSerializer
+    pagination_class = None
+    action_permissions = {"download": ["clients.view_clientfile", PERSONAL_DATA_PERMISSION]}
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        stored = services.client_file_add(
+            client=self.get_client(), uploaded=serializer.validated_data["file"],
+            description=serializer.validated_data.get("description", ""), actor=request.user,
+        )
+        return Response(self.get_serializer(stored).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.client_file_delete(file=instance, actor=self.request.user)
+
+    @extend_schema(
+        tags=["clients"], summary="Redirect (302) to the file's expiring pre-signed URL", parameters=[CLIENT_PK],
+        responses={302: None},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, *args, **kwargs):
+        return HttpResponseRedirect(self.get_object().file.url)
