@@ -1,0 +1,371 @@
+"""Every write to leads goes through here: intake from all channels, manual leads, transitions.
+
+`lead_ingest` is the single entry point of every intake channel (Telegram, WhatsApp, e-mail, the
+web form). It is idempotent on (channel, external_id): a PostgreSQL advisory lock serialises two
+deliveries of the same message and the unique constraint on LeadMessage is the last word.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.core.errors import BusinessError, ConflictError
+from apps.core.storage import random_key
+from apps.leads.contacts import SenderContacts, sender_contacts
+from apps.leads.models import (
+    ALLOWED_TRANSITIONS,
+    OPEN_STATUSES,
+    Lead,
+    LeadAttachment,
+    LeadMessage,
+    LeadSource,
+    LeadStatus,
+    MessageDirection,
+)
+
+logger = logging.getLogger(__name__)
+
+INTAKE_CHANNELS = {LeadSource.TELEGRAM, LeadSource.WHATSAPP, LeadSource.EMAIL, LeadSource.WEB}
+
+
+@dataclass(frozen=True)
+class IncomingAttachment:
+    """A file that came with a message. content None + note: the file could not be fetched."""
+
+    name: str
+    content_type: str
+    content: bytes | None
+    size: int
+    note: str = ""
+
+
+@dataclass
+class IngestResult:
+    lead: Lead
+    message: LeadMessage
+    created: bool  # a new lead was opened for this message
+    duplicate: bool  # the message had been taken before; nothing was written
+
+
+@dataclass
+class _StoredFiles:
+    keys: list[str] = field(default_factory=list)
+
+    def delete_all(self) -> None:
+        for key in self.keys:
+            try:
+                default_storage.delete(key)
+            except Exception:  # noqa: BLE001 - best effort clean-up; the original error matters
+                logger.warning("could not delete an orphaned lead attachment", extra={"key": key})
+
+
+# --- Intake ----------------------------------------------------------------------------------------
+
+
+def lead_ingest(
+    *,
+    channel: str,
+    external_id: str,
+    sender: dict,
+    text: str = "",
+    payload: dict | None = None,
+    attachments: Sequence[IncomingAttachment] = (),
+    received_at: datetime | None = None,
+) -> IngestResult:
+    """Take one incoming message: append it to the sender's open lead or open a new lead.
+
+    Idempotent on (channel, external_id). The client is found by the sender's phone / e-mail /
+    messenger id through the blind index. Attachments go to object storage inside the same unit of
+    work: when anything fails, the database rolls back and the files already stored are deleted.
+    """
+    channel = _checked_channel(channel)
+    external_id = str(external_id or "").strip()
+    if not external_id:
+        raise BusinessError("Не указан идентификатор сообщения.", code="external_id_required")
+    contacts = sender_contacts(sender or {})
+    received_at = received_at or timezone.now()
+    stored = _StoredFiles()
+    try:
+        return _ingest_atomic(
+            channel=channel,
+            external_id=external_id,
+            contacts=contacts,
+            text=text or "",
+            payload=payload or {},
+            attachments=attachments,
+            received_at=received_at,
+            stored=stored,
+        )
+    except BaseException:
+        stored.delete_all()
+        raise
+
+
+@transaction.atomic
+def _ingest_atomic(*, channel, external_id, contacts, text, payload, attachments, received_at, stored):
+    _advisory_lock(f"lead-message:{channel}:{external_id}")
+    existing = _known_message(channel, external_id)
+    if existing is not None:
+        return IngestResult(lead=existing.lead, message=existing, created=False, duplicate=True)
+
+    for key in sorted(contacts.lock_keys()):
+        _advisory_lock(f"lead-sender:{key}")
+    lead = _open_lead_of(contacts)
+    created = lead is None
+    if created:
+        lead = Lead(source=channel, external_id=external_id, payload=payload)
+    _apply_contacts(lead, contacts, overwrite=False)
+    if lead.client_id is None:
+        lead.client = _find_client(contacts)
+    lead.last_message_at = max(filter(None, [lead.last_message_at, received_at]))
+    lead.full_clean(exclude=["number"])
+    lead.save()
+
+    try:
+        with transaction.atomic():
+            message = LeadMessage.objects.create(
+                lead=lead,
+                channel=channel,
+                external_id=external_id,
+                direction=MessageDirection.INCOMING,
+                text=text,
+                payload=payload,
+                received_at=received_at,
+            )
+    except IntegrityError:
+        # Only reachable if someone bypassed the lock; the constraint decides.
+        raise ConflictError("Сообщение уже принято.", code="duplicate_message") from None
+    _store_attachments(lead, message, attachments, stored)
+    return IngestResult(lead=lead, message=message, created=created, duplicate=False)
+
+
+def _checked_channel(channel: str) -> str:
+    if channel not in INTAKE_CHANNELS:
+        raise BusinessError(
+            "Неизвестный канал заявки.", code="invalid_channel", fields={"channel": ["Неизвестный канал."]}
+        )
+    return str(channel)
+
+
+def _advisory_lock(name: str) -> None:
+    """A transaction-scoped PostgreSQL advisory lock keyed by a 64-bit hash of the name."""
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _known_message(channel: str, external_id: str) -> LeadMessage | None:
+    return (
+        LeadMessage.objects.select_related("lead")
+        .filter(channel=channel, external_id=external_id)
+        .first()
+    )
+
+
+def _open_lead_of(contacts: SenderContacts) -> Lead | None:
+    condition = contacts.lead_filter()
+    if condition is None:
+        return None
+    return (
+        Lead.objects.select_for_update()
+        .filter(condition, status__in=OPEN_STATUSES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _find_client(contacts: SenderContacts):
+    """The one client whose contacts match the sender's; None when none or ambiguous."""
+    if not contacts.has_lookup_values():
+        return None
+    from apps.clients.selectors import clients_by_contacts
+
+    matches = clients_by_contacts(
+        phones=contacts.phones(),
+        emails=contacts.emails(),
+        telegram_ids=contacts.telegram_ids(),
+        whatsapp_ids=contacts.whatsapp_ids(),
+    )
+    distinct = {client.pk: client for client in matches}
+    return next(iter(distinct.values())) if len(distinct) == 1 else None
+
+
+def _apply_contacts(lead: Lead, contacts: SenderContacts, *, overwrite: bool) -> None:
+    """Copy the sender's contacts to the lead (fills only the empty ones unless overwrite)."""
+    for value_field, index_field, value, index in contacts.fields():
+        if value and (overwrite or not getattr(lead, value_field)):
+            setattr(lead, value_field, value)
+            setattr(lead, index_field, index)
+        elif overwrite and not value:
+            setattr(lead, value_field, "")
+            setattr(lead, index_field, "")
+    if contacts.name and (overwrite or not lead.contact_name):
+        lead.contact_name = contacts.name
+    elif overwrite and not contacts.name:
+        lead.contact_name = ""
+
+
+def _store_attachments(
+    lead: Lead, message: LeadMessage | None, attachments: Iterable[IncomingAttachment], stored: _StoredFiles
+) -> list[LeadAttachment]:
+    rows = []
+    for attachment in attachments:
+        row = LeadAttachment(
+            lead=lead,
+            message=message,
+            name=(attachment.name or "file")[:255],
+            content_type=(attachment.content_type or "")[:127],
+            size=max(int(attachment.size or 0), 0),
+            note=(attachment.note or "")[:255],
+        )
+        if attachment.content is not None:
+            key = default_storage.save(random_key("leads", attachment.name or ""), ContentFile(attachment.content))
+            stored.keys.append(key)
+            row.file.name = key
+            row.size = len(attachment.content)
+        rows.append(row)
+    return LeadAttachment.objects.bulk_create(rows) if rows else []
+
+
+# --- Manual leads and edits ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_create_manual(*, data: dict, actor=None) -> Lead:
+    """A lead entered by staff (source=manual). data: contact fields, text, client, operator."""
+    contacts = sender_contacts(
+        {
+            "name": data.get("contact_name", ""),
+            "phone": data.get("contact_phone", ""),
+            "email": data.get("contact_email", ""),
+            "telegram_id": data.get("contact_telegram", ""),
+            "whatsapp_id": data.get("contact_whatsapp", ""),
+        },
+        strict=True,
+    )
+    lead = Lead(source=LeadSource.MANUAL, operator=data.get("operator") or actor, client=data.get("client"))
+    _apply_contacts(lead, contacts, overwrite=True)
+    if lead.client is None:
+        lead.client = _find_client(contacts)
+    now = timezone.now()
+    text = data.get("text") or ""
+    lead.last_message_at = now if text else None
+    lead.full_clean(exclude=["number"])
+    lead.save()
+    if text:
+        LeadMessage.objects.create(
+            lead=lead, channel=LeadSource.MANUAL, direction=MessageDirection.INCOMING, text=text, received_at=now
+        )
+    return lead
+
+
+CONTACT_KEYS = ("contact_name", "contact_phone", "contact_email", "contact_telegram", "contact_whatsapp")
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, data: dict, actor=None) -> Lead:
+    """Plain edits: responsible operator, linked client, the sender's contact data."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if "operator" in data:
+        lead.operator = data["operator"]
+    if "client" in data:
+        lead.client = data["client"]
+    if any(key in data for key in CONTACT_KEYS):
+        merged = {key: data.get(key, getattr(lead, key)) for key in CONTACT_KEYS}
+        contacts = sender_contacts(
+            {
+                "name": merged["contact_name"],
+                "phone": merged["contact_phone"],
+                "email": merged["contact_email"],
+                "telegram_id": merged["contact_telegram"],
+                "whatsapp_id": merged["contact_whatsapp"],
+            },
+            strict=True,
+        )
+        _apply_contacts(lead, contacts, overwrite=True)
+    lead.full_clean(exclude=["number"])
+    lead.save()
+    return lead
+
+
+# --- Status transitions ----------------------------------------------------------------------------
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def _move(lead: Lead, to_status: str) -> None:
+    if to_status not in ALLOWED_TRANSITIONS[lead.status]:
+        raise ConflictError(
+            f"Нельзя перевести заявку из статуса «{LeadStatus(lead.status).label}» "
+            f"в «{LeadStatus(to_status).label}».",
+            code="invalid_transition",
+            status=lead.status,
+            allowed=sorted(ALLOWED_TRANSITIONS[lead.status]),
+        )
+    lead.status = to_status
+    if to_status not in OPEN_STATUSES:
+        lead.closed_at = timezone.now()
+
+
+@transaction.atomic
+def lead_take(*, lead: Lead, actor=None) -> Lead:
+    """An operator takes the lead: new -> in_progress; they become responsible if nobody is."""
+    lead = _locked(lead)
+    _move(lead, LeadStatus.IN_PROGRESS)
+    if lead.operator_id is None and actor is not None:
+        lead.operator = actor
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_reject(*, lead: Lead, reason: str, actor=None) -> Lead:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BusinessError(
+            "Укажите причину отказа.", code="reason_required", fields={"reason": ["Обязательное поле."]}
+        )
+    lead = _locked(lead)
+    _move(lead, LeadStatus.REJECTED)
+    lead.rejection_reason = reason
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_mark_converted(*, lead: Lead, order, actor=None) -> Lead:
+    """Called by the orders app when it has made an order from the lead: links both and closes it."""
+    lead = _locked(lead)
+    if lead.status == LeadStatus.CONVERTED and _order_id(lead) == order.pk:
+        return lead
+    _move(lead, LeadStatus.CONVERTED)
+    if hasattr(Lead, "order"):
+        lead.order = order
+    order_client_id = getattr(order, "client_id", None)
+    if lead.client_id is None and order_client_id:
+        lead.client_id = order_client_id
+    if lead.operator_id is None and actor is not None:
+        lead.operator = actor
+    lead.save()
+    return lead
+
+
+def _order_id(lead: Lead):
+    return getattr(lead, "order_id", None)
+
+
+@transaction.atomic
+def lead_delete(*, lead: Lead, actor=None) -> None:
+    """Delete a lead with its messages; its files leave object storage after the commit."""
+    keys = [key for key in lead.attachments.values_list("file", flat=True) if key]
+    lead.delete()
+    transaction.on_commit(lambda: _StoredFiles(keys=keys).delete_all())

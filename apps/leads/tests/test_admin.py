@@ -1,0 +1,50 @@
+import pytest
+from django.contrib import admin
+from django.test import Client as BrowserClient
+
+from apps.accounts.models import Role
+from apps.clients.models import Client
+from apps.leads.services import lead_ingest
+from apps.leads.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_for(user) -> BrowserClient:
+    browser = BrowserClient()
+    browser.force_login(user)
+    return browser
+
+
+def test_changelist_filters_and_links_the_client(admin_user):
+    client = make_client(phone="+79161234567", last_name="Петров")
+    lead = lead_ingest(channel="web", external_id="1", sender={"phone": "8 916 123 45 67"}).lead
+    browser = browser_for(admin_user)
+    page = browser.get("/admin/leads/lead/?status__exact=new").content.decode()
+    assert lead.number in page
+    if admin.site.is_registered(Client):
+        assert f"/admin/clients/client/{client.pk}/change/" in page
+    assert "Петров" in page
+    change = browser.get(f"/admin/leads/lead/{lead.pk}/change/")
+    assert change.status_code == 200
+    assert "+79161234567" in change.content.decode()
+
+
+def test_masked_for_staff_without_personal_data_permission(make_user):
+    lead = lead_ingest(channel="web", external_id="1", sender={"phone": "+79161234567"}, text="привет").lead
+    accountant = make_user(Role.ACCOUNTANT)
+    page = browser_for(accountant).get(f"/admin/leads/lead/{lead.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "+79161234567" not in html and "45-67" in html and "привет" in html
+
+
+def test_take_action_goes_through_the_service(make_user):
+    operator = make_user(Role.OPERATOR)
+    lead = lead_ingest(channel="web", external_id="1", sender={"phone": "+79161234567"}).lead
+    response = browser_for(operator).post(
+        "/admin/leads/lead/", {"action": "take_leads", "_selected_action": [lead.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert lead.status == "in_progress" and lead.operator == operator

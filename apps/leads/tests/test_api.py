@@ -1,0 +1,155 @@
+import datetime as dt
+
+import pytest
+from botocore.exceptions import ClientError
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from apps.core.storage import ensure_bucket
+from apps.leads.models import Lead
+from apps.leads.services import IncomingAttachment, lead_ingest
+from apps.leads.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/leads/"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _bucket():
+    try:
+        ensure_bucket()
+    except ClientError:
+        pass
+
+
+def incoming(external_id, channel="web", **sender):
+    sender = sender or {"name": "Гость", "phone": f"+7916{int(external_id):07d}"}
+    return lead_ingest(channel=channel, external_id=external_id, sender=sender, text="Хочу тур").lead
+
+
+def test_list_filters_by_status_source_operator_and_date(operator_api, operator):
+    web = incoming("1")
+    telegram = incoming("2", channel="telegram", telegram_id="777")
+    operator_api.post(f"{URL}{telegram.pk}/take/")
+    Lead.objects.filter(pk=web.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
+
+    def numbers(query):
+        response = operator_api.get(URL + query)
+        assert response.status_code == 200, response.content
+        return {row["number"] for row in response.json()["results"]}
+
+    assert numbers("?status=new") == {web.number}
+    assert numbers("?status=new&status=in_progress") == {web.number, telegram.number}
+    assert numbers("?source=telegram") == {telegram.number}
+    assert numbers(f"?operator={operator.pk}") == {telegram.number}
+    today = timezone.localdate().isoformat()
+    assert numbers(f"?created_from={today}") == {telegram.number}
+    assert numbers(f"?created_to={(timezone.localdate() - dt.timedelta(days=5)).isoformat()}") == {web.number}
+    assert operator_api.get(URL + "?status=nonsense").status_code == 400
+
+
+def test_list_runs_a_constant_number_of_queries(operator_api, django_assert_max_num_queries):
+    client = make_client(phone="+79990000000")
+    for n in range(3):
+        incoming(str(n))
+    with django_assert_max_num_queries(6):
+        assert operator_api.get(URL).status_code == 200
+    for n in range(3, 30):
+        lead = incoming(str(n))
+        Lead.objects.filter(pk=lead.pk).update(client=client)
+    with django_assert_max_num_queries(6):
+        response = operator_api.get(URL + "?page_size=50")
+    assert response.json()["count"] == 30
+
+
+def test_manual_lead_is_created_with_source_manual(operator_api, operator):
+    client = make_client(email="buyer@example.com")
+    response = operator_api.post(
+        URL,
+        {"contact_name": "Ольга", "contact_email": "Buyer@Example.com", "text": "Пришла в офис"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["source"] == "manual" and body["status"] == "new" and body["number"].startswith("L-")
+    assert body["client"] == client.pk and body["client_name"] == client.full_name
+    assert body["operator"] == operator.pk
+    assert body["contact_email"] == "buyer@example.com"
+    assert [m["text"] for m in body["messages"]] == ["Пришла в офис"]
+
+
+def test_manual_lead_with_a_bad_phone_is_a_field_error(operator_api):
+    response = operator_api.post(URL, {"contact_name": "Ольга", "contact_phone": "12-34"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error" and "contact_phone" in body["fields"]
+    empty = operator_api.post(URL, {}, format="json")
+    assert empty.status_code == 400 and empty.json()["code"] == "validation_error"
+
+
+def test_detail_has_messages_and_attachment_links(operator_api):
+    lead = lead_ingest(
+        channel="telegram", external_id="9", sender={"telegram_id": "1"}, text="Файл",
+        attachments=[IncomingAttachment("ticket.pdf", "application/pdf", b"%PDF-1", 6)],
+    ).lead
+    body = operator_api.get(f"{URL}{lead.pk}/").json()
+    assert [m["text"] for m in body["messages"]] == ["Файл"]
+    attachment = body["attachments"][0]
+    assert attachment["name"] == "ticket.pdf" and attachment["size"] == 6
+    assert attachment["url"].startswith("http") and "Signature" in attachment["url"]
+
+
+def test_take_and_reject_actions_and_forbidden_transition(operator_api, operator):
+    lead = incoming("1")
+    taken = operator_api.post(f"{URL}{lead.pk}/take/")
+    assert taken.status_code == 200 and taken.json()["status"] == "in_progress"
+    assert taken.json()["operator"] == operator.pk
+    no_reason = operator_api.post(f"{URL}{lead.pk}/reject/", {}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["fields"]
+    rejected = operator_api.post(f"{URL}{lead.pk}/reject/", {"reason": "Передумал"}, format="json")
+    assert rejected.status_code == 200 and rejected.json()["rejection_reason"] == "Передумал"
+    again = operator_api.post(f"{URL}{lead.pk}/take/")
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_transition" and again.json()["detail"]
+
+
+def test_patch_assigns_operator_and_client(operator_api, supervisor):
+    lead = incoming("1")
+    client = make_client(phone="+79995554433")
+    response = operator_api.patch(f"{URL}{lead.pk}/", {"operator": supervisor.pk, "client": client.pk}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["operator"] == supervisor.pk and response.json()["client"] == client.pk
+    missing = operator_api.patch(f"{URL}{lead.pk}/", {"client": 999999}, format="json")
+    assert missing.status_code == 400 and "client" in missing.json()["fields"]
+
+
+def test_accountant_reads_masked_data_and_cannot_write(accountant_api):
+    lead = incoming("1", name="Гость", phone="+79161234567", email="guest@example.com")
+    body = accountant_api.get(f"{URL}{lead.pk}/").json()
+    assert body["contact_phone"] == "+7 *** ***-45-67"
+    assert body["contact_email"] == "g***@example.com"
+    assert body["payload"] is None
+    assert accountant_api.post(URL, {"contact_name": "X"}, format="json").status_code == 403
+    assert accountant_api.post(f"{URL}{lead.pk}/take/").status_code == 403
+    assert accountant_api.patch(f"{URL}{lead.pk}/", {"operator": None}, format="json").status_code == 403
+
+
+def test_personal_data_unmasked_only_with_the_permission(make_user, client_as):
+    lead = incoming("1", phone="+79161234567")
+    user = make_user("accountant")
+    api = client_as(user)
+    assert api.get(f"{URL}{lead.pk}/").json()["contact_phone"] != "+79161234567"
+    user.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    api = client_as(type(user).objects.get(pk=user.pk))
+    assert api.get(f"{URL}{lead.pk}/").json()["contact_phone"] == "+79161234567"
+
+
+def test_delete_is_for_supervisors(operator_api, supervisor_api):
+    lead = incoming("1")
+    assert operator_api.delete(f"{URL}{lead.pk}/").status_code == 403
+    assert supervisor_api.delete(f"{URL}{lead.pk}/").status_code == 204
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_anonymous_is_refused(api_client):
+    assert api_client.get(URL).status_code == 401

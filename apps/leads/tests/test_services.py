@@ -1,0 +1,253 @@
+import threading
+from types import SimpleNamespace
+
+import pytest
+from botocore.exceptions import ClientError
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection, connections
+
+from apps.core.errors import BusinessError, ConflictError
+from apps.core.storage import ensure_bucket
+from apps.leads import services
+from apps.leads.models import Lead, LeadAttachment, LeadMessage, LeadStatus
+from apps.leads.services import IncomingAttachment, lead_ingest
+from apps.leads.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _bucket():
+    try:
+        ensure_bucket()
+    except ClientError:  # created meanwhile by a parallel test run
+        pass
+
+
+def ingest(external_id="m1", channel="telegram", sender=None, **kwargs):
+    sender = sender if sender is not None else {"name": "Пётр", "telegram_id": "555001"}
+    return lead_ingest(channel=channel, external_id=external_id, sender=sender, **kwargs)
+
+
+def test_ingest_opens_a_numbered_lead_with_its_message():
+    result = ingest(text="Хочу в Стамбул на майские", payload={"update_id": 1})
+    assert result.created and not result.duplicate
+    lead = Lead.objects.get()
+    assert lead.number.startswith("L-") and len(lead.number) == 8
+    assert lead.status == LeadStatus.NEW and lead.source == "telegram" and lead.external_id == "m1"
+    assert lead.contact_telegram == "555001" and lead.contact_name == "Пётр"
+    message = lead.messages.get()
+    assert message.text == "Хочу в Стамбул на майские" and message.direction == "in"
+    assert lead.payload == {"update_id": 1}
+
+
+def test_numbers_grow_and_are_unique():
+    first = ingest("a", sender={"telegram_id": "1"}).lead
+    second = ingest("b", sender={"telegram_id": "2"}).lead
+    assert int(second.number[2:]) == int(first.number[2:]) + 1
+
+
+def test_the_same_message_twice_is_one_message():
+    first = ingest("dup-1", text="привет")
+    again = ingest("dup-1", text="привет")
+    assert again.duplicate and not again.created
+    assert again.lead.pk == first.lead.pk and again.message.pk == first.message.pk
+    assert LeadMessage.objects.count() == 1
+
+
+def test_same_external_id_in_another_channel_is_another_message():
+    ingest("42", channel="telegram", sender={"telegram_id": "1"})
+    ingest("42", channel="email", sender={"email": "a@example.com"})
+    assert LeadMessage.objects.count() == 2
+
+
+def test_later_messages_of_the_sender_are_appended_to_the_open_lead():
+    first = ingest("m1", text="Здравствуйте")
+    second = ingest("m2", text="Ещё вопрос")
+    assert not second.created and second.lead.pk == first.lead.pk
+    assert list(first.lead.messages.values_list("text", flat=True)) == ["Здравствуйте", "Ещё вопрос"]
+
+
+def test_a_closed_lead_is_not_reopened_by_a_new_message(operator):
+    first = ingest("m1")
+    services.lead_reject(lead=first.lead, reason="Спам", actor=operator)
+    second = ingest("m2")
+    assert second.created and second.lead.pk != first.lead.pk
+
+
+def test_sender_found_by_phone_in_any_spelling_across_channels():
+    web = ingest("w1", channel="web", sender={"name": "Анна", "phone": "8 (916) 123-45-67"})
+    whatsapp = ingest("wa1", channel="whatsapp", sender={"whatsapp_id": "79161234567"})
+    assert whatsapp.lead.pk == web.lead.pk  # a WhatsApp id is the phone number
+    email = ingest("e1", channel="email", sender={"phone": "+7 916 1234567", "email": "anna@example.com"})
+    assert email.lead.pk == web.lead.pk
+    assert Lead.objects.get(pk=web.lead.pk).contact_email == "anna@example.com"
+
+
+def test_client_is_found_by_phone_email_and_messenger_id():
+    by_phone = make_client(phone="+79161112233")
+    by_email = make_client(email="Olga@Example.com")
+    by_telegram = make_client(telegram="@olga_travel")
+    assert ingest("1", channel="web", sender={"phone": "8 916 111-22-33"}).lead.client == by_phone
+    assert ingest("2", channel="email", sender={"email": " olga@example.COM "}).lead.client == by_email
+    assert ingest("3", sender={"telegram_id": "olga_travel"}).lead.client == by_telegram
+    # A WhatsApp id is a phone number: it finds the client by phone.
+    assert ingest("4", channel="whatsapp", sender={"whatsapp_id": "79161112233"}).lead.client == by_phone
+
+
+def test_ambiguous_sender_is_not_linked_to_anyone():
+    make_client(phone="+79161112233")
+    make_client(email="x@example.com")
+    lead = ingest("1", channel="web", sender={"phone": "+79161112233", "email": "x@example.com"}).lead
+    assert lead.client is None
+
+
+def test_invalid_contacts_from_a_sender_are_kept_but_never_match():
+    lead = ingest("1", channel="web", sender={"phone": "12", "email": "not-an-email"}).lead
+    assert lead.contact_phone == "12" and lead.phone_index == "" and lead.email_index == ""
+    other = ingest("2", channel="web", sender={"phone": "12"}).lead
+    assert other.pk != lead.pk
+
+
+def test_contact_data_and_payload_are_encrypted_at_rest():
+    ingest("1", channel="web", sender={"name": "Светлана", "phone": "+79161234567", "email": "sveta@example.com"},
+           text="паспорт 4510 123456", payload={"phone": "+79161234567"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM leads_lead")
+        lead_row = " ".join(str(value) for value in cursor.fetchone())
+        cursor.execute("SELECT * FROM leads_leadmessage")
+        message_row = " ".join(str(value) for value in cursor.fetchone())
+    for plaintext in ("79161234567", "sveta@example.com", "Светлана"):
+        assert plaintext not in lead_row
+    for plaintext in ("79161234567", "4510 123456"):
+        assert plaintext not in message_row
+
+
+def test_attachments_go_to_object_storage_with_random_keys():
+    result = ingest(
+        "1",
+        attachments=[
+            IncomingAttachment("Иванов паспорт.pdf", "application/pdf", b"%PDF-1.4 test", 13),
+            IncomingAttachment("video.mp4", "video/mp4", None, 80_000_000, note="Файл больше 20 МБ, не загружен"),
+        ],
+    )
+    stored, skipped = LeadAttachment.objects.filter(lead=result.lead).order_by("id")
+    assert stored.file.name.startswith("leads/") and "Иванов" not in stored.file.name
+    assert stored.file.name.endswith(".pdf") and stored.message == result.message
+    with default_storage.open(stored.file.name) as handle:
+        assert handle.read() == b"%PDF-1.4 test"
+    assert not skipped.file and skipped.size == 80_000_000 and "20 МБ" in skipped.note
+
+
+def test_failure_after_storing_files_leaves_no_lead_and_no_files(monkeypatch):
+    saved_keys = []
+    real_save = default_storage.save
+
+    def remember(name, content, **kwargs):
+        key = real_save(name, content, **kwargs)
+        saved_keys.append(key)
+        return key
+
+    def broken_bulk_create(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(default_storage, "save", remember)
+    monkeypatch.setattr(LeadAttachment.objects, "bulk_create", broken_bulk_create)
+    with pytest.raises(RuntimeError):
+        ingest("1", attachments=[IncomingAttachment("a.pdf", "application/pdf", b"%PDF", 4)])
+    assert not Lead.objects.exists() and not LeadMessage.objects.exists()
+    assert saved_keys and not default_storage.exists(saved_keys[0])
+
+
+def test_unknown_channel_and_missing_id_are_refused():
+    with pytest.raises(BusinessError) as error:
+        ingest("1", channel="pigeon")
+    assert error.value.code == "invalid_channel"
+    with pytest.raises(BusinessError) as error:
+        ingest("  ")
+    assert error.value.code == "external_id_required"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_with_the_same_message_make_one_message():
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def deliver():
+        try:
+            barrier.wait()
+            results.append(ingest("race-1", text="одновременно"))
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert LeadMessage.objects.count() == 1 and Lead.objects.count() == 1
+    assert sorted(result.duplicate for result in results) == [False, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_with_two_messages_of_one_new_sender_make_one_lead():
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def deliver(external_id):
+        try:
+            barrier.wait()
+            ingest(external_id, channel="web", sender={"phone": "+79160000001"})
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(f"web-{n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert Lead.objects.count() == 1 and LeadMessage.objects.count() == 2
+
+
+def test_transitions(operator, supervisor):
+    lead = ingest("1").lead
+    lead = services.lead_take(lead=lead, actor=operator)
+    assert lead.status == LeadStatus.IN_PROGRESS and lead.operator == operator
+    with pytest.raises(ConflictError) as error:
+        services.lead_take(lead=lead, actor=supervisor)
+    assert error.value.code == "invalid_transition"
+    with pytest.raises(BusinessError) as error:
+        services.lead_reject(lead=lead, reason="  ")
+    assert error.value.code == "reason_required"
+    lead = services.lead_reject(lead=lead, reason="Не отвечает", actor=operator)
+    assert lead.status == LeadStatus.REJECTED and lead.rejection_reason == "Не отвечает" and lead.closed_at
+    with pytest.raises(ConflictError):
+        services.lead_take(lead=lead, actor=operator)
+
+
+def test_mark_converted_links_the_client_and_closes_the_lead(operator):
+    client = make_client(phone="+79161112233")
+    lead = ingest("1", channel="web", sender={"name": "Без телефона"}).lead
+    order = SimpleNamespace(pk=7, client_id=client.pk)
+    lead = services.lead_mark_converted(lead=lead, order=order, actor=operator)
+    assert lead.status == LeadStatus.CONVERTED and lead.client_id == client.pk and lead.closed_at
+    with pytest.raises(ConflictError):
+        services.lead_reject(lead=lead, reason="поздно")
+
+
+def test_manual_lead_validates_contacts(operator):
+    with pytest.raises(ValidationError) as error:
+        services.lead_create_manual(data={"contact_phone": "123"}, actor=operator)
+    assert "contact_phone" in error.value.message_dict
+    lead = services.lead_create_manual(
+        data={"contact_name": "Мария", "contact_phone": "8 916 555-44-33", "text": "Звонила в офис"}, actor=operator
+    )
+    assert lead.source == "manual" and lead.operator == operator and lead.contact_phone == "+79165554433"
+    assert lead.messages.get().channel == "manual"
