@@ -1,1 +1,154 @@
-"""Models of the integrations app."""
+"""Models of the integrations app: channel settings, the raw inbox, web-form consents."""
+
+from django.db import models
+from django.db.models import Q
+
+from apps.integrations.fields import EncryptedJSONField, SecretField
+
+
+class IntegrationType(models.TextChoices):
+    TELEGRAM = "telegram", "Telegram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Электронная почта"
+
+
+class Purpose(models.TextChoices):
+    SALES = "sales", "Продажи"
+    OPERATORS = "operators", "Операторы"
+    SUPPLIERS = "suppliers", "Поставщики"
+
+
+class ImapSecurity(models.TextChoices):
+    SSL = "ssl", "SSL/TLS"
+    STARTTLS = "starttls", "STARTTLS"
+
+
+# Names of the encrypted secret fields: never returned, logged, shown or audited.
+SECRET_FIELDS = ("api_token_encrypted", "webhook_secret", "app_secret", "verify_token", "imap_password")
+
+
+class IntegrationSettings(models.Model):
+    """One connected channel: a Telegram bot, a WhatsApp number or an IMAP mailbox."""
+
+    type = models.CharField("тип", max_length=16, choices=IntegrationType.choices)
+    bot_name = models.CharField("название / имя бота", max_length=128, blank=True)
+    purpose = models.CharField("назначение", max_length=16, choices=Purpose.choices, default=Purpose.SALES)
+    api_token_encrypted = SecretField("токен API (зашифрован)", blank=True, default="", editable=False)
+    # Telegram: secret_token of the webhook (generated on activation).
+    webhook_secret = SecretField("секрет вебхука", blank=True, default="", editable=False)
+    # WhatsApp Cloud API.
+    app_secret = SecretField("секрет приложения WhatsApp", blank=True, default="", editable=False)
+    verify_token = SecretField("токен проверки вебхука WhatsApp", blank=True, default="", editable=False)
+    phone_number_id = models.CharField("ID номера WhatsApp", max_length=64, blank=True)
+    # E-mail (IMAP).
+    imap_host = models.CharField("IMAP-сервер", max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField("IMAP-порт", null=True, blank=True)
+    imap_security = models.CharField(
+        "защита IMAP", max_length=16, choices=ImapSecurity.choices, default=ImapSecurity.SSL
+    )
+    imap_user = models.CharField("IMAP-пользователь", max_length=255, blank=True)
+    imap_password = SecretField("IMAP-пароль (зашифрован)", blank=True, default="", editable=False)
+    imap_folder = models.CharField("IMAP-папка", max_length=255, default="INBOX")
+    imap_uidvalidity = models.BigIntegerField("UIDVALIDITY", null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField("последний UID", default=0, editable=False)
+    # Telegram polling mode: next getUpdates offset.
+    telegram_offset = models.BigIntegerField("смещение getUpdates", default=0, editable=False)
+
+    is_active = models.BooleanField("активна", default=False)
+    last_connected_at = models.DateTimeField("последнее подключение", null=True, blank=True, editable=False)
+    last_error = models.TextField("последняя ошибка", blank=True, editable=False)
+    created_at = models.DateTimeField("создана", auto_now_add=True)
+    updated_at = models.DateTimeField("изменена", auto_now=True)
+
+    class Meta:
+        verbose_name = "интеграция"
+        verbose_name_plural = "интеграции"
+        ordering = ["id"]
+        permissions = [("manage_integrations", "Может управлять интеграциями и их токенами")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} «{self.bot_name or self.pk}» ({self.get_purpose_display()})"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.api_token_encrypted or self.imap_password)
+
+
+class InboxStatus(models.TextChoices):
+    PENDING = "pending", "Ожидает обработки"
+    PROCESSED = "processed", "Обработано"
+    FAILED = "failed", "Ошибка"
+    IGNORED = "ignored", "Пропущено"
+
+
+class Channel(models.TextChoices):
+    TELEGRAM = "telegram", "Telegram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Электронная почта"
+    WEB = "web", "Веб-форма"
+
+
+class InboxItem(models.Model):
+    """A raw incoming item, stored before it is processed, so nothing is lost (issue 7, point 6)."""
+
+    channel = models.CharField("канал", max_length=16, choices=Channel.choices)
+    integration = models.ForeignKey(
+        IntegrationSettings,
+        verbose_name="интеграция",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inbox_items",
+    )
+    external_id = models.CharField("внешний ID", max_length=255)
+    received_at = models.DateTimeField("получено", auto_now_add=True, db_index=True)
+    payload = EncryptedJSONField("содержимое (зашифровано)", null=True, editable=False)
+    status = models.CharField(
+        "статус", max_length=16, choices=InboxStatus.choices, default=InboxStatus.PENDING, db_index=True
+    )
+    error = models.TextField("ошибка", blank=True)
+    attempts = models.PositiveIntegerField("попыток", default=0)
+    processed_at = models.DateTimeField("обработано", null=True, blank=True)
+    lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True)
+    lead_number = models.CharField("номер заявки", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "входящее сообщение"
+        verbose_name_plural = "входящие сообщения"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "integration", "external_id"],
+                name="integrations_inbox_unique_per_integration",
+                condition=Q(integration__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                name="integrations_inbox_unique_without_integration",
+                condition=Q(integration__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.external_id} ({self.get_status_display()})"
+
+
+class Consent(models.Model):
+    """Consent to personal-data processing (152-FZ) given through a public channel."""
+
+    channel = models.CharField("канал", max_length=16, choices=Channel.choices, default=Channel.WEB)
+    text_version = models.CharField("версия текста согласия", max_length=32)
+    given_at = models.DateTimeField("дата и время согласия")
+    ip_address = models.GenericIPAddressField("IP-адрес", null=True, blank=True)
+    inbox_item = models.OneToOneField(
+        InboxItem, verbose_name="входящее сообщение", on_delete=models.PROTECT, related_name="consent"
+    )
+    lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "согласие на обработку ПДн"
+        verbose_name_plural = "согласия на обработку ПДн"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Согласие v{self.text_version} от {self.given_at:%d.%m.%Y %H:%M}"

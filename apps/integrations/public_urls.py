@@ -1,3 +1,10 @@
-"""Public (non-API) pages of the integrations app, e.g. the web form at /form/."""
+"""Public (non-API) pages of the integrations app: the web form at /form/ and its consent text."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.integrations.webform import views
+
+urlpatterns = [
+    path("form/", views.form_page, name="webform"),
+    path("form/consent/", views.consent_page, name="webform-consent"),
+]

@@ -1,0 +1,69 @@
+"""Serializers of the integration settings API. Secrets are write-only and never rendered."""
+
+from rest_framework import serializers
+
+from apps.integrations.models import ImapSecurity, IntegrationSettings, IntegrationType, Purpose
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    has_token = serializers.BooleanField(read_only=True)
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IntegrationSettings
+        fields = [
+            "id",
+            "type",
+            "bot_name",
+            "purpose",
+            "has_token",
+            "is_active",
+            "last_connected_at",
+            "last_error",
+            "phone_number_id",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_user",
+            "imap_folder",
+            "webhook_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_webhook_url(self, obj) -> str:
+        if obj.type == IntegrationType.EMAIL:
+            return ""
+        return f"/api/v1/integrations/{obj.type}/{obj.pk}/webhook/"
+
+
+class _SettingsInput(serializers.Serializer):
+    bot_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    api_token = serializers.CharField(
+        max_length=4096, required=False, allow_blank=True, write_only=True, trim_whitespace=True
+    )
+    app_secret = serializers.CharField(max_length=512, required=False, allow_blank=True, write_only=True)
+    verify_token = serializers.CharField(max_length=512, required=False, allow_blank=True, write_only=True)
+    phone_number_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    imap_host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    imap_port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True)
+    imap_security = serializers.ChoiceField(choices=ImapSecurity.choices, required=False)
+    imap_user = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    imap_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+    imap_folder = serializers.CharField(max_length=255, required=False)
+    admin_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+
+
+class IntegrationAddSerializer(_SettingsInput):
+    type = serializers.ChoiceField(choices=IntegrationType.choices)
+    purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.SALES)
+
+
+class IntegrationUpdateSerializer(_SettingsInput):
+    id = serializers.IntegerField()
+    purpose = serializers.ChoiceField(choices=Purpose.choices, required=False)
+
+
+class IntegrationIdSerializer(serializers.Serializer):
+    id = serializers.IntegerField()

@@ -1,0 +1,106 @@
+"""The raw inbox: every incoming item is stored first, then processed (issue 7, point 6).
+
+A channel calls `inbox_store(...)` (its own transaction, committed at once) and then
+`inbox_process(item.pk)`. If processing fails the item keeps its error and status `failed`;
+`manage.py reprocess_inbox` (or the admin action) retries it. Processing is idempotent:
+`lead_ingest` is idempotent on (channel, external_id) and an item is processed under a row lock.
+"""
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.integrations.errors import safe_message
+from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
+
+logger = logging.getLogger("travelcrm.integrations.inbox")
+
+# channel -> "module:function" taking an InboxItem and returning a HandlerResult.
+HANDLERS = {
+    "telegram": "apps.integrations.telegram.handlers:handle_item",
+    "whatsapp": "apps.integrations.whatsapp.handlers:handle_item",
+    "email": "apps.integrations.email.handlers:handle_item",
+    "web": "apps.integrations.webform.handlers:handle_item",
+}
+
+
+@dataclass
+class HandlerResult:
+    """What a channel handler did with one item."""
+
+    lead: object | None = None
+    created: bool = False
+    ignored: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _handler(channel: str):
+    module_name, func_name = HANDLERS[channel].split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def inbox_store(
+    *, channel: str, external_id: str, payload: dict, integration: IntegrationSettings | None = None
+) -> tuple[InboxItem, bool]:
+    """Store a raw item (committed immediately). Returns (item, created); created=False is a retry."""
+    with transaction.atomic():
+        return InboxItem.objects.get_or_create(
+            channel=channel,
+            integration=integration,
+            external_id=str(external_id)[:255],
+            defaults={"payload": payload},
+        )
+
+
+def inbox_process(item_id: int) -> InboxItem | None:
+    """Process one item under a row lock; on failure keep it with its error. Never raises."""
+    try:
+        with transaction.atomic():
+            item = (
+                InboxItem.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("integration")
+                .filter(pk=item_id)
+                .first()
+            )
+            if item is None or item.status in (InboxStatus.PROCESSED, InboxStatus.IGNORED):
+                return item
+            result = _handler(item.channel)(item)
+            _mark_done(item, result)
+            return item
+    except Exception as error:  # noqa: BLE001 — any failure must leave the item for a retry
+        message = safe_message(error)
+        logger.warning("inbox item failed", extra={"inbox_item_id": item_id, "error_type": type(error).__name__})
+        InboxItem.objects.filter(pk=item_id).update(
+            status=InboxStatus.FAILED, error=message, attempts=F("attempts") + 1
+        )
+        return InboxItem.objects.filter(pk=item_id).first()
+
+
+def _mark_done(item: InboxItem, result: HandlerResult) -> None:
+    item.status = InboxStatus.IGNORED if result.ignored else InboxStatus.PROCESSED
+    item.attempts += 1
+    item.processed_at = timezone.now()
+    item.error = "\n".join(result.notes)[:2000]
+    if result.lead is not None:
+        item.lead_pk = result.lead.pk
+        item.lead_number = str(getattr(result.lead, "number", "") or "")[:32]
+    item.save(update_fields=["status", "attempts", "processed_at", "error", "lead_pk", "lead_number"])
+
+
+def inbox_reprocess(*, ids=None, channel: str | None = None, limit: int = 500) -> dict[str, int]:
+    """Retry pending and failed items (oldest first). Returns counts per resulting status."""
+    queryset = InboxItem.objects.filter(status__in=[InboxStatus.PENDING, InboxStatus.FAILED])
+    if ids is not None:
+        queryset = queryset.filter(pk__in=list(ids))
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    counts: dict[str, int] = {}
+    for item_id in queryset.order_by("pk").values_list("pk", flat=True)[:limit]:
+        item = inbox_process(item_id)
+        status = item.status if item else "missing"
+        counts[status] = counts.get(status, 0) + 1
+    return counts

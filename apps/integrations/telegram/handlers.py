@@ -1,0 +1,111 @@
+"""Telegram update → lead: text, contact, photo, document (and other files) messages."""
+
+from apps.integrations import ingest as door
+from apps.integrations.inbox import HandlerResult
+from apps.integrations.models import InboxItem
+from apps.integrations.telegram import client
+
+FILE_KINDS = {
+    # kind: (default name, default content type)
+    "document": ("document", "application/octet-stream"),
+    "video": ("video.mp4", "video/mp4"),
+    "audio": ("audio.mp3", "audio/mpeg"),
+    "voice": ("voice.ogg", "audio/ogg"),
+}
+TOO_BIG_NOTE = "Файл больше 20 МБ: Telegram не отдаёт такие файлы боту, попросите клиента прислать его иначе."
+REPLY_NEW = "Ваша заявка № {number} получена. Менеджер свяжется с вами в ближайшее время."
+REPLY_APPEND = "Ваше сообщение добавлено к заявке № {number}. Спасибо!"
+
+
+def _sender(message: dict) -> dict:
+    person = message.get("from") or {}
+    name = " ".join(part for part in (person.get("first_name"), person.get("last_name")) if part)
+    sender = {"name": name, "telegram_id": str(person.get("id", "")), "telegram_username": person.get("username", "")}
+    contact = message.get("contact")
+    if contact and contact.get("phone_number"):
+        sender["phone"] = contact["phone_number"]
+    return {key: value for key, value in sender.items() if value}
+
+
+def _text(message: dict) -> str:
+    parts = [message.get("text") or message.get("caption") or ""]
+    contact = message.get("contact")
+    if contact:
+        name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
+        parts.append(f"Контакт: {name} {contact.get('phone_number', '')}".strip())
+    return "\n".join(part for part in parts if part)
+
+
+def _files(message: dict) -> list[dict]:
+    files = []
+    if message.get("photo"):
+        largest = max(message["photo"], key=lambda size: size.get("file_size") or size.get("width", 0))
+        files.append(
+            {
+                "file_id": largest["file_id"],
+                "name": f"photo_{largest.get('file_unique_id', 'telegram')}.jpg",
+                "content_type": "image/jpeg",
+                "size": largest.get("file_size") or 0,
+            }
+        )
+    for kind, (default_name, default_type) in FILE_KINDS.items():
+        data = message.get(kind)
+        if data:
+            files.append(
+                {
+                    "file_id": data["file_id"],
+                    "name": data.get("file_name") or default_name,
+                    "content_type": data.get("mime_type") or default_type,
+                    "size": data.get("file_size") or 0,
+                }
+            )
+    return files
+
+
+def _fetch(token: str, spec: dict):
+    if spec["size"] > client.MAX_DOWNLOAD_BYTES:
+        return door.attachment(
+            name=spec["name"], content_type=spec["content_type"], content=None, size=spec["size"], note=TOO_BIG_NOTE
+        )
+    try:
+        content = client.download_file(token, spec["file_id"])
+    except client.FileTooBig:
+        return door.attachment(
+            name=spec["name"], content_type=spec["content_type"], content=None, size=spec["size"], note=TOO_BIG_NOTE
+        )
+    return door.attachment(name=spec["name"], content_type=spec["content_type"], content=content, size=len(content))
+
+
+def handle_item(item: InboxItem) -> HandlerResult:
+    update = item.payload or {}
+    message = update.get("message")
+    if not message or not (message.get("from") or {}).get("id"):
+        return HandlerResult(ignored=True, notes=["Обновление без сообщения клиента — пропущено."])
+    integration = item.integration
+    token = integration.api_token_encrypted
+    attachments = [_fetch(token, spec) for spec in _files(message)]
+    text = _text(message)
+    if not text and not attachments:
+        return HandlerResult(ignored=True, notes=["Сообщение без текста и файлов — пропущено."])
+    chat_id = (message.get("chat") or {}).get("id")
+    result = door.ingest(
+        channel="telegram",
+        external_id=f"{integration.pk}:{update.get('update_id')}",
+        sender=_sender(message),
+        text=text,
+        payload={
+            "integration_id": integration.pk,
+            "bot": integration.bot_name,
+            "purpose": integration.purpose,
+            "update_id": update.get("update_id"),
+            "chat_id": chat_id,
+            "message_id": message.get("message_id"),
+        },
+        attachments=attachments,
+    )
+    if chat_id is not None and not result.duplicate:
+        template = REPLY_NEW if result.created else REPLY_APPEND
+        reply = template.format(number=door.lead_number(result.lead))
+        door.reply_after_commit(lambda: client.send_message(token, chat_id, reply), channel="telegram")
+    notes = [a.note for a in attachments if a.note]
+    return HandlerResult(lead=result.lead, created=result.created, notes=notes)

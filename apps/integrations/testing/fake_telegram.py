@@ -1,0 +1,206 @@
+"""A fake Telegram Bot API server: the real JSON protocol, in memory, on 127.0.0.1.
+
+POST/GET /bot<token>/<method> with JSON, urlencoded or multipart parameters → {"ok": true,
+"result": ...} or {"ok": false, "error_code", "description"}; files at /file/bot<token>/<path>.
+Methods: getMe, setWebhook, deleteWebhook, getWebhookInfo, getUpdates, getFile, sendMessage.
+Run standalone (bench, manual tries): python -m apps.integrations.testing.fake_telegram --port 8160 --token T
+"""
+
+import argparse
+import itertools
+import json
+import time
+import uuid
+from email.parser import BytesParser
+from urllib.parse import parse_qsl, urlsplit
+
+from apps.integrations.testing.fake_http import FakeServer, QuietHandler
+
+MAX_GETFILE_BYTES = 20 * 1024 * 1024
+
+
+class FakeTelegram(FakeServer):
+    def __init__(self, port: int = 0, tokens: dict[str, dict] | None = None):
+        self.handler_class = TelegramHandler
+        super().__init__(port)
+        # token -> bot description (getMe result)
+        self.bots: dict[str, dict] = dict(tokens or {})
+        self.webhooks: dict[str, dict] = {}
+        self.updates: dict[str, list[dict]] = {}
+        self.files: dict[str, dict] = {}  # file_id -> {"path", "content", "size"}
+        self.sent: list[dict] = []
+        self.calls: list[tuple[str, str]] = []  # (method, token) — never printed
+        self.fail_send = False
+        self._message_ids = itertools.count(1000)
+        self._update_ids = itertools.count(1)
+
+    # --- test helpers --------------------------------------------------------------------------
+    def add_bot(self, token: str, username: str = "travel_test_bot", bot_id: int = 7000001) -> None:
+        self.bots[token] = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Travel test",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def add_file(self, content: bytes | None = None, *, size: int | None = None, name: str = "doc.pdf") -> str:
+        file_id = "F" + uuid.uuid4().hex
+        self.files[file_id] = {
+            "path": f"documents/{uuid.uuid4().hex}_{name}",
+            "content": content,
+            "size": size if size is not None else len(content or b""),
+        }
+        return file_id
+
+    def queue_update(self, token: str, message: dict) -> dict:
+        update = {"update_id": next(self._update_ids), "message": message}
+        with self.lock:
+            self.updates.setdefault(token, []).append(update)
+        return update
+
+    def sent_to(self, chat_id) -> list[dict]:
+        return [m for m in self.sent if str(m["chat_id"]) == str(chat_id)]
+
+    # --- protocol ------------------------------------------------------------------------------
+    def call(self, token: str, method: str, params: dict) -> tuple[int, dict]:
+        self.calls.append((method, token))
+        if token not in self.bots:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        handler = getattr(self, "m_" + method.lower(), None)
+        if handler is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+        return handler(token, params)
+
+    @staticmethod
+    def ok(result) -> tuple[int, dict]:
+        return 200, {"ok": True, "result": result}
+
+    @staticmethod
+    def bad(description: str, code: int = 400) -> tuple[int, dict]:
+        return code, {"ok": False, "error_code": code, "description": description}
+
+    def m_getme(self, token, params):
+        return self.ok(self.bots[token])
+
+    def m_setwebhook(self, token, params):
+        if not str(params.get("url", "")).startswith(("https://", "http://")):
+            return self.bad("Bad Request: bad webhook: invalid url")
+        self.webhooks[token] = {"url": params["url"], "secret_token": params.get("secret_token", "")}
+        return self.ok(True)
+
+    def m_deletewebhook(self, token, params):
+        self.webhooks.pop(token, None)
+        return self.ok(True)
+
+    def m_getwebhookinfo(self, token, params):
+        hook = self.webhooks.get(token, {})
+        return self.ok({"url": hook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0})
+
+    def m_getupdates(self, token, params):
+        if token in self.webhooks:
+            return self.bad("Conflict: can't use getUpdates method while webhook is active", 409)
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        with self.lock:
+            queue = [u for u in self.updates.get(token, []) if u["update_id"] >= offset]
+            self.updates[token] = queue  # confirmed updates are forgotten, as Telegram does
+        return self.ok(queue[:limit])
+
+    def m_getfile(self, token, params):
+        info = self.files.get(str(params.get("file_id", "")))
+        if info is None:
+            return self.bad("Bad Request: invalid file_id")
+        if info["size"] > MAX_GETFILE_BYTES:
+            return self.bad("Bad Request: file is too big")
+        return self.ok(
+            {
+                "file_id": params["file_id"],
+                "file_unique_id": params["file_id"][:16],
+                "file_size": info["size"],
+                "file_path": info["path"],
+            }
+        )
+
+    def m_sendmessage(self, token, params):
+        if self.fail_send:
+            return self.bad("Internal Server Error", 500)
+        chat_id = params.get("chat_id")
+        if chat_id in (None, ""):
+            return self.bad("Bad Request: chat not found")
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "text": params.get("text", ""),
+            "from": self.bots[token],
+        }
+        with self.lock:
+            self.sent.append({"chat_id": chat_id, "text": params.get("text", ""), "token": token})
+        return self.ok(message)
+
+    def file_content(self, token: str, path: str) -> bytes | None:
+        if token not in self.bots:
+            return None
+        for info in self.files.values():
+            if info["path"] == path:
+                return info["content"]
+        return None
+
+
+def _params(handler: QuietHandler) -> dict:
+    query = dict(parse_qsl(urlsplit(handler.path).query))
+    body = handler.read_body()
+    content_type = handler.headers.get("Content-Type", "")
+    if not body:
+        params = {}
+    elif content_type.startswith("application/json"):
+        params = json.loads(body)
+    elif content_type.startswith("multipart/form-data"):
+        message = BytesParser().parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        params = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True).decode()
+            for part in message.get_payload()
+        }
+    else:
+        params = dict(parse_qsl(body.decode()))
+    return {**query, **params}
+
+
+class TelegramHandler(QuietHandler):
+    fake: FakeTelegram
+
+    def _dispatch(self):
+        path = urlsplit(self.path).path
+        if path.startswith("/file/bot"):
+            token, _, file_path = path[len("/file/bot") :].partition("/")
+            content = self.fake.file_content(token, file_path)
+            if content is None:
+                return self.send_body(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
+            return self.send_body(200, content, "application/octet-stream")
+        if not path.startswith("/bot") or path.count("/") != 2:
+            return self.send_body(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
+        token, _, method = path[len("/bot") :].partition("/")
+        status, payload = self.fake.call(token, method, _params(self))
+        return self.send_body(status, json.dumps(payload).encode())
+
+    do_GET = _dispatch
+    do_POST = _dispatch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8160)
+    parser.add_argument("--token", action="append", default=[])
+    args = parser.parse_args()
+    fake = FakeTelegram(args.port)
+    for index, token in enumerate(args.token):
+        fake.add_bot(token, username=f"fake_bot_{index}", bot_id=7000001 + index)
+    print(f"fake Telegram Bot API on {fake.url}", flush=True)
+    fake.httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

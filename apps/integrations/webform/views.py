@@ -1,0 +1,125 @@
+"""The public web form /form/ (HTML, embeddable in an iframe) and POST /api/v1/public/leads/."""
+
+import logging
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.integrations.webform.forms import CONSENT_TEXT_VERSION, LeadForm
+from apps.integrations.webform.handlers import lead_number_of, submit
+from apps.integrations.webform.throttle import WebFormThrottle
+
+logger = logging.getLogger("travelcrm.integrations.webform")
+MAX_BODY_BYTES = 32 * 1024
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _framed(response):
+    """Allow embedding on the agency's own sites (CSP frame-ancestors from settings, if set)."""
+    ancestors = getattr(settings, "WEBFORM_FRAME_ANCESTORS", None)
+    if ancestors:
+        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(ancestors)
+    return response
+
+
+# The form is anonymous and carries no session: CSRF protects sessions, and a SameSite cookie
+# would not even reach us from inside a cross-site iframe. Spam is handled by the honeypot and
+# the per-IP rate limit instead.
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def form_page(request):
+    if request.method == "GET":
+        return _framed(render(request, "integrations/form.html", {"form": LeadForm()}))
+    if len(request.body) > MAX_BODY_BYTES:
+        return _framed(
+            render(
+                request,
+                "integrations/form.html",
+                {"form": LeadForm(), "error": "Слишком большой объём данных."},
+                status=413,
+            )
+        )
+    if not WebFormThrottle().allow_request(request, None):
+        return _framed(
+            render(
+                request,
+                "integrations/form.html",
+                {"form": LeadForm(request.POST), "error": "Слишком много заявок с вашего адреса. Попробуйте позже."},
+                status=429,
+            )
+        )
+    form = LeadForm(request.POST)
+    if not form.is_valid():
+        return _framed(render(request, "integrations/form.html", {"form": form}, status=400))
+    number = ""
+    if form.is_spam:
+        logger.info("web form honeypot triggered")
+    else:
+        number = lead_number_of(submit(form.payload(ip=_client_ip(request))))
+    return _framed(render(request, "integrations/form_done.html", {"number": number}))
+
+
+@xframe_options_exempt
+def consent_page(request):
+    return _framed(render(request, "integrations/consent.html", {"version": CONSENT_TEXT_VERSION}))
+
+
+class PublicLeadView(APIView):
+    """JSON twin of the form for the agency's own site (CORS for CORS_ALLOWED_ORIGINS)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [WebFormThrottle]
+
+    @extend_schema(
+        summary="Submit a lead from the agency's site",
+        request=inline_serializer(
+            "PublicLeadRequest",
+            {
+                "name": serializers.CharField(),
+                "phone": serializers.CharField(required=False),
+                "email": serializers.EmailField(required=False),
+                "wishes": serializers.CharField(required=False),
+                "date_from": serializers.DateField(required=False),
+                "date_to": serializers.DateField(required=False),
+                "consent": serializers.BooleanField(),
+                "website": serializers.CharField(required=False, help_text="Honeypot: leave empty"),
+            },
+        ),
+        responses={
+            201: inline_serializer(
+                "PublicLeadResponse", {"status": serializers.CharField(), "number": serializers.CharField()}
+            ),
+            413: OpenApiResponse(description="Body too large"),
+        },
+        tags=["public"],
+    )
+    def post(self, request):
+        if len(request.body) > MAX_BODY_BYTES:
+            return Response(
+                {"code": "request_too_large", "detail": "Слишком большой запрос.", "fields": {}}, status=413
+            )
+        data = request.data if isinstance(request.data, dict) else {}
+        form = LeadForm(data={key: value for key, value in data.items() if isinstance(value, str | bool | int)})
+        if not form.is_valid():
+            fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+            return Response(
+                {"code": "validation_error", "detail": "Проверьте введённые данные.", "fields": fields}, status=400
+            )
+        if form.is_spam:
+            logger.info("public leads honeypot triggered")
+            return Response({"status": "accepted", "number": ""}, status=status.HTTP_201_CREATED)
+        item = submit(form.payload(ip=_client_ip(request)))
+        return Response({"status": "accepted", "number": lead_number_of(item)}, status=status.HTTP_201_CREATED)
