@@ -87,8 +87,8 @@ def _traveller_arrays():
     name = Concat("travellers__last_name", Value(" "), "travellers__first_name", Value(" "), "travellers__middle_name")
     present = Q(travellers__isnull=False)
     return {
-        "traveller_ids": ArrayAgg("travellers__id", filter=present, ordering=("travellers__id",), default=[]),
-        "traveller_names": ArrayAgg(name, filter=present, ordering=("travellers__id",), default=[]),
+        "traveller_ids": ArrayAgg("travellers__id", filter=present, order_by=("travellers__id",), default=[]),
+        "traveller_names": ArrayAgg(name, filter=present, order_by=("travellers__id",), default=[]),
     }
 
 

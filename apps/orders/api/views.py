@@ -48,14 +48,15 @@ class SupplierViewSet(BaseModelViewSet):
 
 
 def _transition_action(name: str, summary: str):
-    @extend_schema(request=None, responses={200: OrderDetailSerializer, 409: _CONFLICT}, summary=summary)
-    @action(detail=True, methods=["post"], url_path=name)
     def transition(self, request, pk=None):
         order = services.order_transition(order=self.get_object(), action=name, actor=request.user)
         return Response(OrderDetailSerializer(selectors.order_detail().get(pk=order.pk)).data)
 
     transition.__name__ = name
-    return transition
+    transition = action(detail=True, methods=["post"], url_path=name)(transition)
+    return extend_schema(request=None, responses={200: OrderDetailSerializer, 409: _CONFLICT}, summary=summary)(
+        transition
+    )
 
 
 @extend_schema_view(

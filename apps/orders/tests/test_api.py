@@ -1,0 +1,291 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from apps.orders.models import Order, Supplier
+from apps.orders.tests.factories import add, at, flight, hotel, make_client, make_order, make_supplier
+
+pytestmark = pytest.mark.django_db
+
+
+def _iso(value):
+    return value.isoformat()
+
+
+# --- suppliers -------------------------------------------------------------------------------------
+
+
+def test_supplier_crud_and_inn_check(operator_api, supervisor_api):
+    bad = operator_api.post("/api/v1/suppliers/", {"name": "Пегас", "kind": "tour_operator", "inn": "7707083894"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == "validation_error"
+    assert "inn" in bad.json()["fields"]
+    created = operator_api.post("/api/v1/suppliers/", {"name": "Пегас", "kind": "tour_operator", "inn": "7707083893"})
+    assert created.status_code == 201, created.content
+    supplier_id = created.json()["id"]
+    assert operator_api.patch(f"/api/v1/suppliers/{supplier_id}/", {"notes": "скидка 5%"}).json()["notes"]
+    assert operator_api.get("/api/v1/suppliers/?search=пегас").json()["count"] == 1
+    assert operator_api.delete(f"/api/v1/suppliers/{supplier_id}/").status_code == 403
+    assert supervisor_api.delete(f"/api/v1/suppliers/{supplier_id}/").status_code == 204
+
+
+def test_supplier_in_use_cannot_be_deleted(supervisor_api):
+    supplier = make_supplier()
+    add(make_order(), flight(at(1), supplier=supplier))
+    response = supervisor_api.delete(f"/api/v1/suppliers/{supplier.pk}/")
+    assert response.status_code == 409
+    assert Supplier.objects.filter(pk=supplier.pk).exists()
+
+
+# --- orders ----------------------------------------------------------------------------------------
+
+
+def test_create_order_and_read_it(operator_api, operator):
+    client, friend = make_client(), make_client()
+    response = operator_api.post(
+        "/api/v1/orders/",
+        {"client": client.pk, "travellers": [client.pk, friend.pk], "currency": "EUR", "notes": "медовый месяц"},
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["number"].startswith("20") and body["status"] == "draft"
+    assert body["operator"]["id"] == operator.pk
+    assert {t["id"] for t in body["travellers"]} == {client.pk, friend.pk}
+    assert body["allowed_actions"] == ["confirm", "cancel"]
+
+
+def test_order_bad_input_is_400(operator_api):
+    response = operator_api.post("/api/v1/orders/", {"client": 999999, "currency": "XXX"})
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"client", "currency"}
+
+
+def test_accountant_reads_but_cannot_write(accountant_api):
+    order = make_order()
+    assert accountant_api.get(f"/api/v1/orders/{order.pk}/").status_code == 200
+    assert accountant_api.post("/api/v1/orders/", {"client": order.client_id}).status_code == 403
+    assert accountant_api.post(f"/api/v1/orders/{order.pk}/cancel/").status_code == 403
+    services_url = f"/api/v1/orders/{order.pk}/services/"
+    assert accountant_api.post(services_url, {}).status_code == 403
+
+
+def test_anonymous_is_401(api_client):
+    assert api_client.get("/api/v1/orders/").status_code == 401
+
+
+def test_filters_and_search(operator_api):
+    ivanov = make_client(last_name="Иванов")
+    first = make_order(client=ivanov, deadline=at(10))
+    add(first, flight(at(5)))
+    second = make_order()
+    add(second, flight(at(20)))
+    url = "/api/v1/orders/"
+    assert [o["id"] for o in operator_api.get(url, {"search": "иванов"}).json()["results"]] == [first.pk]
+    assert [o["id"] for o in operator_api.get(url, {"search": second.number}).json()["results"]] == [second.pk]
+    assert [o["id"] for o in operator_api.get(url, {"client": ivanov.pk}).json()["results"]] == [first.pk]
+    got = operator_api.get(url, {"services_from": "2026-12-15", "services_to": "2026-12-31"}).json()["results"]
+    assert [o["id"] for o in got] == [second.pk]
+    got = operator_api.get(url, {"deadline_from": "2026-12-01", "deadline_to": "2026-12-10"}).json()["results"]
+    assert [o["id"] for o in got] == [first.pk]
+    assert operator_api.get(url, {"status": "draft"}).json()["count"] == 2
+    assert operator_api.get(url, {"status": "nonsense"}).status_code == 400
+    assert operator_api.get(url, {"deadline_from": "вчера"}).status_code == 400
+
+
+def test_transitions_over_api(operator_api):
+    order = make_order()
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/confirm/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_without_services"
+    add(order, flight(at(1)))
+    assert operator_api.post(f"/api/v1/orders/{order.pk}/confirm/").json()["status"] == "confirmed"
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/complete/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    assert "Подтверждён" in response.json()["detail"]
+    assert response.json()["allowed_actions"] == ["mark_paid", "cancel", "reopen"]
+    assert operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/").json()["status"] == "paid"
+    assert operator_api.post(f"/api/v1/orders/{order.pk}/complete/").json()["status"] == "completed"
+
+
+def test_removing_a_traveller_who_has_services_is_refused(operator_api):
+    client, friend = make_client(), make_client()
+    order = make_order(client=client, travellers=[client, friend])
+    service = add(order, flight(at(1)), travellers=[friend])
+    response = operator_api.patch(f"/api/v1/orders/{order.pk}/", {"travellers": [client.pk]})
+    assert response.status_code == 400
+    assert response.json()["code"] == "traveller_in_services"
+    assert response.json()["service_ids"] == [service.pk]
+
+
+def test_only_a_draft_order_can_be_deleted(supervisor_api):
+    order = make_order()
+    add(order, flight(at(1)))
+    supervisor_api.post(f"/api/v1/orders/{order.pk}/confirm/")
+    assert supervisor_api.delete(f"/api/v1/orders/{order.pk}/").status_code == 409
+    draft = make_order()
+    assert supervisor_api.delete(f"/api/v1/orders/{draft.pk}/").status_code == 204
+
+
+# --- services --------------------------------------------------------------------------------------
+
+
+def _payload(**extra):
+    data = {
+        "type": "flight",
+        "start_dt": "2026-12-01T10:00:00",
+        "end_dt": "2026-12-01T13:30:00",
+        "timezone": "Europe/Moscow",
+        "origin": "SVO",
+        "destination": "AYT",
+        "price": "30000.00",
+        "details": {"carrier": "SU", "flight_number": "2136", "pnr": "ABC123", "cabin_class": "economy"},
+    }
+    data.update(extra)
+    return data
+
+
+def test_service_create_shows_local_times_and_updates_totals(operator_api):
+    order = make_order()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    response = operator_api.post(
+        url,
+        _payload(
+            type="hotel",
+            timezone="Europe/Istanbul",
+            start_dt="2026-12-01T14:00:00",
+            end_dt="2026-12-08T12:00:00",
+            origin="",
+            destination="",
+            city="Анталья",
+            details={"hotel_name": "Rixos", "room_type": "DBL", "meals": "AI", "confirmation_number": "77"},
+            commission_percent="10",
+        ),
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["start_dt"] == "2026-12-01T14:00:00+03:00"
+    assert body["commission"] == "3000.00"
+    assert body["travellers"][0]["id"] == order.client_id
+    detail = operator_api.get(f"/api/v1/orders/{order.pk}/").json()
+    assert detail["total_amount"] == "30000.00"
+    assert detail["services"][0]["title"].startswith("Rixos")
+
+
+def test_service_details_validated_per_type(operator_api):
+    order = make_order()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    response = operator_api.post(url, _payload(details={"carrier": "SU", "hotel_name": "x"}))
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert "details.flight_number" in fields and "details.hotel_name" in fields
+    response = operator_api.post(url, _payload(origin=""))
+    assert response.status_code == 400 and "origin" in response.json()["fields"]
+    response = operator_api.post(url, _payload(timezone="Mars/Olympus"))
+    assert response.status_code == 400 and "timezone" in response.json()["fields"]
+    response = operator_api.post(url, _payload(details={"carrier": "SU", "flight_number": "1", "cabin_class": "x"}))
+    assert response.status_code == 400
+
+
+def test_conflicting_service_is_400_with_service_ids(operator_api):
+    order = make_order()
+    first = add(order, flight(at(1, 10)))
+    url = f"/api/v1/orders/{order.pk}/services/"
+    response = operator_api.post(url, _payload(start_dt="2026-12-01T11:00:00", end_dt="2026-12-01T15:00:00"))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "transport_overlap"
+    assert body["service_ids"] == [first.pk]
+    assert "одновременно" in body["detail"]
+    response = operator_api.post(url, _payload(start_dt="2026-12-05T11:00:00", end_dt="2026-12-05T10:00:00"))
+    assert response.json()["code"] == "end_before_start"
+    response = operator_api.post(url, _payload(start_dt="2026-12-05T11:00", end_dt="2026-12-05T12:00", commission="-5"))
+    assert response.json()["code"] == "negative_commission"
+
+
+def test_foreign_currency_rate_required_then_accepted(operator_api):
+    order = make_order()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    response = operator_api.post(url, _payload(currency="USD"))
+    assert response.status_code == 400
+    assert response.json()["code"] == "rate_required"
+    response = operator_api.post(url, _payload(currency="USD", rate="90.5"))
+    assert response.status_code == 201
+    assert response.json()["price_in_order_currency"] == "2715000.00"
+
+
+def test_service_update_and_delete_recalculate(operator_api):
+    order = make_order()
+    service = add(order, flight(at(1)))
+    url = f"/api/v1/orders/{order.pk}/services/{service.pk}/"
+    assert operator_api.patch(url, {"price": "100.00"}).status_code == 200
+    assert Order.objects.get(pk=order.pk).total_amount == Decimal("100.00")
+    assert operator_api.delete(url).status_code == 204
+    assert Order.objects.get(pk=order.pk).total_amount == Decimal("0.00")
+    assert operator_api.get(f"/api/v1/orders/{order.pk}/services/999999/").status_code == 404
+    assert operator_api.get("/api/v1/orders/999999/services/").status_code == 404
+
+
+def test_check_endpoint_and_stored_warnings(operator_api):
+    order = make_order(deadline=at(1, month=1))
+    add(order, hotel(at(1, 14)))
+    add(order, hotel(at(3, 14), details={"hotel_name": "Другой отель"}))
+    body = operator_api.get(f"/api/v1/orders/{order.pk}/check/").json()
+    assert body["errors"] == []
+    codes = {w["code"] for w in body["warnings"]}
+    assert {"hotel_overlap", "deadline_passed"} <= codes
+    stored = operator_api.get(f"/api/v1/orders/{order.pk}/").json()["warnings"]
+    assert {"code", "message", "service_ids"} == set(stored[0])
+
+
+def test_timeline_merges_services_and_events(operator_api):
+    order = make_order()
+    add(order, hotel(at(2, 14)))
+    add(order, flight(at(1, 10)))
+    for url in (f"/api/v1/orders/{order.pk}/timeline", f"/api/v1/orders/{order.pk}/timeline/"):
+        response = operator_api.get(url)
+        assert response.status_code == 200, url
+    items = response.json()["items"]
+    kinds = [i["kind"] for i in items]
+    assert kinds.count("service") == 2 and "event" in kinds
+    ats = [i["at"] for i in items]
+    from datetime import datetime
+
+    assert [datetime.fromisoformat(a) for a in ats] == sorted(datetime.fromisoformat(a) for a in ats)
+    hotel_item = next(i for i in items if i["type"] == "hotel")
+    assert hotel_item["at"].endswith("+03:00") and hotel_item["city"] == "Анталья"
+    assert hotel_item["travellers"][0]["id"] == order.client_id
+
+
+# --- query budgets ---------------------------------------------------------------------------------
+
+
+def _orders_with_services(number: int, services_each: int = 1):
+    orders = []
+    for index in range(number):
+        client = make_client()
+        order = make_order(client=client, travellers=[client, make_client()])
+        for day in range(services_each):
+            add(order, flight(at(1 + day % 28, 1 + index % 20) + timedelta(days=day // 28 * 30)))
+        orders.append(order)
+    return orders
+
+
+def test_order_list_query_budget(operator_api, django_assert_max_num_queries):
+    _orders_with_services(12)
+    with django_assert_max_num_queries(8):
+        small = operator_api.get("/api/v1/orders/?page_size=5")
+    with django_assert_max_num_queries(8):
+        big = operator_api.get("/api/v1/orders/?page_size=50")
+    assert len(small.json()["results"]) == 5 and len(big.json()["results"]) == 12
+
+
+def test_order_detail_and_timeline_query_budget(operator_api, django_assert_max_num_queries):
+    (order,) = _orders_with_services(1, services_each=20)
+    with django_assert_max_num_queries(8):
+        detail = operator_api.get(f"/api/v1/orders/{order.pk}/")
+    assert len(detail.json()["services"]) == 20
+    with django_assert_max_num_queries(6):
+        timeline = operator_api.get(f"/api/v1/orders/{order.pk}/timeline")
+    assert len([i for i in timeline.json()["items"] if i["kind"] == "service"]) == 20
