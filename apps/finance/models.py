@@ -107,3 +107,88 @@ class CurrencyRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.date:%d.%m.%Y}: {self.rate} ₽ ({self.get_source_display()})"
+
+
+class PaymentType(models.TextChoices):
+    PAYMENT = "payment", "Оплата"
+    REFUND = "refund", "Возврат"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Наличные"
+    CARD = "card", "Банковская карта"
+    BANK_TRANSFER = "bank_transfer", "Банковский перевод"
+    OTHER = "other", "Другое"
+
+
+class PayerKind(models.TextChoices):
+    CLIENT = "client", "Клиент"
+    OTHER = "other", "Другой плательщик"
+
+
+class Payment(models.Model):
+    """A payment for an order, or a refund, with the rate to the order's currency fixed when entered."""
+
+    order = models.ForeignKey("orders.Order", verbose_name="заказ", on_delete=models.PROTECT, related_name="payments")
+    type = models.CharField("вид", max_length=10, choices=PaymentType.choices, default=PaymentType.PAYMENT)
+    method = models.CharField("способ", max_length=16, choices=PaymentMethod.choices,
+                              default=PaymentMethod.BANK_TRANSFER)
+    amount = models.DecimalField("сумма", **MONEY_DIGITS, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField("валюта", max_length=3, choices=CURRENCIES, default="RUB")
+    rate = models.DecimalField("курс к валюте заказа", **RATE_DIGITS,
+                               help_text="Сколько единиц валюты заказа за единицу валюты платежа; "
+                                         "фиксируется в момент платежа.")
+    rate_is_manual = models.BooleanField("курс введён вручную", default=False)
+    amount_in_order_currency = models.DecimalField("сумма в валюте заказа", **MONEY_DIGITS)
+    date = models.DateField("дата")
+    time = models.TimeField("время", null=True, blank=True)
+    payer_kind = models.CharField("плательщик", max_length=8, choices=PayerKind.choices, default=PayerKind.CLIENT)
+    payer_client = models.ForeignKey("clients.Client", verbose_name="клиент-плательщик", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="payments")
+    payer_name = models.CharField("наименование плательщика", max_length=300, blank=True,
+                                  help_text="Для другого плательщика (организации или человека).")
+    payer_inn = models.CharField("ИНН плательщика", max_length=12, blank=True, validators=[v.validate_inn])
+    payer_account = models.CharField("счёт плательщика", max_length=20, blank=True,
+                                     validators=[v.validate_account_digits])
+    payer_bank_name = models.CharField("банк плательщика", max_length=300, blank=True)
+    payer_bik = models.CharField("БИК банка плательщика", max_length=9, blank=True, validators=[v.validate_bik])
+    payer_corr_account = models.CharField("корсчёт банка плательщика", max_length=20, blank=True,
+                                          validators=[v.validate_account_digits])
+    comment = models.TextField("комментарий", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="кто внёс", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("внесён", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    class Meta:
+        verbose_name = "платёж"
+        verbose_name_plural = "платежи"
+        ordering = ["-date", "-id"]
+        permissions = [
+            ("view_reports", "Просмотр финансовых отчётов"),
+            ("export_payments", "Выгрузка платежей (1С, CSV)"),
+        ]
+        indexes = [
+            models.Index(fields=["date", "id"], name="finance_payment_date_idx"),
+            models.Index(fields=["order", "type"], name="finance_payment_order_idx"),
+            models.Index(fields=["method", "date"], name="finance_payment_method_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_payment_amount_positive"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="finance_payment_rate_positive"),
+            models.CheckConstraint(condition=models.Q(type__in=PaymentType.values), name="finance_payment_type_valid"),
+            models.CheckConstraint(condition=models.Q(method__in=PaymentMethod.values),
+                                   name="finance_payment_method_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} № {self.pk} от {self.date:%d.%m.%Y}: {self.amount} {self.currency}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.payer_kind == PayerKind.OTHER and not self.payer_name.strip():
+            errors["payer_name"] = ["Укажите наименование плательщика."]
+        if self.payer_bik and self.payer_account and not v.account_matches_bik(self.payer_account, self.payer_bik):
+            errors["payer_account"] = ["Счёт плательщика не соответствует БИК: не сходится контрольный ключ."]
+        if errors:
+            raise ValidationError(errors)

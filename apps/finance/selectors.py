@@ -3,8 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import F
+
 from apps.core.errors import BusinessError
-from apps.finance.models import AgencyRequisites, CurrencyRate, RateSource
+from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, PaymentMethod, RateSource
 
 RUB = "RUB"
 RATE_QUANT = Decimal("0.0000000001")
@@ -65,4 +67,51 @@ def rates_list():
     return CurrencyRate.objects.select_related("created_by").order_by("-date", "currency", "source")
 
 
-__all__ = ["RateSource", "agency_requisites", "rate_for", "rates_list", "rub_rates_on"]
+def payments_list():
+    """Payments with what the list shows joined once (order, payer client, who recorded it)."""
+    return Payment.objects.select_related("order", "payer_client", "created_by").order_by("-date", "-id")
+
+
+# --- Exports ---------------------------------------------------------------------------------------
+
+EXPORT_FIELDS = (
+    "id", "date", "time", "type", "method", "amount", "currency", "rate", "amount_in_order_currency",
+    "payer_kind", "payer_name", "payer_inn", "payer_account", "payer_bank_name", "payer_bik",
+    "payer_corr_account", "comment",
+)
+
+
+def _export_rows(date_from: date, date_to: date):
+    return (
+        Payment.objects.filter(date__gte=date_from, date__lte=date_to)
+        .values(
+            *EXPORT_FIELDS,
+            order_number=F("order__number"),
+            order_date=F("order__created_at"),
+            order_currency=F("order__currency"),
+            client_last=F("payer_client__last_name"),
+            client_first=F("payer_client__first_name"),
+            client_middle=F("payer_client__middle_name"),
+        )
+        .order_by("date", "id")
+    )
+
+
+def bank_payments_for_1c(date_from: date, date_to: date):
+    """Ruble bank transfers of the period (the ruble settlement account's statement) — one query."""
+    return _export_rows(date_from, date_to).filter(method=PaymentMethod.BANK_TRANSFER, currency=RUB)
+
+
+def other_payments_for_csv(date_from: date, date_to: date):
+    """Everything the 1C file leaves out: cash, card, other, and bank transfers in foreign currency."""
+    return _export_rows(date_from, date_to).exclude(method=PaymentMethod.BANK_TRANSFER, currency=RUB)
+
+
+def payer_display_name(row: dict) -> str:
+    if row.get("payer_name"):
+        return row["payer_name"]
+    return " ".join(part for part in (row.get("client_last"), row.get("client_first"), row.get("client_middle"))
+                    if part)
+
+
+__all__ = ["RateSource", "agency_requisites", "payments_list", "rate_for", "rates_list", "rub_rates_on"]

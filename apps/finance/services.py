@@ -1,15 +1,26 @@
 """Writes of the finance app: requisites, rates (fetched and manual), payments and balances."""
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
 
 from apps.core.errors import BusinessError
-from apps.core.money import CURRENCY_CODES
+from apps.core.money import CURRENCY_CODES, ZERO, quantize_money
 from apps.finance import cbr
-from apps.finance.models import AgencyRequisites, CurrencyRate, RateSource
+from apps.finance.models import (
+    AgencyRequisites,
+    CurrencyRate,
+    PayerKind,
+    Payment,
+    PaymentMethod,
+    PaymentType,
+    RateSource,
+)
+from apps.finance.selectors import RATE_QUANT, rate_for
 
 REQUISITES_FIELDS = (
     "legal_name", "short_name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_city", "bik", "account",
@@ -100,3 +111,238 @@ def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int
     )
     row.full_clean()
     return row
+
+
+# --- Payments --------------------------------------------------------------------------------------
+
+PAYMENT_EDITABLE_FIELDS = (
+    "method", "date", "time", "payer_kind", "payer_client", "payer_name", "payer_inn", "payer_account",
+    "payer_bank_name", "payer_bik", "payer_corr_account", "comment",
+)
+PAYMENT_FIXED_FIELDS = ("order", "type", "currency")
+OVERPAID_CODE = "overpaid"
+
+
+def _fail(field: str, message: str, code: str) -> BusinessError:
+    return BusinessError(message, code=code, fields={field: [message]})
+
+
+def _check_amount(amount) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, TypeError, ValueError):
+        raise _fail("amount", "Сумма должна быть числом.", "invalid_amount") from None
+    if not value.is_finite() or value <= 0:
+        raise _fail("amount", "Сумма должна быть больше нуля (возврат вносится видом «Возврат», "
+                              "а не отрицательной суммой).", "invalid_amount")
+    if value != quantize_money(value):
+        raise _fail("amount", "Сумма указывается с точностью до копеек.", "invalid_amount")
+    return value
+
+
+def _check_currency(currency) -> str:
+    code = (currency or "").upper()
+    if code not in CURRENCY_CODES:
+        raise _fail("currency", f"Неизвестная валюта «{currency}».", "unknown_currency")
+    return code
+
+
+def _check_date(on_date: date) -> None:
+    if on_date > timezone.localdate():
+        raise _fail("date", "Дата платежа не может быть позже сегодняшней.", "date_in_future")
+
+
+def _parse_rate(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        rate = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _fail("rate", "Курс должен быть числом.", "invalid_rate") from None
+    if not rate.is_finite() or rate <= 0:
+        raise _fail("rate", "Курс должен быть больше нуля.", "invalid_rate")
+    return rate.quantize(RATE_QUANT)
+
+
+def _resolve_rate(*, currency: str, order_currency: str, on_date: date, manual_rate) -> tuple[Decimal, bool]:
+    """(rate, is_manual): a rate given by hand wins; otherwise the stored bank rate of the date."""
+    manual = _parse_rate(manual_rate)
+    if currency == order_currency:
+        if manual is not None and manual != 1:
+            raise _fail("rate", "Платёж в валюте заказа: курс всегда 1.", "invalid_rate")
+        return Decimal(1), False
+    if manual is not None:
+        return manual, True
+    return rate_for(currency, order_currency, on_date), False
+
+
+def _lock_order(order_id: int):
+    from apps.orders.selectors import order_lock
+
+    return order_lock(order_id)
+
+
+def order_balance_totals(order_id: int) -> tuple[Decimal, Decimal]:
+    """(paid, refunded) of an order in its currency — one aggregate query."""
+    totals = Payment.objects.filter(order_id=order_id).aggregate(
+        paid=Sum("amount_in_order_currency", filter=Q(type=PaymentType.PAYMENT)),
+        refunded=Sum("amount_in_order_currency", filter=Q(type=PaymentType.REFUND)),
+    )
+    return totals["paid"] or ZERO, totals["refunded"] or ZERO
+
+
+def overpaid_warnings(order) -> list[dict]:
+    """Warning provider for the orders app: money received beyond the order's total."""
+    received = (order.paid_amount or ZERO) - (order.refunded_amount or ZERO)
+    if received > (order.total_amount or ZERO) and received > 0:
+        excess = quantize_money(received - (order.total_amount or ZERO))
+        return [{
+            "code": OVERPAID_CODE,
+            "message": f"Переплата {excess} {order.currency}: получено больше суммы заказа — "
+                       "оформите возврат или зачёт.",
+            "service_ids": [],
+        }]
+    return []
+
+
+def order_balance_refresh(*, order):
+    """Recompute paid / refunded of a locked order from its payments; the orders app then recomputes
+    balance_due and warnings (our "overpaid" provider included). Returns the fresh order.
+
+    Refuses (and so rolls back the caller's transaction) when refunds exceed payments.
+    """
+    from apps.orders.services import order_recalculate
+
+    paid, refunded = order_balance_totals(order.pk)
+    if refunded > paid:
+        raise _fail(
+            "amount",
+            f"Возврат больше оплаченного: оплачено {paid} {order.currency}, возвратов было бы {refunded} "
+            f"{order.currency}.",
+            "refund_exceeds_paid",
+        )
+    order.paid_amount, order.refunded_amount = paid, refunded
+    order.save(update_fields=["paid_amount", "refunded_amount"])
+    return order_recalculate(order=order)
+
+
+def _payment_moment(payment: Payment) -> datetime:
+    tz = timezone.get_current_timezone()
+    if payment.time is None and payment.date == timezone.localdate():
+        return timezone.now()
+    return datetime.combine(payment.date, payment.time or time(0, 0), tzinfo=tz)
+
+
+def _payment_title(payment: Payment, verb: str) -> str:
+    amount = f"{payment.amount:,.2f}".replace(",", " ").replace(".", ",")
+    return f"{verb}: {amount} {payment.currency} ({payment.get_method_display().lower()})"
+
+
+def _event(*, payment: Payment, order, kind: str, verb: str, actor) -> None:
+    from apps.orders.services import order_event_add
+
+    order_event_add(
+        order=order,
+        kind=kind,
+        title=_payment_title(payment, verb),
+        data={
+            "payment_id": payment.pk,
+            "type": payment.type,
+            "method": payment.method,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "rate": str(payment.rate),
+            "amount_in_order_currency": str(payment.amount_in_order_currency),
+            "date": payment.date.isoformat(),
+            "balance_due": str(order.balance_due),
+        },
+        actor=actor,
+        occurred_at=_payment_moment(payment),
+    )
+
+
+def _apply_payer(payment: Payment, data: dict) -> None:
+    for field in PAYMENT_EDITABLE_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(payment, field, value.strip() if isinstance(value, str) else value)
+    if payment.payer_kind == PayerKind.OTHER:
+        payment.payer_client = None
+    elif payment.payer_client_id is None:
+        payment.payer_client_id = payment.order.client_id
+
+
+@transaction.atomic
+def payment_create(*, order_id: int, data: dict, actor=None) -> Payment:
+    """Record a payment or a refund; fixes the rate, updates the order's balance under its lock."""
+    order = _lock_order(order_id)
+    payment_type = data.get("type") or PaymentType.PAYMENT
+    if payment_type not in PaymentType.values:
+        raise _fail("type", "Вид: оплата (payment) или возврат (refund).", "invalid_type")
+    amount = _check_amount(data.get("amount"))
+    currency = _check_currency(data.get("currency") or order.currency)
+    on_date = data.get("date") or timezone.localdate()
+    _check_date(on_date)
+    if payment_type == PaymentType.PAYMENT and order.status == "cancelled":
+        raise _fail("order", "Заказ отменён: принять оплату нельзя, можно только оформить возврат.",
+                    "order_cancelled")
+    rate, manual = _resolve_rate(currency=currency, order_currency=order.currency, on_date=on_date,
+                                 manual_rate=data.get("rate"))
+    payment = Payment(order=order, type=payment_type, amount=amount, currency=currency, rate=rate,
+                      rate_is_manual=manual, amount_in_order_currency=quantize_money(amount * rate),
+                      created_by=actor, method=data.get("method") or PaymentMethod.BANK_TRANSFER)
+    _apply_payer(payment, {**data, "date": on_date})
+    payment.full_clean()
+    payment.save()
+    order = order_balance_refresh(order=order)
+    kind, verb = ("payment", "Оплата") if payment_type == PaymentType.PAYMENT else ("refund", "Возврат")
+    _event(payment=payment, order=order, kind=kind, verb=verb, actor=actor)
+    payment.order = order
+    return payment
+
+
+def _fixed_value(value) -> str:
+    return str(getattr(value, "pk", value)).upper()
+
+
+@transaction.atomic
+def payment_update(*, payment_id: int, data: dict, actor=None) -> Payment:
+    """Edit a payment. The fixed rate never changes unless a new manual `rate` is given;
+    a new amount is converted at the fixed rate. Order, type and currency cannot change."""
+    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    order = _lock_order(order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment.order = order
+    for field in PAYMENT_FIXED_FIELDS:
+        if field in data and _fixed_value(data[field]) != _fixed_value(getattr(payment, field)):
+            raise _fail(field, "Заказ, вид и валюту платежа изменить нельзя: удалите платёж и внесите заново.",
+                        "immutable_field")
+    if "amount" in data:
+        payment.amount = _check_amount(data["amount"])
+    new_rate = _parse_rate(data.get("rate"))
+    if new_rate is not None and new_rate != payment.rate:
+        payment.rate, payment.rate_is_manual = _resolve_rate(
+            currency=payment.currency, order_currency=order.currency, on_date=payment.date, manual_rate=new_rate
+        )
+    if "date" in data:
+        _check_date(data["date"])
+    payment.amount_in_order_currency = quantize_money(payment.amount * payment.rate)
+    _apply_payer(payment, data)
+    payment.full_clean()
+    payment.save()
+    order = order_balance_refresh(order=order)
+    _event(payment=payment, order=order, kind="payment_changed", verb="Платёж изменён", actor=actor)
+    return payment
+
+
+@transaction.atomic
+def payment_delete(*, payment_id: int, actor=None) -> None:
+    """Delete a payment (supervisors; django-auditlog keeps the deleted row's values)."""
+    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    order = _lock_order(order_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    payment.order = order
+    payment.delete()
+    payment.pk = payment_id
+    order = order_balance_refresh(order=order)
+    _event(payment=payment, order=order, kind="payment_deleted", verb="Платёж удалён", actor=actor)

@@ -1,5 +1,42 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=True)
+from apps.finance.api.views import (
+    AgencyRequisitesView,
+    CurrencyRateViewSet,
+    OneCPaymentsExportView,
+    OtherPaymentsExportView,
+    PaymentViewSet,
+    report_view,
+)
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=True)
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("finance/rates", CurrencyRateViewSet, basename="currency-rate")
+
+REPORT_SUMMARIES = {
+    "clients": "Отчёт по клиентам: заказы, оборот, оплачено, долг",
+    "orders": "Отчёт по заказам: сумма, оплачено, комиссия, долг",
+    "debts": "Долги: кто сколько должен и на сколько дней просрочил (старые первыми)",
+    "commissions": "Комиссии по месяцам, поставщикам и менеджерам",
+    "fx": "Курсовые разницы: платежи по курсу платежа против курса другой даты",
+}
+
+report_urls = []
+for name, summary in REPORT_SUMMARIES.items():
+    view = report_view(name, summary).as_view()
+    report_urls += [
+        path(f"reports/{name}/", view, name=f"report-{name}"),
+        path(f"reports/{name}/csv/", view, {"format": "csv"}, name=f"report-{name}-csv"),
+    ]
+
+order_payments = PaymentViewSet.as_view({"get": "list", "post": "create"})
+
+urlpatterns = [
+    path("finance/requisites/", AgencyRequisitesView.as_view(), name="agency-requisites"),
+    path("orders/<int:order_id>/payments/", order_payments, name="order-payments"),
+    path("exports/1c/payments/", OneCPaymentsExportView.as_view(), name="export-1c-payments"),
+    path("exports/payments/other/", OtherPaymentsExportView.as_view(), name="export-other-payments"),
+    *report_urls,
+    *router.urls,
+]

@@ -1,0 +1,110 @@
+"""Shapes of the finance API: serializers check shape only; services hold the rules."""
+
+from rest_framework import serializers
+
+from apps.core.money import CURRENCIES
+from apps.finance.models import AgencyRequisites, CurrencyRate, PayerKind, Payment, PaymentMethod, PaymentType
+from apps.finance.reports import COMMISSION_DIMENSIONS
+
+RATE_FIELD = {"max_digits": 20, "decimal_places": 10}
+
+
+class AgencyRequisitesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgencyRequisites
+        fields = [
+            "legal_name", "short_name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_city", "bik",
+            "account", "corr_account", "director_name", "accountant_name", "vat_mode", "vat_rate", "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+        # Field rules (checksums, account keys) run once, in the model's full_clean (the service).
+        extra_kwargs = {name: {"validators": []} for name in ("inn", "kpp", "ogrn", "bik", "account", "corr_account")}
+
+
+class CurrencyRateSerializer(serializers.ModelSerializer):
+    currency = serializers.CharField(max_length=3)
+    rate = serializers.DecimalField(help_text="Рублей за `nominal` единиц валюты.", **RATE_FIELD)
+
+    class Meta:
+        model = CurrencyRate
+        fields = ["id", "date", "bank_date", "currency", "nominal", "rate", "source", "created_at"]
+        read_only_fields = ["id", "bank_date", "source", "created_at"]
+
+
+class OrderBalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    refunded_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    balance_due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    warnings = serializers.ListField(child=serializers.DictField())
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    """Read and write. On write `rate` is optional: given — a manual rate; omitted — the stored bank rate."""
+
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    order_balance = OrderBalanceSerializer(source="order", read_only=True)
+    payer_client_name = serializers.SerializerMethodField()
+    created_by_name = serializers.CharField(source="created_by.full_name", read_only=True, default="")
+    currency = serializers.CharField(max_length=10, required=False)
+    rate = serializers.DecimalField(required=False, allow_null=True, min_value=None, **RATE_FIELD)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    type = serializers.ChoiceField(choices=PaymentType.choices, required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    payer_kind = serializers.ChoiceField(choices=PayerKind.choices, required=False)
+    date = serializers.DateField(required=False)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "order", "order_number", "type", "method", "amount", "currency", "rate", "rate_is_manual",
+            "amount_in_order_currency", "date", "time", "payer_kind", "payer_client", "payer_client_name",
+            "payer_name", "payer_inn", "payer_account", "payer_bank_name", "payer_bik", "payer_corr_account",
+            "comment", "created_by", "created_by_name", "created_at", "updated_at", "order_balance",
+        ]
+        read_only_fields = ["rate_is_manual", "amount_in_order_currency", "created_by", "created_at", "updated_at"]
+        extra_kwargs = {
+            "order": {"required": False},
+            **{name: {"validators": []} for name in ("payer_inn", "payer_account", "payer_bik", "payer_corr_account")},
+        }
+
+    def get_payer_client_name(self, payment) -> str:
+        return payment.payer_client.full_name if payment.payer_client_id else ""
+
+    def validate_currency(self, value: str) -> str:
+        return value.strip().upper()
+
+
+class ReportFilterSerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    operator = serializers.IntegerField(required=False, min_value=1)
+    client = serializers.IntegerField(required=False, min_value=1)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+    on_date = serializers.DateField(required=False, help_text="fx: дата курса для сравнения (по умолчанию сегодня).")
+    group_by = serializers.CharField(required=False, help_text="commissions: month,supplier,operator (любые).")
+
+    def validate_group_by(self, value: str) -> tuple[str, ...]:
+        parts = tuple(part.strip() for part in value.split(",") if part.strip())
+        unknown = [part for part in parts if part not in COMMISSION_DIMENSIONS]
+        if unknown or not parts:
+            raise serializers.ValidationError("Группировка: month, supplier, operator через запятую.")
+        return parts
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["Конец периода раньше начала."]})
+        return attrs
+
+
+class ExportPeriodSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+    def validate(self, attrs):
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"to": ["Конец периода раньше начала."]})
+        if (attrs["date_to"] - attrs["date_from"]).days > 366:
+            raise serializers.ValidationError({"to": ["Выгрузка — не больше чем за год."]})
+        return attrs

@@ -1,0 +1,289 @@
+"""Thin views of the finance API: parse, call one service or selector, render."""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import BusinessError
+from apps.finance import selectors, services
+from apps.finance.api.serializers import (
+    AgencyRequisitesSerializer,
+    CurrencyRateSerializer,
+    ExportPeriodSerializer,
+    PaymentSerializer,
+    ReportFilterSerializer,
+)
+from apps.finance.csv_export import Column, csv_response
+from apps.finance.models import AgencyRequisites, Payment
+from apps.finance.onec import statement_for_period
+from apps.finance.reports import REPORTS, ReportFilters, commissions_report, days_overdue
+from travelcrm.api import BaseModelViewSet, BaseViewSet, bind_audit_actor
+from travelcrm.permissions import PageNumberPagination, RolePermission
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets `?format=csv` through content negotiation; the views build the CSV themselves."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else str(data).encode()
+
+
+# --- Requisites --------------------------------------------------------------------------------------
+
+
+class AgencyRequisitesView(APIView):
+    """GET/PUT the agency's requisites (one record)."""
+
+    permission_classes = [RolePermission]
+    queryset = AgencyRequisites.objects.all()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        bind_audit_actor(request)
+
+    @extend_schema(responses=AgencyRequisitesSerializer)
+    def get(self, request):
+        return Response(AgencyRequisitesSerializer(selectors.agency_requisites()).data)
+
+    @extend_schema(request=AgencyRequisitesSerializer, responses=AgencyRequisitesSerializer)
+    def put(self, request):
+        serializer = AgencyRequisitesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        requisites = services.requisites_save(data=serializer.validated_data, actor=request.user)
+        return Response(AgencyRequisitesSerializer(requisites).data)
+
+    @extend_schema(request=AgencyRequisitesSerializer, responses=AgencyRequisitesSerializer)
+    def patch(self, request):
+        serializer = AgencyRequisitesSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        requisites = services.requisites_save(data=serializer.validated_data, actor=request.user)
+        return Response(AgencyRequisitesSerializer(requisites).data)
+
+
+# --- Rates -------------------------------------------------------------------------------------------
+
+
+class RateFilter(filters.FilterSet):
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = selectors.CurrencyRate
+        fields = ["date", "currency", "source"]
+
+
+class CurrencyRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, BaseViewSet):
+    """Stored rates (bank and manual). POST enters a manual rate for a date."""
+
+    serializer_class = CurrencyRateSerializer
+    queryset = selectors.rates_list()
+    filterset_class = RateFilter
+    ordering_fields = ["date", "currency"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.rate_set_manual(
+            currency=data["currency"], on_date=data["date"], rate=data["rate"], nominal=data.get("nominal", 1),
+            actor=self.request.user,
+        )
+
+
+# --- Payments ----------------------------------------------------------------------------------------
+
+
+class PaymentFilter(filters.FilterSet):
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = Payment
+        fields = ["order", "type", "method", "currency", "payer_client", "rate_is_manual"]
+
+
+class PaymentViewSet(BaseModelViewSet):
+    """Payments and refunds. Also mounted per order at /orders/{order_id}/payments/."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    ordering_fields = ["date", "amount", "created_at"]
+    queryset = selectors.payments_list()
+
+    def get_queryset(self):
+        queryset = selectors.payments_list()
+        order_id = self.kwargs.get("order_id")
+        if order_id is not None:
+            queryset = queryset.filter(order_id=order_id)
+        return queryset
+
+    def _order_id(self, serializer) -> int:
+        order_id = self.kwargs.get("order_id")
+        if order_id is not None:
+            from apps.orders.models import Order
+
+            return get_object_or_404(Order.objects.only("id"), pk=order_id).pk
+        order = serializer.validated_data.get("order")
+        if order is None:
+            raise BusinessError("Укажите заказ.", code="validation_error", fields={"order": ["Обязательное поле."]})
+        return order.pk
+
+    def list(self, request, *args, **kwargs):
+        if self.kwargs.get("order_id") is not None:
+            from apps.orders.models import Order
+
+            get_object_or_404(Order.objects.only("id"), pk=self.kwargs["order_id"])
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.payment_create(
+            order_id=self._order_id(serializer), data=serializer.validated_data, actor=request.user
+        )
+        return Response(self._render(payment.pk), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        payment = services.payment_update(payment_id=instance.pk, data=serializer.validated_data, actor=request.user)
+        return Response(self._render(payment.pk))
+
+    def perform_destroy(self, instance):
+        services.payment_delete(payment_id=instance.pk, actor=self.request.user)
+
+    def _render(self, payment_id: int) -> dict:
+        return PaymentSerializer(selectors.payments_list().get(pk=payment_id)).data
+
+
+# --- Reports -----------------------------------------------------------------------------------------
+
+_FILTER_PARAMETERS = [
+    OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
+    OpenApiParameter("operator", OpenApiTypes.INT), OpenApiParameter("client", OpenApiTypes.INT),
+    OpenApiParameter("currency", OpenApiTypes.STR), OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv — файл для Excel"),
+]
+
+
+class ReportView(APIView):
+    """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
+
+    permission_classes = [RolePermission]
+    required_permissions = ["finance.view_reports"]
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    report_name = ""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        bind_audit_actor(request)
+
+    def _queryset(self, params: dict):
+        filters_ = ReportFilters(**{k: v for k, v in params.items() if k != "group_by"})
+        if self.report_name == "commissions" and params.get("group_by"):
+            return commissions_report(filters_, params["group_by"])
+        return REPORTS[self.report_name].build(filters_)
+
+    def get(self, request, format=None):  # noqa: A002 — DRF's name for the suffix
+        params = ReportFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        report = REPORTS[self.report_name]
+        queryset = self._queryset(params.validated_data)
+        if request.accepted_renderer.format == "csv":
+            stamp = timezone.localdate().strftime("%Y-%m-%d")
+            return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([self.present(row) for row in page])
+
+    def present(self, row: dict) -> dict:
+        return row
+
+
+class DebtsReportView(ReportView):
+    report_name = "debts"
+
+    def present(self, row: dict) -> dict:
+        return {**row, "days_overdue": days_overdue(row)}
+
+
+def report_view(name: str, summary: str) -> type[ReportView]:
+    base = DebtsReportView if name == "debts" else ReportView
+    view = type(f"{name.title()}ReportView", (base,), {"report_name": name})
+    return extend_schema(summary=summary, parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})(view)
+
+
+# --- Exports -----------------------------------------------------------------------------------------
+
+
+class _ExportView(APIView):
+    permission_classes = [RolePermission]
+    required_permissions = ["finance.export_payments"]
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        bind_audit_actor(request)
+
+    def _period(self, request) -> tuple:
+        params = ExportPeriodSerializer(data={
+            "date_from": request.query_params.get("from") or request.query_params.get("date_from"),
+            "date_to": request.query_params.get("to") or request.query_params.get("date_to"),
+        })
+        params.is_valid(raise_exception=True)
+        return params.validated_data["date_from"], params.validated_data["date_to"]
+
+
+_PERIOD_PARAMETERS = [OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+                      OpenApiParameter("to", OpenApiTypes.DATE, required=True)]
+
+
+class OneCPaymentsExportView(_ExportView):
+    @extend_schema(
+        summary="Выгрузка банковских платежей в 1С / Контур.Эльбу (1CClientBankExchange, Windows-1251)",
+        parameters=_PERIOD_PARAMETERS,
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="Файл обмена 1С")},
+    )
+    def get(self, request, format=None):  # noqa: A002
+        date_from, date_to = self._period(request)
+        content = statement_for_period(date_from=date_from, date_to=date_to)
+        from django.http import HttpResponse
+
+        response = HttpResponse(content, content_type="text/plain; charset=windows-1251")
+        response["Content-Disposition"] = f'attachment; filename="kl_to_1c_{date_from:%Y%m%d}_{date_to:%Y%m%d}.txt"'
+        return response
+
+
+OTHER_PAYMENTS_COLUMNS = [
+    Column("Номер", "id"), Column("Дата", "date"), Column("Время", lambda r: r["time"].strftime("%H:%M") if r["time"]
+                                                          else ""),
+    Column("Вид", lambda r: "Возврат" if r["type"] == "refund" else "Оплата"),
+    Column("Способ", lambda r: dict(selectors.PaymentMethod.choices).get(r["method"], r["method"])),
+    Column("Сумма", "amount"), Column("Валюта", "currency"), Column("Курс", "rate"),
+    Column("Сумма в валюте заказа", "amount_in_order_currency"), Column("Валюта заказа", "order_currency"),
+    Column("Заказ", "order_number"), Column("Плательщик", selectors.payer_display_name),
+    Column("Комментарий", "comment"),
+]
+
+
+class OtherPaymentsExportView(_ExportView):
+    @extend_schema(
+        summary="Наличные, карты и валютные платежи за период (CSV для бухгалтера)",
+        parameters=_PERIOD_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request, format=None):  # noqa: A002
+        date_from, date_to = self._period(request)
+        rows = selectors.other_payments_for_csv(date_from, date_to).iterator()
+        return csv_response(f"payments-other-{date_from:%Y%m%d}-{date_to:%Y%m%d}.csv", OTHER_PAYMENTS_COLUMNS, rows)

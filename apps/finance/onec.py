@@ -1,0 +1,181 @@
+"""The 1C:Enterprise client-bank exchange file (1CClientBankExchange, format 1.03) for bank payments.
+
+Kontur.Elba and 1C import it as a bank statement of the agency's ruble settlement account:
+payments from clients are incoming documents (ДатаПоступило), refunds outgoing (ДатаСписано).
+Windows-1251, CRLF line ends, amounts with a dot.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from apps.core.money import ZERO
+from apps.finance.models import AgencyRequisites, VatMode
+
+SENDER = "Travel CRM"
+RECEIVER = "Бухгалтерия предприятия"
+DOCUMENT_KIND = "Платежное поручение"
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    inn: str = ""
+    kpp: str = ""
+    account: str = ""
+    bank_name: str = ""
+    bank_city: str = ""
+    bik: str = ""
+    corr_account: str = ""
+
+
+@dataclass(frozen=True)
+class BankDocument:
+    number: str
+    date: date
+    amount: Decimal
+    incoming: bool  # True: the client pays the agency; False: the agency refunds the client
+    counterparty: Party
+    purpose: str
+
+
+def agency_party(requisites: AgencyRequisites) -> Party:
+    return Party(
+        name=requisites.short_name or requisites.legal_name, inn=requisites.inn, kpp=requisites.kpp,
+        account=requisites.account, bank_name=requisites.bank_name, bank_city=requisites.bank_city,
+        bik=requisites.bik, corr_account=requisites.corr_account,
+    )
+
+
+def vat_note(requisites: AgencyRequisites, amount: Decimal) -> str:
+    if requisites.vat_mode == VatMode.VAT and requisites.vat_rate:
+        vat = (amount * requisites.vat_rate / (100 + requisites.vat_rate)).quantize(Decimal("0.01"))
+        return f"В т.ч. НДС ({requisites.vat_rate.normalize()}%) {vat:.2f} руб."
+    return "НДС не облагается"
+
+
+def _clean(value) -> str:
+    """A value on one line: a line break inside a value would start a new key."""
+    return " ".join(str(value or "").split())
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _party_lines(prefix: str, party: Party) -> list[tuple[str, str]]:
+    return [
+        (f"{prefix}Счет", party.account),
+        (prefix, party.name),
+        (f"{prefix}ИНН", party.inn),
+        (f"{prefix}КПП", party.kpp),
+        (f"{prefix}1", party.name),
+        (f"{prefix}РасчСчет", party.account),
+        (f"{prefix}Банк1", party.bank_name),
+        (f"{prefix}Банк2", party.bank_city),
+        (f"{prefix}БИК", party.bik),
+        (f"{prefix}Корсчет", party.corr_account),
+    ]
+
+
+def _document_lines(doc: BankDocument, agency: Party) -> list[tuple[str, str]]:
+    payer, receiver = (doc.counterparty, agency) if doc.incoming else (agency, doc.counterparty)
+    day = doc.date.strftime("%d.%m.%Y")
+    lines: list[tuple[str, str]] = [
+        ("СекцияДокумент", DOCUMENT_KIND),
+        ("Номер", doc.number),
+        ("Дата", day),
+        ("Сумма", _amount(doc.amount)),
+    ]
+    lines += _party_lines("Плательщик", payer)
+    lines.append(("ДатаСписано", "" if doc.incoming else day))
+    lines += _party_lines("Получатель", receiver)
+    lines.append(("ДатаПоступило", day if doc.incoming else ""))
+    lines += [
+        ("ВидПлатежа", ""),
+        ("ВидОплаты", "01"),
+        ("Очередность", "5"),
+        ("НазначениеПлатежа", doc.purpose),
+    ]
+    return lines
+
+
+def build_statement(
+    *, requisites: AgencyRequisites, documents: Iterable[BankDocument], date_from: date, date_to: date,
+    created_at: datetime,
+) -> bytes:
+    """The whole file, encoded Windows-1251 with CRLF line ends."""
+    agency = agency_party(requisites)
+    body: list[str] = []
+    incoming = outgoing = ZERO
+    for doc in documents:
+        if doc.incoming:
+            incoming += doc.amount
+        else:
+            outgoing += doc.amount
+        body.extend(_format(_document_lines(doc, agency)))
+        body.append("КонецДокумента")
+    header = [
+        "1CClientBankExchange",
+        *_format([
+            ("ВерсияФормата", "1.03"),
+            ("Кодировка", "Windows"),
+            ("Отправитель", SENDER),
+            ("Получатель", RECEIVER),
+            ("ДатаСоздания", created_at.strftime("%d.%m.%Y")),
+            ("ВремяСоздания", created_at.strftime("%H:%M:%S")),
+            ("ДатаНачала", date_from.strftime("%d.%m.%Y")),
+            ("ДатаКонца", date_to.strftime("%d.%m.%Y")),
+            ("РасчСчет", agency.account),
+            ("Документ", DOCUMENT_KIND),
+        ]),
+        "СекцияРасчСчет",
+        *_format([
+            ("ДатаНачала", date_from.strftime("%d.%m.%Y")),
+            ("ДатаКонца", date_to.strftime("%d.%m.%Y")),
+            ("РасчСчет", agency.account),
+            ("НачальныйОстаток", _amount(ZERO)),
+            ("ВсегоПоступило", _amount(incoming)),
+            ("ВсегоСписано", _amount(outgoing)),
+            ("КонечныйОстаток", _amount(incoming - outgoing)),
+        ]),
+        "КонецРасчСчет",
+    ]
+    text = "\r\n".join([*header, *body, "КонецФайла"]) + "\r\n"
+    return text.encode("cp1251", errors="replace")
+
+
+def _format(pairs: list[tuple[str, str]]) -> list[str]:
+    return [f"{key}={_clean(value)}" for key, value in pairs]
+
+
+def _row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
+    from apps.finance.selectors import payer_display_name
+
+    incoming = row["type"] == "payment"
+    order_date = timezone.localtime(row["order_date"])
+    verb = "Оплата" if incoming else "Возврат оплаты"
+    purpose = (
+        f"{verb} по заказу № {row['order_number']} от {order_date:%d.%m.%Y} за туристские услуги. "
+        f"{vat_note(requisites, row['amount'])}"
+    )
+    counterparty = Party(
+        name=payer_display_name(row), inn=row["payer_inn"], account=row["payer_account"],
+        bank_name=row["payer_bank_name"], bik=row["payer_bik"], corr_account=row["payer_corr_account"],
+    )
+    return BankDocument(number=str(row["id"]), date=row["date"], amount=row["amount"], incoming=incoming,
+                        counterparty=counterparty, purpose=purpose)
+
+
+def statement_for_period(*, date_from: date, date_to: date, now: datetime | None = None) -> bytes:
+    """The 1C file of the period's ruble bank payments: one query for the payments, one for the requisites."""
+    from apps.finance.selectors import agency_requisites, bank_payments_for_1c
+
+    requisites = agency_requisites()
+    rows = bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000)
+    documents = (_row_to_document(row, requisites) for row in rows)
+    return build_statement(requisites=requisites, documents=documents, date_from=date_from, date_to=date_to,
+                           created_at=timezone.localtime(now or timezone.now()))

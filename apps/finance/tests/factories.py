@@ -1,0 +1,66 @@
+"""Test data for finance: orders with a total, made through the orders services (no shortcuts)."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import count
+from zoneinfo import ZoneInfo
+
+from apps.clients.models import Client
+from apps.finance.services import requisites_save
+from apps.orders import services as order_services
+from apps.orders.models import Supplier
+
+MSK = ZoneInfo("Europe/Moscow")
+_seq = count(1)
+
+REQUISITES = {
+    "legal_name": "Общество с ограниченной ответственностью «Тест Тур»",
+    "short_name": "ООО «Тест Тур»",
+    "inn": "7701234560",
+    "kpp": "770101001",
+    "ogrn": "1167746123456",
+    "address": "г. Москва, ул. Тверская, д. 1",
+    "bank_name": "ПАО Сбербанк",
+    "bank_city": "г. Москва",
+    "bik": "044525225",
+    "account": "40702810200000012345",
+    "corr_account": "30101810400000000225",
+    "director_name": "Иванов Иван Иванович",
+    "accountant_name": "Петрова Анна Сергеевна",
+    "vat_mode": "usn",
+}
+
+
+def make_requisites(**extra):
+    return requisites_save(data={**REQUISITES, **extra})
+
+
+def make_client(last_name: str | None = None, first_name: str = "Анна", **extra) -> Client:
+    return Client.objects.create(last_name=last_name or f"Смирнова{next(_seq)}", first_name=first_name, **extra)
+
+
+def make_supplier(name: str | None = None) -> Supplier:
+    return Supplier.objects.create(name=name or f"Туроператор {next(_seq)}")
+
+
+def make_order(
+    total: Decimal | str = "100000.00", *, currency: str = "RUB", client=None, operator=None, deadline=None,
+    commission: Decimal | str = "0", supplier=None, start: datetime | None = None,
+):
+    """An order whose total is one local service of `total` (so the orders app computes it)."""
+    client = client or make_client()
+    data = {"client": client, "currency": currency}
+    if operator is not None:
+        data["operator"] = operator
+    if deadline is not None:
+        data["deadline"] = deadline
+    order = order_services.order_create(data=data, actor=operator, travellers=[client])
+    if Decimal(total) > 0:
+        start = start or datetime(2027, 1, 10, 10, 0, tzinfo=MSK)
+        order_services.service_create(order=order, data={
+            "type": "local", "start_dt": start, "end_dt": start + timedelta(hours=3), "city": "Москва",
+            "price": Decimal(total), "currency": currency, "commission": Decimal(commission),
+            "supplier": supplier, "details": {"title": "Экскурсия"},
+        }, travellers=[client])
+    order.refresh_from_db()
+    return order
