@@ -1,0 +1,227 @@
+"""The clients API: shapes, 409 duplicates, masking per role, filters, nested endpoints, query budget."""
+
+import io
+import urllib.request
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+
+from apps.clients.models import Client
+from apps.clients.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/clients/"
+
+IVAN = {
+    "last_name": "Иванов", "first_name": "Иван", "middle_name": "Иванович",
+    "last_name_latin": "IVANOV", "first_name_latin": "IVAN", "birth_date": "1985-03-01",
+    "phones": ["8 (916) 123-45-67"], "emails": ["Ivan@Mail.ru"],
+    "passports": [{"kind": "internal", "series": "4510", "number": "123012", "issue_date": "2010-05-01",
+                   "expiry_date": None, "issued_by": "ОВД Тверского района"}],
+    "notes": "Любит Турцию",
+}
+
+
+def test_create_and_read_back(operator_api, operator):
+    response = operator_api.post(URL, IVAN, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["phones"] == ["+79161234567"] and body["emails"] == ["ivan@mail.ru"]
+    assert body["passports"][0]["series"] == "4510" and body["passports"][0]["number"] == "123012"
+    assert body["birth_date"] == "1985-03-01"
+    assert body["full_name"] == "Иванов Иван Иванович"
+    assert body["operator"] == operator.pk
+    assert {"id", "created_at", "updated_at"} <= set(body)
+    assert operator_api.get(f"{URL}{body['id']}/").json() == body
+
+
+def test_duplicate_answers_409_and_link_answers_200(operator_api):
+    first = operator_api.post(URL, IVAN, format="json").json()
+    duplicate = {**IVAN, "phones": ["+7 916 1234567"], "emails": [], "passports": [], "last_name": "Другой"}
+    response = operator_api.post(URL, duplicate, format="json")
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "duplicate_client", "detail": response.json()["detail"], "fields": {},
+        "matches": [{"id": first["id"], "name": "Иванов Иван Иванович", "matched_on": ["phone"]}],
+    }
+    assert Client.objects.count() == 1
+    linked = operator_api.post(f"{URL}?on_duplicate=link", duplicate, format="json")
+    assert linked.status_code == 200 and linked.json()["id"] == first["id"]
+    assert operator_api.post(f"{URL}?on_duplicate=maybe", duplicate, format="json").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"phones": ["+7 123"]}, "phones.0"),
+        ({"emails": ["ivan@"]}, "emails.0"),
+        ({"birth_date": "1985-13-01"}, "birth_date"),
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"first_name": ""}, "first_name"),
+        ({"passports": [{"kind": "internal", "number": "12"}]}, "passports.0.number"),
+        ({"passports": [{"kind": "spaceship", "number": "12"}]}, "passports.0.kind"),
+        ({"phones": "+79161234567"}, "phones"),
+    ],
+)
+def test_bad_input_gives_400_with_field_errors(operator_api, patch, field):
+    response = operator_api.post(URL, {**IVAN, **patch}, format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert field in body["fields"], body
+    assert Client.objects.count() == 0
+
+
+def test_patch_updates_and_409_on_another_clients_email(operator_api):
+    ivan = operator_api.post(URL, IVAN, format="json").json()
+    other = make_client(emails=["petr@mail.ru"])
+    response = operator_api.patch(f"{URL}{ivan['id']}/", {"phones": ["+79160000001"], "notes": "VIP"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["phones"] == ["+79160000001"] and response.json()["notes"] == "VIP"
+    response = operator_api.patch(f"{URL}{ivan['id']}/", {"emails": ["PETR@mail.ru"]}, format="json")
+    assert response.status_code == 409 and response.json()["matches"][0]["id"] == other.pk
+
+
+def test_delete_is_soft_and_needs_supervisor(operator_api, supervisor_api):
+    client = make_client()
+    assert operator_api.delete(f"{URL}{client.pk}/").status_code == 403
+    assert supervisor_api.delete(f"{URL}{client.pk}/").status_code == 204
+    assert supervisor_api.get(f"{URL}{client.pk}/").status_code == 404
+    assert Client.all_objects.get(pk=client.pk).is_deleted
+
+
+def test_accountant_sees_masked_personal_data_and_cannot_write(accountant_api):
+    client = make_client(birth_date="1985-03-01", phones=["+79161234567"], emails=["ivan@mail.ru"],
+                         passports=[{"kind": "internal", "series": "4510", "number": "123012", "issued_by": "ОВД"}])
+    body = accountant_api.get(f"{URL}{client.pk}/").json()
+    assert body["phones"] == ["+7 *** ***-45-67"]
+    assert body["emails"] == ["i***@mail.ru"]
+    assert body["birth_date"] == "**.**.1985"
+    passport = body["passports"][0]
+    assert f"{passport['series']} {passport['number']}" == "45** ***012" and passport["issued_by"] == "***"
+    assert accountant_api.post(URL, IVAN, format="json").status_code == 403
+    assert accountant_api.patch(f"{URL}{client.pk}/", {"notes": "x"}, format="json").status_code == 403
+
+
+def test_anonymous_is_refused(api_client):
+    assert api_client.get(URL).status_code == 401
+
+
+def test_filters_by_phone_email_passport_and_search(operator_api):
+    ivan = make_client(last_name="Иванов", last_name_latin="Ivanov", phones=["+79161234567"],
+                       emails=["ivan@mail.ru"], passports=[{"kind": "foreign", "series": "75", "number": "7654321"}])
+    make_client(last_name="Петров")
+
+    def ids(query):
+        response = operator_api.get(URL, query)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids({"phone": "8 916 123-45-67"}) == [ivan.pk]
+    assert ids({"email": "IVAN@mail.ru"}) == [ivan.pk]
+    assert ids({"passport": "75 7654321"}) == [ivan.pk]
+    assert ids({"search": "иванов"}) == [ivan.pk]
+    assert ids({"search": "IVAN"}) == [ivan.pk]
+    assert ids({"phone": "+79990000000"}) == []
+    response = operator_api.get(URL, {"phone": "abc"})
+    assert response.status_code == 400 and "phone" in response.json()["fields"]
+
+
+def test_merge_endpoint(operator_api, supervisor_api):
+    target, other = make_client(), make_client(emails=["other@mail.ru"])
+    assert operator_api.post(f"{URL}{target.pk}/merge/", {"other_id": other.pk}, format="json").status_code == 403
+    response = supervisor_api.post(f"{URL}{target.pk}/merge/", {"other_id": other.pk}, format="json")
+    assert response.status_code == 200
+    assert "other@mail.ru" in response.json()["emails"]
+    self_merge = supervisor_api.post(f"{URL}{target.pk}/merge/", {"other_id": target.pk}, format="json")
+    assert self_merge.status_code == 400 and self_merge.json()["code"] == "merge_self"
+    unknown = supervisor_api.post(f"{URL}{target.pk}/merge/", {"other_id": 999999}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "merge_not_found"
+    bad = supervisor_api.post(f"{URL}{target.pk}/merge/", {"other_id": "x"}, format="json")
+    assert bad.status_code == 400 and "other_id" in bad.json()["fields"]
+
+
+def test_nested_contacts_and_passports(operator_api, accountant_api):
+    client = make_client(phones=["+79161234567"])
+    other = make_client(phones=["+79169999999"])
+    base = f"{URL}{client.pk}"
+    created = operator_api.post(f"{base}/contacts/", {"kind": "telegram", "value": "@ivan_t"}, format="json")
+    assert created.status_code == 201 and created.json()["value"] == "ivan_t"
+    duplicate = operator_api.post(f"{base}/contacts/", {"kind": "phone", "value": "89169999999"}, format="json")
+    assert duplicate.status_code == 409 and duplicate.json()["matches"][0]["id"] == other.pk
+    bad = operator_api.post(f"{base}/contacts/", {"kind": "phone", "value": "12"}, format="json")
+    assert bad.status_code == 400 and "value" in bad.json()["fields"]
+    contact_id = created.json()["id"]
+    renamed = operator_api.patch(f"{base}/contacts/{contact_id}/", {"value": "ivan_2"}, format="json")
+    assert renamed.json()["value"] == "ivan_2"
+    assert operator_api.delete(f"{base}/contacts/{contact_id}/").status_code == 204
+    masked = {row["kind"]: row["value"] for row in accountant_api.get(f"{base}/contacts/").json()}
+    assert masked["phone"] == "+7 *** ***-45-67" and "telegram" not in masked
+
+    passport = operator_api.post(
+        f"{base}/passports/", {"kind": "foreign", "series": "75", "number": "1112223", "expiry_date": "2030-01-01"},
+        format="json",
+    )
+    assert passport.status_code == 201, passport.content
+    passport_id = passport.json()["id"]
+    updated = operator_api.patch(f"{base}/passports/{passport_id}/", {"is_active": False}, format="json")
+    assert updated.status_code == 200 and updated.json()["is_active"] is False
+    reversed_dates = operator_api.patch(
+        f"{base}/passports/{passport_id}/", {"issue_date": "2031-01-01"}, format="json"
+    )
+    assert reversed_dates.status_code == 400
+    assert operator_api.get(f"{URL}999999/passports/").status_code == 404
+
+
+def test_files_upload_download_and_checks(operator_api, accountant_api, bucket):
+    client = make_client()
+    base = f"{URL}{client.pk}/files/"
+    pdf = io.BytesIO(b"%PDF-1.4 scan of a passport")
+    pdf.name = "Иванов паспорт.pdf"
+    response = operator_api.post(base, {"file": pdf, "description": "Скан"}, format="multipart")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["original_name"] == "Иванов паспорт.pdf" and body["content_type"] == "application/pdf"
+    stored = client.files.get()
+    assert stored.file.name.startswith("clients/") and "Иванов" not in stored.file.name
+    with urllib.request.urlopen(body["download_url"], timeout=10) as download:  # noqa: S310 (local S3)
+        assert download.read() == b"%PDF-1.4 scan of a passport"
+    redirect = operator_api.get(f"{base}{body['id']}/download/")
+    assert redirect.status_code == 302
+    masked = accountant_api.get(f"{base}{body['id']}/").json()
+    assert masked["download_url"] is None and masked["original_name"] == "***"
+    assert accountant_api.get(f"{base}{body['id']}/download/").status_code == 403
+
+    fake = io.BytesIO(b"MZ this is an exe")
+    fake.name = "scan.pdf"
+    response = operator_api.post(base, {"file": fake}, format="multipart")
+    assert response.status_code == 400 and "file" in response.json()["fields"]
+    text = io.BytesIO(b"hello")
+    text.name = "notes.txt"
+    assert operator_api.post(base, {"file": text}, format="multipart").status_code == 400
+    assert operator_api.post(base, {}, format="multipart").status_code == 400
+    assert operator_api.delete(f"{base}{body['id']}/").status_code == 204
+
+
+def test_list_query_budget_is_constant(operator_api, django_assert_max_num_queries):
+    from django.db import connection
+
+    for n in range(55):
+        make_client(
+            contacts=[{"kind": "telegram", "value": f"user_{n}"}],
+            passports=[{"kind": "internal", "series": "4510", "number": f"{n:06d}"},
+                       {"kind": "foreign", "series": "75", "number": f"{n:07d}"}],
+        )
+    counts = {}
+    for page_size in (5, 50):
+        operator_api.get(URL, {"page_size": 1})  # warm the permission cache of this user object
+        with CaptureQueriesContext(connection) as queries:
+            response = operator_api.get(URL, {"page_size": page_size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+        assert len(response.json()["results"][0]["passports"]) == 2
+        counts[page_size] = len(queries)
+    assert counts[5] == counts[50]
+    with django_assert_max_num_queries(6):
+        operator_api.get(URL, {"page_size": 50})
