@@ -1,5 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=True)
+from apps.documents.api.views import DocumentTemplateViewSet, DocumentViewSet, OrderDocumentsView
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=True)
+router.register("documents", DocumentViewSet, basename="document")
+router.register("document-templates", DocumentTemplateViewSet, basename="document-template")
+
+urlpatterns = [
+    path("orders/<int:order_id>/documents/", OrderDocumentsView.as_view(), name="order-documents"),
+    *router.urls,
+]

@@ -1,0 +1,247 @@
+"""Admin of documents: template versions (upload = new version, activate = rollback), documents
+(generate for an order, download, mark sent/signed). Every write goes through services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.core.errors import BusinessError
+from apps.documents import services
+from apps.documents.api.views import download_ttl
+from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
+from apps.documents.selectors import documents_visible_to
+
+# --- Templates --------------------------------------------------------------------------------------
+
+
+class VersionInline(admin.TabularInline):
+    model = DocumentTemplateVersion
+    fields = ["version_link", "is_active", "comment", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-version"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="версия")
+    def version_link(self, version):
+        url = reverse("admin:documents_documenttemplateversion_change", args=[version.pk])
+        return format_html('<a href="{}">версия {}</a>', url, version.version)
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(admin.ModelAdmin):
+    list_display = ["type", "name", "active_version", "created_at"]
+    readonly_fields = ["type", "created_at", "upload_link"]
+    fields = ["type", "name", "created_at", "upload_link"]
+    inlines = [VersionInline]
+
+    def has_add_permission(self, request):
+        return False  # a template appears with its first uploaded version
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="активная версия")
+    def active_version(self, template):
+        active = [v.version for v in template.versions.all() if v.is_active]
+        return active[0] if active else "—"
+
+    @admin.display(description="новая версия")
+    def upload_link(self, template):
+        url = reverse("admin:documents_documenttemplateversion_add") + f"?type={template.type}"
+        return format_html('<a class="button" href="{}">Загрузить новую версию</a>', url)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("versions")
+
+
+class TemplateVersionUploadForm(forms.ModelForm):
+    type = forms.ChoiceField(label="Тип документа", choices=DocumentType.choices)
+    name = forms.CharField(label="Название шаблона", max_length=200, required=False,
+                           help_text="Если пусто — прежнее название (или название по умолчанию).")
+    activate = forms.BooleanField(label="Сделать активной", required=False, initial=True)
+
+    class Meta:
+        model = DocumentTemplateVersion
+        fields = ["body", "css", "comment"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 30, "cols": 120, "style": "font-family: monospace"}),
+                   "css": forms.Textarea(attrs={"rows": 12, "cols": 120, "style": "font-family: monospace"})}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.template_check(doc_type=data["type"], body=data.get("body", ""), css=data.get("css", ""))
+        except BusinessError as error:
+            self.add_error("body", error.detail)
+        return data
+
+
+@admin.register(DocumentTemplateVersion)
+class DocumentTemplateVersionAdmin(admin.ModelAdmin):
+    list_display = ["template", "version", "is_active", "comment", "uploaded_by", "uploaded_at"]
+    list_filter = ["template__type", "is_active"]
+    list_select_related = ["template", "uploaded_by"]
+    readonly_fields = ["template", "version", "is_active", "comment", "uploaded_by", "uploaded_at", "body", "css"]
+    actions = ["activate_version"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = TemplateVersionUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["type", "name", "body", "css", "comment", "activate"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        doc_type = request.GET.get("type")
+        if doc_type in DocumentType.values:
+            initial["type"] = doc_type
+            active = DocumentTemplateVersion.objects.filter(template__type=doc_type, is_active=True).first()
+            if active is not None:
+                initial.update({"body": active.body, "css": active.css})
+        return initial
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # documents point at the version they were made from
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # versions are never edited
+        data = form.cleaned_data
+        version = services.template_upload(
+            doc_type=data["type"], body=data["body"], css=data.get("css", ""), name=data.get("name", ""),
+            comment=data.get("comment", ""), activate=data.get("activate", False), actor=request.user, check=False,
+        )
+        obj.pk = version.pk
+        obj.template = version.template
+        obj.version = version.version
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.action(description="Сделать выбранную версию активной", permissions=["change"])
+    def activate_version(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Выберите ровно одну версию.", messages.ERROR)
+            return
+        version = services.template_version_activate(version=queryset.get(), actor=request.user)
+        self.message_user(request, f"Активна {version}.", messages.SUCCESS)
+
+
+# --- Documents --------------------------------------------------------------------------------------
+
+
+class GenerateForm(forms.Form):
+    order = forms.IntegerField(label="ID заказа", min_value=1)
+    type = forms.ChoiceField(label="Тип документа", choices=DocumentType.choices)
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["number", "type", "order_link", "version", "status", "generated_at", "generated_by", "download"]
+    list_filter = ["type", "status"]
+    search_fields = ["number", "order__number"]
+    list_select_related = ["order", "generated_by"]
+    readonly_fields = ["type", "order", "version", "number", "file", "size", "template_version", "status",
+                       "generated_by", "generated_at", "sent_at", "signed_at", "download"]
+    fields = readonly_fields
+    actions = ["mark_sent", "mark_signed"]
+    change_list_template = "admin/documents/document/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # generated through «Сформировать документ»
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # every version and its file is kept
+
+    def get_queryset(self, request):
+        return documents_visible_to(request.user).select_related("order", "generated_by")
+
+    def get_urls(self):
+        own = [
+            path("generate/", self.admin_site.admin_view(self.generate_view), name="documents_document_generate"),
+            path("<int:pk>/download/", self.admin_site.admin_view(self.download_view),
+                 name="documents_document_download"),
+        ]
+        return own + super().get_urls()
+
+    @admin.display(description="заказ")
+    def order_link(self, document):
+        return format_html(
+            '{} (<a href="{}?order={}">ещё документ</a>)',
+            document.order.number, reverse("admin:documents_document_generate"), document.order_id,
+        )
+
+    @admin.display(description="файл")
+    def download(self, document):
+        if not document.pk:
+            return "—"
+        return format_html('<a href="{}">скачать PDF</a>', reverse("admin:documents_document_download",
+                                                                     args=[document.pk]))
+
+    def download_view(self, request, pk):
+        if not request.user.has_perm("documents.view_document"):
+            raise PermissionDenied
+        document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+        return HttpResponseRedirect(default_storage.url(document.file.name, expire=download_ttl()))
+
+    def generate_view(self, request):
+        if not request.user.has_perm("documents.add_document"):
+            raise PermissionDenied
+        from apps.orders.models import Order
+
+        form = GenerateForm(request.POST or None, initial={"order": request.GET.get("order"),
+                                                            "type": request.GET.get("type", "invoice")})
+        if request.method == "POST" and form.is_valid():
+            order = Order.objects.filter(pk=form.cleaned_data["order"]).first()
+            if order is None:
+                form.add_error("order", "Заказ не найден.")
+            else:
+                try:
+                    document = services.document_generate(order=order, doc_type=form.cleaned_data["type"],
+                                                          actor=request.user)
+                except BusinessError as error:
+                    form.add_error(None, error.detail)
+                else:
+                    self.message_user(request, f"Сформирован {document}.", messages.SUCCESS)
+                    return redirect(reverse("admin:documents_document_changelist") + f"?q={order.number}")
+        context = {**self.admin_site.each_context(request), "title": "Сформировать документ", "form": form,
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/documents/document/generate.html", context)
+
+    def _mark(self, request, queryset, status: str):
+        done = 0
+        for document in queryset:
+            try:
+                services.document_mark(document=document, status=status, actor=request.user)
+                done += 1
+            except BusinessError as error:
+                self.message_user(request, f"{document}: {error.detail}", messages.WARNING)
+        if done:
+            self.message_user(request, f"Обновлено документов: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Отметить как отправленные", permissions=["change"])
+    def mark_sent(self, request, queryset):
+        self._mark(request, queryset, "sent")
+
+    @admin.action(description="Отметить как подписанные", permissions=["change"])
+    def mark_signed(self, request, queryset):
+        self._mark(request, queryset, "signed")

@@ -1,0 +1,82 @@
+"""API shapes of documents and templates (English field names; writes go through services)."""
+
+from rest_framework import serializers
+
+from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    template_version = serializers.IntegerField(source="template_version_id", read_only=True)
+    template_version_number = serializers.IntegerField(source="template_version.version", read_only=True)
+    storage_key = serializers.CharField(source="file.name", read_only=True)
+    generated_by = serializers.IntegerField(source="generated_by_id", read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id", "type", "order", "order_number", "version", "number", "status", "storage_key", "size",
+            "template_version", "template_version_number", "generated_by", "generated_at", "sent_at", "signed_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, document: Document) -> str:
+        """The API route that hands out a short-lived link (the storage URL itself is never stored)."""
+        return f"/api/v1/documents/{document.pk}/download/"
+
+
+class DocumentGenerateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=DocumentType.choices)
+
+
+class DocumentDownloadSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    expires_in = serializers.IntegerField(help_text="Seconds the pre-signed URL stays valid.")
+    file_name = serializers.CharField()
+
+
+class TemplateVersionSerializer(serializers.ModelSerializer):
+    template = serializers.IntegerField(source="template_id", read_only=True)
+    type = serializers.CharField(source="template.type", read_only=True)
+    uploaded_by = serializers.IntegerField(source="uploaded_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DocumentTemplateVersion
+        fields = [
+            "id", "template", "type", "version", "is_active", "comment", "uploaded_by", "uploaded_at", "body", "css",
+        ]
+        read_only_fields = fields
+
+
+class TemplateVersionBriefSerializer(TemplateVersionSerializer):
+    class Meta(TemplateVersionSerializer.Meta):
+        fields = ["id", "version", "is_active", "comment", "uploaded_by", "uploaded_at"]
+        read_only_fields = fields
+
+
+class DocumentTemplateSerializer(serializers.ModelSerializer):
+    versions = TemplateVersionBriefSerializer(many=True, read_only=True)
+    active_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DocumentTemplate
+        fields = ["id", "type", "name", "created_at", "active_version", "versions"]
+        read_only_fields = fields
+
+    def get_active_version(self, template: DocumentTemplate) -> int | None:
+        for version in template.versions.all():
+            if version.is_active:
+                return version.version
+        return None
+
+
+class TemplateUploadSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=DocumentType.choices)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=200_000, trim_whitespace=False, help_text="Jinja2 HTML.")
+    css = serializers.CharField(max_length=100_000, required=False, allow_blank=True, default="", trim_whitespace=False)
+    comment = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    activate = serializers.BooleanField(required=False, default=True)

@@ -1,0 +1,158 @@
+"""Thin API views of documents: generate/list per order, download, status marks, template uploads."""
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.generics import ListCreateAPIView
+from rest_framework.response import Response
+
+from apps.documents import selectors, services
+from apps.documents.api.serializers import (
+    DocumentDownloadSerializer,
+    DocumentGenerateSerializer,
+    DocumentSerializer,
+    DocumentTemplateSerializer,
+    TemplateUploadSerializer,
+    TemplateVersionSerializer,
+)
+from apps.documents.models import Document, DocumentTemplate
+from travelcrm.api import BaseReadOnlyViewSet, BaseViewSet
+from travelcrm.permissions import RolePermission
+
+
+def download_ttl() -> int:
+    return int(getattr(settings, "DOWNLOAD_URL_TTL_SECONDS", 0) or
+               settings.STORAGES["default"]["OPTIONS"].get("querystring_expire", 900))
+
+
+def download_streams() -> bool:
+    return bool(getattr(settings, "DOCUMENTS_DOWNLOAD_STREAM", False))
+
+
+class OrderDocumentsView(ListCreateAPIView):
+    """GET: every version of every document of the order. POST {"type"}: generate the next version."""
+
+    permission_classes = [RolePermission]
+    serializer_class = DocumentSerializer
+    queryset = Document.objects.none()  # for RolePermission's model lookup
+
+    def get_queryset(self):
+        return selectors.order_documents(self.kwargs["order_id"], self.request.user)
+
+    def _order(self):
+        from apps.orders.models import Order
+
+        return get_object_or_404(Order, pk=self.kwargs["order_id"])
+
+    def list(self, request, *args, **kwargs):
+        self._order()
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=DocumentGenerateSerializer, responses={201: DocumentSerializer})
+    def create(self, request, *args, **kwargs):
+        order = self._order()
+        payload = DocumentGenerateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = services.document_generate(order=order, doc_type=payload.validated_data["type"], actor=request.user)
+        document = selectors.documents_visible_to(request.user).get(pk=document.pk)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentViewSet(BaseReadOnlyViewSet):
+    """Documents the user may read; download hands out a short-lived pre-signed link (or streams)."""
+
+    serializer_class = DocumentSerializer
+    queryset = Document.objects.none()
+    filterset_fields = ["order", "type", "status"]
+    ordering_fields = ["generated_at", "version"]
+    action_permissions = {
+        "download": ["documents.view_document"],
+        "mark_sent": ["documents.change_document"],
+        "mark_signed": ["documents.change_document"],
+    }
+
+    def get_queryset(self):
+        return selectors.documents_visible_to(self.request.user)
+
+    @extend_schema(responses={200: DocumentDownloadSerializer, 302: OpenApiResponse(description="PDF stream")})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        document = self.get_object()
+        file_name = f"{document.type}-{document.number}.pdf".replace("/", "-")
+        if download_streams():
+            handle = default_storage.open(document.file.name, "rb")
+            return FileResponse(handle, as_attachment=True, filename=file_name, content_type="application/pdf")
+        ttl = download_ttl()
+        url = default_storage.url(document.file.name, expire=ttl)
+        return Response({"url": url, "expires_in": ttl, "file_name": file_name})
+
+    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"], url_path="mark-sent")
+    def mark_sent(self, request, pk=None):
+        document = services.document_mark_sent(document=self.get_object(), actor=request.user)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"], url_path="mark-signed")
+    def mark_signed(self, request, pk=None):
+        document = services.document_mark_signed(document=self.get_object(), actor=request.user)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+
+class DocumentTemplateViewSet(BaseViewSet):
+    """Templates with their versions. POST uploads a new version (checked in the sandbox first)."""
+
+    serializer_class = DocumentTemplateSerializer
+    queryset = DocumentTemplate.objects.none()
+    action_permissions = {
+        "versions": ["documents.view_documenttemplateversion"],
+        "version_detail": ["documents.view_documenttemplateversion"],
+        "activate": ["documents.change_documenttemplateversion"],
+    }
+
+    def get_queryset(self):
+        return selectors.template_list()
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DocumentTemplateSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(DocumentTemplateSerializer(self.get_object()).data)
+
+    @extend_schema(request=TemplateUploadSerializer, responses={201: TemplateVersionSerializer})
+    def create(self, request):
+        payload = TemplateUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        version = services.template_upload(
+            doc_type=data["type"], body=data["body"], css=data["css"], name=data["name"],
+            comment=data["comment"], activate=data["activate"], actor=request.user,
+        )
+        return Response(TemplateVersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: TemplateVersionSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        template = self.get_object()
+        page = self.paginate_queryset(selectors.template_versions(template.pk))
+        return self.get_paginated_response(TemplateVersionSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: TemplateVersionSerializer})
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
+    def version_detail(self, request, pk=None, number=None):
+        template = self.get_object()
+        version = get_object_or_404(selectors.template_versions(template.pk), version=int(number))
+        return Response(TemplateVersionSerializer(version).data)
+
+    @extend_schema(request=None, responses={200: TemplateVersionSerializer})
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/activate")
+    def activate(self, request, pk=None, number=None):
+        template = self.get_object()
+        version = get_object_or_404(selectors.template_versions(template.pk), version=int(number))
+        version = services.template_version_activate(version=version, actor=request.user)
+        return Response(TemplateVersionSerializer(version).data)

@@ -1,0 +1,30 @@
+"""Reads of the documents app; what a user may see is decided here (accountants: invoices and acts)."""
+
+from django.db.models import QuerySet
+
+from apps.documents.models import FINANCIAL_TYPES, Document, DocumentTemplate, DocumentTemplateVersion
+
+
+def can_see_all_types(user) -> bool:
+    return user.has_perm("documents.view_all_document_types")
+
+
+def documents_visible_to(user) -> QuerySet[Document]:
+    """Documents the user may read: every type, or only invoices and acts without the extra permission."""
+    queryset = Document.objects.select_related("template_version__template", "generated_by", "order")
+    if not can_see_all_types(user):
+        queryset = queryset.filter(type__in=FINANCIAL_TYPES)
+    return queryset
+
+
+def order_documents(order_id: int, user) -> QuerySet[Document]:
+    """All versions of all documents of an order, newest first."""
+    return documents_visible_to(user).filter(order_id=order_id).order_by("type", "-version")
+
+
+def template_list() -> QuerySet[DocumentTemplate]:
+    return DocumentTemplate.objects.prefetch_related("versions__uploaded_by")
+
+
+def template_versions(template_id: int) -> QuerySet[DocumentTemplateVersion]:
+    return DocumentTemplateVersion.objects.filter(template_id=template_id).select_related("uploaded_by", "template")

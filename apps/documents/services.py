@@ -1,0 +1,271 @@
+"""Writes of the documents app: template uploads/activation, document generation and status marks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.core.errors import BusinessError, ConflictError
+from apps.core.storage import random_key
+from apps.documents import rendering
+from apps.documents.context import DOCUMENT_TITLES, build_context, sample_context
+from apps.documents.models import (
+    Document,
+    DocumentStatus,
+    DocumentTemplate,
+    DocumentTemplateVersion,
+    DocumentType,
+)
+
+logger = logging.getLogger("travelcrm.documents")
+
+DEFAULT_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "documents"
+DEFAULT_NAMES = {
+    DocumentType.CONTRACT: "Договор о реализации туристского продукта (по умолчанию)",
+    DocumentType.INVOICE: "Счёт на оплату (по умолчанию)",
+    DocumentType.ACT: "Акт оказанных услуг (по умолчанию)",
+    DocumentType.OFFER: "Коммерческое предложение (по умолчанию)",
+}
+
+
+def _render_error(error: rendering.RenderError, field: str = "body") -> BusinessError:
+    fields = {field: [str(error)]}
+    return BusinessError(
+        f"Шаблон не принят: {error}", code=error.code, fields=fields, line=error.lineno
+    )
+
+
+def _check_type(doc_type: str) -> str:
+    if doc_type not in DocumentType.values:
+        raise BusinessError(
+            "Неизвестный тип документа.", code="invalid_type",
+            fields={"type": [f"Допустимые значения: {', '.join(DocumentType.values)}."]},
+        )
+    return doc_type
+
+
+# --- Templates --------------------------------------------------------------------------------------
+
+
+def template_check(*, doc_type: str, body: str, css: str = "") -> None:
+    """Compile in the sandbox and render against a sample order (HTML and PDF); BusinessError if broken."""
+    try:
+        template = rendering.compile_template(body)
+        # Both VAT modes take different branches; the PDF (CSS, page limit) is checked once.
+        rendering.render_html(template, sample_context(doc_type, vat_mode="vat"))
+        html = rendering.render_html(template, sample_context(doc_type, vat_mode="none"))
+        rendering.html_to_pdf(html, css)
+    except rendering.RenderError as error:
+        raise _render_error(error) from None
+
+
+@transaction.atomic
+def template_upload(
+    *, doc_type: str, body: str, css: str = "", name: str = "", comment: str = "", actor=None, activate: bool = True,
+    check: bool = True,
+) -> DocumentTemplateVersion:
+    """A new version of the type's template (created on first upload); active unless activate=False."""
+    _check_type(doc_type)
+    if not body.strip():
+        raise BusinessError("Пустой шаблон.", code="template_empty", fields={"body": ["Обязательное поле."]})
+    if check:
+        template_check(doc_type=doc_type, body=body, css=css)
+    template, created = DocumentTemplate.objects.select_for_update().get_or_create(
+        type=doc_type, defaults={"name": name or DEFAULT_NAMES[doc_type]}
+    )
+    if name and not created and template.name != name:
+        template.name = name
+        template.full_clean()
+        template.save(update_fields=["name"])
+    number = (template.versions.aggregate(last=Max("version"))["last"] or 0) + 1
+    if activate:
+        template.versions.filter(is_active=True).update(is_active=False)
+    version = DocumentTemplateVersion(
+        template=template, version=number, body=body, css=css, comment=comment[:300],
+        is_active=activate, uploaded_by=actor if getattr(actor, "pk", None) else None, uploaded_at=timezone.now(),
+    )
+    version.full_clean()
+    version.save()
+    logger.info("document template uploaded", extra={"doc_type": doc_type, "version": number})
+    return version
+
+
+@transaction.atomic
+def template_version_activate(*, version: DocumentTemplateVersion, actor=None) -> DocumentTemplateVersion:
+    """Make a version (e.g. an earlier one: a rollback) the active one of its template."""
+    template = DocumentTemplate.objects.select_for_update().get(pk=version.template_id)
+    template.versions.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+    if not version.is_active:
+        version.is_active = True
+        version.save(update_fields=["is_active"])
+    logger.info("document template activated", extra={"doc_type": template.type, "version": version.version})
+    return version
+
+
+def load_default_templates(*, template_model=DocumentTemplate, version_model=DocumentTemplateVersion) -> int:
+    """Create version 1 of each type's bundled template where the type has none (migration, command)."""
+    css = (DEFAULT_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
+    loaded = 0
+    for doc_type in DocumentType.values:
+        template, _ = template_model.objects.get_or_create(type=doc_type, defaults={"name": DEFAULT_NAMES[doc_type]})
+        if version_model.objects.filter(template=template).exists():
+            continue
+        body = (DEFAULT_TEMPLATES_DIR / f"{doc_type}.html").read_text(encoding="utf-8")
+        version_model.objects.create(
+            template=template, version=1, body=body, css=css, is_active=True,
+            comment="Шаблон по умолчанию", uploaded_at=timezone.now(),
+        )
+        loaded += 1
+    return loaded
+
+
+# --- Documents ------------------------------------------------------------------------------------
+
+
+def _active_version(doc_type: str) -> DocumentTemplateVersion:
+    version = (
+        DocumentTemplateVersion.objects.select_related("template")
+        .filter(template__type=doc_type, is_active=True)
+        .first()
+    )
+    if version is None:
+        raise BusinessError(
+            "Для этого типа документа нет активного шаблона. Загрузите шаблон или активируйте версию.",
+            code="template_missing",
+        )
+    return version
+
+
+def _lock_order(order_id: int):
+    from apps.orders.selectors import order_lock
+
+    return order_lock(order_id)
+
+
+NUMBER_PREFIXES = {
+    DocumentType.CONTRACT: "Д", DocumentType.INVOICE: "С", DocumentType.ACT: "А", DocumentType.OFFER: "КП",
+}
+
+
+def _load_order_for_context(order_id: int):
+    from apps.orders.models import Order
+
+    return (
+        Order.objects.select_related("client")
+        .prefetch_related("services", "travellers", "client__contacts")
+        .get(pk=order_id)
+    )
+
+
+def _pdf_for(order, doc_type: str, version: DocumentTemplateVersion, *, number: str) -> bytes:
+    from apps.finance.selectors import agency_requisites
+
+    context = build_context(order, doc_type, requisites=agency_requisites(), number=number)
+    try:
+        template = compiled_template(version)
+        html = rendering.render_html(template, context)
+        return rendering.html_to_pdf(html, version.css)
+    except rendering.RenderError as error:
+        raise BusinessError(
+            f"Не удалось сформировать документ по шаблону версии {version.version}: {error}",
+            code=error.code, line=error.lineno,
+        ) from None
+
+
+_COMPILED: dict[tuple[int, int], object] = {}
+
+
+def compiled_template(version: DocumentTemplateVersion):
+    """Compiled template per version row (versions never change, so the cache never goes stale)."""
+    key = (version.pk, hash(version.body))
+    template = _COMPILED.get(key)
+    if template is None:
+        template = rendering.compile_template(version.body)
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        _COMPILED[key] = template
+    return template
+
+
+@transaction.atomic
+def document_generate(*, order, doc_type: str, actor=None) -> Document:
+    """Render the type's active template for the order, store the PDF under a random key: next version."""
+    _check_type(doc_type)
+    template_version = _active_version(doc_type)
+    _lock_order(order.pk)  # versions of one order are numbered one at a time
+    number_in_type = (
+        Document.objects.filter(order_id=order.pk, type=doc_type).aggregate(last=Max("version"))["last"] or 0
+    ) + 1
+    fresh = _load_order_for_context(order.pk)
+    number = f"{fresh.number}-{NUMBER_PREFIXES[doc_type]}{number_in_type}"
+    pdf = _pdf_for(fresh, doc_type, template_version, number=number)
+    key = default_storage.save(random_key("documents", f"{doc_type}.pdf"), ContentFile(pdf))
+    document = Document(
+        type=doc_type, order_id=order.pk, version=number_in_type, number=number, file=key, size=len(pdf),
+        template_version=template_version, status=DocumentStatus.DRAFT,
+        generated_by=actor if getattr(actor, "pk", None) else None, generated_at=timezone.now(),
+    )
+    document.full_clean(exclude=["file"])
+    document.save()
+    _event(document, "document_generated", f"Сформирован документ: {DOCUMENT_TITLES[doc_type]} № {number}", actor)
+    logger.info("document generated", extra={"document_id": document.pk, "doc_type": doc_type, "size": len(pdf)})
+    return document
+
+
+def _event(document: Document, kind: str, title: str, actor) -> None:
+    from apps.orders.services import order_event_add
+
+    order_event_add(
+        order=document.order,
+        kind=kind,
+        title=title,
+        data={"document_id": document.pk, "type": document.type, "version": document.version},
+        actor=actor,
+    )
+
+
+_TRANSITIONS = {
+    DocumentStatus.SENT: {DocumentStatus.DRAFT},
+    DocumentStatus.SIGNED: {DocumentStatus.DRAFT, DocumentStatus.SENT},
+}
+
+
+@transaction.atomic
+def document_mark(*, document: Document, status: str, actor=None) -> Document:
+    """draft → sent → signed (or draft → signed). The file itself is never touched."""
+    document = Document.objects.select_for_update().select_related("order").get(pk=document.pk)
+    if status not in _TRANSITIONS:
+        raise BusinessError("Недопустимый статус.", code="invalid_status", fields={"status": ["sent или signed."]})
+    if document.status not in _TRANSITIONS[status]:
+        raise ConflictError(
+            f"Документ уже в статусе «{document.get_status_display()}» — изменить его нельзя.",
+            code="document_status_conflict",
+        )
+    now = timezone.now()
+    document.status = status
+    if status == DocumentStatus.SENT:
+        document.sent_at = now
+        update = ["status", "sent_at"]
+        title = f"Документ отправлен: {DOCUMENT_TITLES[document.type]} № {document.number}"
+    else:
+        document.signed_at = now
+        update = ["status", "signed_at"]
+        title = f"Документ подписан: {DOCUMENT_TITLES[document.type]} № {document.number}"
+    document.save(update_fields=update)
+    _event(document, f"document_{status}", title, actor)
+    return document
+
+
+def document_mark_sent(*, document: Document, actor=None) -> Document:
+    return document_mark(document=document, status=DocumentStatus.SENT, actor=actor)
+
+
+def document_mark_signed(*, document: Document, actor=None) -> Document:
+    return document_mark(document=document, status=DocumentStatus.SIGNED, actor=actor)
