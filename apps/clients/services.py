@@ -242,7 +242,8 @@ def client_create(*, data: dict, actor=None, on_duplicate: str = "error") -> Cli
     values = _client_values(data)
     prepared = _prepare(data)
     _raise_if_errors(prepared.errors)
-    if actor is not None and "operator" not in values and getattr(actor, "is_authenticated", False):
+    if values.get("operator") is None and getattr(actor, "is_authenticated", False):
+        # The responsible operator defaults to whoever creates the client.
         values["operator"] = actor
 
     matches = client_duplicates(**prepared.lookup_kwargs())
@@ -581,7 +582,7 @@ def _refuse_passport_duplicate(
 
 def client_file_add(*, client: Client, uploaded, description: str = "", actor=None) -> ClientFile:
     """Store an uploaded scan under a random key; checks size, declared type and the file's signature."""
-    content_type = _check_upload(uploaded)
+    content_type = check_upload(uploaded)
     original_name = (getattr(uploaded, "name", "") or "file").rsplit("/", 1)[-1][:255]
     key = random_key("clients", original_name)
     with transaction.atomic():
@@ -600,7 +601,7 @@ def client_file_add(*, client: Client, uploaded, description: str = "", actor=No
     return stored
 
 
-def _check_upload(uploaded) -> str:
+def check_upload(uploaded) -> str:
     if uploaded is None:
         raise ValidationError({"file": ["Приложите файл."]})
     limit = settings.MAX_UPLOAD_SIZE

@@ -1,0 +1,97 @@
+"""The client admin saves through the services: normalisation and dedup hold, PD masked per role."""
+
+import pytest
+from django.test import Client as BrowserClient
+
+from apps.clients.models import Client
+from apps.clients.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/clients/client/add/"
+LIST_URL = "/admin/clients/client/"
+
+
+def _browser(user) -> BrowserClient:
+    browser = BrowserClient()
+    browser.force_login(user)
+    return browser
+
+
+def _management(prefix: str, total: int, initial: int = 0) -> dict:
+    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+
+
+def _add_form(phone: str, **extra) -> dict:
+    data = {
+        "last_name": "Сидоров", "first_name": "Сидор", "middle_name": "", "last_name_latin": "SIDOROV",
+        "first_name_latin": "SIDOR", "birth_date": "1990-01-02", "citizenship": "RU", "operator": "", "notes": "",
+        **_management("contacts", 1), "contacts-0-kind": "phone", "contacts-0-value": phone,
+        "contacts-0-is_primary": "on",
+        **_management("passports", 1), "passports-0-kind": "internal", "passports-0-series": "4511",
+        "passports-0-number": "654321", "passports-0-issue_date": "", "passports-0-expiry_date": "",
+        "passports-0-issued_by": "", "passports-0-is_active": "on",
+        **_management("files", 0),
+    }
+    data.update(extra)
+    return data
+
+
+def test_admin_add_normalises_through_services(operator):
+    response = _browser(operator).post(ADD_URL, _add_form("8 (916) 555-44-33"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    client = Client.objects.get(last_name="Сидоров")
+    assert [c.value for c in client.contacts.all()] == ["+79165554433"]
+    assert client.passports.get().number == "654321"
+    assert client.operator == operator
+
+
+def test_admin_refuses_a_duplicate_phone_with_a_russian_message(operator):
+    existing = make_client(last_name="Иванов", first_name="Иван", phones=["+79165554433"])
+    response = _browser(operator).post(ADD_URL, _add_form("+7 916 555 44 33"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Уже принадлежит другому клиенту" in page and f"№ {existing.pk}" in page
+    assert not Client.objects.filter(last_name="Сидоров").exists()
+
+
+def test_admin_refuses_an_invalid_phone(operator):
+    response = _browser(operator).post(ADD_URL, _add_form("12345"))
+    assert response.status_code == 200
+    assert "Некорректный номер телефона" in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_admin_search_by_phone_email_passport_and_name(operator):
+    ivan = make_client(last_name="Иванов", phones=["+79161234567"], emails=["ivan@mail.ru"],
+                       passports=[{"kind": "internal", "series": "4510", "number": "123012"}])
+    make_client(last_name="Петров")
+    browser = _browser(operator)
+    for term in ("8 916 123-45-67", "IVAN@mail.ru", "4510 123012", "иванов"):
+        response = browser.get(LIST_URL, {"q": term})
+        assert response.status_code == 200
+        assert [row.pk for row in response.context["cl"].result_list] == [ivan.pk], term
+
+
+def test_accountant_sees_masked_data_in_admin(accountant):
+    client = make_client(phones=["+79161234567"], birth_date="1985-03-01",
+                         passports=[{"kind": "internal", "series": "4510", "number": "123012"}])
+    browser = _browser(accountant)
+    listing = browser.get(LIST_URL).content.decode()
+    assert "+7 *** ***-45-67" in listing and "+79161234567" not in listing
+    page = browser.get(f"{LIST_URL}{client.pk}/change/").content.decode()
+    assert "**.**.1985" in page and "1985-03-01" not in page and "01.03.1985" not in page
+    assert "45** ***012" in page and "123012" not in page
+
+
+def test_admin_merge_action_and_soft_delete(supervisor):
+    first, second = make_client(), make_client(emails=["second@mail.ru"])
+    browser = _browser(supervisor)
+    response = browser.post(LIST_URL, {"action": "merge_clients", "_selected_action": [first.pk, second.pk]})
+    assert response.status_code == 302
+    assert Client.all_objects.get(pk=second.pk).merged_into_id == first.pk
+    assert first.contacts.filter(kind="email").count() == 2
+    response = browser.post(f"{LIST_URL}{first.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert Client.all_objects.get(pk=first.pk).is_deleted
