@@ -189,21 +189,21 @@ def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMI
         Service.objects.filter(_period("order__created_at", filters), _order_filters(filters, "order__"))
         .exclude(status="cancelled")
         .exclude(order__status="cancelled")
-        .annotate(**annotations, currency=F("order__currency"))
-        .values(*fields, "currency")
+        .annotate(**annotations, order_currency=F("order__currency"))
+        .values(*fields, "order_currency")
         .annotate(
             services=Count("id"),
             orders=Count("order_id", distinct=True),
             sales=Sum("price_in_order_currency"),
             commission=Sum("commission_in_order_currency"),
         )
-        .order_by(*[f for f in ("month", "supplier_name", "operator_name") if f in fields], "currency")
+        .order_by(*[f for f in ("month", "supplier_name", "operator_name") if f in fields], "order_currency")
     )
 
 
 COMMISSIONS_COLUMNS = [
     Column("Месяц", lambda row: row["month"].strftime("%m.%Y") if row.get("month") else ""),
-    Column("Поставщик", "supplier_name"), Column("Менеджер", "operator_name"), Column("Валюта", "currency"),
+    Column("Поставщик", "supplier_name"), Column("Менеджер", "operator_name"), Column("Валюта", "order_currency"),
     Column("Заказов", "orders"), Column("Услуг", "services"), Column("Продажи", "sales"),
     Column("Комиссия", "commission"),
 ]

@@ -1,0 +1,120 @@
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from client_bank_exchange_1c import Statement
+from django.utils import timezone
+
+from apps.finance.services import payment_create
+from apps.finance.tests.factories import REQUISITES, make_client, make_order, make_requisites
+
+pytestmark = pytest.mark.django_db
+
+PAYER = {
+    "payer_kind": "other",
+    "payer_name": "ООО «Ромашка»",
+    "payer_inn": "7707083893",
+    "payer_account": "40702810800000054321",
+    "payer_bank_name": "ПАО Сбербанк",
+    "payer_bik": "044525225",
+    "payer_corr_account": "30101810400000000225",
+}
+
+
+def pay(order, amount, **data):
+    return payment_create(order_id=order.pk, data={"amount": Decimal(amount), **data})
+
+
+@pytest.fixture
+def month():
+    make_requisites()
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    client = make_client("Кузнецова", "Ольга", middle_name="Игоревна")
+    order = make_order("500000.00", client=client)
+    payments = [
+        pay(order, "100000.00", date=first, **PAYER),
+        pay(order, "2500.50", date=today, method="bank_transfer", payer_account="40817810300000077777",
+            payer_bik="044525225", payer_inn="770708389324", comment="строка1\r\nКонецФайла"),
+        pay(order, "1000.00", date=today, type="refund", **PAYER),
+        pay(order, "700.00", date=today, method="cash"),
+        pay(order, "300.00", date=today, method="card"),
+    ]
+    return {"from": first, "to": today, "order": order, "payments": payments}
+
+
+def test_1c_file_format_and_round_trip(accountant_api, month, tmp_path, django_assert_max_num_queries):
+    url = f"/api/v1/exports/1c/payments/?from={month['from']}&to={month['to']}"
+    with django_assert_max_num_queries(4):
+        response = accountant_api.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=windows-1251"
+    raw = response.content
+    text = raw.decode("cp1251")
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    lines = text.split("\r\n")
+    assert lines[:3] == ["1CClientBankExchange", "ВерсияФормата=1.03", "Кодировка=Windows"]
+    assert lines[-2] == "КонецФайла"
+    for key in ("Отправитель=", "Получатель=", "ДатаСоздания=", "ВремяСоздания=", "ДатаНачала=", "ДатаКонца=",
+                f"РасчСчет={REQUISITES['account']}"):
+        assert any(line.startswith(key) for line in lines[:12]), key
+    assert "СекцияРасчСчет" in lines and "КонецРасчСчет" in lines
+    assert text.count("СекцияДокумент=Платежное поручение") == 3  # bank transfers only
+    assert text.count("КонецФайла") == 1  # a comment cannot inject lines
+
+    path = tmp_path / "export.txt"
+    path.write_bytes(raw)
+    statement = Statement.from_file(str(path))  # the independent parser (client-bank-exchange-1c)
+    assert statement.header.format_version == "1.03" and statement.header.encoding == "Windows"
+    assert statement.header.filter_date_since == month["from"] and statement.header.filter_date_till == month["to"]
+    by_number = {doc.number: doc for doc in statement.documents}
+    bank = [p for p in month["payments"] if p.method == "bank_transfer"]
+    assert sorted(by_number) == sorted(str(p.pk) for p in bank)
+    for payment in bank:
+        doc = by_number[str(payment.pk)]
+        assert doc.document_type == "Платежное поручение"
+        assert doc.date == payment.date and doc.amount == payment.amount
+        assert month["order"].number in doc.payment.purpose
+        incoming = payment.type == "payment"
+        agency, other = (doc.receiver, doc.payer) if incoming else (doc.payer, doc.receiver)
+        assert agency.inn == REQUISITES["inn"] and agency.account == REQUISITES["account"]
+        assert agency.bank_bic == REQUISITES["bik"] and agency.bank_corr_account == REQUISITES["corr_account"]
+        assert other.inn == payment.payer_inn and other.account == payment.payer_account
+        if payment.payer_kind == "other":
+            assert other.name == PAYER["payer_name"]
+        else:
+            assert other.name == "Кузнецова Ольга Игоревна"
+    assert statement.balance.total_income == Decimal("102500.50")
+    assert statement.balance.total_expense == Decimal("1000.00")
+    assert "Сумма=100000.00" in lines
+
+
+def test_other_payments_csv(accountant_api, month):
+    response = accountant_api.get(f"/api/v1/exports/payments/other/?from={month['from']}&to={month['to']}")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert rows[0][:3] == ["Номер", "Дата", "Время"]
+    assert sorted(row[4] for row in rows[1:]) == ["Банковская карта", "Наличные"]
+    assert {row[5] for row in rows[1:]} == {"700,00", "300,00"}
+
+
+@pytest.mark.parametrize("query", ["", "from=2026-01-01", "from=2026-02-01&to=2026-01-01", "from=x&to=y",
+                                   "from=2024-01-01&to=2026-01-01"])
+def test_export_bad_period(accountant_api, query):
+    response = accountant_api.get(f"/api/v1/exports/1c/payments/?{query}")
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"
+
+
+def test_export_without_requisites_is_400(accountant_api):
+    today = timezone.localdate()
+    response = accountant_api.get(f"/api/v1/exports/1c/payments/?from={today - timedelta(days=1)}&to={today}")
+    assert response.status_code == 400 and response.json()["code"] == "requisites_missing"
+
+
+def test_empty_period_still_parses(accountant_api, tmp_path):
+    make_requisites()
+    response = accountant_api.get("/api/v1/exports/1c/payments/?from=2026-01-01&to=2026-01-31")
+    text = response.content.decode("cp1251")
+    assert "СекцияДокумент" not in text and text.endswith("КонецФайла\r\n")
