@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from email.parser import BytesParser
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from apps.integrations.testing.fake_http import FakeServer, QuietHandler
 
@@ -173,7 +173,7 @@ class TelegramHandler(QuietHandler):
     fake: FakeTelegram
 
     def _dispatch(self):
-        path = urlsplit(self.path).path
+        path = unquote(urlsplit(self.path).path)
         if path.startswith("/file/bot"):
             token, _, file_path = path[len("/file/bot") :].partition("/")
             content = self.fake.file_content(token, file_path)
