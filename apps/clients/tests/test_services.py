@@ -203,3 +203,11 @@ def test_selectors_list_queryset_hides_deleted():
     alive, gone = make_client(), make_client()
     client_soft_delete(client=gone)
     assert list(selectors.client_list_queryset()) == [alive]
+
+
+def test_demo_is_idempotent():
+    from apps.clients.demo import DEMO_CLIENTS, load_demo
+
+    load_demo(StringIO())
+    load_demo(StringIO())
+    assert Client.objects.count() == len(DEMO_CLIENTS)
