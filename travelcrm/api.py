@@ -309,7 +309,7 @@ class ErrorAwareAutoSchema(AutoSchema):
         for code, description in wanted.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(response=ErrorSerializer, description=description), code, direction
+                    OpenApiResponse(response=ErrorSerializer, description=description), code, direction=direction
                 )
         return responses
 

@@ -86,21 +86,23 @@ _PATTERNS = [
     (re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"), MASK),
     # e-mail addresses
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
+    # passports: "45 12 345678", "4512 345678", foreign "75 1234567", letters+digits "AB1234567"
+    # (before phones: a Russian passport has the 10 digits of a phone number)
+    (re.compile(r"(?<![\w+])\d{2}\s?\d{2}\s?\d{6}(?![\w-])"), "[passport]"),
+    (re.compile(r"(?<![\w+])\d{2}\s?\d{7}(?![\w-])"), "[passport]"),
+    (re.compile(r"(?<!\w)[A-Z]{1,2}\d{6,9}(?!\w)"), "[passport]"),
     # phone numbers: +7 916 123-45-67, 8 (916) 123 45 67, 79161234567 ...
     (re.compile(r"(?<![\w/])\+?\d[\d\s().-]{8,17}\d(?![\w/])"), lambda m: _phone_or_keep(m.group(0))),
-    # passports: "45 12 345678", "4512 345678", foreign "75 1234567", letters+digits "AB1234567"
-    (re.compile(r"(?<!\w)\d{2}\s?\d{2}\s?\d{6}(?!\w)"), "[passport]"),
-    (re.compile(r"(?<!\w)\d{2}\s?\d{7}(?!\w)"), "[passport]"),
-    (re.compile(r"(?<!\w)[A-Z]{1,2}\d{6,9}(?!\w)"), "[passport]"),
 ]
 
 
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_YEAR_NUMBER_RE = re.compile(r"^(?:19|20)\d{2}-\d+$")  # order / lead numbers such as 2026-000123
 
 
 def _phone_or_keep(candidate: str) -> str:
-    # Dates and durations share the shape; a phone number has 10 to 15 digits.
-    if _ISO_DATE_RE.match(candidate):
+    # Dates, durations and document numbers share the shape; a phone number has 10 to 15 digits.
+    if _ISO_DATE_RE.match(candidate) or _YEAR_NUMBER_RE.match(candidate):
         return candidate
     digits = sum(ch.isdigit() for ch in candidate)
     return "[phone]" if 10 <= digits <= 15 else candidate
