@@ -68,13 +68,13 @@ class LeadAdmin(admin.ModelAdmin):
     fields = (
         "number", "source", "status", "external_id",
         "sender", "shown_phone", "shown_email", "shown_telegram", "shown_whatsapp",
-        "client", "operator", "rejection_reason",
+        "client", "operator", "order", "rejection_reason",
         "created_at", "last_message_at", "closed_at",
     )
     readonly_fields = (
         "number", "source", "status", "external_id",
         "sender", "shown_phone", "shown_email", "shown_telegram", "shown_whatsapp",
-        "rejection_reason", "created_at", "last_message_at", "closed_at",
+        "order", "rejection_reason", "created_at", "last_message_at", "closed_at",
     )
     raw_id_fields = ("client",)
 

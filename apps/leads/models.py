@@ -79,6 +79,10 @@ class Lead(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("ответственный"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="leads",
     )
+    order = models.ForeignKey(
+        "orders.Order", verbose_name=_("заказ"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="leads",
+    )
     rejection_reason = models.TextField(_("причина отказа"), blank=True, default="")
 
     created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)

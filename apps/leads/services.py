@@ -345,11 +345,10 @@ def lead_reject(*, lead: Lead, reason: str, actor=None) -> Lead:
 def lead_mark_converted(*, lead: Lead, order, actor=None) -> Lead:
     """Called by the orders app when it has made an order from the lead: links both and closes it."""
     lead = _locked(lead)
-    if lead.status == LeadStatus.CONVERTED and _order_id(lead) == order.pk:
+    if lead.status == LeadStatus.CONVERTED and lead.order_id == order.pk:
         return lead
     _move(lead, LeadStatus.CONVERTED)
-    if hasattr(Lead, "order"):
-        lead.order = order
+    lead.order = order
     order_client_id = getattr(order, "client_id", None)
     if lead.client_id is None and order_client_id:
         lead.client_id = order_client_id
@@ -357,10 +356,6 @@ def lead_mark_converted(*, lead: Lead, order, actor=None) -> Lead:
         lead.operator = actor
     lead.save()
     return lead
-
-
-def _order_id(lead: Lead):
-    return getattr(lead, "order_id", None)
 
 
 @transaction.atomic

@@ -53,7 +53,6 @@ class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
     contact_whatsapp = serializers.SerializerMethodField()
     client_name = serializers.SerializerMethodField()
     operator_name = serializers.SerializerMethodField()
-    order = serializers.SerializerMethodField()
 
     class Meta:
         model = Lead
@@ -84,9 +83,6 @@ class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
         if obj.operator_id is None:
             return None
         return obj.operator.full_name or obj.operator.email
-
-    def get_order(self, obj) -> int | None:
-        return getattr(obj, "order_id", None)
 
 
 class LeadDetailSerializer(LeadSerializer):

@@ -1,5 +1,4 @@
 import threading
-from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -13,6 +12,7 @@ from apps.leads import services
 from apps.leads.models import Lead, LeadAttachment, LeadMessage, LeadStatus
 from apps.leads.services import IncomingAttachment, lead_ingest
 from apps.leads.tests.factories import make_client
+from apps.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -235,9 +235,11 @@ def test_transitions(operator, supervisor):
 def test_mark_converted_links_the_client_and_closes_the_lead(operator):
     client = make_client(phone="+79161112233")
     lead = ingest("1", channel="web", sender={"name": "Без телефона"}).lead
-    order = SimpleNamespace(pk=7, client_id=client.pk)
+    order = Order.objects.create(number="2026-T00001", client=client)
     lead = services.lead_mark_converted(lead=lead, order=order, actor=operator)
     assert lead.status == LeadStatus.CONVERTED and lead.client_id == client.pk and lead.closed_at
+    assert lead.order == order and list(order.leads.all()) == [lead]
+    assert services.lead_mark_converted(lead=lead, order=order).status == LeadStatus.CONVERTED  # idempotent
     with pytest.raises(ConflictError):
         services.lead_reject(lead=lead, reason="поздно")
 
