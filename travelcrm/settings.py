@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "travelcrm.logging.RequestIdMiddleware",
     "travelcrm.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ (admin, Swagger) from the gunicorn process; no separate web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -189,6 +191,7 @@ STORAGES = {
             "client_config": None,
         },
     },
+    # Collected into STATIC_ROOT at image build time, served by WhiteNoise.
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
