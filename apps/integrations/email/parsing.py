@@ -6,13 +6,12 @@ through the declared charset, UTF-8, cp1251 and koi8-r, and at worst keeps repla
 
 import email
 import email.policy
+import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
-
-FALLBACK_CHARSETS = ("utf-8", "cp1251", "koi8-r")
 
 
 @dataclass
@@ -33,15 +32,27 @@ class ParsedMail:
     files: list[ParsedFile] = field(default_factory=list)
 
 
+def _russian_score(text: str) -> int:
+    """Lower-case Cyrillic letters: real Russian text is mostly lower case, mis-decoded text is not."""
+    return sum(1 for ch in text if "а" <= ch <= "я" or ch == "ё")
+
+
+def _guess_single_byte(data: bytes) -> str:
+    candidates = [data.decode(name) for name in ("cp1251", "koi8-r")]
+    return max(candidates, key=_russian_score)
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    candidates = [charset] if charset else []
-    candidates += [c for c in FALLBACK_CHARSETS if c != charset]
-    for name in candidates:
+    """Declared charset first; an unknown or wrong one falls back to UTF-8, then cp1251/koi8-r by guess."""
+    if charset:
         try:
-            return data.decode(name)
+            return data.decode(charset)
         except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("utf-8", errors="replace")
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _guess_single_byte(data)
 
 
 def header_text(value) -> str:
@@ -111,6 +122,15 @@ def _filename(part: Message, index: int) -> str:
     return f"attachment_{index}.{extension}"[:200]
 
 
+_MIME_HEADER_RE = re.compile(r"^(content-[\w-]+|mime-version):", re.IGNORECASE)
+
+
+def _broken_multipart_text(part: Message) -> str:
+    lines = _part_text(part).splitlines()
+    kept = [line for line in lines if not line.startswith("--") and not _MIME_HEADER_RE.match(line)]
+    return "\n".join(kept).strip()
+
+
 def parse(raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     plain, html, files = [], [], []
@@ -126,6 +146,8 @@ def parse(raw: bytes) -> ParsedMail:
             plain.append(_part_text(part))
         elif content_type == "text/html":
             html.append(_part_text(part))
+        elif content_type.startswith("multipart/"):
+            plain.append(_broken_multipart_text(part))  # e.g. no boundary: keep what is readable
         elif not content_type.startswith("multipart/") and content_type not in ("message/delivery-status",):
             content = part.get_payload(decode=True) or b""
             if content:
