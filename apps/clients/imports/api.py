@@ -1,0 +1,135 @@
+"""API of the CSV import: POST /api/v1/clients/import/ and GET /api/v1/clients/import/example/."""
+
+import csv
+import io
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.clients.imports.columns import EXAMPLE_HEADER, EXAMPLE_ROWS
+from apps.clients.imports.reader import ImportFileError, max_import_bytes, read_upload, too_large_error
+from apps.clients.imports.service import import_clients
+from travelcrm.api import ErrorSerializer, bind_audit_actor
+from travelcrm.permissions import RolePermission
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        required=False, allow_empty_file=True,
+        help_text="CSV: UTF-8 (с BOM или без) или Windows-1251, разделитель «;» или «,». Столбцы — см. пример.",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="true — только проверить, ничего не записывать.")
+    on_duplicate = serializers.ChoiceField(
+        choices=["skip", "update"], default="skip",
+        help_text="skip — найденных клиентов пропустить; update — дополнить их недостающими данными.",
+    )
+
+
+class RowErrorSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    code = serializers.CharField(help_text="missing_name, bad_phone, bad_email, bad_date, bad_passport, …")
+    message = serializers.CharField()
+
+
+class RowResultSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Номер строки в файле (заголовок — строка 1).")
+    status = serializers.ChoiceField(choices=["created", "updated", "duplicate", "rejected"])
+    client_id = serializers.IntegerField(allow_null=True)
+    client_name = serializers.CharField(required=False)
+    duplicate_of_line = serializers.IntegerField(required=False)
+    matched_on = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = RowErrorSerializer(many=True, required=False)
+    matches = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class TotalsSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    on_duplicate = serializers.CharField()
+    encoding = serializers.CharField()
+    delimiter = serializers.CharField()
+    unknown_columns = serializers.ListField(child=serializers.CharField())
+    totals = TotalsSerializer()
+    rows = RowResultSerializer(many=True)
+
+
+class ClientImportView(APIView):
+    permission_classes = [RolePermission]
+    parser_classes = [MultiPartParser, FormParser]
+
+    required_permissions = ["clients.add_client"]
+
+    @extend_schema(
+        tags=["clients"],
+        summary="Импорт клиентов из CSV (с пробным прогоном)",
+        request={"multipart/form-data": ImportRequestSerializer},
+        responses={200: ImportReportSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request):
+        bind_audit_actor(request)
+        _refuse_oversized_body(request)
+        serializer = ImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["on_duplicate"] == "update" and not request.user.has_perm("clients.change_client"):
+            raise PermissionDenied("Дополнять существующих клиентов может только тот, кому разрешено их изменять.")
+        uploaded = serializer.validated_data.get("file")
+        data = read_upload(uploaded)
+        report = import_clients(
+            data=data,
+            file_name=getattr(uploaded, "name", "") or "",
+            dry_run=serializer.validated_data["dry_run"],
+            on_duplicate=serializer.validated_data["on_duplicate"],
+            actor=request.user,
+        )
+        return Response(report.as_dict())
+
+
+class ClientImportExampleView(APIView):
+    permission_classes = [RolePermission]
+    required_permissions = ["clients.view_client"]
+
+    @extend_schema(
+        tags=["clients"],
+        summary="Пример CSV-файла для импорта клиентов (все столбцы)",
+        responses={(200, "text/csv"): OpenApiResponse(description="CSV в UTF-8 с BOM, разделитель «;».")},
+    )
+    def get(self, request):
+        return HttpResponse(
+            example_csv(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="clients_import_example.csv"'},
+        )
+
+
+def _refuse_oversized_body(request) -> None:
+    """A body far over the limit is refused from its Content-Length, before it is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_import_bytes() + 1024 * 1024:
+        raise too_large_error(max_import_bytes())
+
+
+def example_csv() -> bytes:
+    """UTF-8 with BOM and ";" — opens correctly in Excel on a Russian Windows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXAMPLE_HEADER)
+    writer.writerows(EXAMPLE_ROWS)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+__all__ = ["ClientImportExampleView", "ClientImportView", "ImportFileError", "example_csv"]
