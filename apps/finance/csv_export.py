@@ -6,6 +6,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PHONE_LIKE = re.compile(r"^\+[\d\s()*-]+$")  # "+7 *** ***-45-67" is text, not a formula
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def format_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     text = " ".join(str(value).split())  # one line per row; no stray line breaks
-    if text.startswith(_FORMULA_START):  # keep Excel from running text as a formula
+    if text.startswith(_FORMULA_START) and not _PHONE_LIKE.match(text):  # keep Excel from running text as a formula
         text = "'" + text
     return text
 

@@ -152,7 +152,7 @@ def _format(pairs: list[tuple[str, str]]) -> list[str]:
     return [f"{key}={_clean(value)}" for key, value in pairs]
 
 
-def _row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
+def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
     from apps.finance.selectors import payer_display_name
 
     incoming = row["type"] == "payment"
@@ -176,6 +176,6 @@ def statement_for_period(*, date_from: date, date_to: date, now: datetime | None
 
     requisites = agency_requisites()
     rows = bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000)
-    documents = (_row_to_document(row, requisites) for row in rows)
+    documents = (row_to_document(row, requisites) for row in rows)
     return build_statement(requisites=requisites, documents=documents, date_from=date_from, date_to=date_to,
                            created_at=timezone.localtime(now or timezone.now()))

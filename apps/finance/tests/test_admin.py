@@ -1,0 +1,113 @@
+"""The finance admin saves through the services; exports are Excel-ready; PD masked per permission."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client as BrowserClient
+from django.utils import timezone
+
+from apps.clients.models import ClientContact
+from apps.finance.exports import ClientResource, ExcelCsv, OrderResource, PaymentResource
+from apps.finance.models import AgencyRequisites, Payment
+from apps.finance.services import payment_create
+from apps.finance.tests.factories import REQUISITES, make_client, make_order, make_requisites
+from apps.orders.models import OrderEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(user) -> BrowserClient:
+    client = BrowserClient()
+    client.force_login(user)
+    return client
+
+
+def form(order, **extra) -> dict:
+    data = {"order": order.pk, "type": "payment", "method": "bank_transfer", "amount": "1500.00", "currency": "RUB",
+            "rate": "", "date": str(timezone.localdate()), "time": "", "payer_kind": "client", "payer_client": "",
+            "payer_name": "", "payer_inn": "", "payer_account": "", "payer_bank_name": "", "payer_bik": "",
+            "payer_corr_account": "", "comment": ""}
+    data.update(extra)
+    return data
+
+
+@pytest.fixture
+def accountant_staff(make_user):
+    return make_user("accountant", is_staff=True)
+
+
+def test_accountant_adds_a_payment_through_the_service(accountant_staff):
+    order = make_order("10000.00")
+    response = browser(accountant_staff).post("/admin/finance/payment/add/", form(order))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    payment = Payment.objects.get()
+    assert payment.created_by == accountant_staff and payment.payer_client_id == order.client_id
+    order.refresh_from_db()
+    assert order.paid_amount == Decimal("1500.00")
+    assert OrderEvent.objects.filter(order=order, kind="payment").count() == 1
+
+
+def test_admin_shows_service_refusals_on_the_form(accountant_staff):
+    order = make_order("10000.00")
+    response = browser(accountant_staff).post("/admin/finance/payment/add/", form(order, type="refund"))
+    assert response.status_code == 200
+    assert "Возврат больше оплаченного" in response.content.decode()
+    response = browser(accountant_staff).post("/admin/finance/payment/add/", form(order, currency="USD"))
+    assert "Загрузите курсы ЦБ" in response.content.decode()
+    assert not Payment.objects.exists() and not OrderEvent.objects.filter(kind="payment").exists()
+
+
+def test_only_supervisor_deletes_in_admin(accountant_staff, make_user):
+    order = make_order("10000.00")
+    payment = payment_create(order_id=order.pk, data={"amount": Decimal("100.00")})
+    url = f"/admin/finance/payment/{payment.pk}/delete/"
+    assert browser(accountant_staff).post(url, {"post": "yes"}).status_code == 403
+    supervisor = make_user("supervisor", is_staff=True)
+    assert browser(supervisor).post(url, {"post": "yes"}).status_code == 302
+    order.refresh_from_db()
+    assert not Payment.objects.exists() and order.paid_amount == 0
+
+
+def test_requisites_admin_validates_checksums(make_user):
+    supervisor = make_user("supervisor", is_staff=True)
+    data = {**REQUISITES, "vat_rate": "", "inn": "7701234561"}
+    response = browser(supervisor).post("/admin/finance/agencyrequisites/add/", data)
+    assert response.status_code == 200 and "контрольное число" in response.content.decode()
+    response = browser(supervisor).post("/admin/finance/agencyrequisites/add/", {**data, "inn": REQUISITES["inn"]})
+    assert response.status_code == 302 and AgencyRequisites.objects.count() == 1
+
+
+def test_1c_admin_action(accountant_staff):
+    make_requisites()
+    order = make_order("10000.00")
+    bank = payment_create(order_id=order.pk, data={"amount": Decimal("100.00")})
+    payment_create(order_id=order.pk, data={"amount": Decimal("50.00"), "method": "cash"})
+    response = browser(accountant_staff).post("/admin/finance/payment/", {
+        "action": "export_1c", "_selected_action": list(Payment.objects.values_list("id", flat=True)),
+    })
+    text = response.content.decode("cp1251")
+    assert text.startswith("1CClientBankExchange\r\n") and text.count("СекцияДокумент=") == 1
+    assert f"Номер={bank.pk}\r\n" in text
+
+
+def test_payment_export_is_excel_csv():
+    order = make_order("10000.00")
+    payment_create(order_id=order.pk, data={"amount": Decimal("1234.50"), "comment": "=HYPERLINK(\"x\")"})
+    text = ExcelCsv().export_data(PaymentResource().export(Payment.objects.all()))
+    assert text.startswith("\ufeffНомер;Дата;")
+    row = text.split("\r\n")[1]
+    assert "1234,50" in row and timezone.localdate().strftime("%d.%m.%Y") in row
+    assert ';"\'=HYPERLINK' in row  # a formula is shown as text, not run
+
+
+def test_client_and_order_resources_mask_personal_data():
+    client = make_client("Орлова", "Вера", birth_date=timezone.localdate().replace(year=1985))
+    ClientContact.objects.create(client=client, kind="phone", value="+79161234567", blind_index="x1")
+    make_order("100.00", client=client)
+    masked = ExcelCsv().export_data(ClientResource(show_pd=False).export(type(client).objects.all()))
+    shown = ExcelCsv().export_data(ClientResource(show_pd=True).export(type(client).objects.all()))
+    assert "+79161234567" not in masked and ";+7 *** ***-45-67;" in masked and "**.**.1985" in masked
+    assert "+79161234567" in shown
+    orders = ExcelCsv().export_data(OrderResource().export(order.__class__.objects.all()
+                                                           if (order := client.orders.first()) else None))
+    assert "Орлова Вера" in orders and "100,00" in orders
