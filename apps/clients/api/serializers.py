@@ -7,6 +7,7 @@ queries — and masks personal data for users without clients.view_personal_data
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from apps.clients import selectors
 from apps.clients.models import ClientContact, ClientFile, ClientPassport, ContactKind, PassportKind
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
 
@@ -44,7 +45,12 @@ def passport_to_dict(passport: ClientPassport, show_pd: bool) -> dict:
 
 
 def client_to_dict(client, show_pd: bool) -> dict:
-    contacts = list(client.contacts.all())
+    contacts = getattr(client, "live_contacts", None)
+    if contacts is None:
+        contacts = list(selectors.live_contacts().filter(client=client))
+    passports = getattr(client, "live_passports", None)
+    if passports is None:
+        passports = list(selectors.live_passports().filter(client=client))
     by_kind: dict[str, list[str]] = {"phone": [], "email": [], "telegram": [], "whatsapp": []}
     for contact in contacts:
         by_kind[contact.kind].append(_contact_value(contact, show_pd))
@@ -64,7 +70,7 @@ def client_to_dict(client, show_pd: bool) -> dict:
         "telegram": by_kind["telegram"],
         "whatsapp": by_kind["whatsapp"],
         "contacts": [contact_to_dict(contact, show_pd) for contact in contacts],
-        "passports": [passport_to_dict(passport, show_pd) for passport in client.passports.all()],
+        "passports": [passport_to_dict(passport, show_pd) for passport in passports],
         "notes": client.notes,
         "operator": client.operator_id,
         "created_at": client.created_at.isoformat(),

@@ -6,9 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.clients import selectors, services
 from apps.clients.api.filters import ClientFilter
+from apps.clients.api.renderers import ORJSONRenderer
 from apps.clients.api.serializers import (
     ClientFileSerializer,
     ClientSerializer,
@@ -36,7 +38,14 @@ def can_see_personal_data(user) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
 
 
+def _renderers() -> list:
+    # orjson first; the rest of the project's renderers (the browsable API in DEBUG) after it.
+    return [ORJSONRenderer, *api_settings.DEFAULT_RENDERER_CLASSES[1:]]
+
+
 class PersonalDataContextMixin:
+    renderer_classes = _renderers()
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["show_pd"] = can_see_personal_data(self.request.user)

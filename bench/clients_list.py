@@ -1,0 +1,369 @@
+"""Benchmark: the client list and the phone lookup at 100 000 clients, under gunicorn.
+
+    python scripts/devservices.py exec -- .venv/bin/python bench/clients_list.py [--clients 100000]
+
+1. Seeds its own database (BENCH_DATABASE_URL, default: the DATABASE_URL server, database
+   "<name>_clients_bench") with N clients, each with a phone, an e-mail and an internal passport,
+   encrypted and blind-indexed exactly as the app does, by COPY (a few seconds per 10 000 rows).
+   Re-runs reuse the seeded rows (--reseed starts over).
+2. Serves the app with gunicorn (2 sync workers, DEBUG off) on 127.0.0.1:8110 and, the same way on
+   :8111, a floor app: the same 50 clients, their contacts and passports read by raw SQL and dumped
+   with orjson (no auth, no decryption, no masking).
+3. Measures GET /api/v1/clients/?page_size=50 (JWT of an operator, so personal data is decrypted
+   and shown) against the floor: requests/s and p95 with 4 concurrent keep-alive-less clients for
+   --seconds each; then GET /api/v1/clients/?phone=... for random existing phones one at a time
+   (p95), and the selector clients_by_contacts(phones=[...]) in-process (p95).
+"""
+
+import argparse
+import http.client
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PORT, FLOOR_PORT = 8110, 8111
+sys.path.insert(0, str(ROOT))
+
+
+def bench_database_url() -> str:
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
+    name = (base.path.lstrip("/") or "travelcrm") + "_clients_bench"
+    return urllib.parse.urlunsplit(base._replace(path="/" + name))
+
+
+def bench_env() -> dict:
+    """Production-like settings (DEBUG off) with throw-away secrets, shared by seeding and servers."""
+    from cryptography.fernet import Fernet
+
+    env = dict(os.environ)
+    env.update({
+        "DEBUG": "false",
+        "DATABASE_URL": bench_database_url(),
+        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(60),
+        "FIELD_ENCRYPTION_KEY": os.environ.get("BENCH_FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": os.environ.get("BENCH_BLIND_INDEX_KEY") or secrets.token_hex(32),
+        "ADMIN_PASSWORD": secrets.token_urlsafe(20),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "JWT_ACCESS_MINUTES": "120",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "travelcrm.settings",
+    })
+    return env
+
+
+KEYS_FILE = ROOT / "var" / "bench_clients_keys.env"
+
+
+def stable_keys() -> None:
+    """The seeded rows are encrypted: re-runs must reuse the keys (kept in var/, never committed)."""
+    KEYS_FILE.parent.mkdir(exist_ok=True)
+    if not KEYS_FILE.exists():
+        from cryptography.fernet import Fernet
+
+        KEYS_FILE.write_text(
+            f"BENCH_SECRET_KEY={secrets.token_urlsafe(60)}\n"
+            f"BENCH_FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}\n"
+            f"BENCH_BLIND_INDEX_KEY={secrets.token_hex(32)}\n"
+        )
+    for line in KEYS_FILE.read_text().splitlines():
+        name, _, value = line.partition("=")
+        os.environ.setdefault(name, value)
+
+
+def create_database(url: str, drop: bool) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if drop:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+LAST_NAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",
+              "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов"]
+LATIN = {"Иванов": "IVANOV", "Смирнов": "SMIRNOV", "Кузнецов": "KUZNETSOV", "Попов": "POPOV",
+         "Васильев": "VASILEV", "Петров": "PETROV", "Соколов": "SOKOLOV", "Михайлов": "MIKHAILOV",
+         "Новиков": "NOVIKOV", "Фёдоров": "FEDOROV", "Морозов": "MOROZOV", "Волков": "VOLKOV",
+         "Алексеев": "ALEKSEEV", "Лебедев": "LEBEDEV", "Семёнов": "SEMENOV", "Егоров": "EGOROV",
+         "Павлов": "PAVLOV", "Козлов": "KOZLOV"}
+FIRST_NAMES = [("Александр", "ALEKSANDR"), ("Дмитрий", "DMITRII"), ("Максим", "MAKSIM"), ("Сергей", "SERGEI"),
+               ("Андрей", "ANDREI"), ("Алексей", "ALEKSEI"), ("Иван", "IVAN"), ("Михаил", "MIKHAIL")]
+
+
+def bench_phone(i: int) -> str:
+    return f"+7916{i:07d}"
+
+
+def seed(target: int) -> int:
+    """Add clients until there are `target`; returns how many were added. COPY, encryption in Python."""
+    from django.db import connection
+
+    from apps.clients.models import build_search_name
+    from apps.clients.normalization import contact_index, passport_index
+    from apps.core.crypto import encrypt_str
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(max(id), 0) FROM clients_client")
+        existing, max_id = cursor.fetchone()
+    missing = target - existing
+    if missing <= 0:
+        return 0
+    rng = random.Random(42)
+    now = datetime.now(UTC)
+    import psycopg
+
+    raw = psycopg.connect(os.environ["DATABASE_URL"])
+    started = time.perf_counter()
+    with raw, raw.cursor() as cursor:
+        for start in range(0, missing, 10_000):
+            batch = range(max_id + 1 + start, max_id + 1 + min(start + 10_000, missing))
+            clients, contacts, passports = [], [], []
+            for i in batch:
+                last = rng.choice(LAST_NAMES)
+                first, first_latin = rng.choice(FIRST_NAMES)
+                birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 25000))
+                clients.append((i, last, first, "", LATIN[last], first_latin, encrypt_str(birth.isoformat()), "RU",
+                                "", build_search_name(last, first, LATIN[last], first_latin), now, now, False))
+                phone, email = bench_phone(i), f"client{i}@example.ru"
+                contacts.append((i, "phone", encrypt_str(phone), contact_index("phone", phone), True, False, now))
+                contacts.append((i, "email", encrypt_str(email), contact_index("email", email), True, False, now))
+                series, number = f"{4500 + i // 1_000_000:04d}", f"{i % 1_000_000:06d}"
+                passports.append((i, "internal", encrypt_str(series), encrypt_str(number),
+                                  passport_index(series + number), date(2015, 1, 1), None,
+                                  encrypt_str("ГУ МВД России по г. Москве"), True, False, now))
+            _copy(cursor, "clients_client", ["id", "last_name", "first_name", "middle_name", "last_name_latin",
+                                             "first_name_latin", "birth_date", "citizenship", "notes", "search_name",
+                                             "created_at", "updated_at", "is_deleted"], clients)
+            _copy(cursor, "clients_clientcontact", ["client_id", "kind", "value", "blind_index", "is_primary",
+                                                    "is_archived", "created_at"], contacts)
+            _copy(cursor, "clients_clientpassport", ["client_id", "kind", "series", "number", "number_index",
+                                                     "issue_date", "expiry_date", "issued_by", "is_active",
+                                                     "is_archived", "created_at"], passports)
+            raw.commit()
+            print(f"  seeded {start + len(batch)}/{missing} ({time.perf_counter() - started:.1f} s)", flush=True)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('clients_client', 'id'), (SELECT max(id) FROM clients_client))"
+        )
+        raw.commit()
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE clients_client, clients_clientcontact, clients_clientpassport")
+    return missing
+
+
+def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# --- The floor: raw SQL + orjson, served by gunicorn the same way -------------------------------------
+
+_floor_conn = None
+
+
+def floor_app(environ, start_response):
+    """WSGI app: the first 50 live clients (newest first) with contacts and passports, 3 queries."""
+    import orjson
+    import psycopg
+
+    global _floor_conn
+    if _floor_conn is None or _floor_conn.closed:
+        _floor_conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    conn = _floor_conn
+    total = conn.execute("SELECT count(*) FROM clients_client WHERE NOT is_deleted").fetchone()[0]
+    columns = ["id", "last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin", "birth_date",
+               "citizenship", "notes", "operator_id", "created_at", "updated_at"]
+    rows = conn.execute(
+        f"SELECT {', '.join(columns)} FROM clients_client WHERE NOT is_deleted ORDER BY id DESC LIMIT 50"  # noqa: S608
+    ).fetchall()
+    clients = [dict(zip(columns, row, strict=True)) for row in rows]
+    ids = [client["id"] for client in clients]
+    by_id = {client["id"]: client | {"contacts": [], "passports": []} for client in clients}
+    for client_id, kind, value, primary in conn.execute(
+        "SELECT client_id, kind, value, is_primary FROM clients_clientcontact "
+        "WHERE client_id = ANY(%s) AND NOT is_archived ORDER BY kind, id", [ids]
+    ):
+        by_id[client_id]["contacts"].append({"kind": kind, "value": value, "is_primary": primary})
+    for client_id, kind, series, number, issue_date, issued_by in conn.execute(
+        "SELECT client_id, kind, series, number, issue_date, issued_by FROM clients_clientpassport "
+        "WHERE client_id = ANY(%s) AND NOT is_archived ORDER BY id", [ids]
+    ):
+        by_id[client_id]["passports"].append(
+            {"kind": kind, "series": series, "number": number, "issue_date": issue_date, "issued_by": issued_by}
+        )
+    body = orjson.dumps({"count": total, "results": [by_id[i] for i in ids]})
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+# --- Servers and load ------------------------------------------------------------------------------------
+
+
+def start_gunicorn(app: str, port: int, env: dict, log_path: Path) -> subprocess.Popen:
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), app, "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "--timeout", "60", "--chdir", str(ROOT)],
+        env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health/live")
+            conn.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"gunicorn {app} did not start on :{port} (see {log_path})")
+
+
+def hit(port: int, path: str, headers: dict) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def load(port: int, path: str, headers: dict, seconds: float, concurrency: int = 4) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        nonlocal errors
+        local, bad = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, _ = hit(port, path, headers)
+            local.append(time.perf_counter() - started)
+            bad += status != 200
+        with lock:
+            latencies.extend(local)
+            errors += bad
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed, **summary(latencies)}
+
+
+def summary(latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
+    p95 = ordered[max(int(len(ordered) * 0.95) - 1, 0)] if ordered else float("nan")
+    return {"p50_ms": statistics.median(ordered) * 1000 if ordered else float("nan"), "p95_ms": p95 * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--lookups", type=int, default=300)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    stable_keys()
+    env = bench_env()
+    os.environ.update(env)
+    create_database(env["DATABASE_URL"], drop=args.reseed)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    added = seed(args.clients)
+    print(f"seed: {added} clients added in {time.perf_counter() - started:.1f} s", flush=True)
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.accounts.models import Role, User
+    from apps.clients.models import Client
+    from apps.clients.selectors import clients_by_contacts
+
+    user, _ = User.objects.get_or_create(email="bench-operator@bench.travelcrm", defaults={"role": Role.OPERATOR})
+    headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    total = Client.objects.count()
+    max_id = Client.objects.order_by("-id").values_list("id", flat=True).first()
+
+    logs = ROOT / "var"
+    servers = [start_gunicorn("travelcrm.wsgi:application", APP_PORT, env, logs / "bench_clients_app.log"),
+               start_gunicorn("bench.clients_list:floor_app", FLOOR_PORT, env, logs / "bench_clients_floor.log")]
+    try:
+        status, body = hit(APP_PORT, "/api/v1/clients/?page_size=50", headers)
+        assert status == 200, body[:500]
+        import orjson
+
+        page = orjson.loads(body)
+        assert len(page["results"]) == 50 and page["results"][0]["phones"][0].startswith("+7916"), page["results"][0]
+        floor_status, _ = hit(FLOOR_PORT, "/", {})
+        assert floor_status == 200
+        for port, path in ((APP_PORT, "/api/v1/clients/?page_size=50"), (FLOOR_PORT, "/")):
+            load(port, path, headers, 2.0)  # warm-up
+        app = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds)
+        floor = load(FLOOR_PORT, "/", headers, args.seconds)
+
+        rng = random.Random(7)
+        lookup_latencies, wrong = [], 0
+        for _ in range(args.lookups):
+            client_id = rng.randint(1, max_id)
+            started = time.perf_counter()
+            status, body = hit(APP_PORT, f"/api/v1/clients/?phone={urllib.parse.quote(bench_phone(client_id))}",
+                               headers)
+            lookup_latencies.append(time.perf_counter() - started)
+            wrong += status != 200 or orjson.loads(body)["count"] > 1
+        selector_latencies = []
+        for _ in range(args.lookups):
+            phone = bench_phone(rng.randint(1, max_id))
+            started = time.perf_counter()
+            clients_by_contacts(phones=[phone])
+            selector_latencies.append(time.perf_counter() - started)
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=20)
+
+    ratio = app["rps"] / floor["rps"] * 100
+    print(f"\nclients in the database: {total}")
+    print(f"GET /api/v1/clients/?page_size=50 (gunicorn 2 workers, 4 clients, {args.seconds:.0f} s): "
+          f"{app['rps']:.1f} req/s, p50 {app['p50_ms']:.1f} ms, p95 {app['p95_ms']:.1f} ms, errors {app['errors']}")
+    print(f"floor (raw SQL + orjson, same rows, same gunicorn): {floor['rps']:.1f} req/s, "
+          f"p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms, errors {floor['errors']}")
+    print(f"API throughput = {ratio:.0f} % of the floor (target >= 40 %), API p95 target <= 100 ms")
+    lookup = summary(lookup_latencies)
+    selector = summary(selector_latencies)
+    print(f"lookup by phone over HTTP (GET ?phone=, {args.lookups} sequential): p50 {lookup['p50_ms']:.1f} ms, "
+          f"p95 {lookup['p95_ms']:.1f} ms, unexpected answers {wrong}")
+    print(f"lookup by phone in-process (clients_by_contacts): p50 {selector['p50_ms']:.2f} ms, "
+          f"p95 {selector['p95_ms']:.2f} ms (target <= 20 ms)")
+
+
+if __name__ == "__main__":
+    main()
