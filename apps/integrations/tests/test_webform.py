@@ -1,0 +1,150 @@
+"""The public web form /form/ and POST /api/v1/public/leads/: consent, honeypot, rate limit, CORS."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.integrations.models import Consent, InboxItem
+from apps.integrations.webform.forms import CONSENT_TEXT_VERSION
+from apps.leads.models import Lead
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/public/leads/"
+
+
+def _form(**extra):
+    start = timezone.localdate() + dt.timedelta(days=30)
+    data = {
+        "name": "Ольга Смирнова",
+        "phone": "8 (916) 555-44-33",
+        "email": "Olga@Example.ru",
+        "wishes": "Море, всё включено, 2 взрослых и ребёнок",
+        "date_from": start.isoformat(),
+        "date_to": (start + dt.timedelta(days=10)).isoformat(),
+        "consent": "on",
+        "website": "",
+    }
+    data.update(extra)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_form_page_is_russian_mobile_friendly_and_embeddable(client):
+    response = client.get("/form/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Заявка на поездку" in html
+    assert 'name="viewport"' in html
+    assert 'href="/form/consent/"' in html
+    assert "X-Frame-Options" not in response.headers  # may be shown in an iframe
+    assert client.get("/form/consent/").status_code == 200
+
+
+def test_frame_ancestors_from_settings(client, settings):
+    settings.WEBFORM_FRAME_ANCESTORS = ["https://agency.example"]
+    response = client.get("/form/")
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://agency.example"
+
+
+def test_submitting_the_form_makes_a_lead_with_consent(client):
+    response = client.post("/form/", _form(), REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 200
+    lead = Lead.objects.get()
+    assert f"Ваша заявка № {lead.number} получена" in response.content.decode()
+    assert lead.source == "web"
+    assert lead.contact_phone == "+79165554433"
+    assert lead.contact_email == "olga@example.ru"
+    assert "Море, всё включено" in lead.messages.get().text
+    consent = Consent.objects.get()
+    assert (consent.text_version, consent.ip_address, consent.channel, consent.lead_pk) == (
+        CONSENT_TEXT_VERSION,
+        "203.0.113.7",
+        "web",
+        lead.pk,
+    )
+    assert abs(consent.given_at - timezone.now()) < dt.timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "extra,field,message",
+    [
+        ({"consent": None}, "consent", "Без согласия на обработку персональных данных"),
+        ({"phone": "", "email": ""}, "phone", "Укажите телефон или электронную почту"),
+        ({"phone": "12"}, "phone", "Укажите телефон в формате"),
+        ({"email": "not-an-email"}, "email", "Введите правильный адрес электронной почты"),
+        ({"name": "   "}, "name", "Обязательное поле"),
+        ({"date_to": "2020-01-01"}, "date_to", "Дата окончания раньше даты начала"),
+    ],
+)
+def test_invalid_input_is_shown_in_russian_and_nothing_is_saved(client, extra, field, message):
+    response = client.post("/form/", _form(**extra))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'value="Ольга Смирнова"' in response.content.decode() or field == "name"  # input kept
+    assert InboxItem.objects.count() == 0
+    assert Lead.objects.count() == 0
+    assert Consent.objects.count() == 0
+
+
+def test_honeypot_pretends_success_and_stores_nothing(client):
+    response = client.post("/form/", _form(website="http://spam.example"))
+    assert response.status_code == 200
+    assert "Ваша заявка получена" in response.content.decode()
+    assert InboxItem.objects.count() == 0
+    assert Lead.objects.count() == 0
+
+
+def test_rate_limit_per_ip(client, settings):
+    settings.WEBFORM_RATE_LIMIT = "2/hour"
+    for _ in range(2):
+        assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.1").status_code == 200
+    assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.1").status_code == 429
+    assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.2").status_code == 200
+    assert InboxItem.objects.count() == 3  # the refused one stored nothing
+    assert Lead.objects.get().messages.count() == 3  # one sender: appended to the open lead
+
+
+def test_json_endpoint_with_cors(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://agency.example"]
+    body = _form(consent=True)
+    response = api_client.post(API, body, format="json", HTTP_ORIGIN="https://agency.example")
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert response.json() == {"status": "accepted", "number": lead.number}
+    assert response.headers["Access-Control-Allow-Origin"] == "https://agency.example"
+    preflight = api_client.options(API, HTTP_ORIGIN="https://agency.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://agency.example"
+    other = api_client.post(
+        API, _form(consent=True, email="x@example.ru"), format="json", HTTP_ORIGIN="https://evil.example"
+    )
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_json_endpoint_errors_use_the_error_format(api_client):
+    response = api_client.post(API, _form(consent=False, phone="12"), format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert set(body["fields"]) == {"consent", "phone"}
+    assert Lead.objects.count() == 0
+    assert api_client.post(API, "[1, 2]", content_type="application/json").status_code == 400
+    assert api_client.post(API, "{bad json", content_type="application/json").status_code == 400
+
+
+def test_json_endpoint_size_limit_and_rate_limit(api_client, settings):
+    too_big = api_client.post(API, _form(consent=True, wishes="а" * 40_000), format="json")
+    assert too_big.status_code == 413
+    cache.clear()
+    settings.WEBFORM_RATE_LIMIT = "1/minute"
+    assert api_client.post(API, _form(consent=True), format="json").status_code == 201
+    limited = api_client.post(API, _form(consent=True), format="json")
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "throttled"
+    assert "Retry-After" in limited.headers
+
+
+def test_wishes_over_the_limit_are_refused(api_client):
+    response = api_client.post(API, _form(consent=True, wishes="б" * 5001), format="json")
+    assert response.status_code == 400
+    assert "wishes" in response.json()["fields"]
