@@ -111,3 +111,21 @@ def test_client_and_order_resources_mask_personal_data():
     orders = ExcelCsv().export_data(OrderResource().export(order.__class__.objects.all()
                                                            if (order := client.orders.first()) else None))
     assert "Орлова Вера" in orders and "100,00" in orders
+
+
+def test_demo_is_valid_and_idempotent():
+    import io
+
+    from apps.finance import demo
+    from apps.finance.models import CurrencyRate
+
+    order = make_order("10000.00")
+    type(order).objects.filter(pk=order.pk).update(notes="Демо: проверка")
+    demo.load_demo(io.StringIO())
+    counts = (AgencyRequisites.objects.count(), CurrencyRate.objects.count(), Payment.objects.count())
+    demo.load_demo(io.StringIO())
+    assert counts == (AgencyRequisites.objects.count(), CurrencyRate.objects.count(), Payment.objects.count())
+    assert counts[0] == 1 and counts[2] == 2
+    AgencyRequisites.objects.get().full_clean()
+    order.refresh_from_db()
+    assert order.paid_amount > Decimal("5000.00")
