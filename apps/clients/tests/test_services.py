@@ -211,3 +211,20 @@ def test_demo_is_idempotent():
     load_demo(StringIO())
     load_demo(StringIO())
     assert Client.objects.count() == len(DEMO_CLIENTS)
+
+
+def test_m2m_reference_move_skips_links_that_already_exist(django_user_model):
+    """The M2M half of the registry (orders' travellers use it), exercised on User.groups."""
+    from django.contrib.auth.models import Group
+
+    from apps.clients.references import _move_m2m
+
+    source, target = Group.objects.create(name="src"), Group.objects.create(name="dst")
+    both = django_user_model.objects.create_user(email="both@test.travelcrm")
+    only_source = django_user_model.objects.create_user(email="src@test.travelcrm")
+    both.groups.add(source, target)
+    only_source.groups.add(source)
+    moved = _move_m2m(django_user_model, "groups", source.pk, target.pk)
+    assert moved == 1
+    assert set(target.user_set.all()) == {both, only_source}
+    assert not source.user_set.exists()
