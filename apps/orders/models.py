@@ -139,7 +139,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.number or _("новый заказ")
+        return self.number or str(_("новый заказ"))
 
 
 # --- Service ---------------------------------------------------------------------------------------

@@ -1,0 +1,564 @@
+"""The operator's workplace: orders with their services inline, suppliers. Saves go through services.
+
+Service inline: common fields plus one «Детали» box with `ключ: значение` lines whose keys depend
+on the type (listed under the box; JSON is accepted too). Times are entered and shown in the
+service's own time zone. Before anything is saved, the whole formset is checked by the same
+apps.orders.checks.evaluate the API uses, so a conflicting service is refused with the same message.
+"""
+
+import dataclasses
+import json
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from apps.clients.models import Client
+from apps.core.errors import BusinessError
+from apps.orders import checks, services
+from apps.orders.details import SCHEMAS
+from apps.orders.details import help_text as details_help
+from apps.orders.models import Order, OrderEvent, Service, Supplier, validate_timezone
+
+COMMON_TIMEZONES = [
+    "Europe/Moscow",
+    "Europe/Kaliningrad",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Vladivostok",
+    "Asia/Kamchatka",
+    "Europe/Minsk",
+    "Europe/Istanbul",
+    "Asia/Dubai",
+    "Africa/Cairo",
+    "Asia/Tbilisi",
+    "Asia/Yerevan",
+    "Asia/Baku",
+    "Asia/Almaty",
+    "Asia/Tashkent",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Shanghai",
+    "Asia/Makassar",
+    "Indian/Maldives",
+    "Asia/Colombo",
+    "Asia/Kolkata",
+    "Europe/Belgrade",
+    "Asia/Nicosia",
+    "Europe/Rome",
+    "Europe/Paris",
+    "Europe/London",
+    "UTC",
+]
+
+
+def _client_admin_searchable() -> bool:
+    model_admin = admin.site._registry.get(Client)
+    return bool(model_admin and model_admin.search_fields)
+
+
+# --- Suppliers -------------------------------------------------------------------------------------
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "inn", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("name", "inn")
+
+    def save_model(self, request, obj, form, change):
+        data = {key: form.cleaned_data[key] for key in services.SUPPLIER_FIELDS if key in form.cleaned_data}
+        if change:
+            services.supplier_update(supplier=obj, data=data, actor=request.user)
+        else:
+            obj.pk = services.supplier_create(data=data, actor=request.user).pk
+            obj.refresh_from_db()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.services.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+# --- Services inline -------------------------------------------------------------------------------
+
+
+class DetailsField(forms.CharField):
+    """`ключ: значение` per line (or JSON) ⇄ dict."""
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{key}: {item}" for key, item in value.items())
+        return value
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError as error:
+                raise ValidationError("Неверный JSON.") from error
+            return parsed
+        parsed = {}
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            key, sep, item = line.partition(":")
+            if not sep:
+                raise ValidationError(f"Строка «{line.strip()}»: ожидается «ключ: значение».")
+            parsed[key.strip()] = item.strip()
+        return parsed
+
+    def has_changed(self, initial, data):
+        return self.to_python(self.prepare_value(initial or {})) != self.to_python(data)
+
+
+def _type_help(type_: str) -> str:
+    keys = [
+        f"{key}{'*' if spec.required else ''}" + (f" ({'/'.join(spec.choices)})" if spec.choices else "")
+        for key, spec in SCHEMAS[type_].items()
+    ]
+    return f"Поля «ключ: значение» по строкам: {', '.join(keys)}. * — обязательно."
+
+
+def _details_widget() -> forms.Textarea:
+    schemas = {type_: _type_help(type_) for type_ in SCHEMAS}
+    templates = {type_: "\n".join(f"{key}: " for key in schema) for type_, schema in SCHEMAS.items()}
+    return forms.Textarea(
+        attrs={
+            "rows": 5,
+            "cols": 70,
+            "data-schemas": json.dumps(schemas, ensure_ascii=False),
+            "data-templates": json.dumps(templates, ensure_ascii=False),
+        }
+    )
+
+
+def _ordered_details(service_type: str, details: dict) -> dict:
+    order = list(SCHEMAS.get(service_type, {}))
+    return dict(sorted(details.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99))
+
+
+LOCAL_FORMAT = "%d.%m.%Y %H:%M"
+
+
+def _local_datetime_field(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        input_formats=[LOCAL_FORMAT, "%d.%m.%Y %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(format=LOCAL_FORMAT, attrs={"size": 16, "placeholder": "ДД.ММ.ГГГГ ЧЧ:ММ"}),
+        help_text=_("Местное время места услуги."),
+    )
+
+
+class ServiceForm(forms.ModelForm):
+    details = DetailsField(
+        required=False,
+        label=_("Детали"),
+        widget=_details_widget(),
+        help_text=format_html('<span class="orders-details-help">{}</span>', details_help()),
+    )
+    start_dt = _local_datetime_field(_("Начало"))
+    end_dt = _local_datetime_field(_("Окончание"))
+    timezone = forms.ChoiceField(label=_("Часовой пояс места"), choices=[(z, z) for z in COMMON_TIMEZONES])
+    rate = forms.DecimalField(
+        label=_("Курс к валюте заказа"),
+        max_digits=18,
+        decimal_places=8,
+        required=False,
+        help_text=_("Нужен, когда валюта услуги отличается от валюты заказа."),
+    )
+
+    class Meta:
+        model = Service
+        fields = [
+            "type",
+            "status",
+            "start_dt",
+            "end_dt",
+            "timezone",
+            "origin",
+            "destination",
+            "city",
+            "address",
+            "supplier",
+            "travellers",
+            "price",
+            "currency",
+            "rate",
+            "commission",
+            "commission_percent",
+            "details",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = self.instance.timezone if self.instance.pk else "Europe/Moscow"
+        if zone not in COMMON_TIMEZONES:
+            self.fields["timezone"].choices = [(zone, zone), *self.fields["timezone"].choices]
+        if self.instance.pk:
+            local = ZoneInfo(zone)
+            for name in ("start_dt", "end_dt"):
+                self.initial[name] = getattr(self.instance, name).astimezone(local).replace(tzinfo=None)
+            self.initial["details"] = _ordered_details(self.instance.type, self.instance.details or {})
+            self.fields["details"].help_text = format_html(
+                '<span class="orders-details-help">{}</span>', _type_help(self.instance.type)
+            )
+
+    def clean_timezone(self):
+        value = self.cleaned_data["timezone"]
+        validate_timezone(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        zone = ZoneInfo(cleaned.get("timezone") or "Europe/Moscow")
+        for name in ("start_dt", "end_dt"):
+            value = cleaned.get(name)
+            if value is not None:  # entered in the place's zone, parsed by Django in Moscow time
+                cleaned[name] = timezone.make_naive(value).replace(tzinfo=zone)
+        return cleaned
+
+    def service_data(self) -> dict:
+        data = {key: self.cleaned_data.get(key) for key in services.SERVICE_FIELDS if key in self.cleaned_data}
+        data["details"] = self.cleaned_data.get("details") or {}
+        return data
+
+
+class ServiceFormSet(forms.BaseInlineFormSet):
+    """Validates every service through the services' rules, then the whole set through the checks."""
+
+    def __init__(self, *args, order_form=None, **kwargs):
+        self.order_form = order_form
+        super().__init__(*args, **kwargs)
+
+    def _order_facts(self):
+        order_form = self.order_form
+        cleaned = getattr(order_form, "cleaned_data", {}) if order_form is not None else {}
+        currency = cleaned.get("currency") or self.instance.currency or "RUB"
+        if "travellers" in cleaned:
+            traveller_ids = {client.pk for client in cleaned["travellers"]}
+        elif self.instance.pk:
+            traveller_ids = set(self.instance.travellers.values_list("id", flat=True))
+        else:
+            traveller_ids = set()
+        return currency, traveller_ids
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        currency, order_traveller_ids = self._order_facts()
+        probe_order = Order(currency=currency)
+        states = []
+        for index, form in enumerate(self.forms):
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            probe = Service(pk=form.instance.pk, rate=form.instance.rate or 1)
+            try:
+                services._apply_service_data(probe, probe_order, form.service_data())
+            except ValidationError as error:
+                for field, messages_ in error.message_dict.items():
+                    name = "details" if field.startswith("details") else field
+                    form.add_error(name if name in form.fields else None, messages_)
+                continue
+            except BusinessError as error:
+                form.add_error(None, error.detail)
+                continue
+            form.probe = probe
+            traveller_ids = {c.pk for c in form.cleaned_data.get("travellers") or []} or order_traveller_ids
+            state = checks.ServiceState.from_service(probe, traveller_ids)
+            states.append(dataclasses.replace(state, id=probe.pk or -1 - index))
+        if any(self.errors):
+            return
+        order_state = checks.OrderState(traveller_ids=frozenset(order_traveller_ids))
+        result = checks.evaluate(order_state, states)
+        for issue in result.errors:
+            for service_id in issue.service_ids:
+                form = self._form_for(service_id)
+                if form is not None:
+                    form.add_error(None, issue.message)
+        if result.errors:
+            raise ValidationError(result.errors[0].message)
+
+    def _form_for(self, service_id):
+        for index, form in enumerate(self.forms):
+            if (form.instance.pk or -1 - index) == service_id:
+                return form
+        return None
+
+
+class ServiceInline(admin.StackedInline):
+    model = Service
+    form = ServiceForm
+    formset = ServiceFormSet
+    extra = 0
+    show_change_link = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("type", "status", "supplier"),
+                    ("start_dt", "end_dt", "timezone"),
+                    ("origin", "destination", "city", "address"),
+                    "travellers",
+                    ("price", "currency", "rate"),
+                    ("commission", "commission_percent"),
+                    "details",
+                )
+            },
+        ),
+    )
+
+    class Media:
+        js = ("orders/service_inline.js",)
+
+    def get_autocomplete_fields(self, request):
+        return ("travellers", "supplier") if _client_admin_searchable() else ("supplier",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("supplier").prefetch_related("travellers")
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    fields = ("occurred_at", "kind", "title", "actor")
+    readonly_fields = fields
+    ordering = ("-occurred_at",)
+    verbose_name_plural = _("хронология заказа")
+    classes = ("collapse",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+# --- Orders ----------------------------------------------------------------------------------------
+
+
+class OrderForm(forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["client", "travellers", "currency", "deadline", "operator", "notes"]
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"]
+        order = self.instance
+        if order.pk and currency != order.currency and order.services.exists():
+            raise ValidationError("Валюту заказа нельзя менять, когда в нём есть услуги.")
+        return currency
+
+
+def _transition_admin_action(name: str, label: str):
+    def run(modeladmin, request, queryset):
+        done = 0
+        for order in queryset:
+            try:
+                services.order_transition(order=order, action=name, actor=request.user)
+                done += 1
+            except BusinessError as error:
+                modeladmin.message_user(request, f"{order.number}: {error.detail}", messages.ERROR)
+        if done:
+            modeladmin.message_user(request, f"Готово: {done}.", messages.SUCCESS)
+
+    run.__name__ = f"action_{name}"
+    run.short_description = label
+    run.allowed_permissions = ("change",)
+    return run
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    form = OrderForm
+    inlines = [ServiceInline, OrderEventInline]
+    list_display = (
+        "number_display",
+        "status",
+        "client",
+        "deadline_display",
+        "total_display",
+        "balance_due_display",
+        "warnings_count",
+    )
+    list_display_links = ("number_display",)
+    list_filter = ("status", "operator", "deadline", "trip_start")
+    list_select_related = ("client", "operator")
+    search_fields = ("number", "client__search_name")
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    readonly_fields = (
+        "warnings_display",
+        "number",
+        "status",
+        "total_amount",
+        "commission",
+        "paid_amount",
+        "refunded_amount",
+        "balance_due",
+        "trip_start",
+        "trip_end",
+        "created_at",
+        "updated_at",
+    )
+    actions = [
+        _transition_admin_action("confirm", "Подтвердить"),
+        _transition_admin_action("mark_paid", "Отметить оплаченными"),
+        _transition_admin_action("complete", "Завершить"),
+        _transition_admin_action("cancel", "Отменить"),
+        _transition_admin_action("reopen", "Вернуть в черновик"),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        main = (_("Заказ"), {"fields": (("client", "operator"), "travellers", ("currency", "deadline"), "notes")})
+        if obj is None:
+            return (main,)
+        head = (None, {"fields": ("warnings_display", ("number", "status"))})
+        money = (
+            _("Суммы (считаются автоматически)"),
+            {
+                "fields": (
+                    ("total_amount", "commission"),
+                    ("paid_amount", "refunded_amount", "balance_due"),
+                    ("trip_start", "trip_end"),
+                    ("created_at", "updated_at"),
+                )
+            },
+        )
+        return (head, main, money)
+
+    def get_autocomplete_fields(self, request):
+        return ("client", "travellers") if _client_admin_searchable() else ()
+
+    def get_raw_id_fields(self, request):
+        return () if _client_admin_searchable() else ("client",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class RememberedForm(base):  # the services formset validates against this form's travellers
+            def __init__(self, *args, **inner):
+                super().__init__(*args, **inner)
+                request._order_admin_form = self
+
+        return RememberedForm
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ServiceInline):
+            kwargs["order_form"] = getattr(request, "_order_admin_form", None)
+        return kwargs
+
+    @admin.display(description=_("номер"), ordering="number")
+    def number_display(self, obj):
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.number)
+
+    @admin.display(description=_("срок"), ordering="deadline")
+    def deadline_display(self, obj):
+        if not obj.deadline:
+            return "—"
+        text = timezone.localtime(obj.deadline).strftime("%d.%m.%Y %H:%M")
+        if obj.deadline < timezone.now() and obj.status in ("draft", "confirmed"):
+            return format_html('<b style="color:#ba2121;white-space:nowrap">{}</b>', text)
+        return format_html('<span style="white-space:nowrap">{}</span>', text)
+
+    @admin.display(description=_("поездка"), ordering="trip_start")
+    def trip_display(self, obj):
+        if not obj.trip_start:
+            return "—"
+        start = timezone.localtime(obj.trip_start).strftime("%d.%m.%Y")
+        end = timezone.localtime(obj.trip_end).strftime("%d.%m.%Y")
+        return format_html('<span style="white-space:nowrap">{} – {}</span>', start, end)
+
+    @admin.display(description=_("сумма"), ordering="total_amount")
+    def total_display(self, obj):
+        return f"{obj.total_amount:,.2f} {obj.currency}".replace(",", "\u00a0")
+
+    @admin.display(description=_("долг"), ordering="balance_due")
+    def balance_due_display(self, obj):
+        text = f"{obj.balance_due:,.2f}".replace(",", "\u00a0")
+        if obj.balance_due > 0:
+            return format_html('<b style="color:#ba2121">{}</b>', text)
+        return text
+
+    @admin.display(description="⚠")
+    def warnings_count(self, obj):
+        return len(obj.warnings) or ""
+
+    @admin.display(description=_("предупреждения"))
+    def warnings_display(self, obj):
+        if not obj or not obj.warnings:
+            return format_html('<span style="color:#2e7d32">{}</span>', "Замечаний нет.")
+        items = format_html_join("", "<li>{}</li>", ((w["message"],) for w in obj.warnings))
+        return format_html(
+            '<ul style="margin:0;padding:8px 8px 8px 24px;background:#fff4e5;border-left:4px solid #ff9800">{}</ul>',
+            items,
+        )
+
+    # --- saving through the services ---
+
+    def save_model(self, request, obj, form, change):
+        data = {key: form.cleaned_data[key] for key in services.ORDER_FIELDS if key in form.cleaned_data}
+        travellers = form.cleaned_data.get("travellers", [])
+        if change:
+            services.order_update(order=obj, data=data, actor=request.user, travellers=travellers)
+        else:
+            created = services.order_create(data=data, actor=request.user, travellers=travellers)
+            obj.pk = created.pk
+            obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # The order's travellers were saved by save_model; only the inlines are left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        # The admin's change message reads these lists; formset.save() is never called.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not isinstance(formset, ServiceFormSet):
+            return
+        order = form.instance
+        for service_form in formset.deleted_forms:
+            if service_form.instance.pk:
+                services.service_delete(service=service_form.instance, actor=request.user)
+                formset.deleted_objects.append(service_form.instance)
+        for service_form in formset.forms:
+            if service_form in formset.deleted_forms or not service_form.has_changed():
+                continue
+            data = service_form.service_data()
+            travellers = list(service_form.cleaned_data.get("travellers") or [])
+            if service_form.instance.pk:
+                service = services.service_update(
+                    service=service_form.instance, data=data, actor=request.user, travellers=travellers
+                )
+                formset.changed_objects.append((service, service_form.changed_data))
+            else:
+                service = services.service_create(
+                    order=order, data=data, actor=request.user, travellers=travellers or None
+                )
+                formset.new_objects.append(service)
+
+    def delete_model(self, request, obj):
+        services.order_delete(order=obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != "draft":
+            return False
+        return super().has_delete_permission(request, obj)

@@ -1,0 +1,138 @@
+"""The admin saves through the services: conflicts are refused with the API's Russian message."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client as WebClient
+
+from apps.orders.models import Order, Service
+from apps.orders.tests.factories import add, at, flight, make_client, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(admin_user):
+    client = WebClient()
+    client.force_login(admin_user)
+    return client
+
+
+def _order_post(order, services=(), extra_services=(), travellers=None):
+    data = {
+        "client": order.client_id,
+        "travellers": travellers if travellers is not None else [c.pk for c in order.travellers.all()],
+        "currency": order.currency,
+        "deadline_0": "",
+        "deadline_1": "",
+        "operator": "",
+        "notes": order.notes,
+        "events-TOTAL_FORMS": "0",
+        "events-INITIAL_FORMS": "0",
+        "events-MIN_NUM_FORMS": "0",
+        "events-MAX_NUM_FORMS": "1000",
+    }
+    rows = list(services) + list(extra_services)
+    data.update(
+        {
+            "services-TOTAL_FORMS": str(len(rows)),
+            "services-INITIAL_FORMS": str(len(services)),
+            "services-MIN_NUM_FORMS": "0",
+            "services-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"services-{index}-{key}"] = value
+    return data
+
+
+def _row(service=None, **values):
+    row = {
+        "type": "flight",
+        "status": "booked",
+        "start_dt": "01.12.2026 10:00",
+        "end_dt": "01.12.2026 14:00",
+        "timezone": "Europe/Moscow",
+        "origin": "SVO",
+        "destination": "AYT",
+        "city": "",
+        "address": "",
+        "supplier": "",
+        "price": "30000.00",
+        "currency": "RUB",
+        "rate": "",
+        "commission": "0",
+        "commission_percent": "",
+        "details": "carrier: SU\nflight_number: 2136",
+    }
+    if service is not None:
+        row.update({"id": service.pk, "order": service.order_id})
+    row.update(values)
+    return row
+
+
+def test_changelist_and_change_page_open(web, django_assert_max_num_queries):
+    order = make_order(deadline=at(1, month=1))
+    add(order, flight(at(1)))
+    with django_assert_max_num_queries(15):
+        assert web.get("/admin/orders/order/").status_code == 200
+    page = web.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200
+    assert "Срок оплаты или выписки по заказу уже прошёл" in page.content.decode()
+
+
+def test_admin_adds_a_service_through_the_services(web):
+    order = make_order()
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[_row()]))
+    assert response.status_code == 302, _errors(response)
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("30000.00")
+    service = order.services.get()
+    assert service.start_dt == at(1, 10)
+    assert service.details == {"carrier": "SU", "flight_number": "2136"}
+    assert order.events.filter(kind="service_added").exists()
+
+
+def test_admin_refuses_a_conflicting_service_with_the_same_message(web):
+    order = make_order()
+    first = add(order, flight(at(1, 10)))
+    conflicting = _row(start_dt="01.12.2026 12:00", end_dt="01.12.2026 16:00", origin="AYT", destination="SVO")
+    response = web.post(
+        f"/admin/orders/order/{order.pk}/change/",
+        _order_post(order, services=[_row(first)], extra_services=[conflicting]),
+    )
+    assert response.status_code == 200
+    assert "Турист не может быть в двух поездках одновременно" in response.content.decode()
+    assert Service.objects.filter(order=order).count() == 1
+
+
+def test_admin_service_in_the_place_time_zone_and_bad_details(web):
+    order = make_order()
+    row = _row(timezone="Europe/Istanbul", details="carrier: SU")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 200
+    assert "Обязательное поле: Номер рейса" in response.content.decode()
+    row["details"] = "carrier: SU\nflight_number: 2136"
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 302
+    assert order.services.get().start_dt.isoformat() == "2026-12-01T07:00:00+00:00"
+
+
+def test_admin_creates_an_order_with_a_number(web):
+    client = make_client()
+    data = _order_post(
+        Order(client=client, currency="RUB", notes="из админки"), extra_services=[_row()], travellers=[client.pk]
+    )
+    response = web.post("/admin/orders/order/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = Order.objects.get(notes="из админки")
+    assert order.number and list(order.travellers.all()) == [client]
+    assert order.total_amount == Decimal("30000.00")
+    assert list(order.services.get().travellers.all()) == [client]
+
+
+def _errors(response) -> str:
+    import re
+
+    return " | ".join(re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S))
