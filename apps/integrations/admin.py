@@ -10,6 +10,8 @@ from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import Consent, InboxItem, InboxStatus, IntegrationSettings
 
 SECRET_INPUTS = ("api_token", "app_secret", "verify_token", "imap_password")
+# Form field names differ from the model's (non-editable) secret fields: "new_<secret>".
+FORM_SECRET = {name: f"new_{name}" for name in SECRET_INPUTS}
 
 
 def _secret_field(label: str) -> forms.CharField:
@@ -18,10 +20,10 @@ def _secret_field(label: str) -> forms.CharField:
 
 
 class IntegrationSettingsForm(forms.ModelForm):
-    api_token = _secret_field("Токен API (Telegram-бота / WhatsApp)")
-    app_secret = _secret_field("Секрет приложения WhatsApp")
-    verify_token = _secret_field("Токен проверки вебхука WhatsApp")
-    imap_password = _secret_field("IMAP-пароль")
+    new_api_token = _secret_field("Токен API (Telegram-бота / WhatsApp)")
+    new_app_secret = _secret_field("Секрет приложения WhatsApp")
+    new_verify_token = _secret_field("Токен проверки вебхука WhatsApp")
+    new_imap_password = _secret_field("IMAP-пароль")
     admin_password = _secret_field("Пароль администратора (ADMIN_PASSWORD) — нужен при вводе или замене секретов")
 
     class Meta:
@@ -43,7 +45,7 @@ class IntegrationSettingsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if any(data.get(name) for name in SECRET_INPUTS):
+        if any(data.get(FORM_SECRET[name]) for name in SECRET_INPUTS):
             try:
                 # A wrong password leaves its audit entry: a form error does not roll back.
                 services.admin_password_verify(
@@ -86,7 +88,13 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data.get(name) for name in form.Meta.fields if name in form.cleaned_data}
-        data.update({name: form.cleaned_data.get(name) for name in SECRET_INPUTS if form.cleaned_data.get(name)})
+        data.update(
+            {
+                name: form.cleaned_data[FORM_SECRET[name]]
+                for name in SECRET_INPUTS
+                if form.cleaned_data.get(FORM_SECRET[name])
+            }
+        )
         admin_password = form.cleaned_data.get("admin_password")
         integration_type = data.pop("type", obj.type)
         allowed = (
