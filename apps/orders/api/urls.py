@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.orders.api.views import LeadConvertView, OrderViewSet, ServiceViewSet, SupplierViewSet
+from apps.orders.api.views import LeadConvertView, OrderTimelineView, OrderViewSet, ServiceViewSet, SupplierViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("suppliers", SupplierViewSet, basename="supplier")
@@ -10,7 +10,7 @@ router.register(r"orders/(?P<order_pk>\d+)/services", ServiceViewSet, basename="
 
 urlpatterns = [
     # The issue names the timeline without a trailing slash; both spellings answer.
-    path("orders/<int:pk>/timeline", OrderViewSet.as_view({"get": "timeline"}), name="order-timeline-noslash"),
+    path("orders/<int:pk>/timeline", OrderTimelineView.as_view(), name="order-timeline"),
     path("leads/<int:pk>/convert/", LeadConvertView.as_view(), name="lead-convert"),
     *router.urls,
 ]

@@ -135,15 +135,34 @@ class OrderViewSet(BaseModelViewSet):
             }
         )
 
-    @extend_schema(responses=TimelineSerializer, summary="Хронология заказа: услуги и события по времени")
+    @extend_schema(exclude=True)  # documented once, as /orders/{id}/timeline (OrderTimelineView)
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
-        order = self.get_object()
-        items = selectors.order_timeline(order)
-        for item in items:
-            item["at"] = _iso(item["at"], item["timezone"])
-            item["end"] = _iso(item["end"], item["timezone"])
-        return Response({"order_id": order.pk, "number": order.number, "status": order.status, "items": items})
+        return Response(_timeline_body(self.get_object()))
+
+
+def _timeline_body(order: Order) -> dict:
+    items = selectors.order_timeline(order)
+    for item in items:
+        item["at"] = _iso(item["at"], item["timezone"])
+        item["end"] = _iso(item["end"], item["timezone"])
+    return {"order_id": order.pk, "number": order.number, "status": order.status, "items": items}
+
+
+class OrderTimelineView(APIView):
+    """GET /api/v1/orders/{id}/timeline — services and events of the order in time order."""
+
+    permission_classes = [RolePermission]
+    required_permissions = ["orders.view_order"]
+
+    @extend_schema(
+        responses=TimelineSerializer,
+        summary="Хронология заказа: услуги и события по времени",
+        operation_id="orders_timeline",
+        tags=["orders"],
+    )
+    def get(self, request, pk: int):
+        return Response(_timeline_body(get_object_or_404(Order.objects.only("id", "number", "status"), pk=pk)))
 
 
 @extend_schema_view(
