@@ -85,6 +85,14 @@ def _date(value: date | datetime | None, tz: str | None = None, with_time: bool 
     return value.strftime("%d.%m.%Y")
 
 
+def initials(full_name: str) -> str:
+    """«Иванова Мария Петровна» → «Иванова М. П.» (how a signature is spelled out)."""
+    parts = full_name.split()
+    if not parts:
+        return ""
+    return " ".join([parts[0], *(f"{part[0]}." for part in parts[1:3])])
+
+
 def _date_range(start: str, end: str) -> str:
     """«10.07.2026», «10.07.2026 09:40–14:05» (same day) or «10.07.2026 — 20.07.2026»."""
     if start == end:
@@ -121,6 +129,8 @@ def agency_dict(requisites) -> dict:
     fields = ("legal_name", "short_name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_city", "account",
               "bik", "corr_account", "director_name", "accountant_name", "vat_mode")
     data = {name: str(getattr(requisites, name, "") or "") for name in fields}
+    data["director_initials"] = initials(data["director_name"])
+    data["accountant_initials"] = initials(data["accountant_name"])
     rate = getattr(requisites, "vat_rate", None)
     data["vat_rate"] = Decimal(rate) if rate is not None else None
     return data
@@ -180,7 +190,7 @@ def _primary_contact(client, kind: str) -> str:
 
 
 def client_dict(client, *, personal: bool) -> dict:
-    data = {"full_name": client.full_name}
+    data = {"full_name": client.full_name, "initials": initials(client.full_name)}
     if personal:
         data.update(
             {
@@ -270,10 +280,11 @@ def sample_context(doc_type: str = "invoice", *, services: int = 4, vat_mode: st
     for index in range(services):
         kind, dates, place, details, price = catalogue[index % len(catalogue)]
         rows.append(_sample_service(index + 1, kind, dates, place, details, price))
-    agency = dict(SAMPLE_AGENCY, vat_mode=vat_mode, vat_rate=Decimal("20.00") if vat_mode == "vat" else None)
+    agency = dict(SAMPLE_AGENCY, vat_mode=vat_mode, vat_rate=Decimal("20.00") if vat_mode == "vat" else None,
+                  director_initials="Иванова М. П.", accountant_initials="Петров О. С.")
     total = sum((row["price"] for row in rows), ZERO)
     personal = doc_type != "offer"
-    client = {"full_name": "Смирнов Алексей Викторович"}
+    client = {"full_name": "Смирнов Алексей Викторович", "initials": "Смирнов А. В."}
     if personal:
         client.update({"full_name_latin": "SMIRNOV ALEKSEI", "birth_date": "12.03.1985",
                        "phone": "+79161234567", "email": "smirnov@example.com"})

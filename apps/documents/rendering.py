@@ -210,11 +210,9 @@ def _child_render(template, context: dict, write_fd: int) -> None:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES + _current_vm_bytes(),) * 2)
         try:
-            html = template.render(context)
-            if len(html) > MAX_HTML_BYTES:
-                result = ("error", "Документ слишком большой.", None, "render_too_large")
-            else:
-                result = ("ok", html)
+            html = _render_bounded(template, context)
+            too_large = ("error", "Документ слишком большой.", None, "render_too_large")
+            result = too_large if html is None else ("ok", html)
         except SecurityError as error:
             message = f"Шаблон обращается к запрещённому: {error}"
             result = ("error", message, _template_lineno(error), "template_forbidden")
@@ -231,6 +229,18 @@ def _child_render(template, context: dict, write_fd: int) -> None:
             view = view[written:]
     finally:
         os._exit(0)
+
+
+def _render_bounded(template, context: dict) -> str | None:
+    """Render chunk by chunk and stop as soon as the output passes MAX_HTML_BYTES (None then)."""
+    chunks = []
+    size = 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > MAX_HTML_BYTES:
+            return None
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def _current_vm_bytes() -> int:

@@ -1,0 +1,64 @@
+"""Admin: generate for an order, download, mark sent, upload a template version (through services)."""
+
+import pytest
+from django.test import Client as DjangoClient
+
+from apps.documents.models import Document, DocumentTemplateVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_as():
+    def _login(user):
+        client = DjangoClient()
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def test_operator_generates_downloads_and_marks_sent(order, operator, admin_client_as):
+    client = admin_client_as(operator)
+    page = client.get(f"/admin/documents/document/generate/?order={order.pk}&type=invoice")
+    assert page.status_code == 200 and "Сформировать" in page.content.decode()
+    response = client.post("/admin/documents/document/generate/", {"order": order.pk, "type": "invoice"})
+    assert response.status_code == 302
+    document = Document.objects.get(order=order, type="invoice")
+
+    changelist = client.get("/admin/documents/document/")
+    assert changelist.status_code == 200 and document.number in changelist.content.decode()
+
+    download = client.get(f"/admin/documents/document/{document.pk}/download/")
+    assert download.status_code == 302 and "X-Amz-Signature" in download["Location"]
+
+    client.post("/admin/documents/document/", {"action": "mark_sent", "_selected_action": [document.pk]})
+    document.refresh_from_db()
+    assert document.status == "sent"
+
+
+def test_generate_form_shows_business_errors(order, operator, admin_client_as):
+    DocumentTemplateVersion.objects.filter(template__type="act").update(is_active=False)
+    response = admin_client_as(operator).post("/admin/documents/document/generate/", {"order": order.pk, "type": "act"})
+    assert response.status_code == 200
+    assert "нет активного шаблона" in response.content.decode()
+
+
+def test_supervisor_uploads_version_in_admin_and_broken_is_refused(templates, supervisor, admin_client_as):
+    client = admin_client_as(supervisor)
+    form = client.get("/admin/documents/documenttemplateversion/add/?type=offer")
+    assert form.status_code == 200 and "Коммерческое предложение" in form.content.decode()
+    broken = client.post("/admin/documents/documenttemplateversion/add/",
+                         {"type": "offer", "body": "<p>\n{{ order.__class__ }}</p>", "css": "", "activate": "on"})
+    assert broken.status_code == 200 and "строка 2" in broken.content.decode()
+    ok = client.post("/admin/documents/documenttemplateversion/add/",
+                     {"type": "offer", "body": "<p>{{ client.full_name }}</p>", "css": "", "comment": "коротко",
+                      "activate": "on"})
+    assert ok.status_code == 302
+    active = DocumentTemplateVersion.objects.get(template__type="offer", is_active=True)
+    assert (active.version, active.uploaded_by, active.comment) == (2, supervisor, "коротко")
+
+
+def test_accountant_cannot_open_generate(order, accountant, admin_client_as):
+    response = admin_client_as(accountant).get(f"/admin/documents/document/generate/?order={order.pk}")
+    assert response.status_code == 403

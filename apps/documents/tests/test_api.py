@@ -1,0 +1,212 @@
+"""API: generate/list per order, download links that expire, statuses, templates, permissions per role."""
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from apps.documents import services
+from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion
+from apps.documents.tests.helpers import normalise, pdf_bytes_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(order):
+    return f"/api/v1/orders/{order.pk}/documents/"
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our local S3)
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+# --- Generate and list --------------------------------------------------------------------------------
+
+
+def test_operator_generates_and_lists_all_versions(order, operator_api, operator):
+    first = operator_api.post(_url(order), {"type": "invoice"}, format="json")
+    assert first.status_code == 201, first.content
+    body = first.json()
+    assert body["type"] == "invoice" and body["version"] == 1 and body["status"] == "draft"
+    assert body["order"] == order.pk and body["generated_by"] == operator.pk
+    assert body["storage_key"].startswith("documents/") and body["template_version"]
+    second = operator_api.post(_url(order), {"type": "invoice"}, format="json")
+    assert second.json()["version"] == 2
+
+    listing = operator_api.get(_url(order))
+    assert listing.status_code == 200
+    versions = [(row["type"], row["version"]) for row in listing.json()["results"]]
+    assert versions == [("invoice", 2), ("invoice", 1)]
+
+
+def test_list_query_count_does_not_grow(make_order, operator_api, django_assert_max_num_queries):
+    order = make_order(services=2)
+    for doc_type in ("invoice", "act", "offer", "contract", "invoice", "act"):
+        services.document_generate(order=order, doc_type=doc_type)
+    with django_assert_max_num_queries(6):
+        response = operator_api.get(_url(order))
+    assert response.json()["count"] == 6
+    with django_assert_max_num_queries(6):
+        operator_api.get("/api/v1/documents/")
+
+
+def test_bad_input_is_a_4xx_in_the_error_format(order, operator_api):
+    response = operator_api.post(_url(order), {"type": "passport"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error" and "type" in response.json()["fields"]
+    missing = operator_api.post("/api/v1/orders/999999/documents/", {"type": "invoice"}, format="json")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_missing_active_template_is_400(order, operator_api):
+    DocumentTemplateVersion.objects.filter(template__type="act").update(is_active=False)
+    response = operator_api.post(_url(order), {"type": "act"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "template_missing"
+
+
+# --- Permissions ----------------------------------------------------------------------------------------
+
+
+def test_accountant_reads_only_invoices_and_acts(order, accountant_api):
+    invoice = services.document_generate(order=order, doc_type="invoice")
+    act = services.document_generate(order=order, doc_type="act")
+    contract = services.document_generate(order=order, doc_type="contract")
+    offer = services.document_generate(order=order, doc_type="offer")
+
+    listing = accountant_api.get("/api/v1/documents/").json()["results"]
+    assert {row["id"] for row in listing} == {invoice.pk, act.pk}
+    per_order = accountant_api.get(_url(order)).json()["results"]
+    assert {row["id"] for row in per_order} == {invoice.pk, act.pk}
+    assert accountant_api.get(f"/api/v1/documents/{invoice.pk}/download/").status_code == 200
+    for hidden in (contract, offer):
+        assert accountant_api.get(f"/api/v1/documents/{hidden.pk}/").status_code == 404
+        assert accountant_api.get(f"/api/v1/documents/{hidden.pk}/download/").status_code == 404
+
+
+def test_accountant_cannot_generate_or_mark(order, accountant_api):
+    assert accountant_api.post(_url(order), {"type": "invoice"}, format="json").status_code == 403
+    invoice = services.document_generate(order=order, doc_type="invoice")
+    assert accountant_api.post(f"/api/v1/documents/{invoice.pk}/mark-sent/").status_code == 403
+
+
+def test_only_supervisors_manage_templates(templates, operator_api, accountant_api, supervisor_api):
+    upload = {"type": "offer", "body": "<p>{{ client.full_name }}: {{ totals.total|money }}</p>"}
+    assert operator_api.post("/api/v1/document-templates/", upload, format="json").status_code == 403
+    assert accountant_api.post("/api/v1/document-templates/", upload, format="json").status_code == 403
+    assert accountant_api.get("/api/v1/document-templates/").status_code == 403
+    assert operator_api.get("/api/v1/document-templates/").status_code == 200
+    template = DocumentTemplate.objects.get(type="offer")
+    assert operator_api.post(f"/api/v1/document-templates/{template.pk}/versions/1/activate/").status_code == 403
+    assert supervisor_api.post("/api/v1/document-templates/", upload, format="json").status_code == 201
+
+
+def test_anonymous_is_401(order, api_client):
+    assert api_client.get(_url(order)).status_code == 401
+
+
+# --- Statuses -----------------------------------------------------------------------------------------------
+
+
+def test_mark_sent_then_signed_then_conflict(order, operator_api):
+    document = services.document_generate(order=order, doc_type="contract")
+    sent = operator_api.post(f"/api/v1/documents/{document.pk}/mark-sent/")
+    assert sent.status_code == 200 and sent.json()["status"] == "sent"
+    signed = operator_api.post(f"/api/v1/documents/{document.pk}/mark-signed/")
+    assert signed.status_code == 200 and signed.json()["status"] == "signed"
+    again = operator_api.post(f"/api/v1/documents/{document.pk}/mark-sent/")
+    assert again.status_code == 409 and again.json()["code"] == "document_status_conflict"
+
+
+# --- Download -------------------------------------------------------------------------------------------
+
+
+def test_download_is_a_presigned_url_with_default_ttl(order, operator_api):
+    document = services.document_generate(order=order, doc_type="invoice")
+    body = operator_api.get(f"/api/v1/documents/{document.pk}/download/").json()
+    assert "X-Amz-Expires=900" in body["url"] and body["expires_in"] == 900
+    status, content = _get(body["url"])
+    assert status == 200 and content.startswith(b"%PDF")
+    assert document.number in normalise(pdf_bytes_text(content))
+
+
+@pytest.mark.slow
+def test_download_url_expires(order, operator_api, settings, authenticated_s3):
+    """Against an S3 server that checks signatures: the link works, then stops working after its TTL."""
+    storages = {**settings.STORAGES}
+    storages["default"] = {**storages["default"], "OPTIONS": {**storages["default"]["OPTIONS"], **authenticated_s3}}
+    settings.STORAGES = storages
+    settings.DOWNLOAD_URL_TTL_SECONDS = 1
+    document = services.document_generate(order=order, doc_type="invoice")
+    assert _get(f"{authenticated_s3['endpoint_url']}/{authenticated_s3['bucket_name']}/{document.file.name}")[0] == 403
+    url = operator_api.get(f"/api/v1/documents/{document.pk}/download/").json()["url"]
+    assert "X-Amz-Expires=1&" in url or url.endswith("X-Amz-Expires=1")
+    assert _get(url)[0] == 200
+    time.sleep(2.5)
+    assert _get(url)[0] == 403
+
+
+def test_download_streams_when_configured(order, operator_api, settings):
+    settings.DOCUMENTS_DOWNLOAD_STREAM = True
+    document = services.document_generate(order=order, doc_type="act")
+    response = operator_api.get(f"/api/v1/documents/{document.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+# --- Templates ------------------------------------------------------------------------------------------
+
+
+def test_template_upload_and_rollback_through_the_api(order, supervisor_api, operator_api):
+    template = DocumentTemplate.objects.get(type="invoice")
+    upload = supervisor_api.post(
+        "/api/v1/document-templates/",
+        {"type": "invoice", "body": "<h1>Новый счёт {{ document.number }}</h1>", "css": "h1 { font-size: 20pt; }",
+         "comment": "короче"},
+        format="json",
+    )
+    assert upload.status_code == 201, upload.content
+    assert upload.json()["version"] == 2 and upload.json()["is_active"]
+    detail = supervisor_api.get(f"/api/v1/document-templates/{template.pk}/").json()
+    assert detail["active_version"] == 2 and [v["version"] for v in detail["versions"]] == [2, 1]
+
+    generated = operator_api.post(_url(order), {"type": "invoice"}, format="json").json()
+    assert generated["template_version_number"] == 2
+
+    rollback = supervisor_api.post(f"/api/v1/document-templates/{template.pk}/versions/1/activate/")
+    assert rollback.status_code == 200 and rollback.json()["is_active"]
+    generated = operator_api.post(_url(order), {"type": "invoice"}, format="json").json()
+    assert generated["template_version_number"] == 1
+    assert Document.objects.filter(order=order, type="invoice").count() == 2
+
+    versions = supervisor_api.get(f"/api/v1/document-templates/{template.pk}/versions/").json()["results"]
+    assert [(v["version"], v["is_active"]) for v in versions] == [(2, False), (1, True)]
+
+
+def test_broken_template_upload_is_400_with_line(templates, supervisor_api):
+    response = supervisor_api.post(
+        "/api/v1/document-templates/",
+        {"type": "act", "body": "<p>Акт</p>\n<p>{% if totals.total %}</p>"},
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "template_error" and body["line"] == 2
+    assert "строка 2" in body["fields"]["body"][0]
+
+
+def test_template_reaching_class_is_refused_through_the_api(templates, supervisor_api):
+    response = supervisor_api.post(
+        "/api/v1/document-templates/",
+        {"type": "act", "body": "{{ cycler.__init__.__globals__.os.system('id') }}"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "template_forbidden"
+    assert DocumentTemplateVersion.objects.filter(template__type="act").count() == 1
