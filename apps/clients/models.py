@@ -78,7 +78,11 @@ class Client(models.Model):
         verbose_name_plural = _("клиенты")
         ordering = ["-id"]
         permissions = [("view_personal_data", _("Может видеть персональные данные без маскировки"))]
-        indexes = [models.Index(fields=["last_name", "first_name"], name="client_name_idx")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
+            # Live clients newest first, and count(*) of live clients as an index-only scan.
+            models.Index(fields=["-id"], condition=Q(is_deleted=False), name="client_alive_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_deleted=False) | Q(deleted_at__isnull=False), name="client_deleted_has_date"
@@ -131,7 +135,7 @@ class ClientContact(models.Model):
     client = models.ForeignKey(Client, verbose_name=_("клиент"), on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(_("тип"), max_length=16, choices=ContactKind.choices)
     value = EncryptedCharField(_("значение"), max_length=254)
-    blind_index = models.CharField(_("слепой индекс"), max_length=64, db_index=True, editable=False)
+    blind_index = models.CharField(_("слепой индекс"), max_length=64, editable=False)
     is_primary = models.BooleanField(_("основной"), default=False)
     is_archived = models.BooleanField(_("в архиве"), default=False, editable=False)
     created_at = models.DateTimeField(_("добавлен"), auto_now_add=True)
@@ -140,6 +144,8 @@ class ClientContact(models.Model):
         verbose_name = _("контакт клиента")
         verbose_name_plural = _("контакты клиентов")
         ordering = ["client_id", "kind", "-is_primary", "id"]
+        # A plain btree (db_index on a CharField would add a second, LIKE-only index on PostgreSQL).
+        indexes = [models.Index(fields=["blind_index"], name="client_contact_index_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "blind_index"], condition=Q(is_archived=False), name="client_contact_unique_live"
@@ -172,7 +178,7 @@ class ClientPassport(models.Model):
     kind = models.CharField(_("вид документа"), max_length=20, choices=PassportKind.choices)
     series = EncryptedCharField(_("серия"), max_length=20, blank=True)
     number = EncryptedCharField(_("номер"), max_length=30)
-    number_index = models.CharField(_("слепой индекс номера"), max_length=64, db_index=True, editable=False)
+    number_index = models.CharField(_("слепой индекс номера"), max_length=64, editable=False)
     issue_date = models.DateField(_("дата выдачи"), null=True, blank=True)
     expiry_date = models.DateField(_("действителен до"), null=True, blank=True)
     issued_by = EncryptedCharField(_("кем выдан"), max_length=300, blank=True)
@@ -184,6 +190,7 @@ class ClientPassport(models.Model):
         verbose_name = _("документ клиента")
         verbose_name_plural = _("документы клиентов")
         ordering = ["client_id", "-is_active", "-issue_date", "id"]
+        indexes = [models.Index(fields=["number_index"], name="client_passport_index_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["number_index"], condition=Q(is_archived=False), name="client_passport_unique_live"
