@@ -1,5 +1,6 @@
 """Thin API views of documents: generate/list per order, download, status marks, template uploads."""
 
+import environ
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse
@@ -30,7 +31,11 @@ def download_ttl() -> int:
 
 
 def download_streams() -> bool:
-    return bool(getattr(settings, "DOCUMENTS_DOWNLOAD_STREAM", False))
+    """Stream the PDF through the API instead of handing out a pre-signed link (S3 not reachable by clients)."""
+    value = getattr(settings, "DOCUMENTS_DOWNLOAD_STREAM", None)
+    if value is None:
+        value = environ.Env().bool("DOCUMENTS_DOWNLOAD_STREAM", default=False)
+    return bool(value)
 
 
 class OrderDocumentsView(ListCreateAPIView):
