@@ -131,6 +131,14 @@ class ContactKind(models.TextChoices):
     WHATSAPP = "whatsapp", _("WhatsApp")
 
 
+def mask_contact_value(kind: str, value: str | None) -> str:
+    if kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
+        return mask_phone(value)
+    if kind == ContactKind.EMAIL:
+        return mask_email(value)
+    return value[:2] + "***" if value else ""
+
+
 class ClientContact(models.Model):
     client = models.ForeignKey(Client, verbose_name=_("клиент"), on_delete=models.CASCADE, related_name="contacts")
     kind = models.CharField(_("тип"), max_length=16, choices=ContactKind.choices)
@@ -159,12 +167,7 @@ class ClientContact(models.Model):
 
     @property
     def masked_value(self) -> str:
-        if self.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
-            return mask_phone(self.value)
-        if self.kind == ContactKind.EMAIL:
-            return mask_email(self.value)
-        value = self.value or ""
-        return value[:2] + "***" if value else ""
+        return mask_contact_value(self.kind, self.value)
 
 
 class PassportKind(models.TextChoices):

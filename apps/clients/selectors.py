@@ -1,6 +1,7 @@
 """Reads of clients: lookups by blind index, search by name, the list with its children."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
@@ -172,3 +173,73 @@ def filter_by_passport(queryset: QuerySet[Client], value: str) -> QuerySet[Clien
     return queryset.filter(
         id__in=ClientPassport.objects.filter(number_index=index, is_archived=False).values("client_id")
     )
+
+
+# --- The list as plain rows ----------------------------------------------------------------------------
+# The client list is the hottest read: values_list() rows (decrypted by the fields' converters) and
+# two child queries skip model instantiation and the prefetch machinery. Same 4 queries per page.
+
+CLIENT_ROW_FIELDS = (
+    "id", "last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin", "birth_date",
+    "citizenship", "notes", "operator_id", "created_at", "updated_at",
+)
+
+
+class ContactRow(NamedTuple):
+    client_id: int
+    id: int
+    kind: str
+    value: str
+    is_primary: bool
+    created_at: object
+
+
+class PassportRow(NamedTuple):
+    client_id: int
+    id: int
+    kind: str
+    series: str
+    number: str
+    issue_date: object
+    expiry_date: object
+    issued_by: str
+    is_active: bool
+
+
+class ClientRow(NamedTuple):
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str
+    last_name_latin: str
+    first_name_latin: str
+    birth_date: object
+    citizenship: str
+    notes: str
+    operator_id: int | None
+    created_at: object
+    updated_at: object
+    live_contacts: list
+    live_passports: list
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+
+def client_rows(queryset: QuerySet[Client]) -> QuerySet:
+    """The (filtered, ordered) client queryset as tuples: countable and sliceable for pagination."""
+    return queryset.values_list(*CLIENT_ROW_FIELDS)
+
+
+def client_rows_with_children(rows: Iterable[tuple]) -> list[ClientRow]:
+    rows = list(rows)
+    ids = [row[0] for row in rows]
+    contacts: dict[int, list[ContactRow]] = {client_id: [] for client_id in ids}
+    passports: dict[int, list[PassportRow]] = {client_id: [] for client_id in ids}
+    if ids:
+        for values in live_contacts().filter(client_id__in=ids).values_list(*ContactRow._fields):
+            contacts[values[0]].append(ContactRow(*values))
+        for values in live_passports().filter(client_id__in=ids).values_list(*PassportRow._fields):
+            passports[values[0]].append(PassportRow(*values))
+    return [ClientRow(*row, contacts[row[0]], passports[row[0]]) for row in rows]

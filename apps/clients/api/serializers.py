@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from apps.clients import selectors
-from apps.clients.models import ClientContact, ClientFile, ClientPassport, ContactKind, PassportKind
+from apps.clients.models import ClientFile, ContactKind, PassportKind, mask_contact_value
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
 
 MAX_LIST = 20
@@ -17,11 +17,12 @@ MAX_LIST = 20
 # --- Output --------------------------------------------------------------------------------------------
 
 
-def _contact_value(contact: ClientContact, show_pd: bool) -> str:
-    return contact.value if show_pd else contact.masked_value
+def _contact_value(contact, show_pd: bool) -> str:
+    """contact: a ClientContact or a selectors.ContactRow."""
+    return contact.value if show_pd else mask_contact_value(contact.kind, contact.value)
 
 
-def contact_to_dict(contact: ClientContact, show_pd: bool) -> dict:
+def contact_to_dict(contact, show_pd: bool) -> dict:
     return {
         "id": contact.id,
         "kind": contact.kind,
@@ -31,7 +32,8 @@ def contact_to_dict(contact: ClientContact, show_pd: bool) -> dict:
     }
 
 
-def passport_to_dict(passport: ClientPassport, show_pd: bool) -> dict:
+def passport_to_dict(passport, show_pd: bool) -> dict:
+    """passport: a ClientPassport or a selectors.PassportRow."""
     return {
         "id": passport.id,
         "kind": passport.kind,
@@ -45,6 +47,7 @@ def passport_to_dict(passport: ClientPassport, show_pd: bool) -> dict:
 
 
 def client_to_dict(client, show_pd: bool) -> dict:
+    """client: a Client (children prefetched by selectors.client_list_queryset) or a selectors.ClientRow."""
     contacts = getattr(client, "live_contacts", None)
     if contacts is None:
         contacts = list(selectors.live_contacts().filter(client=client))

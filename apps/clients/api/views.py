@@ -18,6 +18,7 @@ from apps.clients.api.serializers import (
     ContactUpdateSerializer,
     MergeSerializer,
     PassportSerializer,
+    client_to_dict,
 )
 from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, ClientContact, ClientFile, ClientPassport
 from apps.core.errors import BusinessError
@@ -66,6 +67,9 @@ class PersonalDataContextMixin:
     destroy=extend_schema(tags=["clients"], summary="Delete a client (soft delete)"),
 )
 class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
+    """Clients with their contacts and passports. Personal data is masked for users without
+    clients.view_personal_data (e.g. accountants)."""
+
     queryset = Client.objects.all()
     serializer_class = ClientSerializer
     filterset_class = ClientFilter
@@ -77,6 +81,13 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
 
     def get_queryset(self):
         return selectors.client_list_queryset()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(Client.objects.all())
+        page = self.paginate_queryset(selectors.client_rows(queryset))
+        show_pd = can_see_personal_data(request.user)
+        rows = selectors.client_rows_with_children(page)
+        return self.get_paginated_response([client_to_dict(row, show_pd) for row in rows])
 
     def _render(self, client_id: int, status_code: int) -> Response:
         client = selectors.client_list_queryset().get(pk=client_id)
@@ -157,6 +168,8 @@ class ContactViewSet(
     ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet,
 ):
+    """Contacts of one client (phone, email, telegram, whatsapp), normalised and deduplicated."""
+
     queryset = ClientContact.objects.filter(is_archived=False).select_related("client")
     serializer_class = ContactSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -196,6 +209,8 @@ class PassportViewSet(
     ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.UpdateModelMixin, mixins.DestroyModelMixin, BaseViewSet,
 ):
+    """Identity documents of one client; old passports stay as history (is_active=false)."""
+
     queryset = ClientPassport.objects.filter(is_archived=False).select_related("client")
     serializer_class = PassportSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -231,6 +246,8 @@ class ClientFileViewSet(
     ClientChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
     mixins.DestroyModelMixin, BaseViewSet,
 ):
+    """Scans of one client in object storage; downloads through expiring pre-signed URLs."""
+
     queryset = ClientFile.objects.all()
     serializer_class = ClientFileSerializer
     pagination_class = None
