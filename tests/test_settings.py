@@ -110,9 +110,11 @@ def test_production_mode_defaults():
         "print(settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)",
         "print(settings.ALLOWED_HOSTS, settings.TIME_ZONE, settings.USE_TZ)",
         "print('rest_framework.renderers.BrowsableAPIRenderer' in settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])",
+        "print('whitenoise.middleware.WhiteNoiseMiddleware' in settings.MIDDLEWARE)",
     ]))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True", "True", "['crm.agency.example']", "Europe/Moscow", "True", "False"]
+    assert result.stdout.split() == ["True", "True", "True", "['crm.agency.example']", "Europe/Moscow", "True", "False",
+                                     "True"]
 
 
 def test_every_settings_variable_is_documented_in_env_example():

@@ -87,8 +87,6 @@ MIDDLEWARE = [
     "travelcrm.logging.RequestIdMiddleware",
     "travelcrm.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Serves /static/ (admin, Swagger) from the gunicorn process; no separate web server needed.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -100,6 +98,11 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+if not DEBUG:
+    # Serves the collected /static/ (admin, Swagger) from gunicorn; runserver does it in dev mode.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "travelcrm.urls"
 WSGI_APPLICATION = "travelcrm.wsgi.application"
@@ -201,7 +204,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's JWTAuthentication, loading the user's permissions in the same query.
+        "apps.accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["travelcrm.permissions.RolePermission"],

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Пользователи"
 
     def ready(self) -> None:
-        from apps.accounts import signals
+        from apps.accounts import schema, signals  # noqa: F401 - schema registers the OpenAPI auth scheme
 
         # Runs once after all apps migrated, so every app's permissions exist by then.
         post_migrate.connect(signals.sync_groups_after_migrate, sender=self, dispatch_uid="accounts.sync_roles")

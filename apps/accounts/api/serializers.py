@@ -4,7 +4,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from apps.accounts.models import User
-from apps.accounts.selectors import user_permission_names
 
 INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
 
@@ -49,4 +48,5 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_permissions(self, user: User) -> list[str]:
-        return sorted(user_permission_names(user))
+        # Filled by the JWT lookup (apps.accounts.authentication): no query here.
+        return sorted(user.get_all_permissions())

@@ -4,11 +4,11 @@ from unittest import mock
 import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, User
 from conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -182,20 +182,31 @@ def test_me_lists_id_email_role_name_and_permissions(api_client, supervisor):
     assert "accounts.change_user" in body["permissions"]
 
 
-def test_me_query_budget(api_client, supervisor, django_assert_max_num_queries):
+def test_me_query_budget(api_client, supervisor, django_assert_num_queries):
     access, _ = tokens(api_client, supervisor)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    # The user (JWT) and its permissions: nothing else.
-    with django_assert_max_num_queries(2):
+    # The user and its permissions come in one query (apps.accounts.authentication).
+    with django_assert_num_queries(1):
         assert api_client.get(ME_URL).status_code == 200
 
 
+@pytest.mark.urls("tests.urls")
+def test_permission_checked_api_request_is_one_query(api_client, supervisor, django_assert_num_queries):
+    access, _ = tokens(api_client, supervisor)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    with django_assert_num_queries(3):  # user+permissions, count, page
+        assert api_client.get("/api/v1/_test/users/").status_code == 200
+
+
 @pytest.mark.parametrize("role", ["operator", "accountant", "supervisor", "superuser"])
-def test_me_permissions_equal_djangos(role, make_user, admin_user):
-    from apps.accounts.selectors import user_permission_names
+def test_permissions_loaded_with_the_user_equal_djangos(role, make_user, admin_user):
+    from apps.accounts.selectors import user_with_permissions
 
     user = admin_user if role == "superuser" else make_user(role)
-    assert user_permission_names(user) == user.get_all_permissions()
+    user.user_permissions.add(Permission.objects.get(codename="view_group"))
+    loaded = user_with_permissions(user.pk)
+    assert loaded.get_all_permissions() == User.objects.get(pk=user.pk).get_all_permissions()
+    assert loaded.has_perm("auth.view_group")
 
 
 def test_token_login_creates_no_session(api_client, operator):
