@@ -11,9 +11,9 @@ from import_export.admin import ExportActionMixin
 from apps.core.errors import BusinessError
 from apps.finance import services
 from apps.finance.exports import ExcelExportAdminMixin, PaymentResource
-from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, PaymentMethod, RateSource
+from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, RateSource
 from apps.finance.onec import build_statement, row_to_document
-from apps.finance.selectors import EXPORT_FIELDS, agency_requisites
+from apps.finance.selectors import agency_requisites, one_c_rows
 
 # --- Requisites ------------------------------------------------------------------------------------
 
@@ -151,16 +151,11 @@ class PaymentAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         except BusinessError as error:
             self.message_user(request, error.detail, level=messages.ERROR)
             return None
-        rows = list(
-            queryset.filter(method=PaymentMethod.BANK_TRANSFER, currency="RUB").values(
-                *EXPORT_FIELDS, "order__number", "order__created_at", "payer_client__last_name",
-                "payer_client__first_name", "payer_client__middle_name",
-            ).order_by("date", "id")
-        )
+        rows = list(one_c_rows(queryset))
         if not rows:
             self.message_user(request, "Среди выбранных нет банковских платежей в рублях.", level=messages.WARNING)
             return None
-        documents = [row_to_document(_export_row(row), requisites) for row in rows]
+        documents = [row_to_document(row, requisites) for row in rows]
         content = build_statement(requisites=requisites, documents=documents, date_from=rows[0]["date"],
                                   date_to=rows[-1]["date"], created_at=timezone.localtime())
         response = HttpResponse(content, content_type="text/plain; charset=windows-1251")
@@ -169,14 +164,3 @@ class PaymentAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("finance.export_payments")
-
-
-def _export_row(row: dict) -> dict:
-    return {
-        **row,
-        "order_number": row["order__number"],
-        "order_date": row["order__created_at"],
-        "client_last": row["payer_client__last_name"],
-        "client_first": row["payer_client__first_name"],
-        "client_middle": row["payer_client__middle_name"],
-    }

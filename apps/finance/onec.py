@@ -14,13 +14,14 @@ from django.utils import timezone
 
 from apps.core.money import ZERO
 from apps.finance.models import AgencyRequisites, VatMode
+from apps.finance.selectors import agency_requisites, bank_payments_for_1c, payer_display_name
 
 SENDER = "Travel CRM"
 RECEIVER = "Бухгалтерия предприятия"
 DOCUMENT_KIND = "Платежное поручение"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Party:
     name: str
     inn: str = ""
@@ -32,7 +33,7 @@ class Party:
     corr_account: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BankDocument:
     number: str
     date: date
@@ -59,15 +60,18 @@ def vat_note(requisites: AgencyRequisites, amount: Decimal) -> str:
 
 def _clean(value) -> str:
     """A value on one line: a line break inside a value would start a new key."""
-    return " ".join(str(value or "").split())
+    text = str(value) if value is not None else ""
+    if "\n" in text or "\r" in text:
+        return " ".join(text.split())
+    return text
 
 
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _party_lines(prefix: str, party: Party) -> list[tuple[str, str]]:
-    return [
+def _party_block(prefix: str, party: Party) -> str:
+    return "\r\n".join(f"{key}={_clean(value)}" for key, value in (
         (f"{prefix}Счет", party.account),
         (prefix, party.name),
         (f"{prefix}ИНН", party.inn),
@@ -78,29 +82,30 @@ def _party_lines(prefix: str, party: Party) -> list[tuple[str, str]]:
         (f"{prefix}Банк2", party.bank_city),
         (f"{prefix}БИК", party.bik),
         (f"{prefix}Корсчет", party.corr_account),
-    ]
+    ))
 
 
-def _document_lines(doc: BankDocument, agency: Party) -> list[tuple[str, str]]:
-    payer, receiver = (doc.counterparty, agency) if doc.incoming else (agency, doc.counterparty)
-    day = doc.date.strftime("%d.%m.%Y")
-    lines: list[tuple[str, str]] = [
-        ("СекцияДокумент", DOCUMENT_KIND),
-        ("Номер", doc.number),
-        ("Дата", day),
-        ("Сумма", _amount(doc.amount)),
-    ]
-    lines += _party_lines("Плательщик", payer)
-    lines.append(("ДатаСписано", "" if doc.incoming else day))
-    lines += _party_lines("Получатель", receiver)
-    lines.append(("ДатаПоступило", day if doc.incoming else ""))
-    lines += [
-        ("ВидПлатежа", ""),
-        ("ВидОплаты", "01"),
-        ("Очередность", "5"),
-        ("НазначениеПлатежа", doc.purpose),
-    ]
-    return lines
+class _DocumentWriter:
+    """Writes one СекцияДокумент; the agency's half of every document is formatted once."""
+
+    def __init__(self, agency: Party):
+        self.agency_as_payer = _party_block("Плательщик", agency)
+        self.agency_as_receiver = _party_block("Получатель", agency)
+
+    def write(self, doc: BankDocument) -> str:
+        day = doc.date.strftime("%d.%m.%Y")
+        if doc.incoming:
+            payer, receiver = _party_block("Плательщик", doc.counterparty), self.agency_as_receiver
+            charged, received = "", day
+        else:
+            payer, receiver = self.agency_as_payer, _party_block("Получатель", doc.counterparty)
+            charged, received = day, ""
+        return (
+            f"СекцияДокумент={DOCUMENT_KIND}\r\nНомер={_clean(doc.number)}\r\nДата={day}\r\n"
+            f"Сумма={_amount(doc.amount)}\r\n{payer}\r\nДатаСписано={charged}\r\n{receiver}\r\n"
+            f"ДатаПоступило={received}\r\nВидПлатежа=\r\nВидОплаты=01\r\nОчередность=5\r\n"
+            f"НазначениеПлатежа={_clean(doc.purpose)}\r\nКонецДокумента"
+        )
 
 
 def build_statement(
@@ -109,6 +114,7 @@ def build_statement(
 ) -> bytes:
     """The whole file, encoded Windows-1251 with CRLF line ends."""
     agency = agency_party(requisites)
+    writer = _DocumentWriter(agency)
     body: list[str] = []
     incoming = outgoing = ZERO
     for doc in documents:
@@ -116,8 +122,7 @@ def build_statement(
             incoming += doc.amount
         else:
             outgoing += doc.amount
-        body.extend(_format(_document_lines(doc, agency)))
-        body.append("КонецДокумента")
+        body.append(writer.write(doc))
     header = [
         "1CClientBankExchange",
         *_format([
@@ -153,10 +158,9 @@ def _format(pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
-    from apps.finance.selectors import payer_display_name
-
+    """A row of selectors.one_c_rows as a bank document."""
     incoming = row["type"] == "payment"
-    order_date = timezone.localtime(row["order_date"])
+    order_date = row["order_date"]
     verb = "Оплата" if incoming else "Возврат оплаты"
     purpose = (
         f"{verb} по заказу № {row['order_number']} от {order_date:%d.%m.%Y} за туристские услуги. "
@@ -172,8 +176,6 @@ def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
 
 def statement_for_period(*, date_from: date, date_to: date, now: datetime | None = None) -> bytes:
     """The 1C file of the period's ruble bank payments: one query for the payments, one for the requisites."""
-    from apps.finance.selectors import agency_requisites, bank_payments_for_1c
-
     requisites = agency_requisites()
     rows = bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000)
     documents = (row_to_document(row, requisites) for row in rows)

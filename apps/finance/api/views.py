@@ -1,7 +1,11 @@
 """Thin views of the finance API: parse, call one service or selector, render."""
 
+from functools import partial
+
+from django.core.paginator import Paginator as DjangoPaginator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -177,6 +181,24 @@ _FILTER_PARAMETERS = [
 ]
 
 
+class _CountedPaginator(DjangoPaginator):
+    """Django's paginator with the COUNT taken from a cheaper query when the report has one."""
+
+    def __init__(self, *args, count_fn=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._count_fn = count_fn
+
+    @cached_property
+    def count(self) -> int:
+        return self._count_fn() if self._count_fn else super().count
+
+
+class ReportPagination(PageNumberPagination):
+    def paginate_queryset(self, queryset, request, view=None, count=None):
+        self.django_paginator_class = partial(_CountedPaginator, count_fn=count)
+        return super().paginate_queryset(queryset, request, view=view)
+
+
 class ReportView(APIView):
     """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
 
@@ -189,8 +211,12 @@ class ReportView(APIView):
         super().initial(request, *args, **kwargs)
         bind_audit_actor(request)
 
+    @staticmethod
+    def _filters(params: dict) -> ReportFilters:
+        return ReportFilters(**{k: v for k, v in params.items() if k != "group_by"})
+
     def _queryset(self, params: dict):
-        filters_ = ReportFilters(**{k: v for k, v in params.items() if k != "group_by"})
+        filters_ = self._filters(params)
         if self.report_name == "commissions" and params.get("group_by"):
             return commissions_report(filters_, params["group_by"])
         return REPORTS[self.report_name].build(filters_)
@@ -203,8 +229,9 @@ class ReportView(APIView):
         if request.accepted_renderer.format == "csv":
             stamp = timezone.localdate().strftime("%Y-%m-%d")
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        paginator = ReportPagination()
+        count = (lambda: report.count(self._filters(params.validated_data))) if report.count else None
+        page = paginator.paginate_queryset(queryset, request, view=self, count=count)
         return paginator.get_paginated_response([self.present(row) for row in page])
 
     def present(self, row: dict) -> dict:

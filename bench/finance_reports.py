@@ -1,0 +1,296 @@
+"""Benchmark: finance reports and the 1C export at 100 000 orders and 300 000 payments.
+
+    python scripts/devservices.py exec -- .venv/bin/python bench/finance_reports.py [--orders 100000]
+
+1. Seeds its own database (BENCH_DATABASE_URL, default: the DATABASE_URL server, database
+   "<name>_finance_bench") server-side with INSERT ... SELECT FROM generate_series: 20 000 clients,
+   --orders orders created over the last 365 days (90 % RUB), one service per order, three
+   payments per order dated over the last 300 days (90 % ruble bank transfers, some refunds), and
+   the orders' paid / refunded / balance due set from the payments in one UPDATE. Re-runs reuse
+   the rows (--reseed starts over).
+2. Measures in-process through the whole Django stack (middleware, DRF, JSON; DEBUG off) as an
+   accountant: GET /api/v1/reports/debts/ (first page of all debtors) and
+   GET /api/v1/reports/clients/?date_from=<a year ago>&date_to=<today> (first page) — p50/p95 of
+   --runs requests each, and their query counts; GET /api/v1/exports/1c/payments/ for the last
+   full month — wall time of each of 3 runs, file size, document count, query count.
+   Baseline of the same run: GET /health/live through the same stack.
+"""
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import time
+import urllib.parse
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CLIENTS = 20_000
+OPERATORS = 10
+
+
+def bench_database_url() -> str:
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
+    name = (base.path.lstrip("/") or "travelcrm") + "_finance_bench"
+    return urllib.parse.urlunsplit(base._replace(path="/" + name))
+
+
+def configure_environment() -> None:
+    """Production-like settings (DEBUG off) with throw-away secrets; nothing here is encrypted."""
+    from cryptography.fernet import Fernet
+
+    os.environ.update({
+        "DEBUG": "false",
+        "DATABASE_URL": bench_database_url(),
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_hex(32),
+        "ADMIN_PASSWORD": secrets.token_urlsafe(24) + "Aa1!",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "travelcrm.settings",
+    })
+
+
+def create_database(url: str, drop: bool) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and drop:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- Seeding ---------------------------------------------------------------------------------------
+
+
+def insert_select(model, count: int, exprs: dict[str, str], params: dict | None = None) -> None:
+    """INSERT INTO <model table> (...) SELECT <exprs over g> FROM generate_series(1, count) g.
+
+    Columns not in `exprs` get NULL (nullable) or the field's default, so a new column of another
+    app does not break the seeding.
+    """
+    from django.db import connection
+
+    columns, values, args = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in exprs:
+            values.append(exprs[field.name].replace("%", "%%"))  # params follow
+        elif field.null:
+            values.append("NULL")
+        elif field.get_default() is not None:  # a declared default, or "" for text fields
+            values.append("%s")
+            args.append(field.get_db_prep_save(field.get_default(), connection))
+        else:
+            raise SystemExit(f"bench: no value for required column {model.__name__}.{field.name}")
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS g"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+
+
+def seed(orders: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from apps.clients.models import Client
+    from apps.finance.models import Payment
+    from apps.finance.services import requisites_save
+    from apps.finance.tests.factories import REQUISITES
+    from apps.orders.models import Order, Service
+
+    User = get_user_model()
+    started = time.perf_counter()
+    with transaction.atomic():
+        operator_ids = [
+            User.objects.create_user(email=f"bench-operator{i}@bench.travelcrm", password=None, role="operator",
+                                     full_name=f"Менеджер {i}").pk
+            for i in range(OPERATORS)
+        ]
+        requisites_save(data=REQUISITES)
+        first_op = min(operator_ids)
+        insert_select(Client, CLIENTS, {
+            "last_name": "'Клиентов' || g", "first_name": "'Иван'", "middle_name": "'Петрович'",
+            "search_name": "'клиентов' || g || ' иван петрович'",
+            "created_at": "now() - interval '400 days'", "updated_at": "now()",
+        })
+        client_min = Client.all_objects.order_by("id").values_list("id", flat=True).first()
+        insert_select(Order, orders, {
+            "number": "'B' || lpad(g::text, 9, '0')",
+            "status": "(ARRAY['draft','confirmed','confirmed','paid','completed','cancelled'])[1 + g % 6]",
+            "currency": "CASE WHEN g % 10 = 0 THEN 'EUR' ELSE 'RUB' END",
+            "total_amount": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
+            "commission": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
+            "client": f"{client_min} + (g * 37) % {CLIENTS}",
+            "operator": f"{first_op} + g % {OPERATORS}",
+            "deadline": "now() - interval '400 days' + (g % 430) * interval '1 day'",
+            "created_at": f"now() - ((g::float / {orders}) * 365) * interval '1 day'",
+            "updated_at": "now()",
+            "warnings": "'[]'::jsonb",
+        })
+        order_min = Order.objects.order_by("id").values_list("id", flat=True).first()
+        insert_select(Service, orders, {
+            "order": f"{order_min} + g - 1", "type": "'local'", "status": "'booked'",
+            "start_dt": "now() + interval '30 days'", "end_dt": "now() + interval '31 days'", "city": "'Москва'",
+            "price": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
+            "currency": "CASE WHEN g % 10 = 0 THEN 'EUR' ELSE 'RUB' END", "rate": "1",
+            "commission": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
+            "price_in_order_currency": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
+            "commission_in_order_currency": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
+            "details": "'{\"title\": \"Экскурсия\"}'::jsonb",
+            "created_at": "now()", "updated_at": "now()",
+        })
+        # Three payments per order: 30 % + 30 % (+ a 5 % refund every seventh order); 90 % bank transfers.
+        n = orders * 3
+        order_of = f"({order_min} + (g - 1) / 3)"
+        total_of = "(20000 + ((((g - 1) / 3) + 1) * 7919) % 400000)"
+        insert_select(Payment, n, {
+            "order": order_of,
+            "type": "CASE WHEN g % 3 = 0 AND g % 7 = 0 THEN 'refund' ELSE 'payment' END",
+            "method": "CASE WHEN g % 10 = 0 THEN 'cash' ELSE 'bank_transfer' END",
+            "amount": f"round({total_of} * CASE WHEN g % 3 = 0 THEN 0.05 ELSE 0.30 END, 2)",
+            "currency": "CASE WHEN ((g - 1) / 3 + 1) % 10 = 0 THEN 'EUR' ELSE 'RUB' END",
+            "rate": "1", "rate_is_manual": "false",
+            "amount_in_order_currency": f"round({total_of} * CASE WHEN g % 3 = 0 THEN 0.05 ELSE 0.30 END, 2)",
+            "date": "current_date - ((g * 7) % 300)",
+            "payer_kind": "'client'",
+            "payer_client": f"{client_min} + ((((g - 1) / 3) + 1) * 37) % {CLIENTS}",
+            "payer_inn": "'7707083893'", "payer_account": "'40702810800000054321'",
+            "payer_bank_name": "'ПАО Сбербанк'", "payer_bik": "'044525225'",
+            "payer_corr_account": "'30101810400000000225'",
+            "created_at": "now()", "updated_at": "now()",
+        })
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                UPDATE orders_order o SET paid_amount = s.paid, refunded_amount = s.refunded,
+                       balance_due = o.total_amount - s.paid + s.refunded
+                FROM (SELECT order_id,
+                             COALESCE(SUM(amount_in_order_currency) FILTER (WHERE type = 'payment'), 0) AS paid,
+                             COALESCE(SUM(amount_in_order_currency) FILTER (WHERE type = 'refund'), 0) AS refunded
+                      FROM finance_payment GROUP BY order_id) s
+                WHERE s.order_id = o.id
+            """)
+            cursor.execute("ANALYZE")
+    print(f"seeded {CLIENTS} clients, {orders} orders, {orders} services, {orders * 3} payments "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# --- Measuring -------------------------------------------------------------------------------------
+
+
+def measure(client, url: str, runs: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.content[:500])
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "p50": statistics.median(times),
+        "p95": times[max(int(round(0.95 * len(times))) - 1, 0)],
+        "queries": len(captured),
+        "count": response.json().get("count") if response.get("Content-Type", "").startswith("application/json")
+        else None,
+    }
+
+
+def measure_1c(client, url: str) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times, content, queries = [], b"", 0
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            content = response.content
+            times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.content[:500]
+        queries = len(captured)
+    return {"seconds": times, "bytes": len(content), "documents": content.count("СекцияДокумент=".encode("cp1251")),
+            "queries": queries}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    configure_environment()
+    create_database(os.environ["DATABASE_URL"], drop=args.reseed)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from apps.accounts.models import User
+    from apps.orders.models import Order
+
+    call_command("migrate", verbosity=0)
+    if Order.objects.count() < args.orders:
+        if Order.objects.exists():
+            raise SystemExit("bench: the database holds a different data set; run with --reseed")
+        seed(args.orders)
+    accountant, _ = User.objects.get_or_create(email="bench-accountant@bench.travelcrm",
+                                               defaults={"role": "accountant", "full_name": "Бухгалтер"})
+    client = APIClient()
+    client.force_authenticate(user=accountant)
+
+    today = timezone.localdate()
+    month_end = today.replace(day=1) - timedelta(days=1)
+    month_start = month_end.replace(day=1)
+    year_ago = today - timedelta(days=365)
+    from apps.finance.models import Payment
+
+    print(f"data: {Order.objects.count()} orders, {Payment.objects.count()} payments; "
+          f"{Payment.objects.filter(date__gte=month_start, date__lte=month_end).count()} payments in "
+          f"{month_start:%m.%Y}", flush=True)
+
+    baseline = measure(client, "/health/live", args.runs)
+    debts = measure(client, "/api/v1/reports/debts/", args.runs)
+    clients = measure(client, f"/api/v1/reports/clients/?date_from={year_ago}&date_to={today}", args.runs)
+    export = measure_1c(client, f"/api/v1/exports/1c/payments/?from={month_start}&to={month_end}")
+
+    print(f"baseline GET /health/live: p50 {baseline['p50']:.1f} ms, p95 {baseline['p95']:.1f} ms")
+    print(f"debts report, first page of {debts['count']} debtors: p50 {debts['p50']:.0f} ms, "
+          f"p95 {debts['p95']:.0f} ms, {debts['queries']} queries (target p95 ≤ 500 ms)")
+    print(f"clients report, one year, first page of {clients['count']} rows: p50 {clients['p50']:.0f} ms, "
+          f"p95 {clients['p95']:.0f} ms, {clients['queries']} queries (target p95 ≤ 500 ms)")
+    seconds = ", ".join(f"{s:.2f}" for s in export["seconds"])
+    print(f"1C export {month_start:%m.%Y}: {export['documents']} documents, {export['bytes'] / 1e6:.1f} MB, "
+          f"runs {seconds} s, {export['queries']} queries (target ≤ 5 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
