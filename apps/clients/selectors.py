@@ -68,11 +68,22 @@ def clients_by_contacts(
     Values are normalised first; values that are not valid phones / e-mails simply match nothing.
     A phone matches phone and WhatsApp contacts alike.
     """
-    client_ids = set(_matched_kinds(phones=phones, emails=emails, passports=passports,
-                                    telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids))
-    if not client_ids:
+    conditions = []
+    contact_q = _contact_filter(phones=phones, emails=emails, telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids)
+    if contact_q is not None:
+        owners = ClientContact.objects.filter(contact_q, is_archived=False).values("client_id")
+        conditions.append(Q(id__in=owners))
+    passport_indexes = _passport_indexes(passports)
+    if passport_indexes:
+        owners = ClientPassport.objects.filter(number_index__in=passport_indexes, is_archived=False)
+        conditions.append(Q(id__in=owners.values("client_id")))
+    if not conditions:
         return []
-    return list(Client.objects.filter(id__in=client_ids).order_by("id"))
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    # One query; the default manager leaves soft-deleted clients out.
+    return list(Client.objects.filter(combined).order_by("id"))
 
 
 def _matched_kinds(*, phones=(), emails=(), passports=(), telegram_ids=(), whatsapp_ids=(),
