@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from apps.orders import selectors, services
@@ -15,6 +16,7 @@ from apps.orders.api.serializers import (
     OrderDetailSerializer,
     OrderListSerializer,
     OrderWriteSerializer,
+    OrjsonRenderer,
     ServiceSerializer,
     ServiceWriteSerializer,
     SupplierSerializer,
@@ -80,9 +82,11 @@ class OrderViewSet(BaseModelViewSet):
         "reopen": ["orders.change_order"],
     }
 
+    renderer_classes = [OrjsonRenderer, *api_settings.DEFAULT_RENDERER_CLASSES[1:]]
+
     def get_queryset(self):
         if self.action == "list":
-            return selectors.order_list()
+            return selectors.order_rows()
         if self.action == "retrieve":
             return selectors.order_detail()
         return Order.objects.all()

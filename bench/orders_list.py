@@ -1,0 +1,323 @@
+"""Benchmark: the order list at 50 000 orders / 250 000 services, and adding a service, under gunicorn.
+
+    python scripts/devservices.py exec -- .venv/bin/python bench/orders_list.py [--seconds 15]
+
+1. Seeds its own database (BENCH_DATABASE_URL, default: the DATABASE_URL server, database
+   "<name>_orders_bench"): 20 000 clients, 50 000 orders (each with 2 travellers), 250 000 services
+   (5 per order, each with its travellers) by INSERT ... SELECT generate_series in a few seconds;
+   re-runs reuse the rows (--reseed starts over). Then ANALYZE.
+2. Serves the app with gunicorn (2 sync workers, DEBUG off, settings bench.orders_bench_settings
+   which adds the two comparison endpoints of bench/orders_bench_urls.py) on 127.0.0.1:8130.
+3. With wrk (4 connections, --seconds each), side by side in one run:
+     app    GET /api/v1/orders/?page_size=50            (JWT of an operator)
+     naive  GET /bench/naive/orders/?page_size=50       (ModelSerializer, no select/prefetch; JWT)
+     floor  GET /bench/floor/orders/?page_size=50       (raw SQL + orjson, no auth)
+   requests/s, p50, p95 — and the ratios app/naive and app/floor.
+4. Adding a service (checks + recalculation) to an order with 30 services: --adds sequential
+   POST /api/v1/orders/{id}/services/ (each followed by an unmeasured DELETE), p50/p95.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8130
+CLIENTS, ORDERS, SERVICES_PER_ORDER = 20_000, 50_000, 5
+BENCH_EMAIL = "bench-orders@bench.travelcrm"
+BENCH_PASSWORD = "Bench-orders-2026!"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def bench_database_url() -> str:
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
+    name = (base.path.lstrip("/") or "travelcrm") + "_orders_bench"
+    return urllib.parse.urlunsplit(base._replace(path="/" + name))
+
+
+def bench_env() -> dict:
+    from cryptography.fernet import Fernet
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "DEBUG": "false",
+            "DATABASE_URL": bench_database_url(),
+            "SECRET_KEY": secrets.token_urlsafe(60),
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "BLIND_INDEX_KEY": secrets.token_hex(32),
+            "ADMIN_PASSWORD": secrets.token_urlsafe(20),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "JWT_ACCESS_MINUTES": "120",
+            "LOG_LEVEL": "WARNING",
+            "AXES_ENABLED": "false",
+            "DJANGO_SETTINGS_MODULE": "bench.orders_bench_settings",
+        }
+    )
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+SEED_SQL = [
+    # clients
+    f"""INSERT INTO clients_client (last_name, first_name, middle_name, last_name_latin, first_name_latin,
+        citizenship, notes, search_name, created_at, updated_at, is_deleted)
+      SELECT 'Фамилия' || i, 'Имя' || (i % 97), 'Отчество', '', '', 'RU', '',
+             lower('фамилия' || i || ' имя' || (i % 97) || ' отчество'), now(), now(), false
+        FROM generate_series(1, {CLIENTS}) AS i""",
+    # orders
+    f"""INSERT INTO orders_order (number, status, currency, total_amount, commission, paid_amount, refunded_amount,
+        balance_due, deadline, notes, warnings, trip_start, trip_end, created_at, updated_at, client_id, operator_id)
+      SELECT '2026-' || lpad(i::text, 6, '0'),
+             (ARRAY['draft','confirmed','paid','completed','cancelled'])[1 + i % 5], 'RUB',
+             150000, 9000, 50000, 0, 100000, now() + (i % 60) * interval '1 day', '',
+             CASE WHEN i % 7 = 0 THEN '[{{"code": "geography_gap", "message": "Разрыв маршрута", "service_ids": []}}]'
+                  ELSE '[]' END::jsonb,
+             now() + (i % 90) * interval '1 day', now() + (i % 90 + 7) * interval '1 day',
+             now() - i * interval '1 minute', now(), (SELECT min(id) FROM clients_client) + (i % {CLIENTS}),
+             (SELECT id FROM accounts_user WHERE email = '{BENCH_EMAIL}')
+        FROM generate_series(1, {ORDERS}) AS i""",
+    """INSERT INTO orders_order_travellers (order_id, client_id)
+      SELECT o.id, o.client_id FROM orders_order o
+      UNION ALL
+      SELECT o.id, (SELECT min(id) FROM clients_client) + ((o.client_id + 1) % 20000) FROM orders_order o""",
+    # services: 5 per order
+    f"""INSERT INTO orders_service (type, status, start_dt, end_dt, timezone, origin, destination, city, address,
+        price, currency, rate, commission, commission_percent, price_in_order_currency, commission_in_order_currency,
+        details, created_at, updated_at, order_id, supplier_id)
+      SELECT (ARRAY['flight','transfer','hotel','transfer','flight'])[k],
+             'booked', o.trip_start + (k - 1) * interval '1 day',
+             o.trip_start + (k - 1) * interval '1 day' + interval '3 hours',
+             'Europe/Moscow',
+             CASE WHEN k IN (1, 2, 4, 5) THEN 'SVO' ELSE '' END, CASE WHEN k IN (1, 2, 4, 5) THEN 'AYT' ELSE '' END,
+             CASE WHEN k = 3 THEN 'Анталья' ELSE '' END, '', 30000, 'RUB', 1, 1800, NULL, 30000, 1800,
+             CASE WHEN k = 3 THEN '{{"hotel_name": "Rixos"}}'
+                  ELSE '{{"carrier": "SU", "flight_number": "2136"}}' END::jsonb,
+             now(), now(), o.id, NULL
+        FROM orders_order o CROSS JOIN generate_series(1, {SERVICES_PER_ORDER}) AS k""",
+    """INSERT INTO orders_service_travellers (service_id, client_id)
+      SELECT s.id, o.client_id FROM orders_service s JOIN orders_order o ON o.id = s.order_id""",
+    "ANALYZE",
+]
+
+
+def seed(env: dict, reseed: bool) -> None:
+    import psycopg
+
+    url = env["DATABASE_URL"]
+    ensure_database(url)
+    log("migrating the bench database")
+    manage(env, "migrate", "--noinput")
+    with psycopg.connect(url, autocommit=True) as conn:
+        user = conn.execute("SELECT id FROM accounts_user WHERE email = %s", [BENCH_EMAIL]).fetchone()
+        loaded = conn.execute("SELECT count(*) FROM orders_order").fetchone()[0]
+        if reseed or loaded < ORDERS:
+            log("seeding 20 000 clients, 50 000 orders, 250 000 services")
+            conn.execute(
+                "TRUNCATE orders_service_travellers, orders_service, orders_order_travellers, orders_orderevent, "
+                "orders_order, clients_client RESTART IDENTITY CASCADE"
+            )
+            if user is None:
+                subprocess.run(
+                    [sys.executable, "manage.py", "shell", "-c",
+                     "from apps.accounts.models import User, Role;"
+                     f"User.objects.create_user(email='{BENCH_EMAIL}', password='{BENCH_PASSWORD}', role=Role.OPERATOR,"
+                     "full_name='Бенч Операторов')"],
+                    cwd=ROOT, env=env, check=True,
+                )  # fmt: skip
+            started = time.perf_counter()
+            for statement in SEED_SQL:
+                conn.execute(statement)
+            log(f"seeded in {time.perf_counter() - started:.1f} s")
+        else:
+            log(f"reusing {loaded} orders")
+
+
+def access_token(env: dict) -> str:
+    """A JWT access token of the bench operator, minted with the servers' SECRET_KEY."""
+    code = (
+        "from rest_framework_simplejwt.tokens import AccessToken;from apps.accounts.models import User;"
+        f"print(AccessToken.for_user(User.objects.get(email='{BENCH_EMAIL}')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    return result.stdout.decode().strip().splitlines()[-1]
+
+
+def start_gunicorn(env: dict) -> subprocess.Popen:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(
+        [str(gunicorn), "travelcrm.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", "2",
+         "--access-logfile", "-", "--error-logfile", "-", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health/live", timeout=2)  # noqa: S310
+            return process
+        except OSError:
+            time.sleep(0.5)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def request(method: str, path: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=data, method=method)  # noqa: S310
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:  # noqa: S310
+            raw = response.read()
+            return response.status, (json.loads(raw) if raw else {})
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
+    .. '"p50_us": %d, "p95_us": %d}\\n',
+    summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
+def run_wrk(path: str, token: str | None, seconds: int, connections: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    command.append(f"http://127.0.0.1:{PORT}{path}")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    line = next(line for line in output.splitlines() if line.startswith("WRKJSON "))
+    stats = json.loads(line[len("WRKJSON ") :])
+    return {
+        "rps": round(stats["requests"] / (stats["duration_us"] / 1e6), 1),
+        "p50_ms": round(stats["p50_us"] / 1000, 1),
+        "p95_ms": round(stats["p95_us"] / 1000, 1),
+        "errors": stats["errors"] + stats["non2xx"],
+    }
+
+
+def order_with_30_services(token: str) -> int:
+    status, order = request("GET", "/api/v1/orders/?page_size=1&status=draft", token)
+    order_id = order["results"][0]["id"]
+    status, detail = request("GET", f"/api/v1/orders/{order_id}/", token)
+    existing = len(detail["services"])
+    travellers = [t["id"] for t in detail["travellers"]]
+    for index in range(existing, 30):
+        body = _local_service(1000 + index, travellers)
+        status, created = request("POST", f"/api/v1/orders/{order_id}/services/", token, body)
+        assert status == 201, created
+    return order_id
+
+
+def _local_service(day: int, travellers: list[int]) -> dict:
+    start = datetime(2027, 1, 1, 10, tzinfo=UTC).timestamp() + day * 86400
+    iso = datetime.fromtimestamp(start, UTC).isoformat()
+    end = datetime.fromtimestamp(start + 3 * 3600, UTC).isoformat()
+    return {
+        "type": "local", "start_dt": iso, "end_dt": end, "city": "Анталья", "price": "2500.00",
+        "commission_percent": "10", "travellers": travellers, "details": {"title": "Экскурсия", "kind": "excursion"},
+    }  # fmt: skip
+
+
+def bench_add_service(token: str, adds: int) -> dict:
+    order_id = order_with_30_services(token)
+    _, detail = request("GET", f"/api/v1/orders/{order_id}/", token)
+    travellers = [t["id"] for t in detail["travellers"]]
+    timings = []
+    for index in range(adds):
+        body = _local_service(5000 + index, travellers)
+        started = time.perf_counter()
+        status, created = request("POST", f"/api/v1/orders/{order_id}/services/", token, body)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert status == 201, created
+        request("DELETE", f"/api/v1/orders/{order_id}/services/{created['id']}/", token)
+    timings.sort()
+    return {
+        "services_in_order": len(detail["services"]),
+        "adds": adds,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--adds", type=int, default=200)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    env = bench_env()
+    seed(env, args.reseed)
+    server = start_gunicorn(env)
+    try:
+        token = access_token(env)
+        for path in ("/api/v1/orders/?page_size=50", "/bench/naive/orders/?page_size=50"):
+            status, body = request("GET", path, token)
+            assert status == 200 and len(body["results"]) == 50, (path, status, body)
+        results = {}
+        for name, path, auth in (
+            ("app", "/api/v1/orders/?page_size=50", token),
+            ("naive", "/bench/naive/orders/?page_size=50", token),
+            ("floor", "/bench/floor/orders/?page_size=50", None),
+        ):
+            run_wrk(path, auth, 2, args.connections)  # warm-up
+            results[name] = run_wrk(path, auth, args.seconds, args.connections)
+            log(f"{name:6} {results[name]}")
+        results["app_vs_naive"] = round(results["app"]["rps"] / results["naive"]["rps"], 2)
+        results["app_vs_floor"] = round(results["app"]["rps"] / results["floor"]["rps"], 2)
+        results["add_service"] = bench_add_service(token, args.adds)
+        results["machine"] = f"{os.cpu_count()} cores, {sys.platform}"
+        results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
