@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -56,45 +57,93 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-class ImapServer:
-    """pymap on 127.0.0.1:<free port>, STARTTLS required for login."""
+class TlsProxy:
+    """Implicit TLS (IMAPS, port-993 style) in front of a plain IMAP port: TLS is terminated here."""
 
-    def __init__(self):
+    def __init__(self, backend_port: int, cert: Path, key: Path):
+        self.backend_port = backend_port
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(str(cert), str(key))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                raw, _ = self.listener.accept()
+                client = self.context.wrap_socket(raw, server_side=True)
+                backend = socket.create_connection(("127.0.0.1", self.backend_port), timeout=10)
+            except OSError:
+                continue
+            for source, target in ((client, backend), (backend, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.running = False
+        self.listener.close()
+
+
+class ImapServer:
+    """pymap on 127.0.0.1:<free port>.
+
+    security="starttls": pymap itself with a self-signed certificate (STARTTLS before LOGIN).
+    security="ssl": pymap on a private plain port behind TlsProxy, so clients speak IMAPS.
+    """
+
+    def __init__(self, security: str = "starttls"):
+        self.security = security
         self.dir = Path(tempfile.mkdtemp(prefix="pymap-"))
         self.cert, self.key = make_certificate(self.dir)
-        self.port = _free_port()
+        self.backend_port = _free_port()
+        self.port = self.backend_port
         self.process = None
+        self.proxy = None
 
     def start(self):
         pymap = Path(sys.executable).with_name("pymap")
+        tls = ["--cert", str(self.cert), "--key", str(self.key)] if self.security == "starttls" else []
         self.process = subprocess.Popen(  # noqa: S603 — our own venv's pymap
-            [
-                str(pymap),
-                "--port",
-                str(self.port),
-                "--host",
-                "127.0.0.1",
-                "--cert",
-                str(self.cert),
-                "--key",
-                str(self.key),
-                "dict",
-                "--demo-data",
-            ],
+            [str(pymap), "--port", str(self.backend_port), "--host", "127.0.0.1", *tls, "dict", "--demo-data"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("pymap did not start")
+        while not self._answers():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("pymap did not start")
+            time.sleep(0.1)
+        if self.security == "ssl":
+            self.proxy = TlsProxy(self.backend_port, self.cert, self.key)
+            self.port = self.proxy.port
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.backend_port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
     def stop(self):
+        if self.proxy:
+            self.proxy.stop()
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -106,8 +155,11 @@ class ImapServer:
         return ssl.create_default_context(cafile=str(self.cert))
 
     def connection(self) -> imaplib.IMAP4:
-        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        conn.starttls(ssl_context=self.ssl_context())
+        if self.security == "ssl":
+            conn = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=self.ssl_context(), timeout=10)
+        else:
+            conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+            conn.starttls(ssl_context=self.ssl_context())
         conn.login(USER, PASSWORD)
         return conn
 

@@ -18,9 +18,9 @@ from apps.leads.models import Lead, LeadAttachment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def imap_server():
-    server = ImapServer().start()
+@pytest.fixture(scope="module", params=["starttls", "ssl"])
+def imap_server(request):
+    server = ImapServer(security=request.param).start()
     yield server
     server.stop()
 
@@ -38,7 +38,7 @@ def mailbox(imap_server, supervisor, settings) -> IntegrationSettings:
         data={
             "imap_host": "127.0.0.1",
             "imap_port": imap_server.port,
-            "imap_security": "starttls",
+            "imap_security": imap_server.security,
             "imap_user": USER,
             "imap_password": PASSWORD,
             "imap_folder": folder,
