@@ -70,3 +70,20 @@ def test_two_threads_adding_services_leave_the_right_total():
     assert order.total_amount == Decimal("6000.60")
     assert order.commission == Decimal("60.06")
     assert order.balance_due == Decimal("6000.60")
+
+
+def test_two_threads_adding_overlapping_flights_for_one_traveller_only_one_wins():
+    client = make_client()
+    order = make_order(client=client)
+    outcomes: list = []
+
+    def add(index):
+        try:
+            services.service_create(order=order, data=flight(at(5, 10 + index)), travellers=[client])
+            outcomes.append("ok")
+        except Exception as error:  # noqa: BLE001
+            outcomes.append(getattr(error, "code", repr(error)))
+
+    assert _run_in_threads(add, 2) == []
+    assert sorted(outcomes) == ["ok", "transport_overlap"]
+    assert order.services.count() == 1

@@ -114,3 +114,56 @@ def test_transitions_and_forbidden_one():
     assert Order.objects.get(pk=order.pk).status == "completed"
     with pytest.raises(ConflictError):
         add(order, flight(at(3)))
+
+
+def test_warning_providers_of_other_apps_are_stored_and_a_failing_one_is_ignored():
+    from apps.orders import checks
+
+    def flaky(order):
+        raise RuntimeError("boom")
+
+    def custom(order):
+        return [{"code": "test_provider", "message": "Проверка", "service_ids": []}] if order.notes == "x" else []
+
+    checks.register_warning_provider(flaky)
+    checks.register_warning_provider(custom)
+    try:
+        order = make_order(notes="x")
+        add(order, flight(at(1)))
+        order.refresh_from_db()
+        assert {"code": "test_provider", "message": "Проверка", "service_ids": []} in order.warnings
+    finally:
+        checks._warning_providers.remove(flaky)
+        checks._warning_providers.remove(custom)
+
+
+def test_passport_expiring_within_six_months_of_a_foreign_trip_is_a_warning():
+    from datetime import date
+
+    from apps.clients.models import ClientPassport
+
+    client = make_client()
+    ClientPassport.objects.create(
+        client=client, kind="foreign", number="751234567", number_index="idx-751234567", expiry_date=date(2027, 3, 1)
+    )
+    order = make_order(client=client)
+    add(order, flight(at(1)))  # Moscow -> Antalya: abroad
+    order.refresh_from_db()
+    assert "passport_expires" in {w["code"] for w in order.warnings}
+
+    domestic = make_order(client=client)
+    add(domestic, flight(at(1), destination="LED"))
+    domestic.refresh_from_db()
+    assert "passport_expires" not in {w["code"] for w in domestic.warnings}
+
+
+def test_updating_a_service_into_a_conflict_is_refused_and_nothing_changes(operator):
+    order = make_order()
+    first = add(order, flight(at(1, 10)))
+    second = add(order, flight(at(2, 10), origin="AYT", destination="SVO"))
+    with pytest.raises(BusinessError) as error:
+        services.service_update(service=second, data={"start_dt": at(1, 11), "end_dt": at(1, 15)}, actor=operator)
+    assert error.value.code == "transport_overlap"
+    assert sorted(error.value.extra["service_ids"]) == sorted([first.pk, second.pk])
+    second.refresh_from_db()
+    assert second.start_dt == at(2, 10)
