@@ -329,6 +329,12 @@ def main() -> None:
         app = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds)
         floor = load(FLOOR_PORT, "/", headers, args.seconds)
 
+        empty_latencies = []
+        for _ in range(100):
+            started = time.perf_counter()
+            hit(APP_PORT, "/health/live", {})
+            empty_latencies.append(time.perf_counter() - started)
+
         rng = random.Random(7)
         lookup_latencies, wrong = [], 0
         for _ in range(args.lookups):
@@ -357,6 +363,9 @@ def main() -> None:
     print(f"floor (raw SQL + orjson, same rows, same gunicorn): {floor['rps']:.1f} req/s, "
           f"p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms, errors {floor['errors']}")
     print(f"API throughput = {ratio:.0f} % of the floor (target >= 40 %), API p95 target <= 100 ms")
+    empty = summary(empty_latencies)
+    print(f"reference: GET /health/live on the same server (no DB, sequential): p50 {empty['p50_ms']:.1f} ms, "
+          f"p95 {empty['p95_ms']:.1f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     lookup = summary(lookup_latencies)
     selector = summary(selector_latencies)
     print(f"lookup by phone over HTTP (GET ?phone=, {args.lookups} sequential): p50 {lookup['p50_ms']:.1f} ms, "
