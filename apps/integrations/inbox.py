@@ -66,7 +66,7 @@ def inbox_store(
     sql = (
         f"INSERT INTO {InboxItem._meta.db_table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608, E501
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is not None:

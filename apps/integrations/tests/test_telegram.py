@@ -7,6 +7,7 @@ from contextlib import redirect_stdout
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db import connection
 
 from apps.integrations import services
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
@@ -243,3 +244,25 @@ def test_token_never_reaches_the_logs(
     assert token_secret_part not in everything
     assert ADMIN_PASSWORD not in everything
     assert bot.webhook_secret not in everything
+
+
+@pytest.fixture
+def inbox_rejects_inserts(db):
+    """The database refuses to store inbox rows (as with a full disk): a real PostgreSQL error."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION integrations_test_reject() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER integrations_test_reject BEFORE INSERT ON integrations_inboxitem "
+            "FOR EACH ROW EXECUTE FUNCTION integrations_test_reject()"
+        )
+
+
+def test_raw_item_not_stored_means_5xx_so_telegram_retries(api_client, telegram_bot, inbox_rejects_inserts):
+    response = _post(api_client, telegram_bot, {"update_id": 300, "message": _message()})
+    assert response.status_code == 503
+    assert response.json()["code"] == "inbox_unavailable"
+    assert InboxItem.objects.count() == 0
+    assert Lead.objects.count() == 0
