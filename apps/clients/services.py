@@ -220,6 +220,17 @@ def _is_duplicate_violation(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) in DUPLICATE_CONSTRAINTS
 
 
+def _audit(instance, *, event: str, data: dict, actor=None) -> None:
+    """An explicit audit entry for writes that bypass model signals (queryset updates). No PD in data."""
+    from auditlog.models import LogEntry
+
+    extra = {"actor": actor} if getattr(actor, "is_authenticated", False) else {}
+    LogEntry.objects.log_create(
+        instance, force_log=True, action=LogEntry.Action.UPDATE,
+        changes={"event": [None, event]}, additional_data=data, **extra,
+    )
+
+
 def _duplicate_error(matches: list[dict]) -> ConflictError:
     return ConflictError(DUPLICATE_DETAIL, code="duplicate_client", matches=matches)
 
@@ -361,8 +372,10 @@ def client_soft_delete(*, client: Client, actor=None) -> None:
     client.is_deleted = True
     client.deleted_at = timezone.now()
     client.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-    ClientContact.objects.filter(client=client).update(is_archived=True)
-    ClientPassport.objects.filter(client=client).update(is_archived=True)
+    contacts = ClientContact.objects.filter(client=client).update(is_archived=True)
+    passports = ClientPassport.objects.filter(client=client).update(is_archived=True)
+    _audit(client, event="soft_deleted", data={"archived_contacts": contacts, "archived_passports": passports},
+           actor=actor)
 
 
 @transaction.atomic
@@ -378,13 +391,15 @@ def client_merge(*, target: Client, other: Client, actor=None) -> Client:
 
     _merge_contacts(target, other)
     _merge_passports(target, other)
-    ClientFile.objects.filter(client=other).update(client=target)
+    files = ClientFile.objects.filter(client=other).update(client=target)
     moved = move_references(source_id=other.pk, target_id=target.pk)
     _fill_empty_fields(target, other)
     other.is_deleted = True
     other.deleted_at = timezone.now()
     other.merged_into = target
     other.save(update_fields=["is_deleted", "deleted_at", "merged_into", "updated_at"])
+    _audit(target, event="merged", data={"merged_client_id": other.pk, "files": files, "references": moved},
+           actor=actor)
     logger.info("clients merged", extra={"target_id": target.pk, "other_id": other.pk, "moved": moved})
     return target
 

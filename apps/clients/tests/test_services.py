@@ -96,6 +96,10 @@ def test_merge_moves_contacts_passports_and_references():
     target.refresh_from_db()
     assert target.middle_name == "Петрович"
     assert clients_by_contacts(emails=["x@mail.ru"]) == [target]
+    from auditlog.models import LogEntry
+
+    entry = LogEntry.objects.filter(object_id=target.pk, changes__event__1="merged").get()
+    assert entry.additional_data["merged_client_id"] == other.pk
 
 
 def test_merge_moves_registered_foreign_keys(django_user_model):
