@@ -113,6 +113,22 @@ def stop(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def process_tree_cpu_seconds(root_pid: int) -> float:
+    """user+system CPU of gunicorn's master and workers (from /proc), to report CPU per request:
+    a figure that does not depend on how busy the shared machine is."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def ensure_wrk() -> str | None:
     found = shutil.which("wrk")
     if found:
@@ -241,13 +257,20 @@ def main() -> int:
             check_endpoint(url, headers)
             if wrk:
                 run_wrk(wrk, url, headers, args.warmup, args.connections, args.threads)
-                results[path] = run_wrk(wrk, url, headers, args.duration, args.connections, args.threads)
             else:
                 run_python(url, headers, args.warmup, args.connections)
+            cpu_before = process_tree_cpu_seconds(server.pid)
+            if wrk:
+                results[path] = run_wrk(wrk, url, headers, args.duration, args.connections, args.threads)
+            else:
                 results[path] = run_python(url, headers, args.duration, args.connections)
             r = results[path]
+            r["app_cpu_ms_per_request"] = round(
+                (process_tree_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, r["requests"]), 2
+            )
             print(f"{path:<20} {r['rps']:>8} req/s  p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  "
-                  f"p99 {r['p99_ms']} ms  errors {r['errors']}  ({r['requests']} requests)", flush=True)
+                  f"p99 {r['p99_ms']} ms  errors {r['errors']}  ({r['requests']} requests, "
+                  f"{r['app_cpu_ms_per_request']} ms app CPU each)", flush=True)
     finally:
         stop(server)
     summary = {

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 
 INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
 
@@ -39,13 +39,16 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="The refresh token to revoke.")
 
 
-class MeSerializer(serializers.ModelSerializer):
-    permissions = serializers.SerializerMethodField()
+class MeSerializer(serializers.Serializer):
+    """The current user. A plain Serializer: /me is on every page load of a client, and building a
+    ModelSerializer's fields from the model costs more than the rest of the request."""
 
-    class Meta:
-        model = User
-        fields = ["id", "email", "role", "full_name", "is_superuser", "permissions"]
-        read_only_fields = fields
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    full_name = serializers.CharField(read_only=True)
+    is_superuser = serializers.BooleanField(read_only=True)
+    permissions = serializers.SerializerMethodField()
 
     def get_permissions(self, user: User) -> list[str]:
         # Filled by the JWT lookup (apps.accounts.authentication): no query here.
