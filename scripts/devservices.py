@@ -2,6 +2,7 @@
 """Start what the app needs on a developer machine, run a command, stop what was started.
 
     python scripts/devservices.py run            # services + migrate + admin + demo data + runserver
+                                                 # on 127.0.0.1:8000 (PORT=8001 for another port)
     python scripts/devservices.py test [ARGS]    # services + pytest ARGS
     python scripts/devservices.py exec -- CMD    # services + any command (benchmarks, shell, ...)
 
@@ -216,8 +217,9 @@ def main(argv: list[str]) -> int:
             code = run_child([python, "manage.py", *step], env)
             if code != 0:
                 return code
-        log("serving http://127.0.0.1:8000 — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
-        return run_child([python, "manage.py", "runserver", "127.0.0.1:8000", *rest], env)
+        address = f"127.0.0.1:{env.get('PORT') or 8000}"
+        log(f"serving http://{address} — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
+        return run_child([python, "manage.py", "runserver", address, *rest], env)
     except KeyboardInterrupt:
         return 130
     finally:
