@@ -3,6 +3,7 @@
 from functools import partial
 
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import Count, Window
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -10,8 +11,10 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from apps.core.errors import BusinessError
@@ -199,6 +202,43 @@ class ReportPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view=view)
 
 
+class WindowCountPagination(PageNumberPagination):
+    """One query per page: the rows and `COUNT(*) OVER ()` together, for grouped reports where a separate
+    COUNT would aggregate everything a second time."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size_now = self.get_page_size(request)
+        try:
+            self.number = int(request.query_params.get(self.page_query_param, 1))
+        except (TypeError, ValueError):
+            self.number = 0
+        if self.number < 1:
+            raise NotFound("Неверный номер страницы.")
+        offset = (self.number - 1) * self.page_size_now
+        rows = list(queryset.annotate(_total_rows=Window(Count("*")))[offset:offset + self.page_size_now])
+        if not rows and self.number > 1:
+            raise NotFound("Нет такой страницы.")
+        self.total = rows[0]["_total_rows"] if rows else 0
+        for row in rows:
+            del row["_total_rows"]
+        return rows
+
+    def get_paginated_response(self, data):
+        url = self.request.build_absolute_uri()
+        has_next = self.number * self.page_size_now < self.total
+        previous = None
+        if self.number > 1:
+            previous = (remove_query_param(url, self.page_query_param) if self.number == 2
+                        else replace_query_param(url, self.page_query_param, self.number - 1))
+        return Response({
+            "count": self.total,
+            "next": replace_query_param(url, self.page_query_param, self.number + 1) if has_next else None,
+            "previous": previous,
+            "results": data,
+        })
+
+
 class ReportView(APIView):
     """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
 
@@ -229,9 +269,13 @@ class ReportView(APIView):
         if request.accepted_renderer.format == "csv":
             stamp = timezone.localdate().strftime("%Y-%m-%d")
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
-        paginator = ReportPagination()
-        count = (lambda: report.count(self._filters(params.validated_data))) if report.count else None
-        page = paginator.paginate_queryset(queryset, request, view=self, count=count)
+        if report.count == "window":
+            paginator = WindowCountPagination()
+            page = paginator.paginate_queryset(queryset, request, view=self)
+        else:
+            paginator = ReportPagination()
+            count = (lambda: report.count(self._filters(params.validated_data))) if report.count else None
+            page = paginator.paginate_queryset(queryset, request, view=self, count=count)
         return paginator.get_paginated_response([self.present(row) for row in page])
 
     def present(self, row: dict) -> dict:

@@ -135,3 +135,17 @@ def test_period_filter_uses_local_days(accountant_api, operator):
     assert accountant_api.get(f"/api/v1/reports/orders/?date_to={local_day - timedelta(days=1)}").json()[
         "count"] == 0
     assert datetime.now(MSK)  # the project's time zone is Moscow
+
+
+def test_window_paginated_report_pages(accountant_api, book, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        first = accountant_api.get("/api/v1/reports/clients/?page_size=1").json()
+    assert first["count"] == 2 and len(first["results"]) == 1 and first["previous"] is None
+    assert "page=2" in first["next"]
+    second = accountant_api.get("/api/v1/reports/clients/?page_size=1&page=2").json()
+    assert second["next"] is None and second["previous"] is not None
+    assert second["results"][0]["client_id"] != first["results"][0]["client_id"]
+    assert accountant_api.get("/api/v1/reports/clients/?page=3").status_code == 404
+    assert accountant_api.get("/api/v1/reports/clients/?page=abc").status_code == 404
+    empty = accountant_api.get("/api/v1/reports/clients/?currency=USD").json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}
