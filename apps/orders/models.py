@@ -1,5 +1,6 @@
 """Models of the orders app: suppliers, orders, the services of an order and its timeline events."""
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -39,8 +40,14 @@ def validate_inn(value: str) -> None:
         raise ValidationError(_("ИНН должен состоять из 10 или 12 цифр с верными контрольными цифрами."), code="inn")
 
 
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """IANA zone names (reading them scans the tz database on disk: once per process)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(_("Неизвестный часовой пояс «%(value)s»."), code="timezone", params={"value": value})
 
 

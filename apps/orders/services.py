@@ -123,7 +123,7 @@ def order_create(*, data: dict, actor=None, travellers=()) -> Order:
     if order.operator_id is None:
         order.operator = _user_or_none(actor)
     order.number = order_number_next()
-    order.full_clean(validate_unique=False)
+    order.full_clean(validate_unique=False, validate_constraints=False)  # the database checks them
     order.save()
     order.travellers.set(_ids(travellers))
     _recalculate(order)
@@ -143,7 +143,7 @@ def order_update(*, order: Order, data: dict, actor=None, travellers=None) -> Or
     for key in ORDER_FIELDS:
         if key in data:
             setattr(order, key, data[key])
-    order.full_clean(validate_unique=False)
+    order.full_clean(validate_unique=False, validate_constraints=False)  # the database checks them
     order.save()
     if travellers is not None:
         _set_order_travellers(order, _ids(travellers))
@@ -363,7 +363,8 @@ def _raise(errors: list[checks.Issue], *, own_id=None, new: bool = False) -> Non
 
 def _full_clean_service(service: Service) -> None:
     try:
-        service.full_clean(exclude=["order", "travellers"])
+        # Constraints: the row checks above say it in words, the database is the last word.
+        service.full_clean(exclude=["order", "travellers"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
         if hasattr(error, "error_dict"):
             error.error_dict.pop("__all__", None)  # constraint messages: the checks above say it better

@@ -90,6 +90,20 @@ class WarningSerializer(serializers.Serializer):
     service_ids = serializers.ListField(child=serializers.IntegerField())
 
 
+class ClientIdsField(serializers.ListField):
+    """A list of client ids, checked in one query (DRF's PrimaryKeyRelatedField asks once per id)."""
+
+    child = serializers.IntegerField(min_value=1)
+
+    def to_internal_value(self, data) -> list[int]:
+        ids = list(dict.fromkeys(super().to_internal_value(data)))
+        found = set(Client.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise serializers.ValidationError(f"Клиенты не найдены: {', '.join(map(str, missing))}.")
+        return ids
+
+
 class LocalDateTimeField(serializers.DateTimeField):
     """Accepts aware or naive datetimes; a naive one is read in the service's own time zone."""
 
@@ -193,12 +207,7 @@ class ServiceWriteSerializer(serializers.Serializer):
     )
     commission = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     commission_percent = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
-    travellers = serializers.PrimaryKeyRelatedField(
-        queryset=Client.objects.all(),
-        many=True,
-        required=False,
-        help_text="Туристы услуги (по умолчанию — все туристы заказа).",
-    )
+    travellers = ClientIdsField(required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа).")
     details = serializers.JSONField(required=False, help_text="Поля по типу услуги, см. описание API.")
 
     def validate_timezone(self, value: str) -> str:
@@ -322,7 +331,7 @@ class OrderDetailSerializer(OrderListSerializer):
 
 class OrderWriteSerializer(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
-    travellers = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), many=True, required=False)
+    travellers = ClientIdsField(required=False, help_text="Туристы заказа (id клиентов).")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     deadline = serializers.DateTimeField(required=False, allow_null=True)
     operator = serializers.PrimaryKeyRelatedField(
