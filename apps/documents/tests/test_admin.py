@@ -62,3 +62,13 @@ def test_supervisor_uploads_version_in_admin_and_broken_is_refused(templates, su
 def test_accountant_cannot_open_generate(order, accountant, admin_client_as):
     response = admin_client_as(accountant).get(f"/admin/documents/document/generate/?order={order.pk}")
     assert response.status_code == 403
+
+
+def test_order_page_links_to_documents(order, operator, admin_client_as):
+    client = admin_client_as(operator)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/admin/documents/document/generate/?order={order.pk}" in html
+    listing = client.get(f"/admin/documents/document/?order={order.pk}")
+    assert listing.status_code == 200
