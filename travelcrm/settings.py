@@ -253,7 +253,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "ENUM_NAME_OVERRIDES": {},
     "APPEND_COMPONENTS": {},
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # drf-spectacular's enum hook, naming choice sets that share a field name across apps.
+    "POSTPROCESSING_HOOKS": ["travelcrm.openapi.postprocess_schema_enums"],
     # Schema warnings are checked by `manage.py spectacular --validate --fail-on-warn` (a test),
     # not by `check --deploy`, which stays about deployment settings.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
