@@ -225,9 +225,12 @@ def main() -> int:
         started = time.monotonic()
         latencies, statuses = send_all(args.port, path, secret, bodies, args.senders)
         elapsed = time.monotonic() - started
+        # Replies leave on each worker's client loop after the response: give them time to land.
+        deadline = time.monotonic() + 30
+        while sum(1 for m in fake.sent if m["token"] == token) < args.updates and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         stop(process)
-        time.sleep(0.5)
     counts = json.loads(run_django(VERIFY.replace("BOT_ID", str(bot_id)), env))
     fake.stop()
 

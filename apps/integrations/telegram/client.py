@@ -8,6 +8,7 @@ the token.
 """
 
 import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import os
@@ -90,11 +91,14 @@ class _BotRunner:
         self._bots.move_to_end(key)
         return cached[0]
 
-    def run(self, token: str, call, *, wait: float):
+    def submit(self, token: str, call) -> concurrent.futures.Future:
         async def main():
             return await call(await self._bot(token))
 
-        future = asyncio.run_coroutine_threadsafe(main(), self._ensure_loop())
+        return asyncio.run_coroutine_threadsafe(main(), self._ensure_loop())
+
+    def run(self, token: str, call, *, wait: float):
+        future = self.submit(token, call)
         try:
             return future.result(wait)
         except TimeoutError:
@@ -177,3 +181,42 @@ def send_message(token: str, chat_id: int | str, text: str) -> None:
         await bot.send_message(chat_id=chat_id, text=text)
 
     _run(token, call)
+
+
+# --- Replies that do not hold the request ---------------------------------------------------------
+
+logger = logging.getLogger("travelcrm.integrations.telegram")
+_pending: set[concurrent.futures.Future] = set()
+_pending_lock = threading.Lock()
+
+
+def send_message_later(token: str, chat_id: int | str, text: str) -> concurrent.futures.Future:
+    """Queue sendMessage on the client loop and return at once (the webhook does not wait for
+    Telegram's round trip). A failure is logged, never raised: the lead is already saved."""
+
+    async def call(bot):
+        await bot.send_message(chat_id=chat_id, text=text)
+
+    future = _runner.submit(token, call)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_reply_done)
+    return future
+
+
+def _reply_done(future: concurrent.futures.Future) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        logger.warning("telegram reply failed", extra={"error_type": type(error).__name__})
+
+
+def wait_for_replies(timeout: float = 10.0) -> None:
+    """Block until queued replies are sent (tests, commands that exit right after)."""
+    with _pending_lock:
+        pending = list(_pending)
+    if pending:
+        concurrent.futures.wait(pending, timeout=timeout)

@@ -106,6 +106,6 @@ def handle_item(item: InboxItem) -> HandlerResult:
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND
         reply = template.format(number=door.lead_number(result.lead))
-        door.reply_after_commit(lambda: client.send_message(token, chat_id, reply), channel="telegram")
+        door.reply_after_commit(lambda: client.send_message_later(token, chat_id, reply), channel="telegram")
     notes = [a.note for a in attachments if a.note]
     return HandlerResult(lead=result.lead, created=result.created, notes=notes)

@@ -11,12 +11,19 @@ from django.db import connection
 
 from apps.integrations import services
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
+from apps.integrations.telegram import client
 from apps.integrations.tests.conftest import ADMIN_PASSWORD, BOT_TOKEN
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
 pytestmark = pytest.mark.django_db
 
 SECRET_HEADER = "HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN"
+
+
+def _sent(fake) -> list[dict]:
+    """Replies leave on the client loop without holding the request: wait for them first."""
+    client.wait_for_replies()
+    return fake.sent
 
 
 def _message(text="Хотим в Сочи на майские, двое взрослых", user_id=555001, **extra):
@@ -57,6 +64,7 @@ def test_text_message_becomes_a_lead_and_the_bot_answers(
     assert lead.source == "telegram"
     assert lead.messages.get().text == "Хотим в Сочи на майские, двое взрослых"
     assert lead.contact_telegram
+    _sent(fake_telegram)
     replies = fake_telegram.sent_to(555001)
     assert len(replies) == 1
     assert replies[0]["text"].startswith(f"Ваша заявка № {lead.number} получена")
@@ -72,7 +80,7 @@ def test_retried_update_makes_no_duplicate(api_client, telegram_bot, fake_telegr
     assert Lead.objects.count() == 1
     assert LeadMessage.objects.count() == 1
     assert InboxItem.objects.count() == 1
-    assert len(fake_telegram.sent) == 1
+    assert len(_sent(fake_telegram)) == 1
 
 
 def test_next_message_of_the_sender_appends_to_the_open_lead(
@@ -83,7 +91,7 @@ def test_next_message_of_the_sender_appends_to_the_open_lead(
         _post(api_client, telegram_bot, {"update_id": 103, "message": _message("И ещё ребёнок 5 лет")})
     lead = Lead.objects.get()
     assert lead.messages.count() == 2
-    assert fake_telegram.sent[1]["text"] == f"Ваше сообщение добавлено к заявке № {lead.number}. Спасибо!"
+    assert _sent(fake_telegram)[1]["text"] == f"Ваше сообщение добавлено к заявке № {lead.number}. Спасибо!"
 
 
 def test_contact_message_gives_the_phone(api_client, telegram_bot):
@@ -137,6 +145,7 @@ def test_failed_reply_does_not_lose_the_lead(
     fake_telegram.fail_send = True
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(api_client, telegram_bot, {"update_id": 108, "message": _message()})
+    assert _sent(fake_telegram) == []
     assert response.status_code == 200
     assert Lead.objects.count() == 1
     assert InboxItem.objects.get().status == InboxStatus.PROCESSED
@@ -230,11 +239,13 @@ def test_token_never_reaches_the_logs(
         bot = IntegrationSettings.objects.get(pk=bot_id)
         with django_capture_on_commit_callbacks(execute=True):
             _post(api_client, bot, {"update_id": 200, "message": _message()})
+        _sent(fake_telegram)
         fake_telegram.fail_send = True  # the failure path logs too
         with django_capture_on_commit_callbacks(execute=True):
             _post(api_client, bot, {"update_id": 201, "message": _message("ещё")})
+        _sent(fake_telegram)
         call_command("telegram_poll", "--bot", str(bot_id), "--once")  # refused: webhook active
-    assert len(fake_telegram.sent) == 1
+    assert len(_sent(fake_telegram)) == 1
     captured = capsys.readouterr()
     everything = "\n".join(
         [caplog.text, stdout.getvalue(), captured.out, captured.err] + [str(r.__dict__) for r in caplog.records]

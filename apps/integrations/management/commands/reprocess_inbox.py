@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import Channel
+from apps.integrations.telegram.client import wait_for_replies
 
 
 class Command(BaseCommand):
@@ -16,5 +17,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, channel=None, ids=None, limit=500, **options):
         counts = inbox_reprocess(ids=ids, channel=channel, limit=limit)
+        wait_for_replies()  # queued answers to customers leave before the process exits
         summary = ", ".join(f"{status}={count}" for status, count in sorted(counts.items())) or "nothing to do"
         self.stdout.write(f"reprocess_inbox: {summary}")
