@@ -318,3 +318,7 @@ CBR_RATES_URL = env.str("CBR_RATES_URL", default="https://www.cbr.ru/scripts/XML
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=10.0)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- Finance (apps/finance): the Central Bank rates client -------------------------------------------
+CBR_RETRIES = env.int("CBR_RETRIES", default=3)
+CBR_RETRY_BACKOFF_SECONDS = env.float("CBR_RETRY_BACKOFF_SECONDS", default=0.5)
