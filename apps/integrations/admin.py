@@ -122,7 +122,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
 
             return HttpResponseRedirect(request.get_full_path())
 
-    @admin.action(description="Проверить подключение")
+    @admin.action(description="Проверить подключение", permissions=["change"])
     def check_connection(self, request, queryset):
         for integration in queryset:
             if services.integration_check_connection(integration=integration):
@@ -130,7 +130,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{integration}: {integration.last_error}", messages.ERROR)
 
-    @admin.action(description="Включить")
+    @admin.action(description="Включить", permissions=["change"])
     def activate(self, request, queryset):
         for integration in queryset:
             try:
@@ -138,7 +138,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
             except BusinessError as error:
                 self.message_user(request, f"{integration}: {error.detail}", messages.ERROR)
 
-    @admin.action(description="Выключить")
+    @admin.action(description="Выключить", permissions=["change"])
     def deactivate(self, request, queryset):
         for integration in queryset:
             services.integration_deactivate(actor=request.user, integration=integration)
@@ -182,7 +182,7 @@ class InboxItemAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return (obj.error[:120] + "…") if len(obj.error) > 120 else obj.error
 
-    @admin.action(description="Повторить обработку")
+    @admin.action(description="Повторить обработку", permissions=["change"])
     def retry(self, request, queryset):
         ids = list(queryset.filter(status__in=[InboxStatus.PENDING, InboxStatus.FAILED]).values_list("pk", flat=True))
         counts = inbox_reprocess(ids=ids)

@@ -105,6 +105,29 @@ def test_rate_limit_per_ip(client, settings):
     assert Lead.objects.get().messages.count() == 3  # one sender: appended to the open lead
 
 
+def test_forged_x_forwarded_for_does_not_escape_the_limit(client, settings):
+    settings.WEBFORM_RATE_LIMIT = "1/hour"
+    assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="1.1.1.1").status_code == 200
+    forged = client.post("/form/", _form(), REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="2.2.2.2")
+    assert forged.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, settings):
+    settings.WEBFORM_RATE_LIMIT = "1/hour"
+    settings.WEBFORM_TRUSTED_PROXIES = 1
+    proxy = "10.0.0.2"
+    assert (
+        client.post("/form/", _form(), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5").status_code
+        == 200
+    )
+    assert client.post("/form/", _form(), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+    assert (
+        client.post("/form/", _form(), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.5").status_code
+        == 429
+    )
+    assert Consent.objects.filter(ip_address="203.0.113.5").count() == 1
+
+
 def test_json_endpoint_with_cors(api_client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://agency.example"]
     body = _form(consent=True)

@@ -15,14 +15,10 @@ from rest_framework.views import APIView
 
 from apps.integrations.webform.forms import CONSENT_TEXT_VERSION, LeadForm
 from apps.integrations.webform.handlers import lead_number_of, submit
-from apps.integrations.webform.throttle import WebFormThrottle
+from apps.integrations.webform.throttle import WebFormThrottle, client_ip
 
 logger = logging.getLogger("travelcrm.integrations.webform")
 MAX_BODY_BYTES = 32 * 1024
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _framed(response):
@@ -67,7 +63,7 @@ def form_page(request):
     if form.is_spam:
         logger.info("web form honeypot triggered")
     else:
-        number = lead_number_of(submit(form.payload(ip=_client_ip(request))))
+        number = lead_number_of(submit(form.payload(ip=client_ip(request))))
     return _framed(render(request, "integrations/form_done.html", {"number": number}))
 
 
@@ -121,5 +117,5 @@ class PublicLeadView(APIView):
         if form.is_spam:
             logger.info("public leads honeypot triggered")
             return Response({"status": "accepted", "number": ""}, status=status.HTTP_201_CREATED)
-        item = submit(form.payload(ip=_client_ip(request)))
+        item = submit(form.payload(ip=client_ip(request)))
         return Response({"status": "accepted", "number": lead_number_of(item)}, status=status.HTTP_201_CREATED)
