@@ -1,3 +1,5 @@
+import base64
+
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
@@ -53,3 +55,24 @@ def test_field_raises_when_row_cannot_be_decrypted(settings):
         cursor.execute("UPDATE clients_clientcontact SET value = %s", ["garbage-not-fernet"])
     with pytest.raises(UndecryptableValueError):
         list(ClientContact.objects.all())
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "x" * 15, "y" * 16, "z" * 17, "ГУ МВД России по г. Москве " * 5, "+79161234567"]
+)
+def test_fast_decrypt_reads_what_fernet_writes_and_the_reverse(settings, text):
+    key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [key]
+    assert decrypt_str(Fernet(key).encrypt(text.encode()).decode()) == text
+    assert Fernet(key).decrypt(encrypt_str(text).encode()).decode() == text
+
+
+def test_tampered_token_raises():
+    token = bytearray(base64.urlsafe_b64decode(encrypt_str("+79161234567")))
+    for position in (0, 5, 12, 30, len(token) - 40, len(token) - 1):
+        broken = bytearray(token)
+        broken[position] ^= 0x01
+        with pytest.raises(UndecryptableValueError):
+            decrypt_str(base64.urlsafe_b64encode(bytes(broken)).decode())
+    with pytest.raises(UndecryptableValueError):
+        decrypt_str(base64.urlsafe_b64encode(bytes(token[:-1])).decode())
