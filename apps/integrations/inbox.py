@@ -111,11 +111,19 @@ def _mark_done(item: InboxItem, result: HandlerResult) -> None:
     item.save(update_fields=["status", "attempts", "processed_at", "error", "lead_pk", "lead_number"])
 
 
-def inbox_reprocess(*, ids=None, channel: str | None = None, limit: int = 500) -> dict[str, int]:
-    """Retry pending and failed items (oldest first). Returns counts per resulting status."""
+def inbox_reprocess(
+    *, ids=None, channel: str | None = None, limit: int = 500, max_attempts: int | None = None
+) -> dict[str, int]:
+    """Retry pending and failed items (oldest first). Returns counts per resulting status.
+
+    max_attempts skips items that already failed that many times (a scheduled run should not retry a
+    permanently broken item forever); explicit ids are always retried.
+    """
     queryset = InboxItem.objects.filter(status__in=[InboxStatus.PENDING, InboxStatus.FAILED])
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
+    elif max_attempts:
+        queryset = queryset.filter(attempts__lt=max_attempts)
     if channel:
         queryset = queryset.filter(channel=channel)
     counts: dict[str, int] = {}

@@ -22,3 +22,17 @@ def test_demo_is_idempotent_and_the_failed_item_retries():
     assert inbox_reprocess() == {InboxStatus.PROCESSED: 1}
     assert Lead.objects.count() == 2
     assert Consent.objects.count() == 2
+
+
+def test_reprocess_skips_items_that_failed_too_often_unless_named():
+    demo.load_demo(io.StringIO())
+    failed = InboxItem.objects.get(status=InboxStatus.FAILED)
+    InboxItem.objects.filter(pk=failed.pk).update(attempts=20)
+    out = io.StringIO()
+    from django.core.management import call_command
+
+    call_command("reprocess_inbox", stdout=out)
+    assert "nothing to do" in out.getvalue()
+    call_command("reprocess_inbox", "--id", str(failed.pk), stdout=out)
+    failed.refresh_from_db()
+    assert failed.status == InboxStatus.PROCESSED

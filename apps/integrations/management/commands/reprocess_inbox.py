@@ -1,4 +1,4 @@
-"""manage.py reprocess_inbox [--channel C] [--id N ...] [--limit N] — retry pending/failed inbox items."""
+"""manage.py reprocess_inbox [--channel C] [--id N ...] [--limit N] [--max-attempts N] — retry pending/failed items."""
 
 from django.core.management.base import BaseCommand
 
@@ -14,9 +14,15 @@ class Command(BaseCommand):
         parser.add_argument("--channel", choices=Channel.values)
         parser.add_argument("--id", type=int, action="append", dest="ids")
         parser.add_argument("--limit", type=int, default=500)
+        parser.add_argument(
+            "--max-attempts",
+            type=int,
+            default=20,
+            help="пропускать сообщения, уже упавшие столько раз (0 — без предела)",
+        )
 
-    def handle(self, *args, channel=None, ids=None, limit=500, **options):
-        counts = inbox_reprocess(ids=ids, channel=channel, limit=limit)
+    def handle(self, *args, channel=None, ids=None, limit=500, max_attempts=20, **options):
+        counts = inbox_reprocess(ids=ids, channel=channel, limit=limit, max_attempts=max_attempts)
         wait_for_replies()  # queued answers to customers leave before the process exits
         summary = ", ".join(f"{status}={count}" for status, count in sorted(counts.items())) or "nothing to do"
         self.stdout.write(f"reprocess_inbox: {summary}")
