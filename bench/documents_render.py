@@ -37,6 +37,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
+def reference_workload() -> float:
+    """A fixed pure-Python CPU task (median of 5, seconds): the machine's speed at this moment, so
+    runs made while the two cores were shared with other work can be compared with quiet ones."""
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number % 7
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 3)
+
+
 def measure(order, doc_type: str, runs: int) -> dict:
     from pypdf import PdfReader
 
@@ -164,11 +177,13 @@ def main() -> None:
     sync_role_groups()
     user.save()  # the role's group is attached on save (accounts signals)
 
+    reference_before = reference_workload()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     invoice = measure(order, "invoice", args.runs)
     contract = measure(order, "contract", args.runs)
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    reference_after = reference_workload()
 
     http_order = build_demo_order(services=10, unique=str(int(stamp[-2:]) + 1).zfill(2)[-2:])
     concurrency = concurrent_http(http_order, user)
@@ -176,6 +191,7 @@ def main() -> None:
     report = {
         "machine": f"{platform.node()} · {os.cpu_count()} CPU · Python {platform.python_version()}",
         "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+        "baseline_reference_s": {"before": reference_before, "after": reference_after},
         "weasyprint_import_s": round(cost.import_seconds, 3),
         "font_setup_s": round(cost.fonts_seconds, 3),
         "warm_up_again_s": round(second, 6),

@@ -106,6 +106,14 @@ def test_only_supervisors_manage_templates(templates, operator_api, accountant_a
     assert supervisor_api.post("/api/v1/document-templates/", upload, format="json").status_code == 201
 
 
+def test_template_list_query_count(templates, supervisor_api, supervisor, django_assert_max_num_queries):
+    for _ in range(3):
+        services.template_upload(doc_type="offer", body="<p>{{ client.full_name }}</p>", actor=supervisor, check=False)
+    with django_assert_max_num_queries(6):
+        response = supervisor_api.get("/api/v1/document-templates/")
+    assert response.status_code == 200 and response.json()["count"] == 4
+
+
 def test_anonymous_is_401(order, api_client):
     assert api_client.get(_url(order)).status_code == 401
 

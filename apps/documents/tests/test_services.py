@@ -157,3 +157,12 @@ def test_broken_upload_is_refused_with_line_and_nothing_saved(templates, body, l
 def test_default_templates_are_loaded_for_all_types(templates):
     active = set(DocumentTemplateVersion.objects.filter(is_active=True).values_list("template__type", flat=True))
     assert active == {"contract", "invoice", "act", "offer"}
+
+
+@pytest.mark.parametrize("doc_type", ["contract", "invoice", "act", "offer"])
+def test_bundled_default_templates_pass_the_upload_check(doc_type):
+    from apps.documents.services import DEFAULT_TEMPLATES_DIR
+
+    body = (DEFAULT_TEMPLATES_DIR / f"{doc_type}.html").read_text(encoding="utf-8")
+    css = (DEFAULT_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
+    services.template_check(doc_type=doc_type, body=body, css=css)
