@@ -225,3 +225,25 @@ def test_list_query_budget_is_constant(operator_api, django_assert_max_num_queri
     assert counts[5] == counts[50]
     with django_assert_max_num_queries(6):
         operator_api.get(URL, {"page_size": 50})
+
+
+def test_file_over_the_size_limit_is_refused(operator_api, settings, bucket):
+    settings.MAX_UPLOAD_SIZE = 1024
+    client = make_client()
+    big = io.BytesIO(b"%PDF" + b"0" * 2048)
+    big.name = "big.pdf"
+    response = operator_api.post(f"{URL}{client.pk}/files/", {"file": big}, format="multipart")
+    assert response.status_code == 400
+    assert "размер" in response.json()["fields"]["file"][0]
+    assert not client.files.exists()
+
+
+def test_malformed_bodies_are_400_not_500(operator_api):
+    assert operator_api.post(URL, [1, 2], format="json").status_code == 400
+    assert operator_api.post(URL, "{broken", content_type="application/json").status_code == 400
+    response = operator_api.post(URL, {**IVAN, "passports": [{"number": None}]}, format="json")
+    assert response.status_code == 400
+    response = operator_api.post(URL, {**IVAN, "phones": [None]}, format="json")
+    assert response.status_code == 400
+    assert operator_api.get(URL, {"page_size": "abc"}).status_code == 200
+    assert operator_api.get(f"{URL}abc/").status_code == 404
