@@ -344,6 +344,12 @@ def main() -> None:
                                headers)
             lookup_latencies.append(time.perf_counter() - started)
             wrong += status != 200 or orjson.loads(body)["count"] > 1
+        search_latencies = []
+        for term in ("кузнец", "SERGEI", "семёнов ив", "zzzz") * 15:
+            started = time.perf_counter()
+            status, _ = hit(APP_PORT, f"/api/v1/clients/?page_size=50&search={urllib.parse.quote(term)}", headers)
+            search_latencies.append(time.perf_counter() - started)
+            wrong += status != 200
         selector_latencies = []
         for _ in range(args.lookups):
             phone = bench_phone(rng.randint(1, max_id))
@@ -368,8 +374,11 @@ def main() -> None:
           f"p95 {empty['p95_ms']:.1f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     lookup = summary(lookup_latencies)
     selector = summary(selector_latencies)
+    search = summary(search_latencies)
     print(f"lookup by phone over HTTP (GET ?phone=, {args.lookups} sequential): p50 {lookup['p50_ms']:.1f} ms, "
           f"p95 {lookup['p95_ms']:.1f} ms, unexpected answers {wrong}")
+    print(f"search by name over HTTP (?search=, partial Cyrillic/Latin, 60 sequential): p50 {search['p50_ms']:.1f} ms, "
+          f"p95 {search['p95_ms']:.1f} ms")
     print(f"lookup by phone in-process (clients_by_contacts): p50 {selector['p50_ms']:.2f} ms, "
           f"p95 {selector['p95_ms']:.2f} ms (target <= 20 ms)")
 
