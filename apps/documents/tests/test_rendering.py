@@ -172,6 +172,7 @@ def test_local_http_server_is_never_contacted(counting_server):
       <style>@import url("{base}/import.css"); p {{ background: url("{base}/bg.png"); }}</style>
       <img src="{base}/x.png"><p>Текст</p>
       <link rel="stylesheet" href="{base}/redirect">
+      <img src="http://169.254.169.254/latest/meta-data/iam/security-credentials/">
     """
     css = f'@import url("{base}/template.css"); @font-face {{ font-family: X; src: url("{base}/font.ttf"); }}'
     pdf = rendering.render_pdf(body, css, sample_context("invoice"))
