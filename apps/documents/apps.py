@@ -7,6 +7,7 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Документы"
 
     def ready(self) -> None:
+        self._name_schema_enums()
         from auditlog.registry import auditlog
 
         from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion
@@ -15,3 +16,15 @@ class DocumentsConfig(AppConfig):
         auditlog.register(DocumentTemplate)
         auditlog.register(DocumentTemplateVersion, exclude_fields=["body", "css"])
         auditlog.register(Document, include_fields=["status", "sent_at", "signed_at"])
+
+    @staticmethod
+    def _name_schema_enums() -> None:
+        """Our "type"/"status" choice sets get their own OpenAPI enum names (DocumentTypeEnum,
+        DocumentStatusEnum) instead of colliding with other apps' "type"/"status" fields. Added to
+        SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] here, before drf-spectacular first reads it, so
+        the shared settings file stays untouched; entries already present there win."""
+        from django.conf import settings
+
+        overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
+        overrides.setdefault("DocumentTypeEnum", "apps.documents.models.DocumentType")
+        overrides.setdefault("DocumentStatusEnum", "apps.documents.models.DocumentStatus")
