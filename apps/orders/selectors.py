@@ -37,25 +37,55 @@ ORDER_ROW_FIELDS = (
 )  # fmt: skip
 
 
-def order_rows() -> QuerySet:
-    """The order list as plain rows: one query per page, travellers as a JSON array per row.
+def order_rows(ids: list[int]) -> list[dict]:
+    """A page of the order list as plain rows in the order of `ids`, travellers as a JSON array.
 
-    No model instances are built: the list is the most requested page of the CRM (BENCHMARKS.md).
+    No model instances: the list is the CRM's busiest page. The view paginates over bare ids
+    (so the COUNT has no joins) and reads that page here in one query.
     """
     from django.contrib.postgres.expressions import ArraySubquery
-    from django.db.models import OuterRef, Value
-    from django.db.models.functions import Concat, JSONObject
-
-    from apps.clients.models import Client
+    from django.db.models import OuterRef
+    from django.db.models.functions import JSONObject
 
     travellers = (
-        Client.all_objects.filter(trip_orders=OuterRef("pk"))
-        .order_by("last_name", "id")
+        Order.travellers.through.objects.filter(order_id=OuterRef("pk"))
+        .order_by("client__last_name", "client_id")
         .values(
-            json=JSONObject(id="id", full_name=Concat("last_name", Value(" "), "first_name", Value(" "), "middle_name"))
+            json=JSONObject(
+                id="client_id",
+                last_name="client__last_name",
+                first_name="client__first_name",
+                middle_name="client__middle_name",
+            )
         )
     )
-    return Order.objects.values(*ORDER_ROW_FIELDS).annotate(traveller_list=ArraySubquery(travellers))
+    queryset = (
+        Order.objects.filter(pk__in=ids).values(*ORDER_ROW_FIELDS).annotate(travellers_json=ArraySubquery(travellers))
+    )
+    rows = {row["id"]: row for row in queryset}
+    page = [rows[pk] for pk in ids if pk in rows]
+    for row in page:
+        row["traveller_list"] = [
+            {"id": t["id"], "full_name": " ".join(filter(None, (t["last_name"], t["first_name"], t["middle_name"])))}
+            for t in row.pop("travellers_json")
+        ]
+    return page
+
+
+def attach_travellers(rows: list[dict]) -> list[dict]:
+    """rows[i]["traveller_list"] = [{"id", "full_name"}] for a page of order rows, in one query."""
+    by_order: dict = {row["id"]: [] for row in rows}
+    if by_order:
+        links = (
+            Order.travellers.through.objects.filter(order_id__in=list(by_order))
+            .order_by("client__last_name", "client_id")
+            .values_list("order_id", "client_id", "client__last_name", "client__first_name", "client__middle_name")
+        )
+        for order_id, client_id, *names in links:
+            by_order[order_id].append({"id": client_id, "full_name": " ".join(part for part in names if part)})
+    for row in rows:
+        row["traveller_list"] = by_order[row["id"]]
+    return rows
 
 
 def order_detail() -> QuerySet[Order]:

@@ -284,9 +284,7 @@ class OrderListSerializer(serializers.ModelSerializer):
             "balance_due": _money(row["balance_due"]),
             "deadline": _iso(row["deadline"]),
             "client": {"id": row["client_id"], "full_name": " ".join(part for part in names if part)},
-            "travellers": [
-                {"id": t["id"], "full_name": " ".join(t["full_name"].split())} for t in row["traveller_list"]
-            ],
+            "travellers": row["traveller_list"],
             "operator": operator,
             "trip_start": _iso(row["trip_start"]),
             "trip_end": _iso(row["trip_end"]),

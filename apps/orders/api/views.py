@@ -85,8 +85,6 @@ class OrderViewSet(BaseModelViewSet):
     renderer_classes = [OrjsonRenderer, *api_settings.DEFAULT_RENDERER_CLASSES[1:]]
 
     def get_queryset(self):
-        if self.action == "list":
-            return selectors.order_rows()
         if self.action == "retrieve":
             return selectors.order_detail()
         return Order.objects.all()
@@ -97,6 +95,11 @@ class OrderViewSet(BaseModelViewSet):
         if self.action == "list":
             return OrderListSerializer
         return OrderDetailSerializer
+
+    def list(self, request, *args, **kwargs):
+        # Filter, search, order and count over bare ids; then read that page's rows (selectors).
+        ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
+        return self.get_paginated_response(OrderListSerializer(selectors.order_rows(list(ids)), many=True).data)
 
     def _detail(self, order, status_code=status.HTTP_200_OK):
         return Response(OrderDetailSerializer(selectors.order_detail().get(pk=order.pk)).data, status=status_code)
