@@ -24,8 +24,9 @@ class ImportRequestSerializer(serializers.Serializer):
         help_text="CSV: UTF-8 (с BOM или без) или Windows-1251, разделитель «;» или «,». Столбцы — см. пример.",
     )
     dry_run = serializers.BooleanField(default=False, help_text="true — только проверить, ничего не записывать.")
-    on_duplicate = serializers.ChoiceField(
-        choices=["skip", "update"], default="skip",
+    # A plain string (the service checks it) so the schema has no extra enum named like the clients' one.
+    on_duplicate = serializers.CharField(
+        default="skip",
         help_text="skip — найденных клиентов пропустить; update — дополнить их недостающими данными.",
     )
 
@@ -38,7 +39,7 @@ class RowErrorSerializer(serializers.Serializer):
 
 class RowResultSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Номер строки в файле (заголовок — строка 1).")
-    status = serializers.ChoiceField(choices=["created", "updated", "duplicate", "rejected"])
+    status = serializers.CharField(help_text="created | updated | duplicate | rejected")
     client_id = serializers.IntegerField(allow_null=True)
     client_name = serializers.CharField(required=False)
     duplicate_of_line = serializers.IntegerField(required=False)

@@ -11,13 +11,20 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.clients.models import Client, PassportKind, build_search_name
-from apps.clients.normalization import EMAIL, PHONE, TELEGRAM, contact_index, normalize_contact
-from apps.clients.services import PreparedPassport, prepare_passport
+from apps.clients.imports.fast import BlindIndexer, fast_email, fast_phone
+from apps.clients.models import PassportKind, build_search_name
+from apps.clients.normalization import EMAIL, PHONE, TELEGRAM, normalize_contact
+from apps.clients.services import PreparedPassport
+from apps.core.normalize import normalize_passport
 
 NAME_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin")
 _MULTI_SPLIT = re.compile(r"[,;]+")
-_DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%y")
+_DATE_PATTERNS = (
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), (3, 2, 1)),  # ДД.ММ.ГГГГ
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), (1, 2, 3)),  # ГГГГ-ММ-ДД
+    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), (3, 2, 1)),  # ДД/ММ/ГГГГ
+)
+_NORMALISERS = {PHONE: fast_phone, EMAIL: fast_email, TELEGRAM: lambda value: normalize_contact(TELEGRAM, value)}
 
 _PASSPORT_KINDS = {
     "internal": PassportKind.INTERNAL, "внутренний": PassportKind.INTERNAL, "паспорт_рф": PassportKind.INTERNAL,
@@ -72,10 +79,13 @@ class PreparedRow:
             keys.append(("passport", self.passport.index))
         return keys
 
-    def new_client(self, operator=None) -> Client:
-        client = Client(**self.values, operator=operator)
-        client.search_name = build_search_name(*(self.values.get(name, "") for name in NAME_FIELDS))
-        return client
+    def client_row(self, operator_id: int | None = None) -> dict:
+        """The new client's column values by attname (what Client.save() would compute too)."""
+        return {
+            **self.values,
+            "operator_id": operator_id,
+            "search_name": build_search_name(*(self.values.get(name, "") for name in NAME_FIELDS)),
+        }
 
 
 def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
@@ -86,23 +96,32 @@ def _cell(cells: list[str], columns: dict[str, int], name: str) -> str:
 
 
 def parse_date(text: str) -> dt.date | None:
+    """ДД.ММ.ГГГГ, ГГГГ-ММ-ДД or ДД/ММ/ГГГГ; empty -> None; anything else -> ValueError."""
     if not text:
         return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
+    for pattern, (year, month, day) in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            return dt.date(int(match[year]), int(match[month]), int(match[day]))
     raise ValueError(text)
 
 
-def prepare_row(line: int, cells: list[str], columns: dict[str, int]) -> PreparedRow:
+@dataclass
+class RowContext:
+    """What every row of one import shares: the blind-index key (prepared once) and today's date."""
+
+    index: BlindIndexer = field(default_factory=BlindIndexer)
+    today: dt.date = field(default_factory=timezone.localdate)
+
+
+def prepare_row(line: int, cells: list[str], columns: dict[str, int], context: RowContext | None = None) -> PreparedRow:
+    context = context or RowContext()
     row = PreparedRow(line=line)
     _names(row, cells, columns)
-    _birth_date_and_citizenship(row, cells, columns)
+    _birth_date_and_citizenship(row, cells, columns, context)
     for kind, column in ((PHONE, "phone"), (EMAIL, "email"), (TELEGRAM, "telegram")):
-        _contacts(row, kind, _cell(cells, columns, column), column)
-    _passport(row, cells, columns)
+        _contacts(row, kind, _cell(cells, columns, column), column, context)
+    _passport(row, cells, columns, context)
     notes = _cell(cells, columns, "notes")
     if notes:
         row.values["notes"] = notes[:5000]
@@ -123,7 +142,7 @@ def _names(row: PreparedRow, cells, columns) -> None:
         row.errors.append(RowError(missing, "missing_name", REASONS["missing_name"]))
 
 
-def _birth_date_and_citizenship(row: PreparedRow, cells, columns) -> None:
+def _birth_date_and_citizenship(row: PreparedRow, cells, columns, context: RowContext) -> None:
     text = _cell(cells, columns, "birth_date")
     try:
         birth_date = parse_date(text)
@@ -131,7 +150,7 @@ def _birth_date_and_citizenship(row: PreparedRow, cells, columns) -> None:
         row.errors.append(RowError("birth_date", "bad_date", f"Некорректная дата рождения: «{text[:20]}»."))
         birth_date = None
     if birth_date is not None:
-        if birth_date > timezone.localdate() or birth_date.year < 1900:
+        if birth_date > context.today or birth_date.year < 1900:
             row.errors.append(RowError("birth_date", "bad_date", "Дата рождения вне допустимого диапазона."))
         else:
             row.values["birth_date"] = birth_date
@@ -145,7 +164,7 @@ def _birth_date_and_citizenship(row: PreparedRow, cells, columns) -> None:
         row.values["citizenship"] = "RU"
 
 
-def _contacts(row: PreparedRow, kind: str, text: str, column: str) -> None:
+def _contacts(row: PreparedRow, kind: str, text: str, column: str, context: RowContext) -> None:
     if not text:
         return
     seen = {index for _kind, _value, index in row.contacts}
@@ -154,11 +173,11 @@ def _contacts(row: PreparedRow, kind: str, text: str, column: str) -> None:
         if not raw:
             continue
         try:
-            value = normalize_contact(kind, raw)
+            value = _NORMALISERS[kind](raw)
         except ValidationError as error:
             row.errors.append(RowError(column, f"bad_{column}", error.messages[0]))
             continue
-        index = contact_index(kind, value)
+        index = context.index(kind, value)  # phone, email and telegram are their own namespaces
         if index not in seen:
             seen.add(index)
             row.contacts.append((kind, value, index))
@@ -172,36 +191,60 @@ def _passport_kind(text: str, series: str, number: str) -> str | None:
     return _PASSPORT_KINDS.get(re.sub(r"[\s\-]+", "_", text.lower().replace("ё", "е")))
 
 
-def _passport(row: PreparedRow, cells, columns) -> None:
-    series = _cell(cells, columns, "passport_series")
-    number = _cell(cells, columns, "passport_number")
+def _passport(row: PreparedRow, cells, columns, context: RowContext) -> None:
+    """The same rules as apps.clients.services.prepare_passport, with the import's fast index."""
+    series = "".join(_cell(cells, columns, "passport_series").split()).upper()
+    number = "".join(_cell(cells, columns, "passport_number").split()).upper()
     if not series and not number:
         return
-    kind_text = _cell(cells, columns, "passport_kind")
-    series, number = "".join(series.split()), "".join(number.split())
     if not series and len(number) == 10 and number.isdigit():
         series, number = number[:4], number[4:]  # "4510123456" in one column
+    kind_text = _cell(cells, columns, "passport_kind")
     kind = _passport_kind(kind_text, series, number)
     if kind is None:
         row.errors.append(RowError("passport_kind", "bad_passport", f"Неизвестный вид документа: «{kind_text[:30]}»."))
         return
-    dates = {}
+    if not number:
+        row.errors.append(RowError("passport_number", "bad_passport", "Укажите номер документа."))
+        return
+    if kind == PassportKind.INTERNAL and not (
+        series.isdigit() and len(series) == 4 and number.isdigit() and len(number) == 6
+    ):
+        row.errors.append(RowError("passport_number", "bad_passport", "Паспорт РФ: серия — 4 цифры, номер — 6 цифр."))
+        return
+    if len(series) > 20 or len(number) > 30:
+        row.errors.append(RowError("passport_number", "too_long", REASONS["too_long"]))
+        return
+    try:
+        normalised = normalize_passport(series + number)
+    except ValidationError as error:
+        row.errors.append(RowError("passport_number", "bad_passport", error.messages[0]))
+        return
+    dates = _passport_dates(row, cells, columns, context)
+    if dates is None:
+        return
+    row.passport = PreparedPassport(
+        kind=kind, series=series, number=number, index=context.index("passport", normalised),
+        issue_date=dates[0], expiry_date=dates[1], issued_by=_cell(cells, columns, "passport_issued_by")[:300],
+    )
+
+
+def _passport_dates(row: PreparedRow, cells, columns, context: RowContext):
+    dates = []
     for name in ("issue_date", "expiry_date"):
         text = _cell(cells, columns, f"passport_{name}")
         try:
-            dates[name] = parse_date(text)
+            dates.append(parse_date(text))
         except ValueError:
             row.errors.append(RowError(f"passport_{name}", "bad_date", f"Некорректная дата: «{text[:20]}»."))
-            return
-    issued_by = _cell(cells, columns, "passport_issued_by")[:300]
-    passport, errors = prepare_passport(
-        {"kind": kind, "series": series, "number": number, "issued_by": issued_by, **dates}, "passport"
-    )
-    for key, messages in errors.items():
-        code = "bad_date" if key.endswith("_date") else "bad_passport"
-        row.errors.append(RowError(key.replace(".", "_"), code, messages[0]))
-    if passport is not None:
-        if len(passport.series) > 20 or len(passport.number) > 30:
-            row.errors.append(RowError("passport_number", "too_long", REASONS["too_long"]))
-            return
-        row.passport = passport
+            return None
+    issue_date, expiry_date = dates
+    if issue_date and issue_date > context.today:
+        row.errors.append(RowError("passport_issue_date", "bad_date", "Дата выдачи не может быть в будущем."))
+        return None
+    if issue_date and expiry_date and expiry_date < issue_date:
+        row.errors.append(
+            RowError("passport_expiry_date", "bad_date", "Срок действия не может заканчиваться раньше даты выдачи.")
+        )
+        return None
+    return issue_date, expiry_date

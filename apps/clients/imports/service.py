@@ -8,9 +8,10 @@ Every row ends as one of
 
 Deduplication compares the blind indexes of phones, e-mails, Telegram ids and document numbers with
 the database (one query per kind per batch) and with the rows seen earlier in the file. The real
-run writes each batch in one transaction with bulk_create (encryption and blind indexes are
-computed in Python); the database's partial unique constraints stay the last word: a batch that
-collides with a concurrent writer is rolled back and planned again. Bulk writes bypass
+run writes each batch in one transaction with bulk inserts (PostgreSQL COPY of clients, contacts
+and documents; encryption and blind indexes computed in Python, see fast.py); the database's
+partial unique constraints stay the last word: a batch that collides with a concurrent writer is
+rolled back and planned again. Bulk writes bypass
 django-auditlog, so the import writes one audit entry of its own.
 """
 
@@ -24,8 +25,9 @@ from itertools import islice
 
 from django.db import IntegrityError, transaction
 
+from apps.clients.imports.fast import FastEncryptor
 from apps.clients.imports.reader import CsvSource, ImportFileError, open_csv
-from apps.clients.imports.rows import PreparedRow, RowError, prepare_row
+from apps.clients.imports.rows import PreparedRow, RowContext, RowError, prepare_row
 from apps.clients.models import Client, ClientContact, ClientPassport
 from apps.core.errors import BusinessError
 
@@ -118,9 +120,10 @@ def import_clients(
     )
     operator = actor if getattr(actor, "is_authenticated", False) else None
     importer = _Importer(dry_run=dry_run, on_duplicate=on_duplicate, operator=operator)
+    context = RowContext()
     try:
         for batch in _batched(source.rows(), batch_size):
-            prepared = [prepare_row(line, cells, source.columns) for line, cells in batch]
+            prepared = [prepare_row(line, cells, source.columns, context) for line, cells in batch]
             report.outcomes.extend(importer.run_batch(prepared))
     finally:
         if not dry_run:
@@ -162,6 +165,7 @@ class _Importer:
         self.on_duplicate = on_duplicate
         self.operator = operator
         self.seen: dict[str, RowOutcome] = {}  # blind index -> the earlier row that holds it
+        self.encryptor = FastEncryptor()
 
     def run_batch(self, rows: list[PreparedRow]) -> list[RowOutcome]:
         for attempt in (1, 2):
@@ -250,15 +254,17 @@ class _Importer:
             self._apply_updates(plan.update, write=False)
 
     def _create(self, items: list[tuple[RowOutcome, PreparedRow]]) -> None:
-        clients = Client.objects.bulk_create([row.new_client(self.operator) for _outcome, row in items])
+        operator_id = self.operator.pk if self.operator is not None else None
+        client_rows = [row.client_row(operator_id) for _outcome, row in items]
+        ids = self.encryptor.copy_insert(Client, client_rows, return_ids=True)
         contacts, passports = [], []
-        for (outcome, row), client in zip(items, clients, strict=True):
-            outcome.client_id = client.pk
-            contacts.extend(_new_contacts(client.pk, row.contacts, primary_kinds=set()))
+        for (outcome, row), client_id in zip(items, ids, strict=True):
+            outcome.client_id = client_id
+            contacts.extend(_contact_rows(client_id, row.contacts, primary_kinds=set()))
             if row.passport is not None:
-                passports.append(_new_passport(client.pk, row.passport))
-        ClientContact.objects.bulk_create(contacts)
-        ClientPassport.objects.bulk_create(passports)
+                passports.append(_passport_row(client_id, row.passport))
+        self.encryptor.copy_insert(ClientContact, contacts)
+        self.encryptor.copy_insert(ClientPassport, passports)
 
     def _apply_updates(self, items: list[tuple[RowOutcome, PreparedRow]], *, write: bool) -> None:
         """Fill the matched clients' empty fields and add the contacts / documents they lack."""
@@ -280,9 +286,9 @@ class _Importer:
                 changed_clients[client.pk] = client
             new_contacts = [c for c in row.contacts if c[2] not in taken]
             kinds = primary_kinds.setdefault(client.pk, set())
-            contacts.extend(_new_contacts(client.pk, new_contacts, primary_kinds=kinds))
+            contacts.extend(_contact_rows(client.pk, new_contacts, primary_kinds=kinds))
             if row.passport is not None and row.passport.index not in taken:
-                passports.append(_new_passport(client.pk, row.passport))
+                passports.append(_passport_row(client.pk, row.passport))
                 changed = True
             for _kind, _value, index in new_contacts:
                 taken[index] = {client.pk}
@@ -295,8 +301,8 @@ class _Importer:
             # fields (it builds CASE expressions), and save() lets django-auditlog record each change.
             for client in changed_clients.values():
                 client.save(update_fields=[*FILL_FIELDS, "updated_at"])
-            ClientContact.objects.bulk_create(contacts)
-            ClientPassport.objects.bulk_create(passports)
+            self.encryptor.copy_insert(ClientContact, contacts)
+            self.encryptor.copy_insert(ClientPassport, passports)
 
 
 def _kinds(kinds: Iterable[str]) -> list[str]:
@@ -335,23 +341,23 @@ def _attach_names(outcomes: list[RowOutcome]) -> None:
             outcome.client_name = names[outcome.client_id]
 
 
-def _new_contacts(client_id: int, contacts, *, primary_kinds: set[str]) -> list[ClientContact]:
-    result = []
+def _contact_rows(client_id: int, contacts, *, primary_kinds: set[str]) -> list[dict]:
+    rows = []
     for kind, value, index in contacts:
-        is_primary = kind not in primary_kinds
+        rows.append({
+            "client_id": client_id, "kind": kind, "value": value, "blind_index": index,
+            "is_primary": kind not in primary_kinds,
+        })
         primary_kinds.add(kind)
-        result.append(
-            ClientContact(client_id=client_id, kind=kind, value=value, blind_index=index, is_primary=is_primary)
-        )
-    return result
+    return rows
 
 
-def _new_passport(client_id: int, passport) -> ClientPassport:
-    return ClientPassport(
-        client_id=client_id, kind=passport.kind, series=passport.series, number=passport.number,
-        number_index=passport.index, issue_date=passport.issue_date, expiry_date=passport.expiry_date,
-        issued_by=passport.issued_by, is_active=passport.is_active,
-    )
+def _passport_row(client_id: int, passport) -> dict:
+    return {
+        "client_id": client_id, "kind": passport.kind, "series": passport.series, "number": passport.number,
+        "number_index": passport.index, "issue_date": passport.issue_date, "expiry_date": passport.expiry_date,
+        "issued_by": passport.issued_by, "is_active": passport.is_active,
+    }
 
 
 def _fill_empty(client: Client, row: PreparedRow) -> bool:
