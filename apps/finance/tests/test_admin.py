@@ -129,3 +129,16 @@ def test_demo_is_valid_and_idempotent():
     AgencyRequisites.objects.get().full_clean()
     order.refresh_from_db()
     assert order.paid_amount > Decimal("5000.00")
+
+
+def test_payment_changelist_offers_both_exports(accountant_staff, django_assert_max_num_queries):
+    order = make_order("10000.00")
+    for amount in ("1.00", "2.00", "3.00"):
+        payment_create(order_id=order.pk, data={"amount": Decimal(amount)})
+    admin_browser = browser(accountant_staff)
+    admin_browser.get("/admin/finance/payment/")
+    with django_assert_max_num_queries(15):  # constant: the list joins order and author once
+        response = admin_browser.get("/admin/finance/payment/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="export_1c"' in page and 'value="export_admin_action"' in page
