@@ -1,10 +1,13 @@
 """Reads of clients: lookups by blind index, search by name, the list with its children."""
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import NamedTuple
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 
 from apps.clients.models import Client, ClientContact, ClientPassport, build_search_name
 from apps.clients.normalization import (
@@ -17,6 +20,7 @@ from apps.clients.normalization import (
     passport_index,
     passport_normalised,
 )
+from apps.core.crypto import decrypt_str
 from apps.core.normalize import normalize_passport
 
 
@@ -187,8 +191,10 @@ def filter_by_passport(queryset: QuerySet[Client], value: str) -> QuerySet[Clien
 
 
 # --- The list as plain rows ----------------------------------------------------------------------------
-# The client list is the hottest read: values_list() rows (decrypted by the fields' converters) and
-# two child queries skip model instantiation and the prefetch machinery. Same 4 queries per page.
+# The client list is the hottest read. One query per page: the client columns (birth date decrypted
+# by its field) plus each client's live contacts and passports aggregated to JSON by PostgreSQL
+# (ciphertext inside, decrypted here). No model instances, no prefetch round trips; with the
+# pagination's count that is 2 queries per page whatever its size.
 
 CLIENT_ROW_FIELDS = (
     "id", "last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin", "birth_date",
@@ -238,19 +244,50 @@ class ClientRow(NamedTuple):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
 
 
+def _children_sql(model, columns: str, order: str) -> RawSQL:
+    table, client_table = model._meta.db_table, Client._meta.db_table
+    # Fixed SQL built from model metadata and literals above, no user input.
+    return RawSQL(  # noqa: S611
+        f"(SELECT coalesce(json_agg(json_build_array({columns}) ORDER BY {order}), '[]')::text "  # noqa: S608
+        f"FROM {table} child WHERE child.client_id = {client_table}.id AND NOT child.is_archived)",
+        [],
+        output_field=TextField(),
+    )
+
+
 def client_rows(queryset: QuerySet[Client]) -> QuerySet:
-    """The (filtered, ordered) client queryset as tuples: countable and sliceable for pagination."""
-    return queryset.values_list(*CLIENT_ROW_FIELDS)
+    """The (filtered, ordered) clients as tuples with their children as JSON text: countable (the
+    count leaves the unused aggregates out) and sliceable for pagination."""
+    return queryset.annotate(
+        contacts_json=_children_sql(
+            ClientContact, "child.id, child.kind, child.value, child.is_primary, child.created_at",
+            "child.kind, child.is_primary DESC, child.id",
+        ),
+        passports_json=_children_sql(
+            ClientPassport,
+            "child.id, child.kind, child.series, child.number, child.issue_date, child.expiry_date, "
+            "child.issued_by, child.is_active",
+            "child.is_active DESC, child.issue_date DESC, child.id",
+        ),
+    ).values_list(*CLIENT_ROW_FIELDS, "contacts_json", "passports_json")
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def client_rows_with_children(rows: Iterable[tuple]) -> list[ClientRow]:
-    rows = list(rows)
-    ids = [row[0] for row in rows]
-    contacts: dict[int, list[ContactRow]] = {client_id: [] for client_id in ids}
-    passports: dict[int, list[PassportRow]] = {client_id: [] for client_id in ids}
-    if ids:
-        for values in live_contacts().filter(client_id__in=ids).values_list(*ContactRow._fields):
-            contacts[values[0]].append(ContactRow(*values))
-        for values in live_passports().filter(client_id__in=ids).values_list(*PassportRow._fields):
-            passports[values[0]].append(PassportRow(*values))
-    return [ClientRow(*row, contacts[row[0]], passports[row[0]]) for row in rows]
+    result = []
+    for *columns, contacts_json, passports_json in rows:
+        client_id = columns[0]
+        contacts = [
+            ContactRow(client_id, cid, kind, decrypt_str(value), primary, datetime.fromisoformat(created))
+            for cid, kind, value, primary, created in orjson.loads(contacts_json)
+        ]
+        passports = [
+            PassportRow(client_id, pid, kind, decrypt_str(series), decrypt_str(number), _date(issued),
+                        _date(expires), decrypt_str(issued_by), active)
+            for pid, kind, series, number, issued, expires, issued_by, active in orjson.loads(passports_json)
+        ]
+        result.append(ClientRow(*columns, contacts, passports))
+    return result

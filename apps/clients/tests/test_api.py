@@ -247,3 +247,19 @@ def test_malformed_bodies_are_400_not_500(operator_api):
     assert response.status_code == 400
     assert operator_api.get(URL, {"page_size": "abc"}).status_code == 200
     assert operator_api.get(f"{URL}abc/").status_code == 404
+
+
+@pytest.mark.parametrize("as_role", ["operator_api", "accountant_api"])
+def test_list_rows_equal_the_detail(request, as_role):
+    """The list reads plain rows with JSON-aggregated children; it must render exactly as the detail."""
+    api = request.getfixturevalue(as_role)
+    client = make_client(
+        birth_date="1985-03-01", contacts=[{"kind": "telegram", "value": "ivan_t"}],
+        phones=["+79161234567", "+79161234568"], emails=["ivan@mail.ru"],
+        passports=[{"kind": "internal", "series": "4510", "number": "123012", "issue_date": "2010-01-02"},
+                   {"kind": "foreign", "series": "75", "number": "1234567", "expiry_date": "2030-01-01",
+                    "is_active": False, "issued_by": "МВД 77810"}],
+    )
+    make_client()
+    listed = {row["id"]: row for row in api.get(URL).json()["results"]}
+    assert listed[client.pk] == api.get(f"{URL}{client.pk}/").json()
