@@ -204,6 +204,8 @@ def document_generate(*, order, doc_type: str, actor=None) -> Document:
         Document.objects.filter(order_id=order.pk, type=doc_type).aggregate(last=Max("version"))["last"] or 0
     ) + 1
     fresh = _load_order_for_context(order.pk)
+    if not any(service.status != "cancelled" for service in fresh.services.all()):
+        raise BusinessError("В заказе нет услуг — документ формировать не из чего.", code="order_empty")
     number = f"{fresh.number}-{NUMBER_PREFIXES[doc_type]}{number_in_type}"
     pdf = _pdf_for(fresh, doc_type, template_version, number=number)
     key = store_pdf(pdf, doc_type)

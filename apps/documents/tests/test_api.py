@@ -63,6 +63,13 @@ def test_bad_input_is_a_4xx_in_the_error_format(order, operator_api):
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
+def test_order_without_services_is_400(make_order, operator_api):
+    empty = make_order(services=0)
+    response = operator_api.post(_url(empty), {"type": "invoice"}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "order_empty"
+    assert not Document.objects.filter(order=empty).exists()
+
+
 def test_missing_active_template_is_400(order, operator_api):
     DocumentTemplateVersion.objects.filter(template__type="act").update(is_active=False)
     response = operator_api.post(_url(order), {"type": "act"}, format="json")
