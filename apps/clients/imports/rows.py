@@ -72,7 +72,7 @@ class PreparedRow:
     def is_valid(self) -> bool:
         return not self.errors
 
-    def keys(self) -> list[tuple[str, str]]:
+    def identifiers(self) -> list[tuple[str, str]]:
         """(matched_on, blind index) of every identifier of the row."""
         keys = [(kind, index) for kind, _value, index in self.contacts]
         if self.passport is not None:
@@ -125,7 +125,7 @@ def prepare_row(line: int, cells: list[str], columns: dict[str, int], context: R
     notes = _cell(cells, columns, "notes")
     if notes:
         row.values["notes"] = notes[:5000]
-    if row.is_valid and not row.keys():
+    if row.is_valid and not row.identifiers():
         row.errors.append(RowError("", "no_identifier", REASONS["no_identifier"]))
     return row
 

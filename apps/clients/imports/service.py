@@ -166,6 +166,7 @@ class _Importer:
         self.operator = operator
         self.seen: dict[str, RowOutcome] = {}  # blind index -> the earlier row that holds it
         self.encryptor = FastEncryptor()
+        self.owners = _KnownOwners()
 
     def run_batch(self, rows: list[PreparedRow]) -> list[RowOutcome]:
         for attempt in (1, 2):
@@ -181,6 +182,7 @@ class _Importer:
                 # the batch was rolled back; plan it again against what is committed now.
                 if attempt == 2:
                     return [self._conflict(row) for row in rows]
+                self.owners.refresh([row for row in rows if row.is_valid])
                 continue
             self.seen.update(plan.seen)
             return plan.outcomes
@@ -194,7 +196,7 @@ class _Importer:
     # planning ------------------------------------------------------------------------------------
 
     def _plan(self, rows: list[PreparedRow]) -> _Plan:
-        in_db = _existing_owners([row for row in rows if row.is_valid])
+        in_db = self.owners.lookup([row for row in rows if row.is_valid])
         plan = _Plan(outcomes=[], seen={})
         for row in rows:
             outcome = self._classify(row, in_db, plan)
@@ -205,7 +207,7 @@ class _Importer:
     def _classify(self, row: PreparedRow, in_db: dict[str, set[int]], plan: _Plan) -> RowOutcome:
         if not row.is_valid:
             return RowOutcome(line=row.line, status=REJECTED, errors=row.errors)
-        keys = row.keys()
+        keys = row.identifiers()
         earlier = [(kind, self.seen.get(index) or plan.seen.get(index)) for kind, index in keys]
         earlier = [(kind, outcome) for kind, outcome in earlier if outcome is not None]
         if earlier:
@@ -308,6 +310,72 @@ class _Importer:
 def _kinds(kinds: Iterable[str]) -> list[str]:
     order = ["passport", "phone", "email", "telegram"]
     return sorted(set(kinds), key=lambda kind: order.index(kind) if kind in order else len(order))
+
+
+class _KnownOwners:
+    """Who holds which blind index now.
+
+    Up to SNAPSHOT_LIMIT live indexes are read once, streamed, at the first batch: one sequential
+    read instead of one lookup per batch whose cost grows with the table. Beyond that (or after a
+    conflict) the batch's own indexes are queried. Rows of this import are tracked separately
+    (_Importer.seen), and the database's unique constraints stay the last word.
+    """
+
+    SNAPSHOT_LIMIT = 1_500_000
+
+    def __init__(self) -> None:
+        self._snapshot: dict[str, int | set[int]] | None = None
+        self._decided = False
+
+    def lookup(self, rows: list[PreparedRow]) -> dict[str, set[int]]:
+        if not self._decided:
+            self._decided = True
+            if _live_index_count() <= self.SNAPSHOT_LIMIT:
+                self._snapshot = _read_all_owners()
+        if self._snapshot is None:
+            return _existing_owners(rows)
+        result: dict[str, set[int]] = {}
+        for row in rows:
+            for _kind, index in row.identifiers():
+                owner = self._snapshot.get(index)
+                if owner is not None:
+                    result[index] = owner if isinstance(owner, set) else {owner}
+        return result
+
+    def refresh(self, rows: list[PreparedRow]) -> None:
+        if self._snapshot is None:
+            return
+        fresh = _existing_owners(rows)
+        for row in rows:
+            for _kind, index in row.identifiers():
+                self._snapshot.pop(index, None)
+        for index, owners in fresh.items():
+            self._snapshot[index] = owners if len(owners) > 1 else next(iter(owners))
+
+
+def _live_index_count() -> int:
+    return (
+        ClientContact.objects.filter(is_archived=False).count()
+        + ClientPassport.objects.filter(is_archived=False).count()
+    )
+
+
+def _read_all_owners() -> dict[str, int | set[int]]:
+    owners: dict[str, int | set[int]] = {}
+    sources = (
+        ClientContact.objects.filter(is_archived=False).values_list("blind_index", "client_id"),
+        ClientPassport.objects.filter(is_archived=False).values_list("number_index", "client_id"),
+    )
+    for queryset in sources:
+        for index, client_id in queryset.order_by().iterator(chunk_size=20_000):
+            known = owners.get(index)
+            if known is None:
+                owners[index] = client_id
+            elif isinstance(known, set):
+                known.add(client_id)
+            elif known != client_id:
+                owners[index] = {known, client_id}
+    return owners
 
 
 def _existing_owners(rows: list[PreparedRow]) -> dict[str, set[int]]:

@@ -168,3 +168,12 @@ def test_broken_files_are_refused_before_anything_is_written(data, code):
         import_clients(data=data)
     assert error.value.code == code and error.value.detail
     assert not Client.objects.exists()
+
+
+def test_dedup_without_the_snapshot_queries_each_batch(monkeypatch):
+    from apps.clients.imports.service import _KnownOwners
+
+    import_clients(data=csv_bytes(*GOOD))
+    monkeypatch.setattr(_KnownOwners, "SNAPSHOT_LIMIT", 0)
+    again = import_clients(data=csv_bytes(*GOOD, "Новый;Клиент;;;;;+79160000099;;;;"), batch_size=2)
+    assert statuses(again) == ["duplicate", "duplicate", "created"]
