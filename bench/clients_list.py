@@ -328,6 +328,8 @@ def main() -> None:
             load(port, path, headers, 2.0)  # warm-up
         app = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds)
         floor = load(FLOOR_PORT, "/", headers, args.seconds)
+        app_one = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds / 2, concurrency=1)
+        floor_one = load(FLOOR_PORT, "/", headers, args.seconds / 2, concurrency=1)
 
         empty_latencies = []
         for _ in range(100):
@@ -369,6 +371,8 @@ def main() -> None:
     print(f"floor (raw SQL + orjson, same rows, same gunicorn): {floor['rps']:.1f} req/s, "
           f"p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms, errors {floor['errors']}")
     print(f"API throughput = {ratio:.0f} % of the floor (target >= 40 %), API p95 target <= 100 ms")
+    print(f"one client at a time (no queueing): API p50 {app_one['p50_ms']:.1f} ms, p95 {app_one['p95_ms']:.1f} ms; "
+          f"floor p50 {floor_one['p50_ms']:.1f} ms, p95 {floor_one['p95_ms']:.1f} ms")
     empty = summary(empty_latencies)
     print(f"reference: GET /health/live on the same server (no DB, sequential): p50 {empty['p50_ms']:.1f} ms, "
           f"p95 {empty['p95_ms']:.1f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
