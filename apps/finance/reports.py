@@ -103,15 +103,46 @@ def _client_name_of(field: str) -> Subquery:
     )
 
 
+def _clients_base(filters: ReportFilters) -> QuerySet:
+    return _orders().filter(_period("created_at", filters), _order_filters(filters)).exclude(status="cancelled")
+
+
 def clients_report(filters: ReportFilters) -> QuerySet:
+    """Orders grouped by (client, currency), biggest turnover first.
+
+    Only the turnover is aggregated over all orders (it decides the order of rows); the other figures
+    are correlated subqueries over the same filters that PostgreSQL evaluates for the page's rows only.
+    """
+
+    def per_group(expression):
+        rows = (
+            _clients_base(filters).filter(client_id=OuterRef("client_id"), currency=OuterRef("currency"))
+            .order_by().values("client_id").annotate(value=expression).values("value")[:1]
+        )
+        return Subquery(rows, output_field=expression.output_field)
+
     return (
-        _orders()
-        .filter(_period("created_at", filters), _order_filters(filters))
-        .exclude(status="cancelled")
+        _clients_base(filters)
+        .values("client_id", "currency")
+        .annotate(turnover=Sum("total_amount"))
+        .annotate(
+            client_name=_client_name_of("client_id"),
+            orders=per_group(Count("id")),
+            paid=per_group(Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY)),
+            debt=per_group(Coalesce(Sum("balance_due", filter=Q(balance_due__gt=0)), ZERO, output_field=MONEY)),
+        )
+        .order_by("-turnover", "client_id", "currency")
+    )
+
+
+def clients_report_all(filters: ReportFilters) -> QuerySet:
+    """The same rows for a whole-report CSV: every figure aggregated in one pass (no per-row subqueries)."""
+    return (
+        _clients_base(filters)
         .values("client_id", "currency")
         .annotate(
-            orders=Count("id"),
             turnover=Sum("total_amount"),
+            orders=Count("id"),
             paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY),
             debt=Coalesce(Sum("balance_due", filter=Q(balance_due__gt=0)), ZERO, output_field=MONEY),
         )
@@ -293,10 +324,12 @@ class Report:
     columns: list[Column]
     # A cheaper COUNT than the page query's; "window": the count comes with the page (one query).
     count: Callable[[ReportFilters], int] | str | None = None
+    build_all: Callable[[ReportFilters], QuerySet] | None = None  # for the whole-report CSV, if different
 
 
 REPORTS = {
-    "clients": Report("clients", "Отчёт по клиентам", clients_report, CLIENTS_COLUMNS, "window"),
+    "clients": Report("clients", "Отчёт по клиентам", clients_report, CLIENTS_COLUMNS, "window",
+                      clients_report_all),
     "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, orders_count),
     "debts": Report("debts", "Долги", debts_report, DEBTS_COLUMNS, debts_count),
     "commissions": Report("commissions", "Комиссии", commissions_report, COMMISSIONS_COLUMNS, "window"),

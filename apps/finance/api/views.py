@@ -255,20 +255,24 @@ class ReportView(APIView):
     def _filters(params: dict) -> ReportFilters:
         return ReportFilters(**{k: v for k, v in params.items() if k != "group_by"})
 
-    def _queryset(self, params: dict):
+    def _queryset(self, params: dict, whole: bool = False):
         filters_ = self._filters(params)
+        report = REPORTS[self.report_name]
         if self.report_name == "commissions" and params.get("group_by"):
             return commissions_report(filters_, params["group_by"])
-        return REPORTS[self.report_name].build(filters_)
+        if whole and report.build_all:
+            return report.build_all(filters_)
+        return report.build(filters_)
 
     def get(self, request, format=None):  # noqa: A002 — DRF's name for the suffix
         params = ReportFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         report = REPORTS[self.report_name]
-        queryset = self._queryset(params.validated_data)
         if request.accepted_renderer.format == "csv":
+            queryset = self._queryset(params.validated_data, whole=True)
             stamp = timezone.localdate().strftime("%Y-%m-%d")
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
+        queryset = self._queryset(params.validated_data)
         if report.count == "window":
             paginator = WindowCountPagination()
             page = paginator.paginate_queryset(queryset, request, view=self)

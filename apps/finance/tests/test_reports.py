@@ -59,6 +59,10 @@ def test_clients_report(accountant_api, book, django_assert_max_num_queries):
     filtered = accountant_api.get(f"/api/v1/reports/clients/?operator={book['other_operator'].pk}").json()
     assert filtered["count"] == 1 and Decimal(filtered["results"][0]["debt"]) == 0
     assert accountant_api.get("/api/v1/reports/clients/?currency=USD").json()["count"] == 0
+    rows = read_csv(accountant_api.get("/api/v1/reports/clients/csv/"))
+    assert rows[0] == ["Клиент", "ID клиента", "Валюта", "Заказов", "Оборот", "Оплачено", "Долг"]
+    assert rows[1] == ["Иванова Мария Петровна", str(book["ivanova"].pk), "RUB", "2", "150000,00", "80000,00",
+                       "70000,00"]
 
 
 def test_debts_report_oldest_first_with_days_overdue(accountant_api, book, django_assert_max_num_queries):
