@@ -40,6 +40,10 @@ def _iso(value, tz: str | None = None) -> str | None:
     return value.astimezone(zone).isoformat()
 
 
+def _iso_in(value, zone) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat()
+
+
 class OrjsonRenderer(JSONRenderer):
     """The same JSON as DRF's renderer for the plain dicts our read serializers build, faster."""
 
@@ -268,6 +272,7 @@ class OrderListSerializer(serializers.ModelSerializer):
 
     def to_representation(self, row: dict) -> dict:
         """`row` is a dict from selectors.order_rows() (the list page builds no model instances)."""
+        zone = dj_timezone.get_current_timezone()
         operator = None
         if row["operator_id"]:
             operator = {"id": row["operator_id"], "full_name": row["operator__full_name"] or row["operator__email"]}
@@ -282,16 +287,16 @@ class OrderListSerializer(serializers.ModelSerializer):
             "paid_amount": _money(row["paid_amount"]),
             "refunded_amount": _money(row["refunded_amount"]),
             "balance_due": _money(row["balance_due"]),
-            "deadline": _iso(row["deadline"]),
+            "deadline": _iso_in(row["deadline"], zone),
             "client": {"id": row["client_id"], "full_name": " ".join(part for part in names if part)},
             "travellers": row["traveller_list"],
             "operator": operator,
-            "trip_start": _iso(row["trip_start"]),
-            "trip_end": _iso(row["trip_end"]),
+            "trip_start": _iso_in(row["trip_start"], zone),
+            "trip_end": _iso_in(row["trip_end"], zone),
             "warnings": row["warnings"],
             "allowed_actions": allowed_actions(row["status"]),
-            "created_at": _iso(row["created_at"]),
-            "updated_at": _iso(row["updated_at"]),
+            "created_at": _iso_in(row["created_at"], zone),
+            "updated_at": _iso_in(row["updated_at"], zone),
         }
 
 
