@@ -153,3 +153,25 @@ def test_delete_is_for_supervisors(operator_api, supervisor_api):
 
 def test_anonymous_is_refused(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+def test_audit_log_has_no_contact_data_in_plaintext(operator_api):
+    from auditlog.models import LogEntry
+
+    response = operator_api.post(
+        URL, {"contact_name": "Секретов", "contact_phone": "+79161234567", "contact_email": "s@example.com"},
+        format="json",
+    )
+    lead_id = response.json()["id"]
+    operator_api.post(f"{URL}{lead_id}/take/")
+    entries = LogEntry.objects.filter(content_type__model="lead", object_pk=str(lead_id))
+    assert entries.count() == 2
+    dumped = " ".join(f"{entry.changes} {entry.changes_text} {entry.object_repr}" for entry in entries)
+    for plaintext in ("79161234567", "s@example.com", "Секретов"):
+        assert plaintext not in dumped
+    assert "in_progress" in dumped and entries.filter(actor__isnull=False).count() == 2
+
+
+def test_accountant_cannot_reject(accountant_api):
+    lead = incoming("1")
+    assert accountant_api.post(f"{URL}{lead.pk}/reject/", {"reason": "x"}, format="json").status_code == 403
