@@ -19,8 +19,11 @@ run: install
 	$(PY) scripts/devservices.py run
 
 # Lint, then the whole suite (it includes the makemigrations --check test) against real PostgreSQL and S3.
+# PYTEST_WORKERS=2 runs it on two xdist workers (each its own test database, suffixed _gw0, _gw1);
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: install lint
-	$(PY) scripts/devservices.py test $(PYTEST_ARGS)
+	$(PY) scripts/devservices.py test -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

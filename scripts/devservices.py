@@ -182,17 +182,50 @@ def prepare(mode: str, keep: list, processes: list) -> dict:
     return env
 
 
+def _default_sigint() -> None:
+    # A shell starting us in the background (`make run &`) leaves SIGINT ignored, and children
+    # inherit that; give them back the default so Ctrl-C / kill -INT stops them.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def descendants(pid: int) -> list[int]:
+    """All processes below pid (runserver's autoreloader runs the server in a grandchild)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def signal_tree(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def run_child(command: list[str], env: dict) -> int:
-    child = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
+    child = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=_default_sigint)  # noqa: S603, PLW1509
     try:
         return child.wait()
     except KeyboardInterrupt:
-        child.send_signal(signal.SIGINT)
+        tree = [child.pid, *descendants(child.pid)]
+        signal_tree(tree, signal.SIGINT)  # a terminal's Ctrl-C reached them already; kill -INT may not have
         try:
-            return child.wait(timeout=20)
+            child.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            child.kill()
-            return 130
+            pass
+        signal_tree(tree, signal.SIGKILL)  # whatever is still there (the tree was taken before exit)
+        return 130
 
 
 def main(argv: list[str]) -> int:
@@ -206,6 +239,7 @@ def main(argv: list[str]) -> int:
     processes: list = []
     # SIGTERM (CI, docker stop) behaves like Ctrl-C so the finally block stops our services.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         env = prepare(mode, keep, processes)
         python = sys.executable
