@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -44,8 +45,23 @@ def _renderers() -> list:
     return [ORJSONRenderer, *api_settings.DEFAULT_RENDERER_CLASSES[1:]]
 
 
+PD_FIELDS = {"birth_date", "phones", "emails", "telegram", "whatsapp", "passports"}
+
+
 class PersonalDataContextMixin:
+    """Masks output for users without clients.view_personal_data and refuses their PD writes
+    (someone who cannot see a value must not overwrite it blind)."""
+
     renderer_classes = _renderers()
+    pd_fields: set[str] | None = None  # None: every field of the payload is personal data
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not can_see_personal_data(request.user):
+            payload = set(request.data) if hasattr(request.data, "keys") else set()
+            touches_pd = payload & self.pd_fields if self.pd_fields is not None else True
+            if touches_pd:
+                raise PermissionDenied("Нет права изменять персональные данные клиента.")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -78,6 +94,7 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     action_permissions = {"merge": ["clients.change_client", "clients.delete_client"]}
+    pd_fields = PD_FIELDS
 
     def get_queryset(self):
         return selectors.client_list_queryset()

@@ -263,3 +263,20 @@ def test_list_rows_equal_the_detail(request, as_role):
     make_client()
     listed = {row["id"]: row for row in api.get(URL).json()["results"]}
     assert listed[client.pk] == api.get(f"{URL}{client.pk}/").json()
+
+
+def test_who_cannot_see_personal_data_cannot_overwrite_it(make_user, client_as):
+    from django.contrib.auth.models import Permission
+
+    clerk = make_user("accountant")
+    clerk.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="clients", codename__in=["change_client", "add_clientcontact"]
+    ))
+    api = client_as(clerk)
+    client = make_client(phones=["+79161234567"])
+    assert api.patch(f"{URL}{client.pk}/", {"notes": "Оплатил"}, format="json").status_code == 200
+    refused = api.patch(f"{URL}{client.pk}/", {"phones": ["+79160000000"]}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    assert api.post(f"{URL}{client.pk}/contacts/", {"kind": "phone", "value": "+79160000000"},
+                    format="json").status_code == 403
+    assert [c.value for c in client.contacts.filter(kind="phone")] == ["+79161234567"]
