@@ -153,3 +153,14 @@ def test_window_paginated_report_pages(accountant_api, book, django_assert_max_n
     assert accountant_api.get("/api/v1/reports/clients/?page=abc").status_code == 404
     empty = accountant_api.get("/api/v1/reports/clients/?currency=USD").json()
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("name", ["clients", "orders", "debts", "commissions", "fx"])
+def test_every_report_page_and_csv_run_a_constant_number_of_queries(name, accountant_api, book,
+                                                                      django_assert_max_num_queries):
+    accountant_api.get(f"/api/v1/reports/{name}/")  # the user's permissions are cached from here on
+    with django_assert_max_num_queries(2):
+        assert accountant_api.get(f"/api/v1/reports/{name}/?page_size=200").status_code == 200
+    with django_assert_max_num_queries(2):
+        response = accountant_api.get(f"/api/v1/reports/{name}/csv/")
+        assert len(read_csv(response)) >= 1
