@@ -8,6 +8,7 @@ A channel calls `inbox_store(...)` (its own transaction, committed at once) and 
 
 import importlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -45,8 +46,8 @@ def _handler(channel: str):
 
 def inbox_store(
     *, channel: str, external_id: str, payload: dict, integration: IntegrationSettings | None = None
-) -> tuple[InboxItem, bool]:
-    """Store a raw item (committed immediately). Returns (item, created); created=False is a retry.
+) -> tuple[InboxItem | None, bool]:
+    """Store a raw item (committed at once). Returns (item, True), or (None, False) for a retry.
 
     One INSERT ... ON CONFLICT DO NOTHING (the unique constraints are the dedup), so concurrent
     retries of one update never both win and the hot path costs a single statement.
@@ -60,20 +61,22 @@ def inbox_store(
     )
     columns = [f for f in InboxItem._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(getattr(item, f.attname), connection) for f in columns]
-    # Only our own table and column names are interpolated; every value is a parameter.
     names = ", ".join(f.column for f in columns)
     placeholders = ", ".join(["%s"] * len(columns))
+    # Only our own table and column names are interpolated; every value is a parameter.
     sql = (
         f"INSERT INTO {InboxItem._meta.db_table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608, E501
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Outside a transaction the statement commits by itself; inside one, a savepoint keeps a
+    # failed insert from breaking the caller's transaction.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
-    if row is not None:
-        item.pk = row[0]
-        return item, True
-    existing = InboxItem.objects.get(channel=channel, integration=integration, external_id=item.external_id)
-    return existing, False
+    if row is None:
+        return None, False
+    item.pk = row[0]
+    return item, True
 
 
 def inbox_process(item_id: int) -> InboxItem | None:

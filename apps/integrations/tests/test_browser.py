@@ -55,11 +55,13 @@ def test_customer_fills_the_form_and_the_lead_shows_in_the_admin(live_server, br
     page.fill("#id_date_to", (start + dt.timedelta(days=7)).isoformat())
 
     page.click("button[type=submit]")  # no consent yet: the page explains, in Russian
+    page.wait_for_load_state()
     assert "Без согласия на обработку персональных данных" in page.content()
     assert page.input_value("#id_name") == "Елена Кузнецова"  # what was typed is kept
 
     page.check("#id_consent")
     page.click("button[type=submit]")
+    page.wait_for_load_state()
     result = page.text_content("#result")
     assert "Ваша заявка № " in result
 
@@ -68,8 +70,11 @@ def test_customer_fills_the_form_and_the_lead_shows_in_the_admin(live_server, br
     page.fill("#id_password", TEST_PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/leads/lead/")
+    page.wait_for_load_state()
     listing = page.content()
     number = result.split("№ ")[1].split(" ")[0]
     assert number in listing
     page.click(f"text={number}")
+    page.wait_for_url("**/change/")
+    page.wait_for_load_state()
     assert "Хотим на Байкал в августе" in page.content()
