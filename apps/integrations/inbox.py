@@ -96,7 +96,10 @@ def inbox_process(item_id: int) -> InboxItem | None:
             return item
     except Exception as error:  # noqa: BLE001 — any failure must leave the item for a retry
         message = safe_message(error)
-        logger.warning("inbox item failed", extra={"inbox_item_id": item_id, "error_type": type(error).__name__})
+        logger.warning(
+            "inbox item failed",
+            extra={"inbox_item_id": item_id, "error_type": type(error).__name__, "error": message[:300]},
+        )
         InboxItem.objects.filter(pk=item_id).update(
             status=InboxStatus.FAILED, error=message, attempts=F("attempts") + 1
         )
