@@ -71,6 +71,9 @@ class UserListViewSet(BaseReadOnlyViewSet):
     """A model viewset guarded by RolePermission (accounts.view_user) — the same rights the admin uses."""
 
     queryset = User.objects.order_by("pk")
+    filterset_fields = ["role", "is_active"]
+    ordering_fields = ["email", "id"]
+    search_fields = ["email", "full_name"]
 
     class serializer_class(serializers.ModelSerializer):  # noqa: N801
         class Meta:
