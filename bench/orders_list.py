@@ -8,7 +8,8 @@
    re-runs reuse the rows (--reseed starts over). Then ANALYZE.
 2. Serves the app with gunicorn (2 sync workers, DEBUG off, settings bench.orders_bench_settings
    which adds the two comparison endpoints of bench/orders_bench_urls.py) on 127.0.0.1:8130.
-3. With wrk (4 connections, --seconds each), side by side in one run:
+3. With wrk (4 connections, --seconds per endpoint split into --rounds alternating rounds, so a
+   change of the shared machine's load hits all three alike), side by side in one run:
      app    GET /api/v1/orders/?page_size=50            (JWT of an operator)
      naive  GET /bench/naive/orders/?page_size=50       (ModelSerializer, no select/prefetch; JWT)
      floor  GET /bench/floor/orders/?page_size=50       (raw SQL + orjson, no auth)
@@ -239,6 +240,39 @@ def run_wrk(path: str, token: str | None, seconds: int, connections: int) -> dic
     }
 
 
+ENDPOINTS = (
+    ("app", "/api/v1/orders/?page_size=50", True),
+    ("naive", "/bench/naive/orders/?page_size=50", True),
+    ("floor", "/bench/floor/orders/?page_size=50", False),
+)
+
+
+def bench_lists(token: str, seconds: int, connections: int, rounds: int) -> dict:
+    """The three endpoints in alternating rounds, so a change of the machine's load hits all three.
+
+    requests/s = all requests / all seconds of that endpoint; p50/p95 = median of the rounds' values.
+    """
+    for _, path, auth in ENDPOINTS:  # warm-up: imports, connections, caches
+        run_wrk(path, token if auth else None, 2, connections)
+    per_round = max(1, seconds // rounds)
+    samples: dict = {name: [] for name, _, _ in ENDPOINTS}
+    for index in range(rounds):
+        for name, path, auth in ENDPOINTS:
+            window = per_round * 2 if name == "naive" else per_round  # the slow one gets more samples
+            samples[name].append(run_wrk(path, token if auth else None, window, connections) | {"seconds": window})
+            log(f"round {index + 1} {name:6} {samples[name][-1]}")
+    results = {}
+    for name, runs in samples.items():
+        total_seconds = sum(run["seconds"] for run in runs)
+        results[name] = {
+            "rps": round(sum(run["rps"] * run["seconds"] for run in runs) / total_seconds, 1),
+            "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+            "p95_ms": statistics.median(run["p95_ms"] for run in runs),
+            "errors": sum(run["errors"] for run in runs),
+        }
+    return results
+
+
 def order_with_30_services(token: str) -> int:
     status, order = request("GET", "/api/v1/orders/?page_size=1&status=draft", token)
     order_id = order["results"][0]["id"]
@@ -287,6 +321,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--adds", type=int, default=200)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
@@ -299,16 +334,7 @@ def main() -> None:
         for path in ("/api/v1/orders/?page_size=50", "/bench/naive/orders/?page_size=50"):
             status, body = request("GET", path, token)
             assert status == 200 and len(body["results"]) == 50, (path, status, body)
-        results = {}
-        for name, path, auth in (
-            ("app", "/api/v1/orders/?page_size=50", token),
-            ("naive", "/bench/naive/orders/?page_size=50", token),
-            ("floor", "/bench/floor/orders/?page_size=50", None),
-        ):
-            run_wrk(path, auth, 2, args.connections)  # warm-up
-            seconds = args.seconds * 2 if name == "naive" else args.seconds  # slow: more time for samples
-            results[name] = run_wrk(path, auth, seconds, args.connections)
-            log(f"{name:6} {results[name]}")
+        results = bench_lists(token, args.seconds, args.connections, args.rounds)
         results["app_vs_naive"] = round(results["app"]["rps"] / max(results["naive"]["rps"], 0.01), 2)
         results["app_vs_floor"] = round(results["app"]["rps"] / max(results["floor"]["rps"], 0.01), 2)
         results["add_service"] = bench_add_service(token, args.adds)

@@ -384,7 +384,10 @@ def _save_and_check(service: Service, order: Order, traveller_ids: list[int], *,
     _refuse_if_row_errors(service, traveller_ids)
     _full_clean_service(service)
     service.save()
-    service.travellers.set(traveller_ids)
+    if new:
+        service.travellers.add(*traveller_ids)
+    else:
+        service.travellers.set(traveller_ids)
     result = checks.evaluate(*check_input(order))
     errors = result.errors_for(service.pk)
     if errors:
