@@ -9,12 +9,13 @@ class FinanceConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from apps.clients.references import register_client_reference
         from apps.finance.models import AgencyRequisites, CurrencyRate, Payment
         from apps.finance.services import overpaid_warnings
+        from apps.orders.checks import register_warning_provider
 
         auditlog.register(Payment)
         auditlog.register(CurrencyRate)
         auditlog.register(AgencyRequisites)
-        from apps.orders.checks import register_warning_provider
-
-        register_warning_provider(overpaid_warnings)
+        register_warning_provider(overpaid_warnings)  # "overpaid" on the order
+        register_client_reference("finance.Payment", "payer_client")  # a client merge moves payments too

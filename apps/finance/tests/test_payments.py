@@ -171,3 +171,16 @@ def test_payment_on_a_cancelled_order_is_refused_refund_allowed():
     with pytest.raises(BusinessError):
         pay(order, "1.00")
     pay(order, "400.00", type="refund")
+
+
+def test_client_merge_moves_the_payer_of_payments():
+    from apps.clients.services import client_merge
+    from apps.finance.tests.factories import make_client
+
+    survivor, duplicate = make_client("Лебедева", "Нина"), make_client("Лебедева", "Нина")
+    order = make_order("1000.00", client=duplicate)
+    payment = pay(order, "100.00")
+    assert payment.payer_client_id == duplicate.pk
+    client_merge(target=survivor, other=duplicate)
+    payment.refresh_from_db()
+    assert payment.payer_client_id == survivor.pk
