@@ -116,3 +116,12 @@ def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot, 
     item.refresh_from_db()
     assert item.attempts == 2
     assert Lead.objects.count() == 0
+
+
+@pytest.mark.parametrize("role,allowed", [("supervisor", True), ("operator", False), ("accountant", False)])
+def test_admin_pages_follow_the_role_permissions(client, make_user, role, allowed):
+    user = make_user(role, is_staff=True)
+    client.force_login(user)
+    for name in ("integrationsettings", "inboxitem", "consent"):
+        response = client.get(reverse(f"admin:integrations_{name}_changelist"))
+        assert (response.status_code == 200) is allowed, (name, response.status_code)
