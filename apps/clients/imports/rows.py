@@ -167,8 +167,7 @@ def _birth_date_and_citizenship(row: PreparedRow, cells, columns, context: RowCo
 def _contacts(row: PreparedRow, kind: str, text: str, column: str, context: RowContext) -> None:
     if not text:
         return
-    seen = {index for _kind, _value, index in row.contacts}
-    for raw in _MULTI_SPLIT.split(text):
+    for raw in _MULTI_SPLIT.split(text) if ("," in text or ";" in text) else (text,):
         raw = raw.strip()
         if not raw:
             continue
@@ -178,8 +177,7 @@ def _contacts(row: PreparedRow, kind: str, text: str, column: str, context: RowC
             row.errors.append(RowError(column, f"bad_{column}", error.messages[0]))
             continue
         index = context.index(kind, value)  # phone, email and telegram are their own namespaces
-        if index not in seen:
-            seen.add(index)
+        if all(index != known for _kind, _value, known in row.contacts):
             row.contacts.append((kind, value, index))
 
 

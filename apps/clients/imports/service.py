@@ -20,6 +20,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -120,10 +121,8 @@ def import_clients(
     )
     operator = actor if getattr(actor, "is_authenticated", False) else None
     importer = _Importer(dry_run=dry_run, on_duplicate=on_duplicate, operator=operator)
-    context = RowContext()
     try:
-        for batch in _batched(source.rows(), batch_size):
-            prepared = [prepare_row(line, cells, source.columns, context) for line, cells in batch]
+        for prepared in _prepared_batches(source, batch_size):
             report.outcomes.extend(importer.run_batch(prepared))
     finally:
         if not dry_run:
@@ -140,6 +139,25 @@ def _check_parsable(source: CsvSource) -> None:
         raise ImportFileError(
             f"Файл не разобран как CSV: {error}.", code="not_csv", fields={"file": ["Проверьте кавычки и разделители."]}
         ) from None
+
+
+def _prepared_batches(source: CsvSource, batch_size: int) -> Iterator[list[PreparedRow]]:
+    """Batches of prepared rows; the next batch is prepared in a helper thread while the current one
+    is written (normalising and hashing is pure Python, the writes mostly wait for PostgreSQL)."""
+    context = RowContext()
+
+    def prepare(batch):
+        return [prepare_row(line, cells, source.columns, context) for line, cells in batch]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-import") as pool:
+        pending = None
+        for batch in _batched(source.rows(), batch_size):
+            submitted = pool.submit(prepare, batch)
+            if pending is not None:
+                yield pending.result()
+            pending = submitted
+        if pending is not None:
+            yield pending.result()
 
 
 def _batched(iterable: Iterable, size: int) -> Iterator[list]:

@@ -73,3 +73,21 @@ def test_email_fast_path_agrees_with_the_core():
                "very.long." + "a" * 250 + "@x.ru", "a@" + "b" * 64 + ".ru"]
     for sample in samples:
         assert _core_or_error(fast_email, sample) == _core_or_error(normalize_email, sample), sample
+
+
+@pytest.mark.django_db
+def test_copy_keeps_awkward_text_intact():
+    from apps.clients.models import Client
+
+    encryptor = FastEncryptor()
+    notes = "таб\tперевод\nстроки\r\\N обратный \\ слэш"
+    ids = encryptor.copy_insert(Client, [{"last_name": "О'Нил", "first_name": "Б\\", "notes": notes}], return_ids=True)
+    client = Client.objects.get(pk=ids[0])
+    assert (client.last_name, client.first_name, client.notes) == ("О'Нил", "Б\\", notes)
+    assert client.birth_date is None and client.operator_id is None
+
+
+def test_many_tokens_at_once_decrypt():
+    texts = ["", "a", "b" * 16, "c" * 40, "ОВД района Хамовники г. Москвы", "+79161234567"] * 50
+    tokens = FastEncryptor().encrypt_many(texts)
+    assert [decrypt_str(token) for token in tokens] == texts
