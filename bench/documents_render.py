@@ -37,17 +37,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def reference_workload() -> float:
+def reference_workload() -> dict:
     """A fixed pure-Python CPU task (median of 5, seconds): the machine's speed at this moment, so
     runs made while the two cores were shared with other work can be compared with quiet ones."""
-    times = []
+    walls, cpus = [], []
     for _ in range(5):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         total = 0
         for number in range(1_000_000):
             total += number * number % 7
-        times.append(time.perf_counter() - started)
-    return round(statistics.median(times), 3)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return {"wall_s": round(statistics.median(walls), 3), "cpu_s": round(statistics.median(cpus), 3)}
 
 
 def measure(order, doc_type: str, runs: int) -> dict:
