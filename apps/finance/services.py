@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -21,6 +22,8 @@ from apps.finance.models import (
     RateSource,
 )
 from apps.finance.selectors import RATE_QUANT, rate_for
+from apps.orders.selectors import order_lock
+from apps.orders.services import order_event_add, order_recalculate
 
 REQUISITES_FIELDS = (
     "legal_name", "short_name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_city", "bik", "account",
@@ -177,9 +180,10 @@ def _resolve_rate(*, currency: str, order_currency: str, on_date: date, manual_r
 
 
 def _lock_order(order_id: int):
-    from apps.orders.selectors import order_lock
-
-    return order_lock(order_id)
+    try:
+        return order_lock(order_id)
+    except ObjectDoesNotExist:
+        raise BusinessError("Заказ не найден.", code="not_found", status_code=404) from None
 
 
 def order_balance_totals(order_id: int) -> tuple[Decimal, Decimal]:
@@ -211,8 +215,6 @@ def order_balance_refresh(*, order):
 
     Refuses (and so rolls back the caller's transaction) when refunds exceed payments.
     """
-    from apps.orders.services import order_recalculate
-
     paid, refunded = order_balance_totals(order.pk)
     if refunded > paid:
         raise _fail(
@@ -239,8 +241,7 @@ def _payment_title(payment: Payment, verb: str) -> str:
 
 
 def _event(*, payment: Payment, order, kind: str, verb: str, actor) -> None:
-    from apps.orders.services import order_event_add
-
+    """A timeline event: a payment or refund at its own moment; a change or deletion at the time it happens."""
     order_event_add(
         order=order,
         kind=kind,
@@ -257,7 +258,7 @@ def _event(*, payment: Payment, order, kind: str, verb: str, actor) -> None:
             "balance_due": str(order.balance_due),
         },
         actor=actor,
-        occurred_at=_payment_moment(payment),
+        occurred_at=_payment_moment(payment) if kind in ("payment", "refund") else timezone.now(),
     )
 
 
@@ -344,5 +345,13 @@ def payment_delete(*, payment_id: int, actor=None) -> None:
     payment.order = order
     payment.delete()
     payment.pk = payment_id
-    order = order_balance_refresh(order=order)
+    try:
+        order = order_balance_refresh(order=order)
+    except BusinessError as error:
+        if error.code != "refund_exceeds_paid":
+            raise
+        raise BusinessError(
+            "Платёж удалить нельзя: возвраты по заказу превысили бы оставшиеся оплаты. Сначала удалите возврат.",
+            code="refund_exceeds_paid",
+        ) from None
     _event(payment=payment, order=order, kind="payment_deleted", verb="Платёж удалён", actor=actor)

@@ -157,8 +157,9 @@ def test_deleting_a_payment_that_refunds_depend_on_is_refused():
     order = make_order("1000.00")
     payment = pay(order, "400.00")
     pay(order, "300.00", type="refund")
-    with pytest.raises(BusinessError):
+    with pytest.raises(BusinessError) as error:
         payment_delete(payment_id=payment.pk)
+    assert "Сначала удалите возврат" in error.value.detail
     assert Payment.objects.filter(pk=payment.pk).exists()
 
 
