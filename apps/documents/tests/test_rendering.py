@@ -58,6 +58,8 @@ def test_dunder_access_is_refused_at_compile_time_with_line(body):
         "{{ order|attr('__class__') }}",
         "{{ (order|attr('__cla' ~ 'ss__')).__name__ }}",
         "{{ document.title.format.__globals__ }}",
+        "{{ '{0.__class__.__mro__}'.format(order) }}",
+        "{{ ('%' ~ 'x')|format(order.number) }}{{ order.number.__len__ }}",
     ],
 )
 def test_dynamic_unsafe_attributes_are_refused_at_render(body):
