@@ -46,4 +46,5 @@ def test_list_runs_a_constant_number_of_queries(supervisor_api, staff, make_user
     for _ in range(10):
         make_user()
     with django_assert_max_num_queries(2):
-        assert len(emails(supervisor_api.get(URL))) == User.objects.count()
+        response = supervisor_api.get(URL)
+    assert len(emails(response)) == User.objects.count()
