@@ -95,3 +95,36 @@ def test_admin_merge_action_and_soft_delete(supervisor):
     response = browser.post(f"{LIST_URL}{first.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert Client.all_objects.get(pk=first.pk).is_deleted
+
+
+def test_admin_change_page_with_a_file_and_an_upload(operator, bucket):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.clients.services import client_file_add
+
+    client = make_client(phones=["+79161234567"], emails=[])
+    stored = client_file_add(client=client, uploaded=SimpleUploadedFile("old.pdf", b"%PDF-1.4 old", "application/pdf"))
+    browser = _browser(operator)
+    page = browser.get(f"{LIST_URL}{client.pk}/change/")
+    assert page.status_code == 200
+    assert "old.pdf" in page.content.decode()
+    contact = client.contacts.get()
+    passport = client.passports.get()
+    data = {
+        "last_name": client.last_name, "first_name": client.first_name, "middle_name": "", "last_name_latin": "",
+        "first_name_latin": "", "birth_date": "", "citizenship": "RU", "operator": "", "notes": "",
+        **_management("contacts", 1, 1), "contacts-0-id": contact.pk, "contacts-0-client": client.pk,
+        "contacts-0-kind": "phone", "contacts-0-value": "+79161234567", "contacts-0-is_primary": "on",
+        **_management("passports", 1, 1), "passports-0-id": passport.pk, "passports-0-client": client.pk,
+        "passports-0-kind": passport.kind, "passports-0-series": passport.series, "passports-0-number": passport.number,
+        "passports-0-issue_date": "", "passports-0-expiry_date": "", "passports-0-issued_by": "",
+        "passports-0-is_active": "on",
+        **_management("files", 2, 1), "files-0-id": stored.pk, "files-0-client": client.pk, "files-0-description": "",
+        "files-1-client": client.pk, "files-1-description": "Новый скан",
+        "files-1-upload": SimpleUploadedFile("new.png", b"\x89PNG\r\n\x1a\n....", "image/png"),
+    }
+    response = browser.post(f"{LIST_URL}{client.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert sorted(f.original_name for f in client.files.all()) == ["new.png", "old.pdf"]
+    new = next(f for f in client.files.all() if f.original_name == "new.png")  # encrypted: no SQL lookup
+    assert new.file.name.startswith("clients/") and new.content_type == "image/png"
