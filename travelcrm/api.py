@@ -132,9 +132,9 @@ def exception_handler(exc, context):
     return response
 
 
-def _json_error(status_code: int, code: str, **extra) -> JsonResponse:
+def _json_error(status_code: int, code: str, detail: str | None = None, **extra) -> JsonResponse:
     return JsonResponse(
-        error_body(code, _DEFAULT_DETAILS[status_code], **extra),
+        error_body(code, detail or _DEFAULT_DETAILS[status_code], **extra),
         status=status_code,
         json_dumps_params={"ensure_ascii": False},
     )
@@ -176,14 +176,11 @@ class ApiErrorMiddleware:
         if response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
             status_code = response.status_code
             extra = {"request_id": current_request_id()} if status_code >= 500 else {}
-            replacement = JsonResponse(
-                error_body(
-                    _STATUS_CODES.get(status_code, "error"),
-                    _DEFAULT_DETAILS.get(status_code, response.reason_phrase),
-                    **extra,
-                ),
-                status=status_code,
-                json_dumps_params={"ensure_ascii": False},
+            replacement = _json_error(
+                status_code,
+                _STATUS_CODES.get(status_code, "error"),
+                _DEFAULT_DETAILS.get(status_code, response.reason_phrase),
+                **extra,
             )
             for header in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if header in response:
