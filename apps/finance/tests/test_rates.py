@@ -118,3 +118,24 @@ def test_manual_rate_wins_over_the_bank(fake_cbr):
         rate_set_manual(currency="XXX", on_date=FRIDAY, rate=Decimal("1"))
     with pytest.raises(BusinessError):
         rate_set_manual(currency="EUR", on_date=FRIDAY, rate=Decimal("-1"))
+
+
+def test_fetch_rates_process_exits_non_zero_on_a_broken_feed(fake_cbr):
+    """The real command line: a cron job sees the failure in the exit code and the reason on stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "CBR_RATES_URL": fake_cbr.url, "CBR_RETRY_BACKOFF_SECONDS": "0", "DEBUG": "true",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    fake_cbr.mode = "broken"
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, str(root / "manage.py"), "fetch_rates", "--date", "2026-11-20"],
+                            capture_output=True, text=True, env=env, timeout=120, cwd=root)
+    assert result.returncode != 0
+    assert "ничего не сохранено" in result.stderr
+    assert CurrencyRate.objects.count() == 0
