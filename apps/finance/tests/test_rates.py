@@ -126,12 +126,15 @@ def test_fetch_rates_process_exits_non_zero_on_a_broken_feed(fake_cbr):
     import subprocess
     import sys
     from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
 
     from django.conf import settings
 
-    db = settings.DATABASES["default"]
+    # The same server as this run (host or socket from DATABASE_URL), the test database.
+    url = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
+    test_url = urlunsplit(url._replace(path="/" + settings.DATABASES["default"]["NAME"]))
     env = {**os.environ, "CBR_RATES_URL": fake_cbr.url, "CBR_RETRY_BACKOFF_SECONDS": "0", "DEBUG": "true",
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+           "DATABASE_URL": test_url}
     fake_cbr.mode = "broken"
     root = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, str(root / "manage.py"), "fetch_rates", "--date", "2026-11-20"],
