@@ -95,7 +95,7 @@ class FakeCbr:
             def log_message(self, *args):
                 pass
 
-        for port in PORTS:
+        for port in (*PORTS, 0):  # this engineer's ports first, then any free one (many xdist workers)
             try:
                 return ThreadingHTTPServer(("127.0.0.1", port), Handler)
             except OSError:
