@@ -16,6 +16,8 @@
    requests/s, p50, p95 — and the ratios app/naive and app/floor.
 4. Adding a service (checks + recalculation) to an order with 30 services: --adds sequential
    POST /api/v1/orders/{id}/services/ (each followed by an unmeasured DELETE), p50/p95.
+5. CPU time per request of the three list endpoints in one process (bench/orders_cpu.py): on a
+   shared machine this moves far less with the neighbours' load than requests/s do.
 """
 
 import argparse
@@ -273,6 +275,16 @@ def bench_lists(token: str, seconds: int, connections: int, rounds: int) -> dict
     return results
 
 
+def cpu_per_request(env: dict, repeat: int) -> dict:
+    """Median CPU ms per request of each endpoint in one process (bench/orders_cpu.py)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "orders_cpu.py"), BENCH_EMAIL, str(repeat)],
+        cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT), "ALLOWED_HOSTS": "testserver,127.0.0.1"},
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def order_with_30_services(token: str) -> int:
     status, order = request("GET", "/api/v1/orders/?page_size=1&status=draft", token)
     order_id = order["results"][0]["id"]
@@ -338,6 +350,11 @@ def main() -> None:
         results["app_vs_naive"] = round(results["app"]["rps"] / max(results["naive"]["rps"], 0.01), 2)
         results["app_vs_floor"] = round(results["app"]["rps"] / max(results["floor"]["rps"], 0.01), 2)
         results["add_service"] = bench_add_service(token, args.adds)
+        results["cpu_per_request"] = cpu_per_request(env, 60)
+        results["cpu_app_vs_floor"] = round(
+            results["cpu_per_request"]["floor"]["cpu_ms"] / results["cpu_per_request"]["app"]["cpu_ms"], 2
+        )
+        results["load_average"] = os.getloadavg()
         results["machine"] = f"{os.cpu_count()} cores, {sys.platform}"
         results["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         print(json.dumps(results, ensure_ascii=False, indent=2))

@@ -1,7 +1,6 @@
 """Reads of the orders app: querysets with their joins done once, the order lock, check inputs."""
 
-import json
-
+import orjson
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
@@ -34,11 +33,13 @@ def order_list() -> QuerySet[Order]:
 
 ORDER_ROWS_SQL = """
 SELECT o.id, o.number, o.status, o.currency, o.total_amount, o.commission, o.paid_amount, o.refunded_amount,
-       o.balance_due, o.deadline, o.trip_start, o.trip_end, o.warnings, o.created_at, o.updated_at,
+       o.balance_due, o.deadline, o.trip_start, o.trip_end, o.warnings::text, o.created_at, o.updated_at,
        o.client_id, c.last_name, c.first_name, c.middle_name, o.operator_id, u.full_name, u.email,
-       ARRAY(SELECT json_build_array(t.id, concat_ws(' ', t.last_name, t.first_name, nullif(t.middle_name, '')))
-               FROM orders_order_travellers ot JOIN clients_client t ON t.id = ot.client_id
-              WHERE ot.order_id = o.id ORDER BY t.last_name, t.id)
+       (SELECT coalesce(json_agg(json_build_object('id', t.id, 'full_name',
+                   concat_ws(' ', t.last_name, t.first_name, nullif(t.middle_name, '')))
+                   ORDER BY t.last_name, t.id), '[]')::text
+          FROM orders_order_travellers ot JOIN clients_client t ON t.id = ot.client_id
+         WHERE ot.order_id = o.id)
   FROM orders_order o
   JOIN clients_client c ON c.id = o.client_id
   LEFT JOIN accounts_user u ON u.id = o.operator_id
@@ -64,10 +65,9 @@ def order_rows(ids: list[int]) -> list[dict]:
         cursor.execute(ORDER_ROWS_SQL, [list(ids)])
         found = {row[0]: dict(zip(ORDER_ROW_KEYS, row, strict=True)) for row in cursor.fetchall()}
     page = [found[pk] for pk in ids if pk in found]
-    for row in page:
-        row["traveller_list"] = [{"id": pk, "full_name": name} for pk, name in row["traveller_list"]]
-        if isinstance(row["warnings"], str):
-            row["warnings"] = json.loads(row["warnings"])
+    for row in page:  # JSON came as text: orjson parses it faster than the driver would
+        row["traveller_list"] = orjson.loads(row["traveller_list"])
+        row["warnings"] = orjson.loads(row["warnings"])
     return page
 
 

@@ -4,6 +4,7 @@ Read serializers of the hot paths (order list, services) build their dicts by ha
 prefetched rows: the list page is the most requested endpoint of the CRM (see BENCHMARKS.md).
 """
 
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -270,9 +271,13 @@ class OrderListSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @cached_property
+    def _zone(self):
+        return dj_timezone.get_current_timezone()  # once per list, not once per row
+
     def to_representation(self, row: dict) -> dict:
         """`row` is a dict from selectors.order_rows() (the list page builds no model instances)."""
-        zone = dj_timezone.get_current_timezone()
+        zone = self._zone
         operator = None
         if row["operator_id"]:
             operator = {"id": row["operator_id"], "full_name": row["operator__full_name"] or row["operator__email"]}
