@@ -112,9 +112,9 @@ def seed(orders: int) -> None:
     from django.db import connection, transaction
 
     from apps.clients.models import Client
+    from apps.finance.demo import DEMO_REQUISITES as REQUISITES
     from apps.finance.models import Payment
     from apps.finance.services import requisites_save
-    from apps.finance.tests.factories import REQUISITES
     from apps.orders.models import Order, Service
 
     User = get_user_model()
