@@ -132,6 +132,11 @@ class StrictEncryptedMixin(EncryptedMixin):
             value = value.decode("utf-8")
         return super(EncryptedMixin, self).to_python(decrypt_str(value))
 
+    def get_lookup(self, lookup_name):
+        # Fernet is randomised: filter(field=value) would compare against ciphertext and silently
+        # match nothing. Only isnull makes sense; look values up through a blind index instead.
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
     def get_db_prep_save(self, value, connection):
         value = super(EncryptedMixin, self).get_db_prep_save(value, connection)
         if value is None:

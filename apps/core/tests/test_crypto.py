@@ -76,3 +76,14 @@ def test_tampered_token_raises():
             decrypt_str(base64.urlsafe_b64encode(bytes(broken)).decode())
     with pytest.raises(UndecryptableValueError):
         decrypt_str(base64.urlsafe_b64encode(bytes(token[:-1])).decode())
+
+
+@pytest.mark.django_db
+def test_lookups_on_encrypted_fields_are_refused_instead_of_matching_nothing():
+    from django.core.exceptions import FieldError
+
+    from apps.clients.models import ClientContact
+
+    with pytest.raises(FieldError):
+        list(ClientContact.objects.filter(value="+79161234567"))
+    assert list(ClientContact.objects.filter(value__isnull=True)) == []
