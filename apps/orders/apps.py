@@ -28,5 +28,7 @@ class OrdersConfig(AppConfig):
         from apps.orders.models import Order, Service, Supplier
 
         auditlog.register(Supplier)
-        auditlog.register(Order, exclude_fields=["warnings", "updated_at"], m2m_fields={"travellers"})
+        # Totals, balance, trip dates and warnings are derived from audited services and payments.
+        derived = ["total_amount", "commission", "balance_due", "trip_start", "trip_end", "warnings", "updated_at"]
+        auditlog.register(Order, exclude_fields=derived, m2m_fields={"travellers"})
         auditlog.register(Service, exclude_fields=["updated_at"], m2m_fields={"travellers"})

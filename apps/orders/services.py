@@ -234,6 +234,9 @@ def order_recalculate(*, order: Order) -> Order:
     return order
 
 
+DERIVED_FIELDS = ("total_amount", "commission", "trip_start", "trip_end", "balance_due", "warnings")
+
+
 def _recalculate(order: Order, result: checks.CheckResult | None = None) -> None:
     """Recompute totals and warnings of a locked (or just created) order and save them."""
     figures = (
@@ -253,8 +256,10 @@ def _recalculate(order: Order, result: checks.CheckResult | None = None) -> None
     if result is None:
         result = checks.evaluate(*check_input(order))
     order.warnings = result.warning_dicts + checks.provider_warnings(order)
-    order.save(
-        update_fields=["total_amount", "commission", "trip_start", "trip_end", "balance_due", "warnings", "updated_at"]
+    order.updated_at = timezone.now()
+    # Derived figures: a plain UPDATE (the services and payments they come from are audited).
+    Order.objects.filter(pk=order.pk).update(
+        **{name: getattr(order, name) for name in DERIVED_FIELDS}, updated_at=order.updated_at
     )
 
 

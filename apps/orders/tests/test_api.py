@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.orders.models import Order, Supplier
+from apps.orders.models import Order, Service, Supplier
 from apps.orders.tests.factories import add, at, flight, hotel, make_client, make_order, make_supplier
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +289,15 @@ def test_order_detail_and_timeline_query_budget(operator_api, django_assert_max_
     with django_assert_max_num_queries(6):
         timeline = operator_api.get(f"/api/v1/orders/{order.pk}/timeline")
     assert len([i for i in timeline.json()["items"] if i["kind"] == "service"]) == 20
+
+
+def test_changes_are_audited_with_the_api_user(operator_api, operator):
+    from auditlog.models import LogEntry
+
+    order = make_order()
+    response = operator_api.post(
+        f"/api/v1/orders/{order.pk}/services/", _payload(start_dt="2026-12-03T10:00:00", end_dt="2026-12-03T12:00:00")
+    )
+    assert response.status_code == 201
+    entry = LogEntry.objects.get_for_object(Service.objects.get(pk=response.json()["id"])).first()
+    assert entry is not None and entry.actor_id == operator.pk
