@@ -107,9 +107,23 @@ def run_django(code: str, env: dict[str, str]) -> str:
 def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
-        [str(gunicorn), "travelcrm.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [
+            str(gunicorn),
+            "travelcrm.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -138,20 +152,25 @@ def make_updates(count: int, run_seed: int) -> list[dict]:
     updates = []
     for index in range(count):
         user_id = base_user + index // MESSAGES_PER_CUSTOMER
-        updates.append({
-            "update_id": 10_000 + index,
-            "message": {
-                "message_id": index + 1,
-                "date": int(time.time()),
-                "chat": {"id": user_id, "type": "private", "first_name": "Клиент"},
-                "from": {"id": user_id, "is_bot": False, "first_name": "Клиент", "last_name": str(index // 4)},
-                "text": f"Здравствуйте! Хочу тур, сообщение {index % MESSAGES_PER_CUSTOMER + 1}",
-            },
-        })
+        updates.append(
+            {
+                "update_id": 10_000 + index,
+                "message": {
+                    "message_id": index + 1,
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private", "first_name": "Клиент"},
+                    "from": {"id": user_id, "is_bot": False, "first_name": "Клиент", "last_name": str(index // 4)},
+                    "text": f"Здравствуйте! Хочу тур, сообщение {index % MESSAGES_PER_CUSTOMER + 1}",
+                },
+            }
+        )
     return updates
 
 
-def send_all(port: int, path: str, secret: str, bodies: list[bytes], senders: int) -> tuple[list[float], list[int]]:
+def send_all(
+    port: int, path: str, secret: str, bodies: list[bytes | None], senders: int
+) -> tuple[list[float], list[int]]:
+    """POST each body (GET when the body is None) from `senders` keep-alive connections."""
     work: queue.Queue = queue.Queue()
     for body in bodies:
         work.put(body)
@@ -170,7 +189,10 @@ def send_all(port: int, path: str, secret: str, bodies: list[bytes], senders: in
                 break
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body=body, headers=headers)
+                if body is None:
+                    conn.request("GET", path)
+                else:
+                    conn.request("POST", path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 local_status.append(response.status)
@@ -201,6 +223,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--fake-port", type=int, default=8160)
+    parser.add_argument("--baseline-requests", type=int, default=400)
     args = parser.parse_args()
 
     token = f"{random.randint(10**8, 10**9)}:{secrets.token_urlsafe(30)}"
@@ -221,6 +244,11 @@ def main() -> int:
 
     process = start_gunicorn(env, args.port, args.workers)
     try:
+        # Baseline of the same run: the cheapest endpoint, same senders — how loaded the machine is.
+        started = time.monotonic()
+        base_lat, _ = send_all(args.port, "/health/live", "", [None] * args.baseline_requests, args.senders)
+        base_elapsed = time.monotonic() - started
+        base_lat.sort()
         log(f"posting {len(bodies)} updates ({args.updates} unique) with {args.senders} senders")
         started = time.monotonic()
         latencies, statuses = send_all(args.port, path, secret, bodies, args.senders)
@@ -251,6 +279,13 @@ def main() -> int:
         "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99),
         "non_200": sum(1 for status in statuses if status != 200),
+        "baseline_health_live": {
+            "requests": len(base_lat),
+            "rps": round(len(base_lat) / base_elapsed, 1),
+            "p50_ms": percentile(base_lat, 0.50),
+            "p95_ms": percentile(base_lat, 0.95),
+        },
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         **counts,
         "expected_leads": customers,
         "replies_sent": len(replies),
