@@ -11,8 +11,10 @@
    with orjson (no auth, no decryption, no masking).
 3. Measures GET /api/v1/clients/?page_size=50 (JWT of an operator, so personal data is decrypted
    and shown) against the floor: requests/s and p95 with 4 concurrent keep-alive-less clients for
-   --seconds each; then GET /api/v1/clients/?phone=... for random existing phones one at a time
-   (p95), and the selector clients_by_contacts(phones=[...]) in-process (p95).
+   --seconds each, in 5 bursts alternating between the two so the shared machine's load drifts hit
+   both alike (and once more one client at a time); then GET /api/v1/clients/?phone=... for random
+   existing phones one at a time (p95), ?search= by name, and the selector
+   clients_by_contacts(phones=[...]) in-process (p95).
 """
 
 import argparse
@@ -245,7 +247,25 @@ def hit(port: int, path: str, headers: dict) -> tuple[int, bytes]:
         conn.close()
 
 
-def load(port: int, path: str, headers: dict, seconds: float, concurrency: int = 4) -> dict:
+def interleaved(targets: dict, headers: dict, seconds: float, concurrency: int = 4, rounds: int = 5) -> dict:
+    """Alternate short bursts against each target so drifts in the shared machine's load hit both
+    alike; figures are summed over the rounds."""
+    totals = {name: {"latencies": [], "errors": 0, "elapsed": 0.0} for name in targets}
+    for _ in range(rounds):
+        for name, (port, path) in targets.items():
+            result = load(port, path, headers, seconds / rounds, concurrency, keep_latencies=True)
+            totals[name]["latencies"] += result["latencies"]
+            totals[name]["errors"] += result["errors"]
+            totals[name]["elapsed"] += result["elapsed"]
+    return {
+        name: {"requests": len(t["latencies"]), "errors": t["errors"], "rps": len(t["latencies"]) / t["elapsed"],
+               **summary(t["latencies"])}
+        for name, t in totals.items()
+    }
+
+
+def load(port: int, path: str, headers: dict, seconds: float, concurrency: int = 4,
+         keep_latencies: bool = False) -> dict:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -270,7 +290,10 @@ def load(port: int, path: str, headers: dict, seconds: float, concurrency: int =
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed, **summary(latencies)}
+    result = {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed, **summary(latencies)}
+    if keep_latencies:
+        result.update(latencies=latencies, elapsed=elapsed)
+    return result
 
 
 def summary(latencies: list[float]) -> dict:
@@ -326,10 +349,11 @@ def main() -> None:
         assert floor_status == 200
         for port, path in ((APP_PORT, "/api/v1/clients/?page_size=50"), (FLOOR_PORT, "/")):
             load(port, path, headers, 2.0)  # warm-up
-        app = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds)
-        floor = load(FLOOR_PORT, "/", headers, args.seconds)
-        app_one = load(APP_PORT, "/api/v1/clients/?page_size=50", headers, args.seconds / 2, concurrency=1)
-        floor_one = load(FLOOR_PORT, "/", headers, args.seconds / 2, concurrency=1)
+        targets = {"app": (APP_PORT, "/api/v1/clients/?page_size=50"), "floor": (FLOOR_PORT, "/")}
+        both = interleaved(targets, headers, args.seconds)
+        app, floor = both["app"], both["floor"]
+        both_one = interleaved(targets, headers, args.seconds / 2, concurrency=1)
+        app_one, floor_one = both_one["app"], both_one["floor"]
 
         empty_latencies = []
         for _ in range(100):
@@ -366,7 +390,8 @@ def main() -> None:
 
     ratio = app["rps"] / floor["rps"] * 100
     print(f"\nclients in the database: {total}")
-    print(f"GET /api/v1/clients/?page_size=50 (gunicorn 2 workers, 4 clients, {args.seconds:.0f} s): "
+    print(f"GET /api/v1/clients/?page_size=50 (gunicorn 2 workers, 4 clients, {args.seconds:.0f} s in 5 bursts "
+          "alternating with the floor's): "
           f"{app['rps']:.1f} req/s, p50 {app['p50_ms']:.1f} ms, p95 {app['p95_ms']:.1f} ms, errors {app['errors']}")
     print(f"floor (raw SQL + orjson, same rows, same gunicorn): {floor['rps']:.1f} req/s, "
           f"p50 {floor['p50_ms']:.1f} ms, p95 {floor['p95_ms']:.1f} ms, errors {floor['errors']}")
