@@ -71,18 +71,18 @@ def _amount(value: Decimal) -> str:
 
 
 def _party_block(prefix: str, party: Party) -> str:
-    return "\r\n".join(f"{key}={_clean(value)}" for key, value in (
-        (f"{prefix}Счет", party.account),
-        (prefix, party.name),
-        (f"{prefix}ИНН", party.inn),
-        (f"{prefix}КПП", party.kpp),
-        (f"{prefix}1", party.name),
-        (f"{prefix}РасчСчет", party.account),
-        (f"{prefix}Банк1", party.bank_name),
-        (f"{prefix}Банк2", party.bank_city),
-        (f"{prefix}БИК", party.bik),
-        (f"{prefix}Корсчет", party.corr_account),
-    ))
+    """The ten lines of one side of a document (one f-string: this runs 25 000 times a month)."""
+    name, bank = _clean(party.name), _clean(party.bank_name)
+    p = prefix
+    return (
+        f"{p}Счет={party.account}\r\n{p}={name}\r\n{p}ИНН={party.inn}\r\n{p}КПП={party.kpp}\r\n"
+        f"{p}1={name}\r\n{p}РасчСчет={party.account}\r\n{p}Банк1={bank}\r\n"
+        f"{p}Банк2={_clean(party.bank_city)}\r\n{p}БИК={party.bik}\r\n{p}Корсчет={party.corr_account}"
+    )
+
+
+def _day(value: date) -> str:
+    return f"{value.day:02d}.{value.month:02d}.{value.year}"
 
 
 class _DocumentWriter:
@@ -93,7 +93,7 @@ class _DocumentWriter:
         self.agency_as_receiver = _party_block("Получатель", agency)
 
     def write(self, doc: BankDocument) -> str:
-        day = doc.date.strftime("%d.%m.%Y")
+        day = _day(doc.date)
         if doc.incoming:
             payer, receiver = _party_block("Плательщик", doc.counterparty), self.agency_as_receiver
             charged, received = "", day
@@ -163,7 +163,7 @@ def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
     order_date = row["order_date"]
     verb = "Оплата" if incoming else "Возврат оплаты"
     purpose = (
-        f"{verb} по заказу № {row['order_number']} от {order_date:%d.%m.%Y} за туристские услуги. "
+        f"{verb} по заказу № {row['order_number']} от {_day(order_date)} за туристские услуги. "
         f"{vat_note(requisites, row['amount'])}"
     )
     counterparty = Party(
