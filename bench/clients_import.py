@@ -194,6 +194,31 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """(this process, its PostgreSQL backend) CPU seconds so far: user + system.
+
+    Wall time on this shared machine depends on everyone else's load; CPU seconds do not, and
+    their sum is about what the same work takes on an idle machine.
+    """
+    from django.db import connection
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        server = float("nan")
+    return usage.ru_utime + usage.ru_stime, server
+
+
+def _cpu_delta(before: tuple[float, float]) -> dict:
+    after = _cpu_seconds()
+    return {"cpu_python_s": round(after[0] - before[0], 1), "cpu_postgres_s": round(after[1] - before[1], 1)}
+
+
 def _client_count() -> int:
     from apps.clients.models import Client
 
@@ -220,13 +245,16 @@ def _ours(data: bytes, rows: int) -> dict:
     from apps.clients.imports.service import import_clients
 
     before = _client_count()
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     report = import_clients(data=data, file_name="bench.csv", dry_run=False)
     seconds = time.perf_counter() - started
+    cpu_used = _cpu_delta(cpu)
     after = _client_count()
     totals = report.totals
     assert after == before + totals["created"], (before, after, totals)
     return {
+        **cpu_used, "load_average": round(os.getloadavg()[0], 1),
         "rows": rows, "clients_before": before, "clients_after": after, "seconds": round(seconds, 2),
         "rows_per_second": round(rows / seconds), "peak_rss_mib": round(_peak_rss_mib(), 1),
         "file_mib": round(len(data) / 2**20, 1), "totals": totals, "duplicate_indexes": _duplicate_indexes(),
@@ -266,12 +294,15 @@ def phase_ie10k(_rows: int) -> dict:
     resource_class = _row_by_row_resource()
     data = csv_for("ie10k", 10_000)
     before = _client_count()
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     dataset = tablib.Dataset().load(data.decode("utf-8-sig"), format="csv", delimiter=";")
     result = resource_class().import_data(dataset, dry_run=False, raise_errors=True)
     seconds = time.perf_counter() - started
+    cpu_used = _cpu_delta(cpu)
     after = _client_count()
     return {
+        **cpu_used, "load_average": round(os.getloadavg()[0], 1),
         "rows": 10_000, "clients_before": before, "clients_after": after, "seconds": round(seconds, 2),
         "rows_per_second": round(10_000 / seconds), "peak_rss_mib": round(_peak_rss_mib(), 1),
         "totals": {key: value for key, value in result.totals.items() if value},
