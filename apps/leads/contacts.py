@@ -56,6 +56,7 @@ class ContactValue:
 class SenderContacts:
     name: str
     values: dict[str, ContactValue]
+    telegram_username: str = ""  # only for finding the client (a client may be saved as @username)
 
     def fields(self):
         """(value field, index field, value, index) for each kind."""
@@ -75,13 +76,13 @@ class SenderContacts:
         return self._indexed("email")
 
     def telegram_ids(self) -> list[str]:
-        return self._indexed("telegram")
+        return self._indexed("telegram") + ([self.telegram_username] if self.telegram_username else [])
 
     def whatsapp_ids(self) -> list[str]:
         return self._indexed("whatsapp")
 
     def has_lookup_values(self) -> bool:
-        return any(contact.index for contact in self.values.values())
+        return bool(self.telegram_username) or any(contact.index for contact in self.values.values())
 
     def lock_keys(self) -> set[str]:
         return {f"{_INDEX_NAMESPACE[kind]}:{contact.index}" for kind, contact in self.values.items() if contact.index}
@@ -131,4 +132,11 @@ def sender_contacts(sender: dict, *, strict: bool = False) -> SenderContacts:
     if errors:
         raise ValidationError(errors)
     name = " ".join(str(sender.get("name") or "").split())[:200]
-    return SenderContacts(name=name, values=values)
+    return SenderContacts(name=name, values=values, telegram_username=_username(sender.get("telegram_username")))
+
+
+def _username(value) -> str:
+    try:
+        return normalize_telegram(str(value)) if value else ""
+    except ValidationError:
+        return ""

@@ -96,6 +96,12 @@ def test_client_is_found_by_phone_email_and_messenger_id():
     assert ingest("4", channel="whatsapp", sender={"whatsapp_id": "79161112233"}).lead.client == by_phone
 
 
+def test_telegram_sender_found_by_username_saved_on_the_client():
+    client = make_client(telegram="@Travel_Anna")
+    lead = ingest("1", sender={"telegram_id": "987654", "telegram_username": "travel_anna"}).lead
+    assert lead.client == client and lead.contact_telegram == "987654"
+
+
 def test_ambiguous_sender_is_not_linked_to_anyone():
     make_client(phone="+79161112233")
     make_client(email="x@example.com")
