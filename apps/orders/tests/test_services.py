@@ -167,3 +167,16 @@ def test_updating_a_service_into_a_conflict_is_refused_and_nothing_changes(opera
     assert sorted(error.value.extra["service_ids"]) == sorted([first.pk, second.pk])
     second.refresh_from_db()
     assert second.start_dt == at(2, 10)
+
+
+def test_merging_clients_moves_orders_and_trips():
+    from apps.clients.services import client_merge
+
+    target, other = make_client(), make_client()
+    order = make_order(client=other, travellers=[other])
+    service = add(order, flight(at(1)))
+    client_merge(target=target, other=other)
+    order.refresh_from_db()
+    assert order.client_id == target.pk
+    assert list(order.travellers.values_list("id", flat=True)) == [target.pk]
+    assert list(service.travellers.values_list("id", flat=True)) == [target.pk]
