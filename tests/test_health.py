@@ -26,6 +26,19 @@ def test_live_is_200_without_touching_anything(client):
     assert response.json() == {"status": "ok"}
 
 
+def test_health_answers_whatever_the_host(client, settings):
+    """The container's HEALTHCHECK calls 127.0.0.1 even when ALLOWED_HOSTS names only the domain."""
+    settings.ALLOWED_HOSTS = ["crm.agency.example"]
+    response = client.get("/health/live", HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
+    assert response["X-Request-ID"]
+    assert client.get("/admin/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+def test_live_refuses_other_methods(client):
+    assert client.post("/health/live").status_code == 405
+
+
 @pytest.mark.django_db
 def test_ready_is_200_when_database_and_storage_answer(client):
     response = client.get("/health/ready")

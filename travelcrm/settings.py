@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "travelcrm.logging.RequestIdMiddleware",
+    "travelcrm.health.HealthCheckMiddleware",
     "travelcrm.api.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
