@@ -383,21 +383,20 @@ def _live_index_count() -> int:
 
 
 def _read_all_owners() -> dict[str, int | set[int]]:
-    """blind index -> client id (a set in the rare case of several owners), read with a plain cursor."""
+    """blind index -> client id (a set in the rare case of several owners), read in chunks with a
+    plain cursor (no model rows, no full result list in memory)."""
     contact, passport = ClientContact._meta.db_table, ClientPassport._meta.db_table
+    owners: dict[str, int | set[int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT blind_index, client_id FROM {contact} WHERE NOT is_archived "  # noqa: S608 - table names
             f"UNION ALL SELECT number_index, client_id FROM {passport} WHERE NOT is_archived"
         )
-        rows = cursor.fetchall()
-    owners: dict[str, int | set[int]] = dict(rows)
-    if len(owners) < len(rows):  # an index held twice (a phone and a WhatsApp contact of two clients)
-        counts = Counter(index for index, _client_id in rows)
-        for index, client_id in rows:
-            if counts[index] > 1:
-                known = owners[index]
-                owners[index] = (known if isinstance(known, set) else set()) | {client_id}
+        while chunk := cursor.fetchmany(50_000):
+            for index, client_id in chunk:
+                known = owners.setdefault(index, client_id)
+                if known != client_id:  # an index held twice (a phone and a WhatsApp contact of two clients)
+                    owners[index] = (known if isinstance(known, set) else {known}) | {client_id}
     return owners
 
 

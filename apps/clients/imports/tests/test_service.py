@@ -177,3 +177,17 @@ def test_dedup_without_the_snapshot_queries_each_batch(monkeypatch):
     monkeypatch.setattr(_KnownOwners, "SNAPSHOT_LIMIT", 0)
     again = import_clients(data=csv_bytes(*GOOD, "Новый;Клиент;;;;;+79160000099;;;;"), batch_size=2)
     assert statuses(again) == ["duplicate", "duplicate", "created"]
+
+
+def test_snapshot_knows_an_index_held_by_two_clients():
+    from apps.clients.imports.service import _read_all_owners
+    from apps.clients.normalization import contact_index
+
+    first = Client.objects.create(last_name="А", first_name="А")
+    second = Client.objects.create(last_name="Б", first_name="Б")
+    index = contact_index("phone", "+79161234567")
+    ClientContact.objects.create(client=first, kind="phone", value="+79161234567", blind_index=index)
+    ClientContact.objects.create(client=second, kind="whatsapp", value="+79161234567", blind_index=index)
+    assert _read_all_owners()[index] == {first.pk, second.pk}
+    report = import_clients(data=csv_bytes("В;В;;;;;8 916 123-45-67;;;;"), batch_size=1)
+    assert report.as_dict()["rows"][0]["errors"][0]["code"] == "ambiguous_match"
