@@ -323,3 +323,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 # --- Finance (apps/finance): the Central Bank rates client -------------------------------------------
 CBR_RETRIES = env.int("CBR_RETRIES", default=3)
 CBR_RETRY_BACKOFF_SECONDS = env.float("CBR_RETRY_BACKOFF_SECONDS", default=0.5)
+
+# --- Intake channels (apps/integrations) ------------------------------------------------------------
+WEBFORM_RATE_LIMIT = env.str("WEBFORM_RATE_LIMIT", default="10/hour")
+WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
+WEBFORM_FRAME_ANCESTORS = env.list("WEBFORM_FRAME_ANCESTORS", default=[])
+IMAP_CA_FILE = env.str("IMAP_CA_FILE", default="")
