@@ -147,12 +147,22 @@ def bucket_ready(endpoint: str) -> bool:
         aws_secret_access_key=os.environ.get("S3_SECRET_KEY", "travelcrm-secret"), region_name="us-east-1",
         config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
     )
+    from botocore.exceptions import ClientError
+
     bucket = os.environ.get("S3_BUCKET", "travelcrm")
     try:
-        names = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
-        if bucket not in names:
-            client.create_bucket(Bucket=bucket)
+        client.head_bucket(Bucket=bucket)
         return True
+    except ClientError:
+        pass  # missing (or not visible): create it below
+    except Exception:  # noqa: BLE001 - not ready yet
+        return False
+    try:
+        client.create_bucket(Bucket=bucket)
+        return True
+    except ClientError as error:
+        # Some servers list no buckets for an anonymous identity; "already exists" is fine.
+        return error.response.get("Error", {}).get("Code") in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
     except Exception:  # noqa: BLE001 - not ready yet
         return False
 
