@@ -443,6 +443,12 @@ class OrderAdmin(admin.ModelAdmin):
         )
         return (head, main, money)
 
+    def get_inlines(self, request, obj):
+        return [ServiceInline] if obj is None else [ServiceInline, OrderEventInline]
+
+    def get_changeform_initial_data(self, request):
+        return {"operator": request.user.pk, **super().get_changeform_initial_data(request)}
+
     def get_autocomplete_fields(self, request):
         return ("client", "travellers") if _client_admin_searchable() else ()
 
