@@ -88,6 +88,8 @@ def test_accountant_reads_only_invoices_and_acts(order, accountant_api):
 
     listing = accountant_api.get("/api/v1/documents/").json()["results"]
     assert {row["id"] for row in listing} == {invoice.pk, act.pk}
+    assert accountant_api.get("/api/v1/documents/?type=contract").json()["count"] == 0
+    assert [row["id"] for row in accountant_api.get("/api/v1/documents/?type=act").json()["results"]] == [act.pk]
     per_order = accountant_api.get(_url(order)).json()["results"]
     assert {row["id"] for row in per_order} == {invoice.pk, act.pk}
     assert accountant_api.get(f"/api/v1/documents/{invoice.pk}/download/").status_code == 200
