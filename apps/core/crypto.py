@@ -12,11 +12,13 @@
 
 import hashlib
 import hmac
+import json
 from functools import lru_cache
 
 import django.db.models
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from encrypted_model_fields.fields import EncryptedMixin
 
 
@@ -114,6 +116,53 @@ class EncryptedDateField(StrictEncryptedMixin, django.db.models.DateField):
 
 class EncryptedEmailField(StrictEncryptedMixin, django.db.models.EmailField):
     pass
+
+
+class EncryptedJSONField(StrictEncryptedMixin, django.db.models.TextField):
+    """A dict/list stored as Fernet-encrypted JSON text (raw messages carry personal data).
+
+    Not queryable, by design. An empty column reads as None.
+    """
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, "", b""):
+            return None
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        return json.loads(decrypt_str(value))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def get_prep_value(self, value):
+        return value
+
+    def get_db_prep_save(self, value, connection):
+        if value is None:
+            return None
+        return encrypt_str(json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder))
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+class EncryptedSecretField(StrictEncryptedMixin, django.db.models.TextField):
+    """A secret string (token, password); "" means "not set" and is stored as "" unencrypted."""
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        return super().from_db_value(value, expression, connection)
+
+    def get_db_prep_save(self, value, connection):
+        if value in (None, ""):
+            return value
+        return super().get_db_prep_save(value, connection)
 
 
 def encrypted_fields(model) -> list:
