@@ -26,6 +26,15 @@ def _travellers_prefetch(prefix: str = "") -> Prefetch:
     )
 
 
+def prefetch_travellers(services: list[Service]) -> None:
+    """Load the travellers (names only: nothing to decrypt) of services already in memory."""
+    from django.db.models import prefetch_related_objects
+
+    for service in services:
+        getattr(service, "_prefetched_objects_cache", {}).pop("travellers", None)
+    prefetch_related_objects(services, _travellers_prefetch())
+
+
 def order_list() -> QuerySet[Order]:
     """Orders with client, operator and travellers loaded (two queries for any number of orders)."""
     return Order.objects.select_related("client", "operator").prefetch_related(_travellers_prefetch())

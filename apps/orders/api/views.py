@@ -208,9 +208,9 @@ class ServiceViewSet(BaseModelViewSet):
         return ServiceSerializer
 
     def _read(self, service, status_code=status.HTTP_200_OK):
-        return Response(
-            ServiceSerializer(selectors.services_of(service.order_id).get(pk=service.pk)).data, status=status_code
-        )
+        # The saved instance holds every field; only the travellers' names are read (one query).
+        selectors.prefetch_travellers([service])
+        return Response(ServiceSerializer(service).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
         order = self._order()

@@ -301,3 +301,15 @@ def test_changes_are_audited_with_the_api_user(operator_api, operator):
     assert response.status_code == 201
     entry = LogEntry.objects.get_for_object(Service.objects.get(pk=response.json()["id"])).first()
     assert entry is not None and entry.actor_id == operator.pk
+
+
+def test_service_write_responses_match_a_fresh_read(operator_api):
+    order = make_order()
+    supplier = make_supplier()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    created = operator_api.post(
+        url, _payload(supplier=supplier.pk, currency="EUR", rate="100.5", commission_percent="10")
+    ).json()
+    assert created == operator_api.get(f"{url}{created['id']}/").json()
+    changed = operator_api.patch(f"{url}{created['id']}/", {"price": "10.00", "travellers": []}).json()
+    assert changed == operator_api.get(f"{url}{created['id']}/").json()
