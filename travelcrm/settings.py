@@ -329,3 +329,6 @@ WEBFORM_RATE_LIMIT = env.str("WEBFORM_RATE_LIMIT", default="10/hour")
 WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
 WEBFORM_FRAME_ANCESTORS = env.list("WEBFORM_FRAME_ANCESTORS", default=[])
 IMAP_CA_FILE = env.str("IMAP_CA_FILE", default="")
+
+# --- Admin exports (django-import-export): the "export selected" action downloads the Excel CSV at once.
+IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True

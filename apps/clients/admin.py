@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionMixin
 
 from apps.clients import selectors, services
 from apps.clients.imports.admin import ClientImportAdminMixin
@@ -28,6 +29,7 @@ from apps.clients.models import (
 from apps.clients.normalization import contact_index, normalize_contact
 from apps.core.errors import BusinessError
 from apps.core.masking import mask_date
+from apps.finance.exports import ClientResource, ExcelExportAdminMixin
 
 CLIENT_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin",
                  "birth_date", "citizenship", "operator", "notes")
@@ -212,7 +214,9 @@ class ClientAdminForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(ClientImportAdminMixin, admin.ModelAdmin):
+class ClientAdmin(ClientImportAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+    # Export of the selected clients as CSV for Russian Excel (masked for users without PD rights).
+    resource_classes = [ClientResource]
     form = ClientAdminForm
     inlines = [ContactInline, PassportInline, ClientFileInline]
     list_display = ("full_name", "primary_phone", "primary_email", "citizenship", "operator", "created_at")

@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionMixin
 
 from apps.clients.models import Client
 from apps.core.errors import BusinessError
+from apps.finance.exports import ExcelExportAdminMixin, OrderResource
 from apps.orders import checks, services
 from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
@@ -385,7 +387,9 @@ def _transition_admin_action(name: str, label: str):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+    # Export of the selected orders as CSV for Russian Excel (client PD masked without the right).
+    resource_classes = [OrderResource]
     form = OrderForm
     inlines = [ServiceInline, OrderEventInline]
     list_display = (

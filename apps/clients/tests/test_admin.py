@@ -128,3 +128,20 @@ def test_admin_change_page_with_a_file_and_an_upload(operator, bucket):
     assert sorted(f.original_name for f in client.files.all()) == ["new.png", "old.pdf"]
     new = next(f for f in client.files.all() if f.original_name == "new.png")  # encrypted: no SQL lookup
     assert new.file.name.startswith("clients/") and new.content_type == "image/png"
+
+
+def test_admin_exports_selected_clients_as_excel_csv_masked_for_accountants(operator, accountant):
+    client = make_client(last_name="Экспортов", first_name="Пётр", phones=["+79165550011"])
+    form = {"action": "export_admin_action", "_selected_action": [client.pk], "format": "0"}
+
+    operator_export = _browser(operator).post(LIST_URL, form)
+    assert operator_export.status_code == 200, operator_export.content.decode()[:2000]
+    operator_csv = operator_export.content.decode("utf-8")
+    assert operator_csv.startswith("\ufeff") and ";" in operator_csv
+    assert "Экспортов" in operator_csv and "+79165550011" in operator_csv
+
+    accountant.is_staff = True
+    accountant.save()
+    accountant_csv = _browser(accountant).post(LIST_URL, form).content.decode("utf-8")
+    assert "Экспортов" in accountant_csv
+    assert "+79165550011" not in accountant_csv

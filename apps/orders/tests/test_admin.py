@@ -136,3 +136,14 @@ def _errors(response) -> str:
     import re
 
     return " | ".join(re.findall(r'class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), re.S))
+
+
+def test_admin_exports_selected_orders_as_excel_csv(web):
+    order = make_order()
+    add(order, flight(at(1)))
+    form = {"action": "export_admin_action", "_selected_action": [order.pk]}
+    response = web.post("/admin/orders/order/", form)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff") and ";" in text.splitlines()[0]
+    assert order.number in text
