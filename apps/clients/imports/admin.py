@@ -56,7 +56,12 @@ class ClientImportAdminMixin:
 
     @property
     def change_list_template(self):
-        return _template("change_list.html")
+        return self.__dict__.get("_change_list_template") or _template("change_list.html")
+
+    @change_list_template.setter
+    def change_list_template(self, value):
+        # django-import-export's mixins assign their own template here (None when they add none).
+        self.__dict__["_change_list_template"] = value
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
