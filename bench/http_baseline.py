@@ -84,11 +84,14 @@ print(token)
     return result.stdout.strip().splitlines()[-1]
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).parent / "gunicorn"
+    worker_class = ["--worker-class", "sync"]
+    if threads > 1:
+        worker_class = ["--worker-class", "gthread", "--threads", str(threads)]
     process = subprocess.Popen(
         [str(gunicorn), "travelcrm.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--timeout", "60"],
+         *worker_class, "--timeout", "60"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -235,6 +238,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per endpoint")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--gunicorn-threads", type=int, default=1, help=">1: gthread workers with this many threads")
     parser.add_argument("--conn-max-age", type=int, default=600)
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator")
     args = parser.parse_args()
@@ -245,7 +249,7 @@ def main() -> int:
     info = machine()
     log(f"gunicorn {args.workers} workers on 127.0.0.1:{args.port}; client: {'wrk' if wrk else 'python'}; "
         f"load average before: {info['loadavg_before']}")
-    server = start_gunicorn(env, args.port, args.workers)
+    server = start_gunicorn(env, args.port, args.workers, args.gunicorn_threads)
     endpoints = {
         "/health/live": {},
         "/api/v1/auth/me/": {"Authorization": f"Bearer {token}"},
@@ -276,7 +280,8 @@ def main() -> int:
     summary = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {**info, "loadavg_after": os.getloadavg()},
-        "settings": {"workers": args.workers, "connections": args.connections, "duration_s": args.duration,
+        "settings": {"workers": args.workers, "gunicorn_threads": args.gunicorn_threads,
+                     "connections": args.connections, "duration_s": args.duration,
                      "client": "wrk" if wrk else "python", "db_conn_max_age": args.conn_max_age},
         "results": results,
     }

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from apps.accounts.api.serializers import MeSerializer
 from apps.accounts.models import Role, User
 from conftest import TEST_PASSWORD
 
@@ -180,6 +181,7 @@ def test_me_lists_id_email_role_name_and_permissions(api_client, supervisor):
     assert body["full_name"] == supervisor.full_name
     assert body["is_superuser"] is False
     assert "accounts.change_user" in body["permissions"]
+    assert set(body) == set(MeSerializer().fields), "the view and its documented shape must agree"
 
 
 def test_me_query_budget(api_client, supervisor, django_assert_num_queries):
