@@ -259,3 +259,15 @@ def test_manual_lead_validates_contacts(operator):
     )
     assert lead.source == "manual" and lead.operator == operator and lead.contact_phone == "+79165554433"
     assert lead.messages.get().channel == "manual"
+
+
+def test_demo_data_loads_twice_without_duplicates():
+    import io
+
+    from apps.leads import demo
+
+    demo.load_demo(io.StringIO())
+    counts = (Lead.objects.count(), LeadMessage.objects.count())
+    demo.load_demo(io.StringIO())
+    assert (Lead.objects.count(), LeadMessage.objects.count()) == counts == (5, 6)
+    assert Lead.objects.filter(status=LeadStatus.REJECTED, rejection_reason="Спам").exists()
