@@ -271,3 +271,15 @@ def test_demo_data_loads_twice_without_duplicates():
     demo.load_demo(io.StringIO())
     assert (Lead.objects.count(), LeadMessage.objects.count()) == counts == (5, 6)
     assert Lead.objects.filter(status=LeadStatus.REJECTED, rejection_reason="Спам").exists()
+
+
+def test_merging_clients_moves_their_leads():
+    from apps.clients.services import client_merge
+
+    target = make_client(phone="+79161112233")
+    other = make_client(email="other@example.com")
+    lead = ingest("1", channel="email", sender={"email": "other@example.com"}).lead
+    assert lead.client == other
+    client_merge(target=target, other=other)
+    lead.refresh_from_db()
+    assert lead.client == target
