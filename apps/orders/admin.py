@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -409,6 +410,7 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
     list_per_page = 50
     readonly_fields = (
         "warnings_display",
+        "documents_display",
         "number",
         "status",
         "total_amount",
@@ -433,7 +435,7 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         main = (_("Заказ"), {"fields": (("client", "operator"), "travellers", ("currency", "deadline"), "notes")})
         if obj is None:
             return (main,)
-        head = (None, {"fields": ("warnings_display", ("number", "status"))})
+        head = (None, {"fields": ("warnings_display", ("number", "status"), "documents_display")})
         money = (
             _("Суммы (считаются автоматически)"),
             {
@@ -519,6 +521,18 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         return format_html(
             '<ul style="margin:0;padding:8px 8px 8px 24px;background:#fff4e5;border-left:4px solid #ff9800">{}</ul>',
             items,
+        )
+
+    @admin.display(description=_("документы"))
+    def documents_display(self, obj):
+        if not obj or not obj.pk:
+            return ""
+        generate = reverse("admin:documents_document_generate")
+        listing = reverse("admin:documents_document_changelist")
+        return format_html(
+            '<a class="button" href="{}?order={}">Сформировать документ</a>&nbsp;'
+            '<a href="{}?order={}">Документы заказа</a>',
+            generate, obj.pk, listing, obj.pk,
         )
 
     # --- saving through the services ---

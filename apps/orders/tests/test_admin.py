@@ -147,3 +147,10 @@ def test_admin_exports_selected_orders_as_excel_csv(web):
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff") and ";" in text.splitlines()[0]
     assert order.number in text
+
+
+def test_order_page_links_to_document_generation(web):
+    order = make_order()
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert f"/admin/documents/document/generate/?order={order.pk}" in page
+    assert f"/admin/documents/document/?order={order.pk}" in page
