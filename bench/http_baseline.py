@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from gunicorn_server import start_gunicorn, stop  # noqa: E402 — bench/ is the script's own folder
+
 RESULTS = ROOT / "bench" / "results"
 BENCH_EMAIL = "bench-http@bench.travelcrm"
 
@@ -82,38 +84,6 @@ print(token)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
                             capture_output=True, text=True)
     return result.stdout.strip().splitlines()[-1]
-
-
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    worker_class = ["--worker-class", "sync"]
-    if threads > 1:
-        worker_class = ["--worker-class", "gthread", "--threads", str(threads)]
-    process = subprocess.Popen(
-        [str(gunicorn), "travelcrm.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         *worker_class, "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2)  # noqa: S310
-            return process
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def process_tree_cpu_seconds(root_pid: int) -> float:

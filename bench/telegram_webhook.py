@@ -20,16 +20,17 @@ import os
 import queue
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from gunicorn_server import start_gunicorn, stop  # noqa: E402 — bench/ is the script's own folder
+
 sys.path.insert(0, str(ROOT))
 
 from apps.integrations.testing.fake_telegram import FakeTelegram  # noqa: E402 — stdlib-only fake
@@ -102,49 +103,6 @@ def run_django(code: str, env: dict[str, str]) -> str:
     if result.returncode != 0:
         raise SystemExit(f"django script failed: {result.stderr[-3000:]}")
     return result.stdout.strip().splitlines()[-1]
-
-
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
-        [
-            str(gunicorn),
-            "travelcrm.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "sync",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2)  # noqa: S310
-            return process
-        except OSError:
-            time.sleep(0.3)
-    stop(process)
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def make_updates(count: int, run_seed: int) -> list[dict]:
