@@ -48,3 +48,41 @@ def test_list_runs_a_constant_number_of_queries(supervisor_api, staff, make_user
     with django_assert_max_num_queries(2):
         response = supervisor_api.get(URL)
     assert len(emails(response)) == User.objects.count()
+
+
+def test_filterset_is_not_built_without_filter_parameters(supervisor_api, staff, monkeypatch):
+    """No filter parameter → the FilterSet (a deep copy of every filter and a form) is skipped."""
+    from django_filters import FilterSet
+
+    built = []
+    original_init = FilterSet.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(FilterSet, "__init__", counting_init)
+    everyone = emails(supervisor_api.get(URL, {"page_size": 50, "ordering": "email"}))
+    assert built == []
+    assert len(everyone) == User.objects.count()
+    # Any parameter of the filterset builds it, so filtering and its 400s work as before.
+    assert emails(supervisor_api.get(URL, {"role": "accountant"})) == ["a-acc@test.travelcrm"]
+    assert len(built) == 1
+    assert supervisor_api.get(URL, {"role": "pilot"}).status_code == 400
+
+
+def test_permission_check_does_not_build_the_views_queryset(operator_api, accountant_api, monkeypatch):
+    """RolePermission needs only the model: it reads the class-level queryset, not get_queryset()."""
+    from apps.clients.api.views import ClientViewSet
+
+    calls = []
+    original = ClientViewSet.get_queryset
+
+    def counting(self):
+        calls.append(self.action)
+        return original(self)
+
+    monkeypatch.setattr(ClientViewSet, "get_queryset", counting)
+    assert operator_api.get("/api/v1/clients/").status_code == 200
+    assert calls == []  # the list reads its rows through selectors, the permission needs only the model
+    assert accountant_api.post("/api/v1/clients/", {"last_name": "Х"}, format="json").status_code == 403

@@ -40,6 +40,14 @@ class RolePermission(DjangoModelPermissions):
             return user.has_perms(required)
         return super().has_permission(request, view)
 
+    def _queryset(self, view):
+        # Only the model is needed to name the permissions: the class-level queryset gives it
+        # without building get_queryset()'s joins and prefetches on every request.
+        queryset = getattr(view, "queryset", None)
+        if queryset is not None:
+            return queryset
+        return super()._queryset(view)
+
 
 # --- Pagination ------------------------------------------------------------------------------------
 

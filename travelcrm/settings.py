@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "travelcrm.permissions.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "travelcrm.filters.FilterBackend",  # django-filter, skipped when no filter parameter is given
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
