@@ -30,5 +30,7 @@ class OrdersConfig(AppConfig):
         auditlog.register(Supplier)
         # Totals, balance, trip dates and warnings are derived from audited services and payments.
         derived = ["total_amount", "commission", "balance_due", "trip_start", "trip_end", "warnings", "updated_at"]
-        auditlog.register(Order, exclude_fields=derived, m2m_fields={"travellers"})
-        auditlog.register(Service, exclude_fields=["updated_at"], m2m_fields={"travellers"})
+        # The travellers (links to clients) are logged by apps.orders.audit, by client id: auditlog's
+        # m2m receiver would write the clients' full names and read them once more per change.
+        auditlog.register(Order, exclude_fields=derived)
+        auditlog.register(Service, exclude_fields=["updated_at"])

@@ -80,6 +80,9 @@ class ServiceState:
     price: Decimal = Decimal(0)
     commission: Decimal = Decimal(0)
     traveller_ids: frozenset = frozenset()
+    # in the order's currency: what the order's totals add up (not used by the checks themselves)
+    price_in_order_currency: Decimal = Decimal(0)
+    commission_in_order_currency: Decimal = Decimal(0)
 
     @classmethod
     def from_service(cls, service, traveller_ids: Iterable | None = None) -> ServiceState:
@@ -98,6 +101,8 @@ class ServiceState:
             price=service.price if service.price is not None else Decimal(0),
             commission=service.commission if service.commission is not None else Decimal(0),
             traveller_ids=frozenset(traveller_ids),
+            price_in_order_currency=service.price_in_order_currency or Decimal(0),
+            commission_in_order_currency=service.commission_in_order_currency or Decimal(0),
         )
 
     @property

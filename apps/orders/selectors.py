@@ -1,5 +1,9 @@
 """Reads of the orders app: querysets with their joins done once, the order lock, check inputs."""
 
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
 import orjson
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -26,13 +30,13 @@ def _travellers_prefetch(prefix: str = "") -> Prefetch:
     )
 
 
-def prefetch_travellers(services: list[Service]) -> None:
-    """Load the travellers (names only: nothing to decrypt) of services already in memory."""
-    from django.db.models import prefetch_related_objects
-
-    for service in services:
-        getattr(service, "_prefetched_objects_cache", {}).pop("travellers", None)
-    prefetch_related_objects(services, _travellers_prefetch())
+def set_prefetched_travellers(service: Service, clients: list) -> None:
+    """`service.travellers.all()` answers `clients` without a query, as after prefetch_related
+    (Django's own prefetch stores a queryset with its result cache filled, like this)."""
+    travellers = service.travellers.all()
+    travellers._result_cache = list(clients)
+    travellers._prefetch_done = True
+    service._prefetched_objects_cache = {**getattr(service, "_prefetched_objects_cache", {}), "travellers": travellers}
 
 
 def order_list() -> QuerySet[Order]:
@@ -93,41 +97,102 @@ def order_events(order_id: int) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order_id=order_id).select_related("actor")
 
 
-def passports_of(client_ids) -> dict:
-    """client id -> [(kind, expiry_date)] of the live passports (only dates: nothing to decrypt)."""
-    client_ids = list(client_ids)
-    if not client_ids:
-        return {}
-    try:
-        from apps.clients.models import ClientPassport
-    except ImportError:  # the clients app without passports yet
-        return {}
-    found: dict = {}
-    rows = ClientPassport.objects.filter(client_id__in=client_ids, is_archived=False, is_active=True).values_list(
-        "client_id", "kind", "expiry_date"
+# Everything the checks and the totals of one order need, in one statement: the order's (live)
+# travellers with their names, its services with the ids of their travellers, and the live
+# passports of everyone involved. Run it only after order_lock(): in READ COMMITTED a statement sees
+# what was committed when it started, so reading these in the locking statement itself could miss a
+# change committed while it waited for the lock. Numbers travel as text (JSON numbers would become
+# floats), times as ISO 8601 in UTC (the connection's zone).
+ORDER_FACTS_SQL = """
+WITH travellers AS (
+    SELECT c.id, c.last_name, c.first_name, c.middle_name
+      FROM orders_order_travellers ot JOIN clients_client c ON c.id = ot.client_id
+     WHERE ot.order_id = %(order)s AND NOT c.is_deleted
+), services AS (
+    SELECT s.id, s.type, s.status, s.start_dt, s.end_dt, s.timezone, s.origin, s.destination, s.city,
+           s.price::text AS price, s.commission::text AS commission,
+           s.price_in_order_currency::text AS price_in_order_currency,
+           s.commission_in_order_currency::text AS commission_in_order_currency,
+           ARRAY(SELECT st.client_id FROM orders_service_travellers st WHERE st.service_id = s.id) AS traveller_ids
+      FROM orders_service s
+     WHERE s.order_id = %(order)s
+)
+SELECT
+    (SELECT coalesce(json_agg(json_build_array(id, last_name, first_name, middle_name) ORDER BY last_name, id), '[]')
+       FROM travellers)::text,
+    (SELECT coalesce(json_agg(json_build_array(id, type, status, start_dt, end_dt, timezone, origin, destination,
+                                               city, price, commission, price_in_order_currency,
+                                               commission_in_order_currency, traveller_ids)), '[]')
+       FROM services)::text,
+    (SELECT coalesce(json_agg(json_build_array(p.client_id, p.kind, p.expiry_date)), '[]')
+       FROM clients_clientpassport p
+      WHERE p.is_active AND NOT p.is_archived
+        AND p.client_id IN (SELECT id FROM travellers UNION SELECT unnest(traveller_ids) FROM services))::text
+"""
+
+
+@dataclass
+class OrderFacts:
+    """What order_facts() read: the checks' input, and the travellers' names for the answer."""
+
+    order: OrderState
+    services: list[ServiceState]
+    # (id, last_name, first_name, middle_name) of the order's live travellers, by last name then id
+    travellers: list[tuple]
+
+    def clients(self, ids) -> list:
+        """Client instances (names only, like the API's prefetch) of those of `ids` on the order."""
+        from apps.clients.models import Client
+
+        wanted = set(ids)
+        return [Client.from_db(None, TRAVELLER_FIELDS, row) for row in self.travellers if row[0] in wanted]
+
+
+TRAVELLER_FIELDS = ["id", "last_name", "first_name", "middle_name"]
+
+
+def _service_state(row: list) -> ServiceState:
+    (pk, kind, status, start, end, tz, origin, destination, city, price, commission, price_ordered,
+     commission_ordered, traveller_ids) = row  # fmt: skip
+    return ServiceState(
+        id=pk,
+        type=kind,
+        status=status,
+        start_dt=datetime.fromisoformat(start),
+        end_dt=datetime.fromisoformat(end),
+        tz=tz or "Europe/Moscow",
+        origin=origin,
+        destination=destination,
+        city=city,
+        price=Decimal(price),
+        commission=Decimal(commission),
+        price_in_order_currency=Decimal(price_ordered),
+        commission_in_order_currency=Decimal(commission_ordered),
+        traveller_ids=frozenset(traveller_ids),
     )
-    for client_id, kind, expiry in rows:
-        found.setdefault(client_id, []).append((kind, expiry))
-    return found
+
+
+def order_facts(order: Order) -> OrderFacts:
+    """The checks' input of a (locked) order in one static statement: no ORM compilation, no models."""
+    with connection.cursor() as cursor:
+        cursor.execute(ORDER_FACTS_SQL, {"order": order.pk})
+        travellers, services, passports = (orjson.loads(value) for value in cursor.fetchone())
+    found: dict = {}
+    for client_id, kind, expiry in passports:
+        found.setdefault(client_id, []).append((kind, date.fromisoformat(expiry) if expiry else None))
+    state = OrderState(
+        traveller_ids=frozenset(row[0] for row in travellers),
+        deadline=order.deadline,
+        status=order.status,
+        passports=found,
+    )
+    return OrderFacts(order=state, services=[_service_state(row) for row in services], travellers=travellers)
 
 
 def check_input(order: Order) -> tuple[OrderState, list[ServiceState]]:
-    """Everything the checks need, in four queries (travellers, services, their links, passports)."""
-    traveller_ids = frozenset(order.travellers.values_list("id", flat=True))
-    services = list(Service.objects.filter(order_id=order.pk))
-    links: dict = {}
-    through = Service.travellers.through.objects.filter(service__order_id=order.pk)
-    for service_id, client_id in through.values_list("service_id", "client_id"):
-        links.setdefault(service_id, []).append(client_id)
-    states = [ServiceState.from_service(s, links.get(s.pk, [])) for s in services]
-    involved = set(traveller_ids).union(*(s.traveller_ids for s in states)) if states else set(traveller_ids)
-    state = OrderState(
-        traveller_ids=traveller_ids,
-        deadline=order.deadline,
-        status=order.status,
-        passports=passports_of(involved),
-    )
-    return state, states
+    """Everything the checks need (one statement, see order_facts)."""
+    facts = order_facts(order)
+    return facts.order, facts.services
 
 
 def _traveller_arrays():

@@ -14,13 +14,13 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, Min, ProtectedError, Sum
+from django.db.models import ProtectedError
 from django.db.utils import IntegrityError, ProgrammingError
 from django.utils import timezone
 
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.money import ZERO, convert, quantize_money, quantize_rate
-from apps.orders import checks
+from apps.orders import audit, checks, selectors
 from apps.orders.details import clean_details
 from apps.orders.models import (
     TRANSPORT_TYPES,
@@ -114,7 +114,8 @@ CLOSED_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
 
 
 def _ids(items) -> list[int]:
-    return [getattr(item, "pk", item) for item in items]
+    """Ids of clients given as instances or ids, each once, in the given order."""
+    return list(dict.fromkeys(getattr(item, "pk", item) for item in items))
 
 
 @transaction.atomic
@@ -124,8 +125,7 @@ def order_create(*, data: dict, actor=None, travellers=()) -> Order:
         order.operator = _user_or_none(actor)
     order.number = order_number_next()
     order.full_clean(validate_unique=False, validate_constraints=False)  # the database checks them
-    order.save()
-    order.travellers.set(_ids(travellers))
+    audit.create_with_travellers(order, _ids(travellers))
     _recalculate(order)
     order_event_add(order=order, kind="created", title=f"Заказ {order.number} создан", actor=actor)
     return order
@@ -166,7 +166,8 @@ def _set_order_travellers(order: Order, traveller_ids: list[int]) -> None:
             fields={"travellers": ["Турист указан в услугах заказа."]},
             service_ids=service_ids,
         )
-    order.travellers.set(traveller_ids)
+    # The links of live clients, as the related manager's set() would compare them.
+    audit.set_travellers(order, traveller_ids, current=order.travellers.values_list("id", flat=True))
 
 
 @transaction.atomic
@@ -237,24 +238,24 @@ def order_recalculate(*, order: Order) -> Order:
 DERIVED_FIELDS = ("total_amount", "commission", "trip_start", "trip_end", "balance_due", "warnings")
 
 
-def _recalculate(order: Order, result: checks.CheckResult | None = None) -> None:
-    """Recompute totals and warnings of a locked (or just created) order and save them."""
-    figures = (
-        Service.objects.filter(order_id=order.pk)
-        .exclude(status=ServiceStatus.CANCELLED)
-        .aggregate(
-            total=Sum("price_in_order_currency"),
-            commission=Sum("commission_in_order_currency"),
-            start=Min("start_dt"),
-            end=Max("end_dt"),
-        )
-    )
-    order.total_amount = quantize_money(figures["total"] or ZERO)
-    order.commission = quantize_money(figures["commission"] or ZERO)
-    order.trip_start, order.trip_end = figures["start"], figures["end"]
+def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.CheckResult] | None = None) -> None:
+    """Recompute totals and warnings of a locked (or just created) order and save them.
+
+    `checked`: the order's services as they now are and the checks' result over them, when the
+    caller has them already (a service write); otherwise they are read here (one statement). The
+    totals are added up from those services: they are read under the order's lock, and every write
+    of a service takes that lock, so they are the rows a SUM() would see.
+    """
+    if checked is None:
+        facts = selectors.order_facts(order)
+        checked = facts.services, checks.evaluate(facts.order, facts.services)
+    states, result = checked
+    active = [s for s in states if s.active]
+    order.total_amount = quantize_money(sum((s.price_in_order_currency for s in active), ZERO))
+    order.commission = quantize_money(sum((s.commission_in_order_currency for s in active), ZERO))
+    order.trip_start = min((s.start_dt for s in active), default=None)
+    order.trip_end = max((s.end_dt for s in active), default=None)
     order.balance_due = quantize_money(order.total_amount - order.paid_amount + order.refunded_amount)
-    if result is None:
-        result = checks.evaluate(*check_input(order))
     order.warnings = result.warning_dicts + checks.provider_warnings(order)
     order.updated_at = timezone.now()
     # Derived figures: a plain UPDATE (the services and payments they come from are audited).
@@ -379,37 +380,51 @@ def _full_clean_service(service: Service) -> None:
             raise
 
 
-def _traveller_ids_for(order: Order, travellers) -> list[int]:
-    if travellers is None:
-        return list(order.travellers.values_list("id", flat=True))
-    return _ids(travellers)
+def _traveller_ids(travellers, facts: selectors.OrderFacts) -> list[int]:
+    """The service's travellers as ids. Travellers of the order are live clients, so only ids
+    outside the order are looked up: unknown ones are a field error, the others are left to the
+    checks (traveller_not_on_order)."""
+    ids = _ids(travellers)
+    strangers = [pk for pk in ids if pk not in facts.order.traveller_ids]
+    if strangers:
+        from apps.clients.models import Client
+
+        found = set(Client.objects.filter(pk__in=strangers).values_list("pk", flat=True))
+        missing = [pk for pk in strangers if pk not in found]
+        if missing:
+            raise ValidationError({"travellers": [f"Клиенты не найдены: {', '.join(map(str, missing))}."]})
+    return ids
 
 
-def _save_and_check(service: Service, order: Order, traveller_ids: list[int], *, new: bool) -> checks.CheckResult:
-    _refuse_if_row_errors(service, traveller_ids)
-    _full_clean_service(service)
-    service.save()
-    if new:
-        service.travellers.add(*traveller_ids)
-    else:
-        service.travellers.set(traveller_ids)
-    result = checks.evaluate(*check_input(order))
+def _check(facts: selectors.OrderFacts, service: Service, traveller_ids: list[int], *, new: bool):
+    """The order's services with this one as just saved, and the checks over them; refuse its errors."""
+    states = [s for s in facts.services if s.id != service.pk]
+    states.append(checks.ServiceState.from_service(service, traveller_ids))
+    result = checks.evaluate(facts.order, states)
     errors = result.errors_for(service.pk)
     if errors:
         _raise(errors, own_id=service.pk, new=new)
-    return result
+    return states, result
 
 
 @transaction.atomic
-def service_create(*, order: Order, data: dict, actor=None, travellers=None) -> Service:
-    """Add a service: validate, check against the order's other services, recalculate, log."""
-    order = order_lock(order.pk)
+def service_create(*, order: Order | int, data: dict, actor=None, travellers=None) -> Service:
+    """Add a service: validate, check against the order's other services, recalculate, log.
+
+    `order`: the order or its id (Order.DoesNotExist when there is none). The service comes back
+    with its travellers loaded (names only), ready for the API's answer.
+    """
+    order = order_lock(getattr(order, "pk", order))
     _ensure_editable(order)
+    # Read once under the lock: the other services, the order's travellers, their passports.
+    facts = selectors.order_facts(order)
     service = Service(order=order)
     _apply_service_data(service, order, data)
-    traveller_ids = _traveller_ids_for(order, travellers)
-    result = _save_and_check(service, order, traveller_ids, new=True)
-    _recalculate(order, result)
+    traveller_ids = sorted(facts.order.traveller_ids) if travellers is None else _traveller_ids(travellers, facts)
+    _refuse_if_row_errors(service, traveller_ids)
+    _full_clean_service(service)
+    audit.create_with_travellers(service, traveller_ids)
+    _recalculate(order, _check(facts, service, traveller_ids, new=True))
     order_event_add(
         order=order,
         kind="service_added",
@@ -417,20 +432,27 @@ def service_create(*, order: Order, data: dict, actor=None, travellers=None) -> 
         data={"service_id": service.pk, "type": service.type},
         actor=actor,
     )
+    selectors.set_prefetched_travellers(service, facts.clients(traveller_ids))
     return service
 
 
 @transaction.atomic
 def service_update(*, service: Service, data: dict, actor=None, travellers=None) -> Service:
+    """Change a service (same checks as service_create); it comes back with its travellers loaded."""
     order = order_lock(service.order_id)
     _ensure_editable(order)
+    facts = selectors.order_facts(order)
     service = Service.objects.get(pk=service.pk)
     previous_status = service.status
     _apply_service_data(service, order, data)
-    current = list(service.travellers.values_list("id", flat=True))
-    traveller_ids = current if travellers is None else _ids(travellers)
-    result = _save_and_check(service, order, traveller_ids, new=False)
-    _recalculate(order, result)
+    stored = next((s for s in facts.services if s.id == service.pk), None)
+    current = sorted(stored.traveller_ids) if stored else []
+    traveller_ids = current if travellers is None else _traveller_ids(travellers, facts)
+    _refuse_if_row_errors(service, traveller_ids)
+    _full_clean_service(service)
+    service.save()
+    audit.set_travellers(service, traveller_ids, current=current)
+    _recalculate(order, _check(facts, service, traveller_ids, new=False))
     cancelled = service.status == ServiceStatus.CANCELLED and previous_status != ServiceStatus.CANCELLED
     order_event_add(
         order=order,
@@ -439,6 +461,7 @@ def service_update(*, service: Service, data: dict, actor=None, travellers=None)
         data={"service_id": service.pk, "type": service.type},
         actor=actor,
     )
+    selectors.set_prefetched_travellers(service, facts.clients(traveller_ids))
     return service
 
 

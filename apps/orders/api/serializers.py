@@ -109,6 +109,13 @@ class ClientIdsField(serializers.ListField):
         return ids
 
 
+class ServiceTravellerIdsField(serializers.ListField):
+    """Client ids of a service's travellers. Not looked up here: service_create / service_update
+    know the order's travellers (live clients) and look up only ids outside them."""
+
+    child = serializers.IntegerField(min_value=1)
+
+
 class LocalDateTimeField(serializers.DateTimeField):
     """Accepts aware or naive datetimes; a naive one is read in the service's own time zone."""
 
@@ -212,7 +219,9 @@ class ServiceWriteSerializer(serializers.Serializer):
     )
     commission = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     commission_percent = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
-    travellers = ClientIdsField(required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа).")
+    travellers = ServiceTravellerIdsField(
+        required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа)."
+    )
     details = serializers.JSONField(required=False, help_text="Поля по типу услуги, см. описание API.")
 
     def validate_timezone(self, value: str) -> str:

@@ -1,5 +1,6 @@
 """Thin viewsets of the orders API: parse, call one service, render."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -207,19 +208,19 @@ class ServiceViewSet(BaseModelViewSet):
             return ServiceWriteSerializer
         return ServiceSerializer
 
-    def _read(self, service, status_code=status.HTTP_200_OK):
-        # The saved instance holds every field; only the travellers' names are read (one query).
-        selectors.prefetch_travellers([service])
-        return Response(ServiceSerializer(service).data, status=status_code)
-
     def create(self, request, *args, **kwargs):
-        order = self._order()
         serializer = ServiceWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         travellers = data.pop("travellers", None)
-        service = services.service_create(order=order, data=data, actor=request.user, travellers=travellers)
-        return self._read(service, status.HTTP_201_CREATED)
+        try:  # the service locks the order by id: no separate read of it here
+            service = services.service_create(
+                order=int(self.kwargs["order_pk"]), data=data, actor=request.user, travellers=travellers
+            )
+        except Order.DoesNotExist:
+            raise Http404 from None
+        # The service comes back with every field and its travellers' names: nothing to read again.
+        return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
@@ -229,7 +230,7 @@ class ServiceViewSet(BaseModelViewSet):
         data = dict(serializer.validated_data)
         travellers = data.pop("travellers", None)
         service = services.service_update(service=service, data=data, actor=request.user, travellers=travellers)
-        return self._read(service)
+        return Response(ServiceSerializer(service).data)
 
     def perform_destroy(self, instance):
         services.service_delete(service=instance, actor=self.request.user)

@@ -313,3 +313,95 @@ def test_service_write_responses_match_a_fresh_read(operator_api):
     assert created == operator_api.get(f"{url}{created['id']}/").json()
     changed = operator_api.patch(f"{url}{created['id']}/", {"price": "10.00", "travellers": []}).json()
     assert changed == operator_api.get(f"{url}{created['id']}/").json()
+
+
+# --- adding a service: the hot write of issue 5 -------------------------------------------------------
+
+
+def _local(day: int, travellers: list[int] | None = None) -> dict:
+    start = at(1) + timedelta(days=day)
+    data = {
+        "type": "local",
+        "start_dt": start.isoformat(),
+        "end_dt": (start + timedelta(hours=3)).isoformat(),
+        "city": "Анталья",
+        "price": "2500.00",
+        "commission_percent": "10",
+        "details": {"title": "Экскурсия", "kind": "excursion"},
+    }
+    if travellers is not None:
+        data["travellers"] = travellers
+    return data
+
+
+@pytest.mark.parametrize("given_travellers", [True, False], ids=["travellers-given", "travellers-of-the-order"])
+def test_adding_a_service_to_an_order_with_30_services_runs_9_statements(operator_api, given_travellers):
+    """Lock, one read of all the checks' input, the service, its links, one audit entry, the
+    order's totals, the event, and the savepoint pair of the service's transaction: the same nine
+    statements however many services the order has."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, friend = make_client(), make_client()
+    order = make_order(client=client, travellers=[client, friend])
+    for day in range(30):
+        start = at(1) + timedelta(days=day)
+        data = {**_local(day), "start_dt": start, "end_dt": start + timedelta(hours=3), "price": Decimal(2500)}
+        add(order, data)
+    url = f"/api/v1/orders/{order.pk}/services/"
+    assert operator_api.get(url).status_code == 200  # the user's permissions are read once and kept
+    with CaptureQueriesContext(connection) as queries:
+        response = operator_api.post(url, _local(40, [friend.pk, client.pk] if given_travellers else None))
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len(statements) <= 9, "\n".join(statements)
+    assert not [sql for sql in statements if 'FROM "clients_client"' in sql]  # no names read for the audit
+    body = response.json()
+    assert sorted(t["id"] for t in body["travellers"]) == sorted([client.pk, friend.pk])
+    assert body == operator_api.get(f"{url}{body['id']}/").json()
+    order.refresh_from_db()
+    assert order.total_amount == Decimal("2500.00") * 31 and order.commission == Decimal("250.00") * 31
+    assert (order.trip_start, order.trip_end) == (at(1), at(1, 13) + timedelta(days=40))
+
+
+def test_service_travellers_unknown_or_not_on_the_order(operator_api):
+    order = make_order()
+    stranger = make_client()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    unknown = operator_api.post(url, _payload(travellers=[order.client_id, 999999]))
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "validation_error"
+    assert unknown.json()["fields"] == {"travellers": ["Клиенты не найдены: 999999."]}
+    outsider = operator_api.post(url, _payload(travellers=[stranger.pk]))
+    assert outsider.status_code == 400 and outsider.json()["code"] == "traveller_not_on_order"
+    assert not Service.objects.filter(order=order).exists()
+    assert operator_api.post("/api/v1/orders/999999/services/", _payload()).status_code == 404
+
+
+def test_travellers_are_audited_by_client_id_never_by_name(operator_api):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    client = make_client(last_name="Неназываемый")
+    friend = make_client(last_name="Безымянный")
+    created = operator_api.post("/api/v1/orders/", {"client": client.pk, "travellers": [client.pk, friend.pk]}).json()
+    url = f"/api/v1/orders/{created['id']}/services/"
+    service_id = operator_api.post(url, _payload(travellers=[client.pk, friend.pk])).json()["id"]
+    assert operator_api.patch(f"{url}{service_id}/", {"travellers": [friend.pk]}).status_code == 200
+
+    def travellers_entries(model, pk):
+        entries = LogEntry.objects.get_for_object(model(pk=pk)).order_by("id")
+        return [(entry.action, entry.changes.get("travellers")) for entry in entries if "travellers" in entry.changes]
+
+    ids = sorted([client.pk, friend.pk])
+    both = {"type": "m2m", "operation": "add", "objects": [f"клиент #{pk}" for pk in ids]}
+    assert travellers_entries(Order, created["id"]) == [(LogEntry.Action.CREATE, both)]
+    assert travellers_entries(Service, service_id) == [
+        (LogEntry.Action.CREATE, both),  # one entry for the new service: its fields and its travellers
+        (LogEntry.Action.UPDATE, {"type": "m2m", "operation": "delete", "objects": [f"клиент #{client.pk}"]}),
+    ]
+    created_entry = LogEntry.objects.get_for_object(Service(pk=service_id)).get(action=LogEntry.Action.CREATE)
+    assert created_entry.changes["type"] == ["None", "flight"]
+    orders_entries = LogEntry.objects.filter(content_type__in=ContentType.objects.filter(app_label="orders"))
+    stored = " ".join(f"{entry.object_repr} {entry.changes} {entry.changes_text}" for entry in orders_entries)
+    assert "Неназываемый" not in stored and "Безымянный" not in stored
