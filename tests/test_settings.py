@@ -129,3 +129,28 @@ def test_env_example_has_no_real_secrets(name):
     match = re.search(rf"^{name}=(.*)$", text, re.MULTILINE)
     assert match is not None, f"{name} missing from .env.example"
     assert match.group(1).strip() == "", f"{name} must be left empty in .env.example"
+
+
+@pytest.mark.django_db
+def test_prepared_statements_are_used_and_can_be_turned_off():
+    """On by default: a query run more than 5 times on a connection is prepared by PostgreSQL."""
+    from django.db import connection
+
+    code = "\n".join([
+        "from django.db import connection",
+        "o = connection.settings_dict['OPTIONS']",
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
+    ])
+    on = python(production_env(), code)
+    off = python(production_env(DB_PREPARED_STATEMENTS="false"), code)
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    assert on.stdout.split() == ["True", "5"]
+    assert off.stdout.split() == ["None", "None"]
+
+    from apps.accounts.models import User
+
+    for _ in range(7):
+        list(User.objects.filter(email="nobody@test.travelcrm"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] >= 1
