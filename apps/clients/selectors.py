@@ -20,7 +20,7 @@ from apps.clients.normalization import (
     passport_index,
     passport_normalised,
 )
-from apps.core.crypto import decrypt_str
+from apps.core.crypto import decryptor
 from apps.core.normalize import normalize_passport
 
 
@@ -278,6 +278,7 @@ def _date(value: str | None) -> date | None:
 
 def client_rows_with_children(rows: Iterable[tuple]) -> list[ClientRow]:
     result = []
+    decrypt_str = decryptor()
     for *columns, contacts_json, passports_json in rows:
         client_id = columns[0]
         contacts = [
