@@ -48,6 +48,13 @@ def encrypt_str(value: str) -> str:
     return get_crypter().encrypt(value.encode("utf-8")).decode("ascii")
 
 
+def encryptor() -> Callable[[str], str]:
+    """encrypt_str with the key looked up once: for bulk writes (the CSV import). MultiFernet
+    encrypts with its first key, so this is the Fernet of the first configured key."""
+    fernet = Fernet(_configured_keys()[0])
+    return lambda value: fernet.encrypt(value.encode("utf-8")).decode("ascii")
+
+
 _UNDECRYPTABLE = (
     "Stored encrypted value cannot be decrypted with any key in FIELD_ENCRYPTION_KEY "
     "(wrong key, removed old key, or corrupted data)."

@@ -6,28 +6,19 @@ on every call. Here the keys are read once per import:
 
 - FastEncryptor.copy_insert writes rows with PostgreSQL COPY (no model instances, no per-value
   query compilation), the tokens computed here;
-- FastEncryptor writes standard Fernet tokens (version 0x80 | timestamp | IV | AES-128-CBC with
-  PKCS7 | HMAC-SHA256, url-safe base64) with the *first* configured key, exactly as MultiFernet
-  does; apps.core.crypto.decrypt_str reads them back (a test proves it with cryptography's own
-  Fernet). CBC is chained here over a reused AES block encryptor instead of building a new
-  cipher object per value.
+- FastEncryptor encrypts with cryptography's Fernet of the *first* configured key, exactly as
+  MultiFernet does, looked up once per import instead of once per value.
 - BlindIndexer computes apps.core.crypto.blind_index with the HMAC key prepared once.
 - fast_phone / fast_email accept only inputs whose result is certain (a Russian mobile number in
   an ordinary spelling; a plain ASCII address) and hand everything else to apps.core.normalize,
   so the accepted set and the normalised values are the core's (tests compare them).
 """
 
-import base64
 import datetime as dt
 import hmac
-import os
 import re
-import struct
-import time
 
 import phonenumbers
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
@@ -39,52 +30,13 @@ class FastEncryptor:
     """Fernet tokens with the first key of settings.FIELD_ENCRYPTION_KEY (the one that encrypts)."""
 
     def __init__(self) -> None:
-        keys = settings.FIELD_ENCRYPTION_KEY
-        first = keys if isinstance(keys, str | bytes) else keys[0]
-        raw = base64.urlsafe_b64decode(first)
-        if len(raw) != 32:
-            raise ValueError("FIELD_ENCRYPTION_KEY: a Fernet key is 32 url-safe base64-encoded bytes")
-        self._signing_key = raw[:16]
-        self._block = Cipher(algorithms.AES(raw[16:]), modes.ECB()).encryptor()  # noqa: S305 - CBC chained below
-
-    def encrypt(self, text: str) -> str:
-        return self.encrypt_many([text])[0]
+        # cryptography's own Fernet, looked up once per import. A hand-chained CBC was measured
+        # 2.2x faster (3.5 vs 7.9 us a value, ~2.6 s on a 100 000-row import) — not worth
+        # maintaining crypto code of our own.
+        self.encrypt = crypto.encryptor()
 
     def encrypt_many(self, texts: list[str]) -> list[str]:
-        """Fernet tokens for many values at once: CBC chains advance block by block for all values
-        together, one AES call per block position, so the per-value Python work stays small."""
-        count = len(texts)
-        if not count:
-            return []
-        padded = []
-        for text in texts:
-            data = text.encode("utf-8")
-            pad = 16 - len(data) % 16
-            padded.append(data + bytes((pad,)) * pad)
-        random_bytes = os.urandom(16 * count)
-        ivs = [random_bytes[16 * i : 16 * i + 16] for i in range(count)]
-        chain = list(ivs)  # the previous ciphertext block of each value
-        blocks: list[list[bytes]] = [[] for _ in range(count)]
-        position = 0
-        todo = list(range(count))
-        while todo:
-            plain = b"".join(padded[i][position : position + 16] for i in todo)
-            previous = b"".join(chain[i] for i in todo)
-            mixed = (int.from_bytes(plain, "big") ^ int.from_bytes(previous, "big")).to_bytes(len(plain), "big")
-            cipher = self._block.update(mixed)
-            for slot, i in enumerate(todo):
-                block = cipher[16 * slot : 16 * slot + 16]
-                blocks[i].append(block)
-                chain[i] = block
-            position += 16
-            todo = [i for i in todo if len(padded[i]) > position]
-        header = b"\x80" + struct.pack(">Q", int(time.time()))
-        key = self._signing_key
-        tokens = []
-        for i in range(count):
-            body = header + ivs[i] + b"".join(blocks[i])
-            tokens.append(base64.urlsafe_b64encode(body + hmac.digest(key, body, "sha256")).decode("ascii"))
-        return tokens
+        return [self.encrypt(text) for text in texts]
 
     def copy_insert(self, model, rows: list[dict], *, return_ids: bool = False) -> list[int]:
         """Insert rows ({attname: value}) with PostgreSQL COPY; encrypted fields get their tokens here.
