@@ -15,13 +15,14 @@ Entries keep auditlog's own m2m shape, `{"travellers": {"type": "m2m", "operatio
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 
 FIELD = "travellers"
 
@@ -34,15 +35,26 @@ def _travellers_change(operation: str, client_ids: Iterable[int]) -> dict:
     return {"type": "m2m", "operation": operation, "objects": client_labels(client_ids)}
 
 
-def _through(instance: models.Model):
-    field = instance._meta.get_field(FIELD)
-    return field.remote_field.through, f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+def _through(model: type[models.Model] | models.Model):
+    """The m2m model of `travellers`, and the names of its owner (order/service) and client fields."""
+    field = model._meta.get_field(FIELD)
+    return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
+
+
+@functools.cache
+def _link_statement(model: type[models.Model]) -> str:
+    """`INSERT INTO <m2m table> (<owner>, <client>) SELECT %s, unnest(%s)`, built once per model."""
+    through, owner, client = _through(model)
+    quote = connection.ops.quote_name
+    table = quote(through._meta.db_table)
+    owner_column, client_column = (quote(through._meta.get_field(name).column) for name in (owner, client))
+    return f"INSERT INTO {table} ({owner_column}, {client_column}) SELECT %s, unnest(%s::bigint[])"
 
 
 def _link(instance: models.Model, client_ids: Iterable[int]) -> None:
-    """INSERT the links in one statement (no m2m_changed signal: this module logs them)."""
-    through, owner, client = _through(instance)
-    through.objects.bulk_create([through(**{owner: instance.pk, client: pk}) for pk in client_ids])
+    """INSERT the links in one static statement (no m2m_changed signal: this module logs them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_link_statement(type(instance)), [instance.pk, list(client_ids)])
 
 
 def create_with_travellers(instance: models.Model, client_ids: list[int]) -> None:
@@ -63,7 +75,7 @@ def set_travellers(instance: models.Model, client_ids: Iterable[int], current: I
     added, removed = wanted - current, current - wanted
     through, owner, client = _through(instance)
     if removed:
-        through.objects.filter(**{owner: instance.pk, f"{client}__in": removed}).delete()
+        through.objects.filter(**{f"{owner}_id": instance.pk, f"{client}_id__in": removed}).delete()
         LogEntry.objects.log_create(
             instance, action=LogEntry.Action.UPDATE, changes={FIELD: _travellers_change("delete", removed)}
         )

@@ -10,6 +10,7 @@ Leads: order_create_from_lead.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -259,9 +260,22 @@ def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.
     order.warnings = result.warning_dicts + checks.provider_warnings(order)
     order.updated_at = timezone.now()
     # Derived figures: a plain UPDATE (the services and payments they come from are audited).
-    Order.objects.filter(pk=order.pk).update(
-        **{name: getattr(order, name) for name in DERIVED_FIELDS}, updated_at=order.updated_at
-    )
+    sql, fields = _derived_update_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(getattr(order, field.attname), connection) for field in fields])
+
+
+@functools.cache
+def _derived_update_statement() -> tuple[str, list]:
+    """`UPDATE orders_order SET <derived fields>, updated_at WHERE id`, built once from the model:
+    every service write ends with it, and the ORM would compile the same UPDATE each time. Values go
+    through each field's get_db_prep_save, as in the ORM (the JSON of `warnings` included)."""
+    quote = connection.ops.quote_name
+    fields = [Order._meta.get_field(name) for name in (*DERIVED_FIELDS, "updated_at")]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Identifiers from the model's metadata, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
+    return sql, [*fields, Order._meta.pk]
 
 
 def order_check(*, order: Order) -> checks.CheckResult:

@@ -180,3 +180,32 @@ def test_merging_clients_moves_orders_and_trips():
     assert order.client_id == target.pk
     assert list(order.travellers.values_list("id", flat=True)) == [target.pk]
     assert list(service.travellers.values_list("id", flat=True)) == [target.pk]
+
+
+def test_order_lock_reads_the_row_as_the_orm_does_and_only_in_a_transaction():
+    from django.db import transaction
+
+    from apps.orders.selectors import order_lock
+
+    order = make_order(deadline=at(1))
+    add(order, flight(at(2)))
+    add(order, flight(at(9), origin="IST", destination="SVO"))  # a geography gap: warnings are stored
+    with transaction.atomic():
+        locked = order_lock(order.pk)
+        with pytest.raises(Order.DoesNotExist):
+            order_lock(999_999_999)
+    fresh = Order.objects.get(pk=order.pk)
+    assert locked.warnings and isinstance(locked.warnings, list)
+    for field in Order._meta.concrete_fields:
+        assert getattr(locked, field.attname) == getattr(fresh, field.attname), field.name
+    assert not locked._state.adding
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_lock_outside_a_transaction_is_refused():
+    from django.db.transaction import TransactionManagementError
+
+    from apps.orders.selectors import order_lock
+
+    with pytest.raises(TransactionManagementError):  # it would lock nothing in autocommit
+        order_lock(make_order().pk)
