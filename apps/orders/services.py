@@ -10,6 +10,7 @@ Leads: order_create_from_lead.
 
 from __future__ import annotations
 
+import copy
 import functools
 from decimal import Decimal
 
@@ -456,18 +457,18 @@ def service_update(*, service: Service, data: dict, actor=None, travellers=None)
     order = order_lock(service.order_id)
     _ensure_editable(order)
     facts = selectors.order_facts(order)
-    service = Service.objects.get(pk=service.pk)
-    previous_status = service.status
+    service = Service.objects.select_related("supplier").get(pk=service.pk)
+    stored_row = copy.deepcopy(service)  # what the audit entry compares with
     _apply_service_data(service, order, data)
     stored = next((s for s in facts.services if s.id == service.pk), None)
     current = sorted(stored.traveller_ids) if stored else []
     traveller_ids = current if travellers is None else _traveller_ids(travellers, facts)
     _refuse_if_row_errors(service, traveller_ids)
     _full_clean_service(service)
-    service.save()
+    audit.save_changes(service, stored_row)
     audit.set_travellers(service, traveller_ids, current=current)
     _recalculate(order, _check(facts, service, traveller_ids, new=False))
-    cancelled = service.status == ServiceStatus.CANCELLED and previous_status != ServiceStatus.CANCELLED
+    cancelled = service.status == ServiceStatus.CANCELLED and stored_row.status != ServiceStatus.CANCELLED
     order_event_add(
         order=order,
         kind="service_cancelled" if cancelled else "service_changed",

@@ -201,7 +201,13 @@ class ServiceViewSet(BaseModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Service.objects.none()
-        return selectors.services_of(self._order().pk)
+        if self.action == "list":
+            return selectors.services_of(self._order().pk)  # a missing order is a 404, not an empty list
+        if self.action == "retrieve":
+            return selectors.services_of(self.kwargs["order_pk"])  # found in the order => the order exists
+        # update / destroy: the services lock the order and read the row again; here only that the
+        # service is in this order (one query: no order, supplier or travellers to read).
+        return Service.objects.filter(order_id=self.kwargs["order_pk"])
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

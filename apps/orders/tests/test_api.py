@@ -338,7 +338,7 @@ def _local(day: int, travellers: list[int] | None = None) -> dict:
 def test_adding_a_service_to_an_order_with_30_services_runs_9_statements(operator_api, given_travellers):
     """Lock, one read of all the checks' input, the service, its links, one audit entry, the
     order's totals, the event, and the savepoint pair of the service's transaction: the same nine
-    statements however many services the order has."""
+    statements however many services the order has. Changing and deleting one stay in budget too."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -359,6 +359,14 @@ def test_adding_a_service_to_an_order_with_30_services_runs_9_statements(operato
     body = response.json()
     assert sorted(t["id"] for t in body["travellers"]) == sorted([client.pk, friend.pk])
     assert body == operator_api.get(f"{url}{body['id']}/").json()
+    with CaptureQueriesContext(connection) as changing:
+        changed = operator_api.patch(f"{url}{body['id']}/", {"price": "2600.00", "travellers": [client.pk]})
+    assert changed.status_code == 200 and [t["id"] for t in changed.json()["travellers"]] == [client.pk]
+    assert len(changing.captured_queries) <= 12, "\n".join(query["sql"] for query in changing.captured_queries)
+    with CaptureQueriesContext(connection) as deleting:
+        assert operator_api.delete(f"{url}{body['id']}/").status_code == 204
+    assert len(deleting.captured_queries) <= 11, "\n".join(query["sql"] for query in deleting.captured_queries)
+    assert operator_api.post(url, _local(40)).status_code == 201
     order.refresh_from_db()
     assert order.total_amount == Decimal("2500.00") * 31 and order.commission == Decimal("250.00") * 31
     assert (order.trip_start, order.trip_end) == (at(1), at(1, 13) + timedelta(days=40))
@@ -402,6 +410,13 @@ def test_travellers_are_audited_by_client_id_never_by_name(operator_api):
     ]
     created_entry = LogEntry.objects.get_for_object(Service(pk=service_id)).get(action=LogEntry.Action.CREATE)
     assert created_entry.changes["type"] == ["None", "flight"]
+    assert operator_api.patch(f"{url}{service_id}/", {"price": "31000.00"}).status_code == 200
+    changed_entry = LogEntry.objects.get_for_object(Service(pk=service_id)).order_by("id").last()
+    assert changed_entry.action == LogEntry.Action.UPDATE
+    assert changed_entry.changes == {
+        "price": ["30000.00", "31000.00"],
+        "price_in_order_currency": ["30000.00", "31000.00"],
+    }
     orders_entries = LogEntry.objects.filter(content_type__in=ContentType.objects.filter(app_label="orders"))
     stored = " ".join(f"{entry.object_repr} {entry.changes} {entry.changes_text}" for entry in orders_entries)
     assert "Неназываемый" not in stored and "Безымянный" not in stored
