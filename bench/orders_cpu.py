@@ -2,7 +2,9 @@
 
 On a shared 2-core machine wall-clock figures move with the neighbours' load; the CPU time this
 process spends per request (Django test client, same middleware, same database) does not, and
-shows the cost of each implementation. Prints one JSON object.
+shows the cost of each implementation. With an order id (the one with 30 services), it measures
+adding a service to it too (each followed by an unmeasured DELETE), and counts the SQL statements
+of one add. Prints one JSON object.
 """
 
 import json
@@ -14,7 +16,10 @@ import django
 
 django.setup()
 
+from django.core.signals import request_started  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
@@ -26,7 +31,38 @@ PATHS = {
 }
 
 
-def main(email: str, repeat: int) -> None:
+def add_service(client: Client, order_id: int, repeat: int) -> dict:
+    from orders_list import _local_service
+
+    url = f"/api/v1/orders/{order_id}/services/"
+    travellers = [t["id"] for t in client.get(f"/api/v1/orders/{order_id}/").json()["travellers"]]
+
+    def add(index: int) -> int:
+        response = client.post(url, _local_service(5000 + index, travellers), content_type="application/json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    cpu, wall = [], []
+    for index in range(repeat + 5):
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        service_id = add(index)
+        if index >= 5:  # the first ones warm up
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            wall.append((time.perf_counter() - started_wall) * 1000)
+        assert client.delete(f"{url}{service_id}/").status_code == 204
+    request_started.disconnect(reset_queries)  # count the statements of the whole request
+    with CaptureQueriesContext(connection) as queries:
+        service_id = add(0)
+    statements = len(queries.captured_queries)
+    client.delete(f"{url}{service_id}/")
+    return {
+        "cpu_ms": round(statistics.median(cpu), 1),
+        "wall_ms": round(statistics.median(wall), 1),
+        "statements": statements,
+    }
+
+
+def main(email: str, repeat: int, order_id: int | None = None) -> None:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(User.objects.get(email=email))}")
     result = {}
     for name, path in PATHS.items():
@@ -40,8 +76,10 @@ def main(email: str, repeat: int) -> None:
             cpu.append((time.process_time() - started_cpu) * 1000)
             wall.append((time.perf_counter() - started_wall) * 1000)
         result[name] = {"cpu_ms": round(statistics.median(cpu), 1), "wall_ms": round(statistics.median(wall), 1)}
+    if order_id is not None:
+        result["add_service"] = add_service(client, order_id, repeat)
     print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -16,8 +16,9 @@
    requests/s, p50, p95 — and the ratios app/naive and app/floor.
 4. Adding a service (checks + recalculation) to an order with 30 services: --adds sequential
    POST /api/v1/orders/{id}/services/ (each followed by an unmeasured DELETE), p50/p95.
-5. CPU time per request of the three list endpoints in one process (bench/orders_cpu.py): on a
-   shared machine this moves far less with the neighbours' load than requests/s do.
+5. CPU time per request of the three list endpoints and of adding a service (with its SQL statement
+   count) in one process (bench/orders_cpu.py): on a shared machine this moves far less with the
+   neighbours' load than requests/s do.
 """
 
 import argparse
@@ -275,10 +276,11 @@ def bench_lists(token: str, seconds: int, connections: int, rounds: int) -> dict
     return results
 
 
-def cpu_per_request(env: dict, repeat: int) -> dict:
-    """Median CPU ms per request of each endpoint in one process (bench/orders_cpu.py)."""
+def cpu_per_request(env: dict, repeat: int, order_id: int) -> dict:
+    """Median CPU ms per request of each endpoint, and per service added to `order_id`, in one
+    process (bench/orders_cpu.py)."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "orders_cpu.py"), BENCH_EMAIL, str(repeat)],
+        [sys.executable, str(ROOT / "bench" / "orders_cpu.py"), BENCH_EMAIL, str(repeat), str(order_id)],
         cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT), "ALLOWED_HOSTS": "testserver,127.0.0.1"},
         check=True, capture_output=True, text=True,
     )  # fmt: skip
@@ -322,6 +324,7 @@ def bench_add_service(token: str, adds: int) -> dict:
         request("DELETE", f"/api/v1/orders/{order_id}/services/{created['id']}/", token)
     timings.sort()
     return {
+        "order_id": order_id,
         "services_in_order": len(detail["services"]),
         "adds": adds,
         "p50_ms": round(statistics.median(timings), 1),
@@ -350,7 +353,7 @@ def main() -> None:
         results["app_vs_naive"] = round(results["app"]["rps"] / max(results["naive"]["rps"], 0.01), 2)
         results["app_vs_floor"] = round(results["app"]["rps"] / max(results["floor"]["rps"], 0.01), 2)
         results["add_service"] = bench_add_service(token, args.adds)
-        results["cpu_per_request"] = cpu_per_request(env, 60)
+        results["cpu_per_request"] = cpu_per_request(env, 60, results["add_service"]["order_id"])
         results["cpu_app_vs_floor"] = round(
             results["cpu_per_request"]["floor"]["cpu_ms"] / results["cpu_per_request"]["app"]["cpu_ms"], 2
         )

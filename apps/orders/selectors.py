@@ -175,7 +175,7 @@ class OrderFacts:
         from apps.clients.models import Client
 
         wanted = set(ids)
-        return [Client.from_db(None, TRAVELLER_FIELDS, row) for row in self.travellers if row[0] in wanted]
+        return [Client.from_db(connection.alias, TRAVELLER_FIELDS, row) for row in self.travellers if row[0] in wanted]
 
 
 TRAVELLER_FIELDS = ["id", "last_name", "first_name", "middle_name"]
