@@ -39,7 +39,7 @@ def load_demo(stdout) -> None:
         payload=_web_payload("Анна Демонстрационная", "+79000000101", "anna.demo@example.com", "Турция, всё включено"),
     )
     if created:
-        inbox_process(item.pk)
+        inbox_process(item)
     failed, created = inbox_store(
         channel=Channel.WEB,
         external_id="web:demo-2",

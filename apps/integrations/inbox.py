@@ -1,7 +1,7 @@
 """The raw inbox: every incoming item is stored first, then processed (issue 7, point 6).
 
 A channel calls `inbox_store(...)` (its own transaction, committed at once) and then
-`inbox_process(item.pk)`. If processing fails the item keeps its error and status `failed`;
+`inbox_process(item)`. If processing fails the item keeps its error and status `failed`;
 `manage.py reprocess_inbox` (or the admin action) retries it. Processing is idempotent:
 `lead_ingest` is idempotent on (channel, external_id) and an item is processed under a row lock.
 """
@@ -76,20 +76,27 @@ def inbox_store(
     if row is None:
         return None, False
     item.pk = row[0]
+    item._state.adding = False
+    item._state.db = connection.alias
     return item, True
 
 
-def inbox_process(item_id: int) -> InboxItem | None:
-    """Process one item under a row lock; on failure keep it with its error. Never raises."""
+def inbox_process(item: InboxItem | int) -> InboxItem | None:
+    """Process one item under a row lock; on failure keep it with its error. Never raises.
+
+    Pass the InboxItem that inbox_store just returned (with its integration) and it is not read
+    again: only its row is locked and its status re-checked. Pass an id and it is loaded.
+    """
+    item_id = item if isinstance(item, int) else item.pk
     try:
         with transaction.atomic():
-            item = (
-                InboxItem.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("integration")
-                .filter(pk=item_id)
-                .first()
-            )
-            if item is None or item.status in (InboxStatus.PROCESSED, InboxStatus.IGNORED):
+            state = _lock(item_id)
+            if state is None:  # being processed right now by someone else, or gone
+                return None
+            if isinstance(item, int):
+                item = InboxItem.objects.select_related("integration").get(pk=item_id)
+            item.status, item.attempts = state
+            if item.status in (InboxStatus.PROCESSED, InboxStatus.IGNORED):
                 return item
             result = _handler(item.channel)(item)
             _mark_done(item, result)
@@ -106,6 +113,16 @@ def inbox_process(item_id: int) -> InboxItem | None:
         return InboxItem.objects.filter(pk=item_id).first()
 
 
+def _lock(item_id: int) -> tuple[str, int] | None:
+    """Lock the item's row (skipping it when another process holds it): (status, attempts) or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [item_id])
+        return cursor.fetchone()
+
+
+_LOCK_SQL = f"SELECT status, attempts FROM {InboxItem._meta.db_table} WHERE id = %s FOR UPDATE SKIP LOCKED"  # noqa: S608
+
+
 def _mark_done(item: InboxItem, result: HandlerResult) -> None:
     item.status = InboxStatus.IGNORED if result.ignored else InboxStatus.PROCESSED
     item.attempts += 1
@@ -114,7 +131,18 @@ def _mark_done(item: InboxItem, result: HandlerResult) -> None:
     if result.lead is not None:
         item.lead_pk = result.lead.pk
         item.lead_number = str(getattr(result.lead, "number", "") or "")[:32]
-    item.save(update_fields=["status", "attempts", "processed_at", "error", "lead_pk", "lead_number"])
+    # What item.save(update_fields=[...]) would write, without compiling the UPDATE on every item.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DONE_SQL,
+            [str(item.status), item.attempts, item.processed_at, item.error, item.lead_pk, item.lead_number, item.pk],
+        )
+
+
+_DONE_SQL = (
+    f"UPDATE {InboxItem._meta.db_table} SET status = %s, attempts = %s, processed_at = %s, error = %s, "  # noqa: S608
+    "lead_pk = %s, lead_number = %s WHERE id = %s"
+)
 
 
 def inbox_reprocess(

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.integrations.inbox import inbox_process, inbox_store
 from apps.integrations.models import IntegrationSettings
+from apps.integrations.selectors import integration_active
 
 logger = logging.getLogger("travelcrm.integrations.webhooks")
 
@@ -24,7 +25,7 @@ class WebhookView(APIView):
     integration_type = ""
 
     def get_integration(self, pk: int) -> IntegrationSettings:
-        integration = IntegrationSettings.objects.filter(pk=pk, type=self.integration_type, is_active=True).first()
+        integration = integration_active(pk, self.integration_type)
         if integration is None:
             raise exceptions.NotFound("Интеграция не найдена или выключена.")
         return integration
@@ -57,5 +58,5 @@ def store_and_process(*, channel: str, integration, items: list[tuple[str, dict]
         )
     for item, created in stored:
         if created:
-            inbox_process(item.pk)
+            inbox_process(item)
     return Response({"ok": True})

@@ -7,7 +7,6 @@ gets no blind index, so it never matches anything. Staff input (strict=True) is 
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 from apps.core.crypto import blind_index
 from apps.core.normalize import normalize_email, normalize_phone, normalize_telegram
@@ -87,22 +86,21 @@ class SenderContacts:
     def lock_keys(self) -> set[str]:
         return {f"{_INDEX_NAMESPACE[kind]}:{contact.index}" for kind, contact in self.values.items() if contact.index}
 
-    def lead_filter(self) -> Q | None:
-        """Leads of the same sender: any blind index in common (a WhatsApp id is a phone number)."""
+    def lead_terms(self) -> list[tuple[str, list[str]]]:
+        """Leads of the same sender: (lead index column, blind indexes) pairs, any one matching.
+
+        Any blind index in common counts; a WhatsApp id is a phone number, so phone-like indexes
+        are looked up in both the phone and the WhatsApp column.
+        """
         terms = []
         phone_like = [self.values[kind].index for kind in ("phone", "whatsapp") if self._has_index(kind)]
         if phone_like:
-            terms += [Q(phone_index__in=phone_like), Q(whatsapp_index__in=phone_like)]
+            terms += [("phone_index", phone_like), ("whatsapp_index", phone_like)]
         if self._has_index("email"):
-            terms.append(Q(email_index=self.values["email"].index))
+            terms.append(("email_index", [self.values["email"].index]))
         if self._has_index("telegram"):
-            terms.append(Q(telegram_index=self.values["telegram"].index))
-        if not terms:
-            return None
-        condition = terms[0]
-        for term in terms[1:]:
-            condition |= term
-        return condition
+            terms.append(("telegram_index", [self.values["telegram"].index]))
+        return terms
 
     def _has_index(self, kind: str) -> bool:
         contact = self.values.get(kind)

@@ -5,12 +5,17 @@ web form). It is idempotent on (channel, external_id): a PostgreSQL advisory loc
 deliveries of the same message and the unique constraint on LeadMessage is the last word.
 """
 
+import copy
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from auditlog.context import disable_auditlog
+from auditlog.diff import model_instance_diff
+from auditlog.models import LogEntry
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -29,6 +34,7 @@ from apps.leads.models import (
     LeadStatus,
     MessageDirection,
 )
+from apps.leads.selectors import lead_open_of_sender_locked, message_id_taken
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +90,8 @@ def lead_ingest(
     Idempotent on (channel, external_id). The client is found by the sender's phone / e-mail /
     messenger id through the blind index. Attachments go to object storage inside the same unit of
     work: when anything fails, the database rolls back and the files already stored are deleted.
+    Called inside a transaction, it joins it without a savepoint: if it raises, the caller's
+    transaction must be rolled back (inbox_process does).
     """
     channel = _checked_channel(channel)
     external_id = str(external_id or "").strip()
@@ -108,42 +116,76 @@ def lead_ingest(
         raise
 
 
-@transaction.atomic
+# Inside a caller's transaction (inbox_process) no savepoint is taken: a failure here fails the
+# whole unit of work anyway (the caller rolls back and records the error outside), so a savepoint
+# would only cost two more round trips per message. Outside one, this is the transaction.
+@transaction.atomic(savepoint=False)
 def _ingest_atomic(*, channel, external_id, contacts, text, payload, attachments, received_at, stored):
-    _advisory_lock(f"lead-message:{channel}:{external_id}")
+    # The message lock first, then the sender's in sorted order (every path takes them in this
+    # order, so two deliveries never deadlock); one statement instead of one per lock.
+    _advisory_locks(
+        [f"lead-message:{channel}:{external_id}", *(f"lead-sender:{key}" for key in sorted(contacts.lock_keys()))]
+    )
     existing = _known_message(channel, external_id)
     if existing is not None:
         return IngestResult(lead=existing.lead, message=existing, created=False, duplicate=True)
 
-    for key in sorted(contacts.lock_keys()):
-        _advisory_lock(f"lead-sender:{key}")
-    lead = _open_lead_of(contacts)
+    lead = lead_open_of_sender_locked(contacts.lead_terms())
     created = lead is None
+    before = None if created else copy.copy(lead)
     if created:
         lead = Lead(source=channel, external_id=external_id, payload=payload)
     _apply_contacts(lead, contacts, overwrite=False)
     if lead.client_id is None:
         lead.client = _find_client(contacts)
     lead.last_message_at = max(filter(None, [lead.last_message_at, received_at]))
-    lead.full_clean(exclude=["number"])
-    lead.save()
+    # The (source, external_id) constraint is not re-checked with a SELECT: the message lock and
+    # the known-message check above already rule a second lead out, and the database constraint
+    # stays the last word.
+    lead.full_clean(exclude=["number"], validate_constraints=False)
+    if created:
+        lead.save()
+    else:
+        _save_append(before, lead)
 
+    # No savepoint: the message lock and the check above make a duplicate unreachable; should the
+    # constraint fire anyway (someone bypassed the lock) the whole ingest fails and rolls back.
     try:
-        with transaction.atomic():
-            message = LeadMessage.objects.create(
-                lead=lead,
-                channel=channel,
-                external_id=external_id,
-                direction=MessageDirection.INCOMING,
-                text=text,
-                payload=payload,
-                received_at=received_at,
-            )
+        message = LeadMessage.objects.create(
+            lead=lead,
+            channel=channel,
+            external_id=external_id,
+            direction=MessageDirection.INCOMING,
+            text=text,
+            payload=payload,
+            received_at=received_at,
+        )
     except IntegrityError:
-        # Only reachable if someone bypassed the lock; the constraint decides.
         raise ConflictError("Сообщение уже принято.", code="duplicate_message") from None
     _store_attachments(lead, message, attachments, stored)
     return IngestResult(lead=lead, message=message, created=created, duplicate=False)
+
+
+def _save_append(before: Lead, lead: Lead) -> None:
+    """Write only the fields an appended message changed, and audit them.
+
+    django-auditlog's own update receiver would re-read (and decrypt) the whole row to diff it, and
+    a full save re-encrypts every contact field. The row has been locked FOR UPDATE since we read
+    it, so `before` is exactly what the database holds: the entry is the one auditlog would write.
+    """
+    changed = [
+        field.name
+        for field in Lead._meta.concrete_fields
+        if not field.primary_key and getattr(before, field.attname) != getattr(lead, field.attname)
+    ]
+    changed.append("updated_at")  # auto_now: set by save()
+    with disable_auditlog():
+        lead.save(update_fields=changed)
+    changes = model_instance_diff(
+        before, lead, fields_to_check=changed, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
+    )
+    if changes:
+        LogEntry.objects.log_create(lead, action=LogEntry.Action.UPDATE, changes=changes)
 
 
 def _checked_channel(channel: str) -> str:
@@ -154,31 +196,24 @@ def _checked_channel(channel: str) -> str:
     return str(channel)
 
 
-def _advisory_lock(name: str) -> None:
-    """A transaction-scoped PostgreSQL advisory lock keyed by a 64-bit hash of the name."""
-    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+def _advisory_locks(names: Sequence[str]) -> None:
+    """Transaction-scoped PostgreSQL advisory locks keyed by a 64-bit hash of each name.
+
+    Taken in the given order: PostgreSQL evaluates a select list left to right.
+    """
+    keys = [
+        int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True) for name in names
+    ]
+    calls = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(f"SELECT {calls}", keys)  # noqa: S608 — only placeholders are interpolated
 
 
 def _known_message(channel: str, external_id: str) -> LeadMessage | None:
-    return (
-        LeadMessage.objects.select_related("lead")
-        .filter(channel=channel, external_id=external_id)
-        .first()
-    )
-
-
-def _open_lead_of(contacts: SenderContacts) -> Lead | None:
-    condition = contacts.lead_filter()
-    if condition is None:
+    message_id = message_id_taken(channel, external_id)
+    if message_id is None:
         return None
-    return (
-        Lead.objects.select_for_update()
-        .filter(condition, status__in=OPEN_STATUSES)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return LeadMessage.objects.select_related("lead").get(pk=message_id)
 
 
 def _find_client(contacts: SenderContacts):

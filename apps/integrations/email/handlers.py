@@ -94,6 +94,6 @@ def _take(conn, integration: IntegrationSettings, uidvalidity, uid: int, counts:
         counts["duplicates"] += 1
         return
     counts["fetched"] += 1
-    processed = inbox_process(item.pk)
+    processed = inbox_process(item)
     if processed is not None and processed.status == "failed":
         counts["failed"] += 1

@@ -27,7 +27,7 @@ def poll_once(*, integration: IntegrationSettings, timeout: int = 0, limit: int 
         else:
             counts["duplicates"] += 1
     for item in stored:
-        processed = inbox_process(item.pk)
+        processed = inbox_process(item)
         if processed is not None and processed.status == "failed":
             counts["failed"] += 1
     return counts

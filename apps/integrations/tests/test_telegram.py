@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.integrations import services
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
@@ -81,6 +82,32 @@ def test_retried_update_makes_no_duplicate(api_client, telegram_bot, fake_telegr
     assert LeadMessage.objects.count() == 1
     assert InboxItem.objects.count() == 1
     assert len(_sent(fake_telegram)) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # committed for real: BEGIN/COMMIT counted as in production
+def test_statements_per_update_through_the_webhook(api_client, telegram_bot, fake_telegram):
+    """The database work of one update is a budget (issue 7: p95 <= 100 ms with 8 senders)."""
+    def update(update_id, user_id):
+        return {"update_id": update_id, "message": _message(user_id=user_id)}
+
+    _post(api_client, telegram_bot, update(400, 900001))  # warm-up
+    with CaptureQueriesContext(connection) as new:
+        assert _post(api_client, telegram_bot, update(401, 900002)).status_code == 200
+    with CaptureQueriesContext(connection) as append:
+        assert _post(api_client, telegram_bot, update(402, 900002)).status_code == 200
+    with CaptureQueriesContext(connection) as retry:
+        assert _post(api_client, telegram_bot, update(402, 900002)).status_code == 200
+    _sent(fake_telegram)
+    # integration; INSERT inbox (committed by itself); BEGIN; lock the inbox row; advisory locks (one
+    # statement); message known?; sender's open lead FOR UPDATE; client by contacts; INSERT lead (an
+    # append: UPDATE of the changed columns); INSERT audit entry; INSERT message; UPDATE inbox; COMMIT.
+    assert len(new) == 13, [query["sql"][:80] for query in new.captured_queries]
+    assert len(append) == 13, [query["sql"][:80] for query in append.captured_queries]
+    assert not any("SAVEPOINT" in query["sql"] for query in [*new.captured_queries, *append.captured_queries])
+    # A retry: the integration and INSERT inbox ... ON CONFLICT DO NOTHING, nothing else.
+    assert len(retry) == 2, [query["sql"][:80] for query in retry.captured_queries]
+    assert Lead.objects.count() == 2 and LeadMessage.objects.count() == 3 and InboxItem.objects.count() == 3
+    assert len(fake_telegram.sent) == 3
 
 
 def test_next_message_of_the_sender_appends_to_the_open_lead(

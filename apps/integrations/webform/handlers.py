@@ -50,7 +50,7 @@ def handle_item(item: InboxItem) -> HandlerResult:
 def submit(payload: dict) -> InboxItem:
     """Store the submitted form in the inbox, then make the lead; returns the processed item."""
     item, _ = inbox_store(channel=Channel.WEB, external_id=f"web:{uuid.uuid4().hex}", payload=payload)
-    processed = inbox_process(item.pk)
+    processed = inbox_process(item)
     return processed or item
 
 

@@ -69,6 +69,34 @@ def test_later_messages_of_the_sender_are_appended_to_the_open_lead():
     assert list(first.lead.messages.values_list("text", flat=True)) == ["Здравствуйте", "Ещё вопрос"]
 
 
+def test_an_append_writes_what_changed_and_audits_it_without_personal_data():
+    from auditlog.models import LogEntry
+
+    first = ingest("m1", text="Здравствуйте")
+    second = ingest("m2", sender={"name": "Пётр", "telegram_id": "555001", "phone": "+79161234567"}, text="Телефон")
+    assert second.lead.pk == first.lead.pk and not second.created
+    lead = Lead.objects.get(pk=first.lead.pk)  # the phone given later was stored, the rest kept
+    assert lead.contact_phone == "+79161234567" and lead.phone_index and lead.contact_telegram == "555001"
+    assert lead.last_message_at == second.message.received_at and lead.number == first.lead.number
+    update = LogEntry.objects.get(content_type__model="lead", object_pk=str(lead.pk), action=LogEntry.Action.UPDATE)
+    assert set(update.changes_dict) == {"last_message_at", "updated_at"}  # contacts are excluded from the diff
+    assert "79161234567" not in f"{update.changes} {update.changes_text} {update.object_repr}"
+
+
+def test_statements_of_a_new_lead_an_append_and_a_duplicate(django_assert_num_queries):
+    ingest("warm-up", sender={"telegram_id": "1"})  # content types cached, as in a running process
+    # advisory locks (one statement), known message?, sender's open lead (FOR UPDATE), client by contacts,
+    # INSERT lead, INSERT audit entry, INSERT message. No savepoint, no SELECT of the lead constraint.
+    with django_assert_num_queries(7):
+        ingest("n1", sender={"telegram_id": "2"})
+    # the same, with UPDATE of the changed lead columns instead of INSERT (no re-read for the audit diff)
+    with django_assert_num_queries(7):
+        ingest("n2", sender={"telegram_id": "2"})
+    # locks, known message -> the message with its lead
+    with django_assert_num_queries(3):
+        assert ingest("n2", sender={"telegram_id": "2"}).duplicate
+
+
 def test_a_closed_lead_is_not_reopened_by_a_new_message(operator):
     first = ingest("m1")
     services.lead_reject(lead=first.lead, reason="Спам", actor=operator)
@@ -146,6 +174,9 @@ def test_attachments_go_to_object_storage_with_random_keys():
     assert not skipped.file and skipped.size == 80_000_000 and "20 МБ" in skipped.note
 
 
+# Its own transaction, as for every real caller: nested in a caller's transaction lead_ingest takes
+# no savepoint, so a failure spoils the caller's transaction (inbox_process rolls it back).
+@pytest.mark.django_db(transaction=True)
 def test_failure_after_storing_files_leaves_no_lead_and_no_files(monkeypatch):
     saved_keys = []
     real_save = default_storage.save
