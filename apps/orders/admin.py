@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -261,6 +262,9 @@ class ServiceFormSet(forms.BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
+        if self.instance.pk and self.instance.status in services.CLOSED_STATUSES and self._edits_services():
+            label = self.instance.get_status_display()
+            raise ValidationError(f"Заказ в статусе «{label}»: услуги менять нельзя.")
         currency, order_traveller_ids = self._order_facts()
         probe_order = Order(currency=currency)
         states = []
@@ -295,6 +299,11 @@ class ServiceFormSet(forms.BaseInlineFormSet):
                     form.add_error(None, issue.message)
         if result.errors:
             raise ValidationError(result.errors[0].message)
+
+    def _edits_services(self) -> bool:
+        return any(
+            (self.can_delete and self._should_delete_form(form)) or form.has_changed() for form in self.forms
+        )
 
     def _form_for(self, service_id):
         for index, form in enumerate(self.forms):
@@ -536,6 +545,17 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         )
 
     # --- saving through the services ---
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The services have the last word: a rule they refuse after the form validated (another
+        user changed the order in between) rolls the whole save back — Django's changeform_view
+        runs in one transaction — and comes back to the page as a Russian message, not a 500."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (BusinessError, ValidationError) as error:
+            detail = getattr(error, "detail", None) or "; ".join(getattr(error, "messages", [str(error)]))
+            self.message_user(request, f"Не сохранено: {detail} Проверьте заказ и повторите.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         data = {key: form.cleaned_data[key] for key in services.ORDER_FIELDS if key in form.cleaned_data}

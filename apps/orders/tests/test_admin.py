@@ -154,3 +154,37 @@ def test_order_page_links_to_document_generation(web):
     page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert f"/admin/documents/document/generate/?order={order.pk}" in page
     assert f"/admin/documents/document/?order={order.pk}" in page
+
+
+def test_services_of_a_closed_order_are_refused_with_a_form_error(web):
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(status="cancelled")
+    order.refresh_from_db()
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[_row()]))
+    assert response.status_code == 200  # the form again, with what was typed
+    assert "Заказ в статусе «Отменён»: услуги менять нельзя." in response.content.decode()
+    assert not Service.objects.filter(order=order).exists()
+
+
+def test_a_change_between_validation_and_saving_is_a_message_not_a_500(web, monkeypatch):
+    """Another user cancels the order after this form validated: the services refuse, the whole
+    save is rolled back and the page comes back with the reason."""
+    from apps.orders.admin import OrderAdmin
+
+    order = make_order(notes="было")
+    original = OrderAdmin.save_model
+
+    def cancelled_meanwhile(self, request, obj, form, change):
+        Order.objects.filter(pk=order.pk).update(status="cancelled")  # what the other user commits
+        original(self, request, obj, form, change)
+
+    monkeypatch.setattr(OrderAdmin, "save_model", cancelled_meanwhile)
+    post = _order_post(order, extra_services=[_row()])
+    post["notes"] = "стало"
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", post, follow=True)
+    assert response.status_code == 200
+    assert "Не сохранено: Заказ в статусе «Отменён»: услуги менять нельзя." in response.content.decode()
+    order.refresh_from_db()
+    # All rolled back (here the simulated cancel too: it ran inside the same transaction).
+    assert order.notes == "было" and order.status == "draft"
+    assert not Service.objects.filter(order=order).exists()
