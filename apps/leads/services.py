@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from auditlog.context import disable_auditlog
+from auditlog.context import auditlog_disabled, disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -179,8 +179,11 @@ def _save_append(before: Lead, lead: Lead) -> None:
         if not field.primary_key and getattr(before, field.attname) != getattr(lead, field.attname)
     ]
     changed.append("updated_at")  # auto_now: set by save()
+    audited = not auditlog_disabled.get()  # as auditlog's own receivers: nothing while it is switched off
     with disable_auditlog():
         lead.save(update_fields=changed)
+    if not audited:
+        return
     changes = model_instance_diff(
         before, lead, fields_to_check=changed, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
     )

@@ -97,6 +97,23 @@ def test_statements_of_a_new_lead_an_append_and_a_duplicate(django_assert_num_qu
         assert ingest("n2", sender={"telegram_id": "2"}).duplicate
 
 
+def test_the_open_lead_lookup_gives_what_the_orm_gives():
+    from apps.leads.contacts import sender_contacts
+    from apps.leads.selectors import lead_open_of_sender_locked
+
+    lead = ingest("1", channel="web", sender={"name": "Анна", "phone": "+79161234567", "email": "a@example.com"},
+                  payload={"form": {"wishes": "Турция"}}).lead
+    ingest("2", channel="web", sender={"name": "Борис", "phone": "+79160000000"})  # another sender
+    contacts = sender_contacts({"whatsapp_id": "79161234567"})  # a WhatsApp id is the phone number
+    found = lead_open_of_sender_locked(contacts.lead_terms())
+    expected = Lead.objects.get(pk=lead.pk)
+    fields = [field.attname for field in Lead._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert found.contact_name == "Анна" and found.payload == {"form": {"wishes": "Турция"}}
+    assert not found._state.adding and found._state.db == "default"
+    assert lead_open_of_sender_locked(sender_contacts({"telegram_id": "404"}).lead_terms()) is None
+
+
 def test_a_closed_lead_is_not_reopened_by_a_new_message(operator):
     first = ingest("m1")
     services.lead_reject(lead=first.lead, reason="Спам", actor=operator)
