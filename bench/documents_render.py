@@ -151,7 +151,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from apps.documents import rendering
+
+    call_command("migrate", verbosity=0)  # a fresh database (a new machine) must work too
 
     cost = rendering.warm_up()
     second = time.perf_counter()

@@ -57,7 +57,7 @@ def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | Non
     # Identifiers from the model's metadata, quoted; every value is a parameter.
     sql = (
         f"SELECT {columns} FROM {quote(Lead._meta.db_table)} "  # noqa: S608
-        f"WHERE ({' OR '.join(conditions)}) AND status IN (%s, %s) "
+        f"WHERE ({' OR '.join(conditions)}) AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
         "ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE"
     )
     with connection.cursor() as cursor:
