@@ -68,8 +68,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "corsheaders",
-    "axes",
-    "auditlog",
+    "travelcrm.apps.AxesRussianConfig",  # axes
+    "travelcrm.apps.AuditlogRussianConfig",  # auditlog
     "import_export",
     "storages",
     "apps.core",

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.accounts.models import User
 
@@ -55,3 +56,10 @@ class UserAdmin(DjangoUserAdmin):
             return fieldsets
         # Supervisors manage staff but cannot create administrators.
         return tuple(fs for fs in fieldsets if fs[0] != _("Администратор"))
+
+
+# JWT logout's technical rows (issued and revoked refresh tokens) are not staff data, and simplejwt
+# shows them in English: kept out of the admin. Deactivating a user is how staff cut access.
+for _model in (BlacklistedToken, OutstandingToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
