@@ -7,18 +7,24 @@
     return input ? input.closest(".form-row, .fieldBox") : null;
   }
 
+  function show(input, visible) {
+    var box = rowOf(input);
+    if (box) { box.style.display = visible ? "" : "none"; }
+    // Django renders a field's help text next to its box, not inside it: hide it too.
+    var help = input && input.id ? document.getElementById(input.id + "_helptext") : null;
+    if (help) { help.style.display = visible ? "" : "none"; }
+  }
+
   function apply(block) {
     var select = block.querySelector("select[name$='-type']");
     if (!select) { return; }
     var type = select.value;
     var transport = TRANSPORT.indexOf(type) !== -1;
     ["origin", "destination"].forEach(function (name) {
-      var box = rowOf(block.querySelector("[name$='-" + name + "']"));
-      if (box) { box.style.display = !type || transport ? "" : "none"; }
+      show(block.querySelector("[name$='-" + name + "']"), !type || transport);
     });
     ["city", "address"].forEach(function (name) {
-      var box = rowOf(block.querySelector("[name$='-" + name + "']"));
-      if (box) { box.style.display = !type || !transport ? "" : "none"; }
+      show(block.querySelector("[name$='-" + name + "']"), !type || !transport);
     });
     var details = block.querySelector("textarea[name$='-details']");
     if (details) {
