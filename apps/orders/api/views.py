@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -216,7 +217,9 @@ class ServiceViewSet(BaseModelViewSet):
 
     def create(self, request, *args, **kwargs):
         serializer = ServiceWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            self._order()  # a missing order is a 404 before any field error (read only on this path)
+            raise ValidationError(serializer.errors)
         data = dict(serializer.validated_data)
         travellers = data.pop("travellers", None)
         try:  # the service locks the order by id: no separate read of it here

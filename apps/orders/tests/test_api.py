@@ -384,6 +384,9 @@ def test_service_travellers_unknown_or_not_on_the_order(operator_api):
     assert outsider.status_code == 400 and outsider.json()["code"] == "traveller_not_on_order"
     assert not Service.objects.filter(order=order).exists()
     assert operator_api.post("/api/v1/orders/999999/services/", _payload()).status_code == 404
+    # A missing order is a 404 even when the body is wrong too; a wrong body for a real order is a 400.
+    assert operator_api.post("/api/v1/orders/999999/services/", {"type": "yacht"}, format="json").status_code == 404
+    assert operator_api.post(url, {"type": "yacht"}, format="json").status_code == 400
 
 
 def test_travellers_are_audited_by_client_id_never_by_name(operator_api):
