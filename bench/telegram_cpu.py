@@ -64,6 +64,7 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -72,6 +73,7 @@ def main() -> None:
     from apps.integrations import services
     from apps.integrations.telegram import client as telegram
 
+    call_command("migrate", verbosity=0)  # its own database (bench_database_url), maybe new
     user, _ = User.objects.get_or_create(
         email="bench-telegram@bench.travelcrm", defaults={"role": Role.SUPERVISOR, "full_name": "Нагрузочный Тест"}
     )
