@@ -1,11 +1,9 @@
 """Reads of leads: one queryset per screen with its joins done once; the intake's hot lookups."""
 
-import functools
-
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.db.transaction import TransactionManagementError
 
+from apps.core.rows import instance_from_row, model_columns, require_transaction
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
 
@@ -44,8 +42,7 @@ def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | Non
     """
     if not terms:
         return None
-    if connection.get_autocommit():  # as the ORM's select_for_update: a lock must live in a transaction
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    require_transaction()
     quote = connection.ops.quote_name
     conditions, params = [], []
     for name, values in terms:
@@ -53,28 +50,13 @@ def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | Non
         conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
         params += values
     params += [str(status.value) for status in OPEN_STATUSES]
-    columns, names, converters = _lead_columns()
     # Identifiers from the model's metadata, quoted; every value is a parameter.
     sql = (
-        f"SELECT {columns} FROM {quote(Lead._meta.db_table)} "  # noqa: S608
+        f"SELECT {model_columns(Lead)} FROM {quote(Lead._meta.db_table)} "  # noqa: S608
         f"WHERE ({' OR '.join(conditions)}) AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
         "ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
-    row = list(row)
-    for index, field in converters:
-        row[index] = field.from_db_value(row[index], None, connection)
-    return Lead.from_db(connection.alias, names, row)
-
-
-@functools.cache
-def _lead_columns() -> tuple[str, list[str], list]:
-    """Every column of leads_lead (quoted), the attribute names, the fields needing a converter."""
-    fields = Lead._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    converters = [(index, field) for index, field in enumerate(fields) if hasattr(field, "from_db_value")]
-    return columns, [field.attname for field in fields], converters
+    return None if row is None else instance_from_row(Lead, row)

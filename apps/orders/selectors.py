@@ -8,22 +8,21 @@ from decimal import Decimal
 import orjson
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.db.transaction import TransactionManagementError
 
+from apps.core.rows import instance_from_row, model_columns, require_transaction
 from apps.orders.checks import OrderState, ServiceState
 from apps.orders.models import Order, OrderEvent, Service, Supplier
 
 
 @functools.cache
-def _lock_statement() -> tuple[str, list[str], list]:
+def _lock_statement() -> str:
     """`SELECT <every column> FROM orders_order WHERE id = %s FOR UPDATE`, built once from the model."""
     quote = connection.ops.quote_name
-    fields = Order._meta.concrete_fields
-    columns = ", ".join(quote(field.column) for field in fields)
     # Identifiers from the model's metadata, quoted; the one value is a parameter.
-    sql = f"SELECT {columns} FROM {quote(Order._meta.db_table)} WHERE {quote(Order._meta.pk.column)} = %s FOR UPDATE"  # noqa: S608
-    converters = [(index, field) for index, field in enumerate(fields) if hasattr(field, "from_db_value")]
-    return sql, [field.attname for field in fields], converters
+    return (
+        f"SELECT {model_columns(Order)} FROM {quote(Order._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(Order._meta.pk.column)} = %s FOR UPDATE"
+    )
 
 
 def order_lock(order_id: int) -> Order:
@@ -33,18 +32,13 @@ def order_lock(order_id: int) -> Order:
     by the ORM on each call (the same instance `Order.objects.select_for_update().get()` would give:
     fields with a database converter, the JSON of `warnings`, are converted the same way).
     """
-    if connection.get_autocommit():  # as the ORM's select_for_update: a lock must live in a transaction
-        raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-    sql, names, converters = _lock_statement()
+    require_transaction()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [order_id])
+        cursor.execute(_lock_statement(), [order_id])
         row = cursor.fetchone()
     if row is None:
         raise Order.DoesNotExist("Order matching query does not exist.")
-    row = list(row)
-    for index, field in converters:
-        row[index] = field.from_db_value(row[index], None, connection)
-    return Order.from_db(connection.alias, names, row)
+    return instance_from_row(Order, row)
 
 
 def supplier_list() -> QuerySet[Supplier]:
