@@ -32,11 +32,12 @@ import secrets
 import subprocess
 import sys
 import time
-import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
+
 sys.path.insert(0, str(ROOT))
 
 HEADER = [
@@ -56,21 +57,13 @@ DATASETS = {"seed": ("916", 1), "import": ("926", 2), "ours10k": ("925", 3), "ie
 # --- Orchestration (parent process) -----------------------------------------------------------------
 
 
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_IMPORT_DATABASE_URL"):
-        return os.environ["BENCH_IMPORT_DATABASE_URL"]
-    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
-    name = (base.path.lstrip("/") or "travelcrm") + "_import_bench"
-    return urllib.parse.urlunsplit(base._replace(path="/" + name))
-
-
 def bench_env() -> dict:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
     env.update({
         "DEBUG": "false",
-        "DATABASE_URL": bench_database_url(),
+        "DATABASE_URL": bench_database_url("_import_bench", "BENCH_IMPORT_DATABASE_URL"),
         "SECRET_KEY": secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -80,17 +73,6 @@ def bench_env() -> dict:
         "DJANGO_SETTINGS_MODULE": "travelcrm.settings",
     })
     return env
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def run_phase(env: dict, phase: str, rows: int) -> dict:
@@ -113,7 +95,7 @@ def main() -> None:
         return
 
     env = bench_env()
-    recreate_database(env["DATABASE_URL"])
+    create_database(env["DATABASE_URL"], drop=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
     results = {}
     phases = ("seed", "import", "reimport", "ours10k") + (() if args.no_baseline else ("ie10k",))

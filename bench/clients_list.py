@@ -32,16 +32,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))  # gunicorn also imports this file as bench.clients_list (floor_app)
+from benchdb import bench_database_url, create_database  # noqa: E402
+
 APP_PORT, FLOOR_PORT = 8110, 8111
 sys.path.insert(0, str(ROOT))
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
-    name = (base.path.lstrip("/") or "travelcrm") + "_clients_bench"
-    return urllib.parse.urlunsplit(base._replace(path="/" + name))
 
 
 def bench_env() -> dict:
@@ -51,7 +46,7 @@ def bench_env() -> dict:
     env = dict(os.environ)
     env.update({
         "DEBUG": "false",
-        "DATABASE_URL": bench_database_url(),
+        "DATABASE_URL": bench_database_url("_clients_bench"),
         "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEY": os.environ.get("BENCH_FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": os.environ.get("BENCH_BLIND_INDEX_KEY") or secrets.token_hex(32),
@@ -82,19 +77,6 @@ def stable_keys() -> None:
     for line in KEYS_FILE.read_text().splitlines():
         name, _, value = line.partition("=")
         os.environ.setdefault(name, value)
-
-
-def create_database(url: str, drop: bool) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if drop:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 LAST_NAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков",

@@ -22,23 +22,16 @@ import secrets
 import statistics
 import sys
 import time
-import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
+
 sys.path.insert(0, str(ROOT))
 
 CLIENTS = 20_000
 OPERATORS = 10
-
-
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
-    name = (base.path.lstrip("/") or "travelcrm") + "_finance_bench"
-    return urllib.parse.urlunsplit(base._replace(path="/" + name))
 
 
 def configure_environment() -> None:
@@ -47,7 +40,7 @@ def configure_environment() -> None:
 
     os.environ.update({
         "DEBUG": "false",
-        "DATABASE_URL": bench_database_url(),
+        "DATABASE_URL": bench_database_url("_finance_bench"),
         "SECRET_KEY": secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -57,21 +50,6 @@ def configure_environment() -> None:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "travelcrm.settings",
     })
-
-
-def create_database(url: str, drop: bool) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and drop:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # --- Seeding ---------------------------------------------------------------------------------------

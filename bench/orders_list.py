@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
+
 PORT = 8130
 CLIENTS, ORDERS, SERVICES_PER_ORDER = 20_000, 50_000, 5
 BENCH_EMAIL = "bench-orders@bench.travelcrm"
@@ -46,14 +48,6 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
-    name = (base.path.lstrip("/") or "travelcrm") + "_orders_bench"
-    return urllib.parse.urlunsplit(base._replace(path="/" + name))
-
-
 def bench_env() -> dict:
     from cryptography.fernet import Fernet
 
@@ -61,7 +55,7 @@ def bench_env() -> dict:
     env.update(
         {
             "DEBUG": "false",
-            "DATABASE_URL": bench_database_url(),
+            "DATABASE_URL": bench_database_url("_orders_bench"),
             "SECRET_KEY": secrets.token_urlsafe(60),
             "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -75,17 +69,6 @@ def bench_env() -> dict:
         }
     )
     return env
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def manage(env: dict, *args: str) -> None:
@@ -139,7 +122,7 @@ def seed(env: dict, reseed: bool) -> None:
     import psycopg
 
     url = env["DATABASE_URL"]
-    ensure_database(url)
+    create_database(url)
     log("migrating the bench database")
     manage(env, "migrate", "--noinput")
     with psycopg.connect(url, autocommit=True) as conn:

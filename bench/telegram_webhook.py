@@ -9,7 +9,7 @@ PostgreSQL and S3. The Bot API is the local fake (apps/integrations/testing/fake
 127.0.0.1:<fake-port>: the bot is added (getMe) and activated (setWebhook with a random secret)
 through the services, and every update is answered with sendMessage, as in production.
 Customers: updates/4 distinct Telegram users, 4 messages each (so appends to open leads race too).
-Runs in its own database (see bench_database_url). Checks after the run: every response 200,
+Runs in its own database (<name>_telegram_bench). Checks after the run: every response 200,
 one inbox item / lead message / reply per update, one lead per customer — 0 lost, 0 duplicates.
 Prints a JSON summary; target p95 <= 100 ms.
 """
@@ -25,12 +25,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
+from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
 from gunicorn_server import start_gunicorn, stop  # noqa: E402 — bench/ is the script's own folder
 
 sys.path.insert(0, str(ROOT))
@@ -44,23 +43,12 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def bench_database_url() -> str:
-    """The run's own database, "<DATABASE_URL's name>_telegram_bench" (created when missing).
-
-    The run writes leads encrypted with throw-away keys: in a developer's database they could never
-    be read back (the admin's lead pages would fail on them). BENCH_DATABASE_URL overrides.
-    """
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
-    import psycopg
-
-    base = urllib.parse.urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/travelcrm"))
-    name = (base.path.lstrip("/") or "travelcrm") + "_telegram_bench"
-    admin_url = urllib.parse.urlunsplit(base._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urllib.parse.urlunsplit(base._replace(path="/" + name))
+def _own_database() -> str:
+    """The run writes leads encrypted with throw-away keys: in a developer's database they could never
+    be read back (the admin's lead pages would fail on them)."""
+    url = bench_database_url("_telegram_bench")
+    create_database(url)
+    return url
 
 
 def bench_environment(port: int, fake_url: str) -> dict[str, str]:
@@ -68,7 +56,7 @@ def bench_environment(port: int, fake_url: str) -> dict[str, str]:
 
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=bench_database_url(),
+        DATABASE_URL=_own_database(),
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
