@@ -12,15 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from auditlog.context import auditlog_disabled, disable_auditlog
-from auditlog.diff import model_instance_diff
-from auditlog.models import LogEntry
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.storage import random_key
 from apps.leads.contacts import SenderContacts, sender_contacts
@@ -179,16 +176,7 @@ def _save_append(before: Lead, lead: Lead) -> None:
         if not field.primary_key and getattr(before, field.attname) != getattr(lead, field.attname)
     ]
     changed.append("updated_at")  # auto_now: set by save()
-    audited = not auditlog_disabled.get()  # as auditlog's own receivers: nothing while it is switched off
-    with disable_auditlog():
-        lead.save(update_fields=changed)
-    if not audited:
-        return
-    changes = model_instance_diff(
-        before, lead, fields_to_check=changed, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
-    )
-    if changes:
-        LogEntry.objects.log_create(lead, action=LogEntry.Action.UPDATE, changes=changes)
+    save_audited(lead, before, update_fields=changed)
 
 
 def _checked_channel(channel: str) -> str:

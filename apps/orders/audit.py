@@ -69,16 +69,6 @@ def create_with_travellers(instance: models.Model, client_ids: list[int]) -> Non
     LogEntry.objects.log_create(instance, action=LogEntry.Action.CREATE, changes=changes, force_log=True)
 
 
-def save_changes(instance: models.Model, old: models.Model) -> None:
-    """Save a changed order or service; one UPDATE entry with the fields that changed from `old`
-    (auditlog's own receiver would read the old row once more: the caller has it, under the lock)."""
-    with disable_auditlog():
-        instance.save()
-    changes = model_instance_diff(old, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES)
-    if changes:
-        LogEntry.objects.log_create(instance, action=LogEntry.Action.UPDATE, changes=changes)
-
-
 def set_travellers(instance: models.Model, client_ids: Iterable[int], current: Iterable[int]) -> None:
     """Make the travellers of a saved order or service `client_ids` (now `current`); log what changed."""
     wanted, current = set(client_ids), set(current)

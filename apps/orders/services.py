@@ -20,6 +20,7 @@ from django.db.models import ProtectedError
 from django.db.utils import IntegrityError, ProgrammingError
 from django.utils import timezone
 
+from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.money import ZERO, convert, quantize_money, quantize_rate
 from apps.orders import audit, checks, selectors
@@ -465,7 +466,7 @@ def service_update(*, service: Service, data: dict, actor=None, travellers=None)
     traveller_ids = current if travellers is None else _traveller_ids(travellers, facts)
     _refuse_if_row_errors(service, traveller_ids)
     _full_clean_service(service)
-    audit.save_changes(service, stored_row)
+    save_audited(service, stored_row)  # one UPDATE entry, diffed against the row read under the lock
     audit.set_travellers(service, traveller_ids, current=current)
     _recalculate(order, _check(facts, service, traveller_ids, new=False))
     cancelled = service.status == ServiceStatus.CANCELLED and stored_row.status != ServiceStatus.CANCELLED
