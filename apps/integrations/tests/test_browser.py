@@ -27,7 +27,7 @@ LAUNCH_ARGS = [
 @pytest.fixture
 def browser_page(monkeypatch):
     if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is not installed: apt-get install -y chromium (see README, «Каналы»)")
+        pytest.fail("Chromium is not installed: apt-get install -y chromium (see docs/development.md, «Тесты каналов»)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
