@@ -27,6 +27,7 @@ test: install lint
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench-http: install
 	$(PY) scripts/devservices.py exec -- $(PY) bench/http_baseline.py

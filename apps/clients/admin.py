@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 
 from apps.clients import selectors, services
+from apps.clients.exports import ClientResource
 from apps.clients.imports.admin import ClientImportAdminMixin
 from apps.clients.models import (
     PERSONAL_DATA_PERMISSION,
@@ -28,8 +29,8 @@ from apps.clients.models import (
 )
 from apps.clients.normalization import contact_index, normalize_contact
 from apps.core.errors import BusinessError
+from apps.core.exports import ExcelExportAdminMixin
 from apps.core.masking import mask_date
-from apps.finance.exports import ClientResource, ExcelExportAdminMixin
 
 CLIENT_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin",
                  "birth_date", "citizenship", "operator", "notes")

@@ -9,8 +9,9 @@ from django.utils import timezone
 from import_export.admin import ExportActionMixin
 
 from apps.core.errors import BusinessError
+from apps.core.exports import ExcelExportAdminMixin
 from apps.finance import services
-from apps.finance.exports import ExcelExportAdminMixin, PaymentResource
+from apps.finance.exports import PaymentResource
 from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, RateSource
 from apps.finance.onec import build_statement, row_to_document
 from apps.finance.selectors import agency_requisites, one_c_rows

@@ -26,8 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Round, TruncMonth
 from django.utils import timezone
 
+from apps.core.csv_export import Column
 from apps.core.money import ZERO
-from apps.finance.csv_export import Column
 from apps.finance.models import CurrencyRate, Payment, PaymentType
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)

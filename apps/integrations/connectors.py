@@ -1,6 +1,14 @@
 """One entry point per integration type for "who am I" / "check the connection" / webhooks."""
 
+from django.conf import settings
+
 from apps.integrations.models import IntegrationSettings, IntegrationType
+
+
+def webhook_url(integration: IntegrationSettings) -> str:
+    """The public address the channel's server posts updates to (PUBLIC_BASE_URL + the webhook route)."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return f"{base}/api/v1/integrations/{integration.type}/{integration.pk}/webhook/"
 
 
 def telegram_identity(integration: IntegrationSettings) -> str:
@@ -12,7 +20,6 @@ def telegram_identity(integration: IntegrationSettings) -> str:
 
 
 def telegram_set_webhook(integration: IntegrationSettings) -> None:
-    from apps.integrations.services import webhook_url
     from apps.integrations.telegram import client
 
     client.set_webhook(integration.api_token_encrypted, webhook_url(integration), integration.webhook_secret)

@@ -189,6 +189,3 @@ def _record_error(integration: IntegrationSettings, message: str) -> None:
         IntegrationSettings.objects.filter(pk=integration.pk).update(last_error=integration.last_error)
 
 
-def webhook_url(integration: IntegrationSettings) -> str:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
-    return f"{base}/api/v1/integrations/{integration.type}/{integration.pk}/webhook/"

@@ -22,10 +22,11 @@ from import_export.admin import ExportActionMixin
 
 from apps.clients.models import Client
 from apps.core.errors import BusinessError
-from apps.finance.exports import ExcelExportAdminMixin, OrderResource
+from apps.core.exports import ExcelExportAdminMixin
 from apps.orders import checks, services
 from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
+from apps.orders.exports import OrderResource
 from apps.orders.models import Order, OrderEvent, Service, Supplier, validate_timezone
 
 COMMON_TIMEZONES = [

@@ -34,6 +34,7 @@ from apps.orders.models import (
     ServiceStatus,
     Supplier,
 )
+from apps.orders.rates import rate_provider
 from apps.orders.selectors import check_input, order_lock
 
 # --- Suppliers -------------------------------------------------------------------------------------
@@ -321,10 +322,7 @@ def _ensure_editable(order: Order) -> None:
 
 
 def _rate_for(service: Service, order: Order) -> Decimal:
-    try:
-        from apps.finance.selectors import rate_for
-    except ImportError:
-        rate_for = None
+    rate_for = rate_provider()
     message = f"Укажите курс {service.currency} к валюте заказа {order.currency}."
     if rate_for is None:
         raise BusinessError(message, code="rate_required", fields={"rate": [message]})

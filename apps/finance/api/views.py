@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from apps.core.csv_export import Column, csv_response
 from apps.core.errors import BusinessError
 from apps.finance import selectors, services
 from apps.finance.api.serializers import (
@@ -26,7 +27,6 @@ from apps.finance.api.serializers import (
     PaymentSerializer,
     ReportFilterSerializer,
 )
-from apps.finance.csv_export import Column, csv_response
 from apps.finance.models import AgencyRequisites, Payment
 from apps.finance.onec import statement_for_period
 from apps.finance.reports import REPORTS, ReportFilters, commissions_report, days_overdue

@@ -6,11 +6,14 @@ import pytest
 from django.test import Client as BrowserClient
 from django.utils import timezone
 
+from apps.clients.exports import ClientResource
 from apps.clients.models import ClientContact
-from apps.finance.exports import ClientResource, ExcelCsv, OrderResource, PaymentResource
+from apps.core.exports import ExcelCsv
+from apps.finance.exports import PaymentResource
 from apps.finance.models import AgencyRequisites, Payment
 from apps.finance.services import payment_create
 from apps.finance.tests.factories import REQUISITES, make_client, make_order, make_requisites
+from apps.orders.exports import OrderResource
 from apps.orders.models import OrderEvent
 
 pytestmark = pytest.mark.django_db

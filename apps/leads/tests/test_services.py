@@ -12,7 +12,6 @@ from apps.leads import services
 from apps.leads.models import Lead, LeadAttachment, LeadMessage, LeadStatus
 from apps.leads.services import IncomingAttachment, lead_ingest
 from apps.leads.tests.factories import make_client
-from apps.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -284,18 +283,6 @@ def test_transitions(operator, supervisor):
     assert lead.status == LeadStatus.REJECTED and lead.rejection_reason == "Не отвечает" and lead.closed_at
     with pytest.raises(ConflictError):
         services.lead_take(lead=lead, actor=operator)
-
-
-def test_mark_converted_links_the_client_and_closes_the_lead(operator):
-    client = make_client(phone="+79161112233")
-    lead = ingest("1", channel="web", sender={"name": "Без телефона"}).lead
-    order = Order.objects.create(number="2026-T00001", client=client)
-    lead = services.lead_mark_converted(lead=lead, order=order, actor=operator)
-    assert lead.status == LeadStatus.CONVERTED and lead.client_id == client.pk and lead.closed_at
-    assert lead.order == order and list(order.leads.all()) == [lead]
-    assert services.lead_mark_converted(lead=lead, order=order).status == LeadStatus.CONVERTED  # idempotent
-    with pytest.raises(ConflictError):
-        services.lead_reject(lead=lead, reason="поздно")
 
 
 def test_manual_lead_validates_contacts(operator):

@@ -1,8 +1,9 @@
 import pytest
 
 from apps.clients.models import Client
-from apps.leads.models import Lead
-from apps.leads.services import lead_create_manual, lead_reject
+from apps.core.errors import ConflictError
+from apps.leads.models import Lead, LeadStatus
+from apps.leads.services import lead_create_manual, lead_ingest, lead_mark_converted, lead_reject
 from apps.orders.models import Order
 from apps.orders.services import order_create_from_lead
 from apps.orders.tests.factories import make_client
@@ -70,3 +71,15 @@ def test_convert_with_a_chosen_client_and_bad_input(operator_api):
 def test_convert_needs_rights(accountant_api):
     lead = _lead()
     assert accountant_api.post(f"/api/v1/leads/{lead.pk}/convert/").status_code == 403
+
+
+def test_mark_converted_links_the_client_and_closes_the_lead(operator):
+    client = make_client()
+    lead = lead_ingest(channel="web", external_id="1", sender={"name": "Без телефона"}).lead
+    order = Order.objects.create(number="2026-T00001", client=client)
+    lead = lead_mark_converted(lead=lead, order=order, actor=operator)
+    assert lead.status == LeadStatus.CONVERTED and lead.client_id == client.pk and lead.closed_at
+    assert lead.order == order and list(order.leads.all()) == [lead]
+    assert lead_mark_converted(lead=lead, order=order).status == LeadStatus.CONVERTED  # idempotent
+    with pytest.raises(ConflictError):
+        lead_reject(lead=lead, reason="поздно")

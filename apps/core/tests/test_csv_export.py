@@ -2,7 +2,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from apps.finance.csv_export import Column, csv_text, format_cell
+from apps.core.csv_export import Column, csv_text, format_cell
 
 
 def test_cells_as_russian_excel_reads_them():
