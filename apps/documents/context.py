@@ -10,11 +10,13 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.utils import timezone
 
 from apps.core.money import ZERO, quantize_money
+from apps.documents import russian
 from apps.documents.rendering import amount_in_words
 
 DOCUMENT_TITLES = {
@@ -125,6 +127,10 @@ def totals_block(total: Decimal, currency: str, agency: dict) -> dict:
 # --- From models ----------------------------------------------------------------------------------
 
 
+DIRECTOR_POSITION = "генеральный директор"
+DIRECTOR_BASIS = "Устава"
+
+
 def agency_dict(requisites) -> dict:
     fields = ("legal_name", "short_name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_city", "account",
               "bik", "corr_account", "director_name", "accountant_name", "vat_mode")
@@ -133,7 +139,34 @@ def agency_dict(requisites) -> dict:
     data["accountant_initials"] = initials(data["accountant_name"])
     rate = getattr(requisites, "vat_rate", None)
     data["vat_rate"] = Decimal(rate) if rate is not None else None
+    data.update(_agency_words(data))
     return data
+
+
+def _agency_words(data: dict) -> dict:
+    """How the agency and its head are written in a preamble, declined and agreeing in gender:
+    «ООО …, именуемое в дальнейшем «Агент», в лице генерального директора Ивановой Марии
+    Петровны, действующей на основании Устава» (an entrepreneur — ИНН of 12 digits — signs himself)."""
+    director = russian.person_words(data["director_name"])
+    entrepreneur = len(data["inn"]) == 12
+    if entrepreneur:
+        position = "индивидуальный предприниматель"
+        named = director["words"]["named"]
+        basis = f"листа записи ЕГРИП (ОГРНИП {data['ogrn']})" if data["ogrn"] else "листа записи ЕГРИП"
+    else:
+        position = DIRECTOR_POSITION
+        named = russian.ORGANISATION_NAMED[russian.noun_gender(data["legal_name"])]
+        basis = DIRECTOR_BASIS
+    return {
+        "is_entrepreneur": entrepreneur,
+        "named": named,
+        "director_position": position[:1].upper() + position[1:],
+        "director_position_gent": russian.decline_phrase(position, "gent"),
+        "director_name_gent": director["full_name_gent"],
+        "director_gender": director["gender"],
+        "director_words": director["words"],
+        "director_basis": basis,
+    }
 
 
 def _service_details(service) -> str:
@@ -190,7 +223,7 @@ def _primary_contact(client, kind: str) -> str:
 
 
 def client_dict(client, *, personal: bool) -> dict:
-    data = {"full_name": client.full_name, "initials": initials(client.full_name)}
+    data = name_dict(client.full_name)
     if personal:
         data.update(
             {
@@ -201,6 +234,11 @@ def client_dict(client, *, personal: bool) -> dict:
             }
         )
     return data
+
+
+def name_dict(full_name: str) -> dict:
+    """A person's name as documents write it: nominative, declined, initials, gendered words."""
+    return {"full_name": full_name, "initials": initials(full_name), **russian.person_words(full_name)}
 
 
 def build_context(order, doc_type: str, *, requisites, number: str, doc_date: date | None = None) -> dict:
@@ -280,11 +318,11 @@ def sample_context(doc_type: str = "invoice", *, services: int = 4, vat_mode: st
     for index in range(services):
         kind, dates, place, details, price = catalogue[index % len(catalogue)]
         rows.append(_sample_service(index + 1, kind, dates, place, details, price))
-    agency = dict(SAMPLE_AGENCY, vat_mode=vat_mode, vat_rate=Decimal("20.00") if vat_mode == "vat" else None,
-                  director_initials="Иванова М. П.", accountant_initials="Петров О. С.")
+    agency = agency_dict(SimpleNamespace(**dict(SAMPLE_AGENCY, vat_mode=vat_mode,
+                                                vat_rate=Decimal("20.00") if vat_mode == "vat" else None)))
     total = sum((row["price"] for row in rows), ZERO)
     personal = doc_type != "offer"
-    client = {"full_name": "Смирнов Алексей Викторович", "initials": "Смирнов А. В."}
+    client = name_dict("Смирнов Алексей Викторович")
     if personal:
         client.update({"full_name_latin": "SMIRNOV ALEKSEI", "birth_date": "12.03.1985",
                        "phone": "+79161234567", "email": "smirnov@example.com"})

@@ -109,6 +109,36 @@ def template_version_activate(*, version: DocumentTemplateVersion, actor=None) -
     return version
 
 
+DEFAULT_COMMENT = "Шаблон по умолчанию"
+REFRESHED_COMMENT = "Шаблон по умолчанию (обновлён с новой версией программы)"
+
+
+def _bundled(doc_type: str) -> tuple[str, str]:
+    css = (DEFAULT_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
+    return (DEFAULT_TEMPLATES_DIR / f"{doc_type}.html").read_text(encoding="utf-8"), css
+
+
+@transaction.atomic
+def default_templates_refresh() -> int:
+    """After an upgrade (post_migrate): where the active version is still an untouched bundled default
+    and the bundled text changed, add the new text as the next active version. A version a supervisor
+    uploaded is never replaced; the previous default stays in the history for a rollback."""
+    refreshed = 0
+    for doc_type in DocumentType.values:
+        active = (
+            DocumentTemplateVersion.objects.select_related("template")
+            .filter(template__type=doc_type, is_active=True).first()
+        )
+        if active is None or active.comment not in (DEFAULT_COMMENT, REFRESHED_COMMENT):
+            continue
+        body, css = _bundled(doc_type)
+        if (active.body, active.css) == (body, css):
+            continue
+        template_upload(doc_type=doc_type, body=body, css=css, comment=REFRESHED_COMMENT, check=False)
+        refreshed += 1
+    return refreshed
+
+
 def load_default_templates(*, template_model=DocumentTemplate, version_model=DocumentTemplateVersion) -> int:
     """Create version 1 of each type's bundled template where the type has none (migration, command)."""
     css = (DEFAULT_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
@@ -120,7 +150,7 @@ def load_default_templates(*, template_model=DocumentTemplate, version_model=Doc
         body = (DEFAULT_TEMPLATES_DIR / f"{doc_type}.html").read_text(encoding="utf-8")
         version_model.objects.create(
             template=template, version=1, body=body, css=css, is_active=True,
-            comment="Шаблон по умолчанию", uploaded_at=timezone.now(),
+            comment=DEFAULT_COMMENT, uploaded_at=timezone.now(),
         )
         loaded += 1
     return loaded

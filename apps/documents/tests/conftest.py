@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from apps.core.storage import ensure_bucket
 from apps.documents.demo import build_demo_order, ensure_requisites
-from apps.documents.services import load_default_templates
+from apps.documents.services import default_templates_refresh, load_default_templates
 
 _unique = itertools.count(10)
 
@@ -31,6 +31,7 @@ def s3_bucket():
 def templates(db):
     """The default templates (the data migration loads them; flush-based tests may have lost them)."""
     load_default_templates()
+    default_templates_refresh()
 
 
 @pytest.fixture

@@ -71,7 +71,8 @@ def test_offer_has_no_personal_data_beyond_the_client_name(order):
     document = services.document_generate(order=order, doc_type="offer")
     text = normalise(pdf_text(document))
     client = order.client
-    assert client.full_name in text
+    assert "для Смирнова Алексея Викторовича" in text  # the name, declined
+    assert "Уважаемый Алексей Викторович!" in text
     for contact in client.contacts.all():
         assert contact.value not in text
     for traveller in order.travellers.exclude(pk=client.pk):
@@ -166,3 +167,25 @@ def test_bundled_default_templates_pass_the_upload_check(doc_type):
     body = (DEFAULT_TEMPLATES_DIR / f"{doc_type}.html").read_text(encoding="utf-8")
     css = (DEFAULT_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
     services.template_check(doc_type=doc_type, body=body, css=css)
+
+
+def test_contract_preamble_is_declined_and_gendered(order):
+    text = normalise(pdf_text(services.document_generate(order=order, doc_type="contract")))
+    assert ("именуемое в дальнейшем «Агент», в лице генерального директора Ивановой Марии Петровны, "
+            "действующей на основании Устава") in text
+    assert "Смирнов Алексей Викторович, 12.03.1985 г. р., именуемый в дальнейшем «Заказчик»" in text
+    assert "(ая)" not in text and "(ый)" not in text
+
+
+def test_untouched_defaults_are_refreshed_and_supervisor_versions_kept(templates):
+    from apps.documents.models import DocumentTemplateVersion
+
+    services.template_upload(doc_type="offer", body="<p>старый {{ client.full_name }}</p>",
+                             comment=services.DEFAULT_COMMENT, check=False)
+    services.template_upload(doc_type="act", body="<p>свой акт {{ client.full_name }}</p>", comment="наш акт")
+    assert services.default_templates_refresh() == 1
+    offer = DocumentTemplateVersion.objects.get(template__type="offer", is_active=True)
+    assert offer.comment == services.REFRESHED_COMMENT and offer.body == services._bundled("offer")[0]
+    act = DocumentTemplateVersion.objects.get(template__type="act", is_active=True)
+    assert act.comment == "наш акт"
+    assert services.default_templates_refresh() == 0

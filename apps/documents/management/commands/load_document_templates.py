@@ -2,12 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from apps.documents.services import load_default_templates
+from apps.documents.services import default_templates_refresh, load_default_templates
 
 
 class Command(BaseCommand):
-    help = "Загрузить шаблоны документов по умолчанию (для типов, у которых ещё нет шаблона)."
+    help = ("Загрузить шаблоны документов по умолчанию (для типов, у которых ещё нет шаблона) и обновить "
+            "нетронутые шаблоны по умолчанию до текста этой версии программы.")
 
     def handle(self, *args, **options):
         loaded = load_default_templates()
         self.stdout.write(f"Загружено шаблонов по умолчанию: {loaded}")
+        refreshed = default_templates_refresh()
+        self.stdout.write(f"Обновлено нетронутых шаблонов по умолчанию: {refreshed}")
