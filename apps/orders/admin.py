@@ -75,9 +75,23 @@ def _client_admin_searchable() -> bool:
 
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "inn", "created_at")
+    list_display = ("name", "kind", "inn", "registry_number", "security_valid_until", "created_at")
     list_filter = ("kind",)
-    search_fields = ("name", "inn")
+    search_fields = ("name", "inn", "registry_number")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "inn", "legal_name", "address", "contacts", "notes")}),
+        (
+            _("Туроператор: реестр и финансовое обеспечение (печатаются в договоре)"),
+            {
+                "fields": (
+                    "registry_number",
+                    ("security_kind", "security_amount"),
+                    ("security_provider", "security_number"),
+                    ("security_valid_from", "security_valid_until"),
+                )
+            },
+        ),
+    )
 
     def save_model(self, request, obj, form, change):
         data = {key: form.cleaned_data[key] for key in services.SUPPLIER_FIELDS if key in form.cleaned_data}
@@ -183,6 +197,13 @@ class ServiceForm(forms.ModelForm):
         required=False,
         help_text=_("Нужен, когда валюта услуги отличается от валюты заказа."),
     )
+    cost_rate = forms.DecimalField(
+        label=_("Курс нетто к валюте заказа"),
+        max_digits=18,
+        decimal_places=8,
+        required=False,
+        help_text=_("Пусто — курс услуги (та же валюта) или курс из справочника."),
+    )
 
     class Meta:
         model = Service
@@ -203,11 +224,17 @@ class ServiceForm(forms.ModelForm):
             "rate",
             "commission",
             "commission_percent",
+            "cost",
+            "cost_currency",
+            "cost_rate",
+            "cost_due_date",
             "details",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Empty net cost: an agent sale, its currency is the service's (the services set it).
+        self.fields["cost_currency"].required = False
         zone = self.instance.timezone if self.instance.pk else "Europe/Moscow"
         if zone not in COMMON_TIMEZONES:
             self.fields["timezone"].choices = [(zone, zone), *self.fields["timezone"].choices]
@@ -274,7 +301,7 @@ class ServiceFormSet(forms.BaseInlineFormSet):
                 continue
             if self.can_delete and self._should_delete_form(form):
                 continue
-            probe = Service(pk=form.instance.pk, rate=form.instance.rate or 1)
+            probe = Service(pk=form.instance.pk, rate=form.instance.rate or 1, cost_rate=form.instance.cost_rate or 1)
             try:
                 services._apply_service_data(probe, probe_order, form.service_data())
             except ValidationError as error:
@@ -330,6 +357,7 @@ class ServiceInline(admin.StackedInline):
                     "travellers",
                     ("price", "currency", "rate"),
                     ("commission", "commission_percent"),
+                    ("cost", "cost_currency", "cost_rate", "cost_due_date"),
                     "details",
                 )
             },
@@ -428,6 +456,10 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         "paid_amount",
         "refunded_amount",
         "balance_due",
+        "cost_amount",
+        "margin",
+        "supplier_paid_amount",
+        "supplier_balance_due",
         "trip_start",
         "trip_end",
         "created_at",
@@ -452,6 +484,8 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
                 "fields": (
                     ("total_amount", "commission"),
                     ("paid_amount", "refunded_amount", "balance_due"),
+                    ("cost_amount", "margin"),
+                    ("supplier_paid_amount", "supplier_balance_due"),
                     ("trip_start", "trip_end"),
                     ("created_at", "updated_at"),
                 )

@@ -83,6 +83,7 @@ class ServiceState:
     # in the order's currency: what the order's totals add up (not used by the checks themselves)
     price_in_order_currency: Decimal = Decimal(0)
     commission_in_order_currency: Decimal = Decimal(0)
+    cost_in_order_currency: Decimal = Decimal(0)
 
     @classmethod
     def from_service(cls, service, traveller_ids: Iterable | None = None) -> ServiceState:
@@ -103,6 +104,7 @@ class ServiceState:
             traveller_ids=frozenset(traveller_ids),
             price_in_order_currency=service.price_in_order_currency or Decimal(0),
             commission_in_order_currency=service.commission_in_order_currency or Decimal(0),
+            cost_in_order_currency=service.cost_in_order_currency or Decimal(0),
         )
 
     @property

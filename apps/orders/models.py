@@ -1,6 +1,7 @@
 """Models of the orders app: suppliers, orders, the services of an order and its timeline events."""
 
 import functools
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -61,10 +62,57 @@ class SupplierKind(models.TextChoices):
     OTHER = "other", _("Другое")
 
 
+class SecurityKind(models.TextChoices):
+    """How a tour operator's liability to tourists is secured (Federal law 132-FZ, art. 17.1–17.5)."""
+
+    BANK_GUARANTEE = "bank_guarantee", _("Банковская гарантия")
+    INSURANCE = "insurance", _("Договор страхования ответственности")
+    FUND = "fund", _("Фонд персональной ответственности")
+    OTHER = "other", _("Другое")
+
+
+REGISTRY_NUMBER_RE = re.compile(r"^[А-ЯЁA-Z]{2,4}\d? ?\d{6}$")
+
+
+def validate_registry_number(value: str) -> None:
+    if value and not REGISTRY_NUMBER_RE.match(value):
+        raise ValidationError(
+            _("Реестровый номер туроператора пишется как в едином федеральном реестре, например «РТО 012345»."),
+            code="registry_number",
+        )
+
+
 class Supplier(models.Model):
     name = models.CharField(_("название"), max_length=200)
     kind = models.CharField(_("вид"), max_length=20, choices=SupplierKind.choices, default=SupplierKind.OTHER)
     inn = models.CharField(_("ИНН"), max_length=12, blank=True, validators=[validate_inn])
+    legal_name = models.CharField(
+        _("полное наименование"),
+        max_length=300,
+        blank=True,
+        help_text=_("Как в договоре, например ООО «Туроператор»."),
+    )
+    address = models.CharField(_("адрес"), max_length=500, blank=True)
+    # Tour operators only: what the tour contract must print (Federal law 132-FZ, art. 10).
+    registry_number = models.CharField(
+        _("реестровый номер"),
+        max_length=20,
+        blank=True,
+        validators=[validate_registry_number],
+        help_text=_("Номер в едином федеральном реестре туроператоров, например «РТО 012345»."),
+    )
+    security_kind = models.CharField(
+        _("вид финансового обеспечения"), max_length=20, choices=SecurityKind.choices, blank=True,
+    )
+    security_amount = models.DecimalField(
+        _("размер финансового обеспечения, ₽"), null=True, blank=True, **MONEY,
+    )
+    security_provider = models.CharField(
+        _("кто предоставил обеспечение"), max_length=300, blank=True, help_text=_("Банк-гарант или страховщик."),
+    )
+    security_number = models.CharField(_("номер договора (гарантии)"), max_length=100, blank=True)
+    security_valid_from = models.DateField(_("обеспечение действует с"), null=True, blank=True)
+    security_valid_until = models.DateField(_("обеспечение действует до"), null=True, blank=True)
     contacts = models.TextField(_("контакты"), blank=True, help_text=_("Телефоны, e-mail, контактные лица."))
     notes = models.TextField(_("заметки"), blank=True)
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
@@ -78,10 +126,42 @@ class Supplier(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=[choice.value for choice in SupplierKind]), name="supplier_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(security_kind__in=["", *SecurityKind.values]), name="supplier_security_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(security_amount__isnull=True) | models.Q(security_amount__gt=0),
+                name="supplier_security_amount_positive",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    SECURITY_FIELDS = (
+        "security_kind", "security_amount", "security_provider", "security_number",
+        "security_valid_from", "security_valid_until",
+    )
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        is_operator = self.kind == SupplierKind.TOUR_OPERATOR
+        if not is_operator:
+            for name in ("registry_number", *self.SECURITY_FIELDS):
+                if getattr(self, name) not in (None, ""):
+                    errors[name] = [_("Заполняется только для туроператора.")]
+        elif any(getattr(self, name) not in (None, "") for name in self.SECURITY_FIELDS):
+            for name in ("security_kind", "security_amount", "security_provider", "security_valid_until"):
+                if getattr(self, name) in (None, ""):
+                    errors[name] = [_("Укажите вид, размер, кто предоставил и срок действия обеспечения.")]
+        if (
+            self.security_valid_from
+            and self.security_valid_until
+            and self.security_valid_until < self.security_valid_from
+        ):
+            errors["security_valid_until"] = [_("Срок действия кончается раньше, чем начинается.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Order -----------------------------------------------------------------------------------------
@@ -104,6 +184,12 @@ class Order(models.Model):
     paid_amount = models.DecimalField(_("оплачено"), default=0, editable=False, **MONEY)
     refunded_amount = models.DecimalField(_("возвращено"), default=0, editable=False, **MONEY)
     balance_due = models.DecimalField(_("долг"), default=0, editable=False, **MONEY)
+    # The supplier side, in the order's currency: cost of the active services (kept by the orders
+    # services), paid to suppliers net of their refunds (kept by finance), margin = total − cost.
+    cost_amount = models.DecimalField(_("себестоимость"), default=0, editable=False, **MONEY)
+    margin = models.DecimalField(_("маржа"), default=0, editable=False, **MONEY)
+    supplier_paid_amount = models.DecimalField(_("оплачено поставщикам"), default=0, editable=False, **MONEY)
+    supplier_balance_due = models.DecimalField(_("долг поставщикам"), default=0, editable=False, **MONEY)
     deadline = models.DateTimeField(_("срок"), null=True, blank=True, help_text=_("Срок оплаты или выписки."))
     client = models.ForeignKey(
         "clients.Client", verbose_name=_("клиент"), on_delete=models.PROTECT, related_name="orders"
@@ -135,6 +221,15 @@ class Order(models.Model):
             models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),
             models.Index(fields=["deadline"], name="order_deadline_idx"),
             models.Index(fields=["trip_start", "trip_end"], name="order_trip_idx"),
+            # The debt reports read only orders that owe (or are owed) money.
+            models.Index(
+                fields=["deadline", "id"], condition=~models.Q(balance_due=0), name="order_client_debt_idx"
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=~models.Q(supplier_balance_due=0),
+                name="order_supplier_debt_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -212,6 +307,26 @@ class Service(models.Model):
         help_text=_("Если указан процент, комиссия считается от цены."),
     )
     # Price and commission in the order's currency (price × rate), kept by the services.
+    # Net cost to the supplier. Empty: an agent sale — the supplier gets price − commission, in the
+    # service's currency at the service's rate, so the margin is exactly the commission.
+    cost = models.DecimalField(
+        _("нетто поставщику"),
+        null=True,
+        blank=True,
+        help_text=_("Сколько платим поставщику. Пусто — агентская продажа: цена минус комиссия."),
+        **MONEY,
+    )
+    cost_currency = models.CharField(
+        _("валюта нетто"), max_length=3, choices=CURRENCIES, default=DEFAULT_CURRENCY
+    )
+    cost_rate = models.DecimalField(
+        _("курс нетто к валюте заказа"),
+        default=1,
+        help_text=_("Сколько единиц валюты заказа за единицу валюты нетто; фиксируется при вводе."),
+        **RATE,
+    )
+    cost_due_date = models.DateField(_("срок оплаты поставщику"), null=True, blank=True)
+    cost_in_order_currency = models.DecimalField(_("нетто в валюте заказа"), default=0, editable=False, **MONEY)
     price_in_order_currency = models.DecimalField(_("цена в валюте заказа"), default=0, editable=False, **MONEY)
     commission_in_order_currency = models.DecimalField(
         _("комиссия в валюте заказа"), default=0, editable=False, **MONEY
@@ -230,6 +345,7 @@ class Service(models.Model):
         indexes = [
             models.Index(fields=["order", "start_dt"], name="service_order_start_idx"),
             models.Index(fields=["start_dt", "end_dt"], name="service_dates_idx"),
+            models.Index(fields=["supplier", "order"], name="service_supplier_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -244,6 +360,10 @@ class Service(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price__gte=0) & models.Q(commission__gte=0) & models.Q(rate__gt=0),
                 name="service_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(cost__isnull=True) | models.Q(cost__gte=0)) & models.Q(cost_rate__gt=0),
+                name="service_cost_not_negative",
             ),
         ]
 

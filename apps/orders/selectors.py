@@ -71,6 +71,7 @@ def order_list() -> QuerySet[Order]:
 ORDER_ROWS_SQL = """
 SELECT o.id, o.number, o.status, o.currency, o.total_amount, o.commission, o.paid_amount, o.refunded_amount,
        o.balance_due, o.deadline, o.trip_start, o.trip_end, o.warnings::text, o.created_at, o.updated_at,
+       o.cost_amount, o.margin, o.supplier_paid_amount, o.supplier_balance_due,
        o.client_id, c.last_name, c.first_name, c.middle_name, o.operator_id, u.full_name, u.email,
        (SELECT coalesce(json_agg(json_build_object('id', t.id, 'full_name',
                    concat_ws(' ', t.last_name, t.first_name, nullif(t.middle_name, '')))
@@ -85,6 +86,7 @@ SELECT o.id, o.number, o.status, o.currency, o.total_amount, o.commission, o.pai
 ORDER_ROW_KEYS = (
     "id", "number", "status", "currency", "total_amount", "commission", "paid_amount", "refunded_amount",
     "balance_due", "deadline", "trip_start", "trip_end", "warnings", "created_at", "updated_at",
+    "cost_amount", "margin", "supplier_paid_amount", "supplier_balance_due",
     "client_id", "client__last_name", "client__first_name", "client__middle_name",
     "operator_id", "operator__full_name", "operator__email", "traveller_list",
 )  # fmt: skip
@@ -137,6 +139,7 @@ WITH travellers AS (
            s.price::text AS price, s.commission::text AS commission,
            s.price_in_order_currency::text AS price_in_order_currency,
            s.commission_in_order_currency::text AS commission_in_order_currency,
+           s.cost_in_order_currency::text AS cost_in_order_currency,
            ARRAY(SELECT st.client_id FROM orders_service_travellers st WHERE st.service_id = s.id) AS traveller_ids
       FROM orders_service s
      WHERE s.order_id = %(order)s
@@ -146,7 +149,8 @@ SELECT
        FROM travellers)::text,
     (SELECT coalesce(json_agg(json_build_array(id, type, status, start_dt, end_dt, timezone, origin, destination,
                                                city, price, commission, price_in_order_currency,
-                                               commission_in_order_currency, traveller_ids)), '[]')
+                                               commission_in_order_currency, traveller_ids,
+                                               cost_in_order_currency)), '[]')
        FROM services)::text,
     (SELECT coalesce(json_agg(json_build_array(p.client_id, p.kind, p.expiry_date)), '[]')
        FROM clients_clientpassport p
@@ -177,7 +181,7 @@ TRAVELLER_FIELDS = ["id", "last_name", "first_name", "middle_name"]
 
 def _service_state(row: list) -> ServiceState:
     (pk, kind, status, start, end, tz, origin, destination, city, price, commission, price_ordered,
-     commission_ordered, traveller_ids) = row  # fmt: skip
+     commission_ordered, traveller_ids, cost_ordered) = row  # fmt: skip
     return ServiceState(
         id=pk,
         type=kind,
@@ -192,6 +196,7 @@ def _service_state(row: list) -> ServiceState:
         commission=Decimal(commission),
         price_in_order_currency=Decimal(price_ordered),
         commission_in_order_currency=Decimal(commission_ordered),
+        cost_in_order_currency=Decimal(cost_ordered),
         traveller_ids=frozenset(traveller_ids),
     )
 

@@ -39,7 +39,17 @@ from apps.orders.selectors import check_input, order_lock
 
 # --- Suppliers -------------------------------------------------------------------------------------
 
-SUPPLIER_FIELDS = ("name", "kind", "inn", "contacts", "notes")
+SUPPLIER_FIELDS = (
+    "name",
+    "kind",
+    "inn",
+    "legal_name",
+    "address",
+    "registry_number",
+    *Supplier.SECURITY_FIELDS,
+    "contacts",
+    "notes",
+)
 
 
 @transaction.atomic
@@ -239,7 +249,17 @@ def order_recalculate(*, order: Order) -> Order:
     return order
 
 
-DERIVED_FIELDS = ("total_amount", "commission", "trip_start", "trip_end", "balance_due", "warnings")
+DERIVED_FIELDS = (
+    "total_amount",
+    "commission",
+    "cost_amount",
+    "margin",
+    "supplier_balance_due",
+    "trip_start",
+    "trip_end",
+    "balance_due",
+    "warnings",
+)
 
 
 def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.CheckResult] | None = None) -> None:
@@ -257,6 +277,9 @@ def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.
     active = [s for s in states if s.active]
     order.total_amount = quantize_money(sum((s.price_in_order_currency for s in active), ZERO))
     order.commission = quantize_money(sum((s.commission_in_order_currency for s in active), ZERO))
+    order.cost_amount = quantize_money(sum((s.cost_in_order_currency for s in active), ZERO))
+    order.margin = order.total_amount - order.cost_amount
+    order.supplier_balance_due = order.cost_amount - order.supplier_paid_amount
     order.trip_start = min((s.start_dt for s in active), default=None)
     order.trip_end = max((s.end_dt for s in active), default=None)
     order.balance_due = quantize_money(order.total_amount - order.paid_amount + order.refunded_amount)
@@ -310,6 +333,10 @@ SERVICE_FIELDS = (
     "rate",
     "commission",
     "commission_percent",
+    "cost",
+    "cost_currency",
+    "cost_rate",
+    "cost_due_date",
     "details",
 )
 
@@ -321,21 +348,22 @@ def _ensure_editable(order: Order) -> None:
         )
 
 
-def _rate_for(service: Service, order: Order) -> Decimal:
+def _rate_for(service: Service, order: Order, *, currency: str | None = None, field: str = "rate") -> Decimal:
+    currency = currency or service.currency
     rate_for = rate_provider()
-    message = f"Укажите курс {service.currency} к валюте заказа {order.currency}."
+    message = f"Укажите курс {currency} к валюте заказа {order.currency}."
     if rate_for is None:
-        raise BusinessError(message, code="rate_required", fields={"rate": [message]})
+        raise BusinessError(message, code="rate_required", fields={field: [message]})
     try:
-        return rate_for(service.currency, order.currency, timezone.localdate(service.start_dt))
+        return rate_for(currency, order.currency, timezone.localdate(service.start_dt))
     except BusinessError as error:
-        raise BusinessError(message, code="rate_required", fields={"rate": [message]}) from error
+        raise BusinessError(message, code="rate_required", fields={field: [message]}) from error
 
 
 def _apply_service_data(service: Service, order: Order, data: dict) -> None:
     rate_given = data.get("rate") is not None
     for key in SERVICE_FIELDS:
-        if key in data and not (key == "rate" and data[key] is None):
+        if key in data and not (key in ("rate", "cost_rate", "cost_currency") and data[key] in (None, "")):
             setattr(service, key, data[key])
     service.details = clean_details(service.type, service.details)
     _check_location(service)
@@ -348,6 +376,46 @@ def _apply_service_data(service: Service, order: Order, data: dict) -> None:
         service.commission = quantize_money(Decimal(service.price) * Decimal(service.commission_percent) / 100)
     service.price_in_order_currency = convert(service.price, service.rate)
     service.commission_in_order_currency = convert(service.commission or ZERO, service.rate)
+    _apply_cost(service, order, data)
+
+
+def _apply_cost(service: Service, order: Order, data: dict) -> None:
+    """The supplier's net cost in the order's currency, with its rate fixed now (as for payments).
+
+    No cost typed: an agent sale — the supplier is owed price − commission in the service's currency
+    at the service's rate, and the order-currency figure is the difference of the two already
+    rounded figures, so margin = commission to the kopeck. A typed cost (a resale with a markup)
+    has its own currency and rate; an agent's commission beside it must agree with it.
+    """
+    if service.cost is None:
+        service.cost_currency = service.currency
+        service.cost_rate = service.rate
+        service.cost_in_order_currency = service.price_in_order_currency - service.commission_in_order_currency
+        return
+    if Decimal(service.cost) < 0:
+        raise BusinessError("Нетто поставщику не может быть отрицательным.", code="negative_cost",
+                            fields={"cost": ["Нетто поставщику не может быть отрицательным."]})
+    if service.cost_rate is not None and Decimal(service.cost_rate) <= 0:
+        raise BusinessError("Курс должен быть больше нуля.", code="invalid_rate",
+                            fields={"cost_rate": ["Курс должен быть больше нуля."]})
+    commission = service.commission or ZERO
+    if commission and (
+        service.cost_currency != service.currency or Decimal(service.price) - commission != Decimal(service.cost)
+    ):
+        message = (
+            "Для агентской продажи нетто поставщику — это цена минус комиссия: оставьте нетто пустым "
+            "или уберите комиссию, если услуга перепродаётся с наценкой."
+        )
+        raise BusinessError(message, code="cost_commission_mismatch", fields={"cost": [message]})
+    rate_given = data.get("cost_rate") not in (None, "")
+    if service.cost_currency == order.currency:
+        service.cost_rate = Decimal(1)
+    elif service.cost_currency == service.currency and not rate_given:
+        service.cost_rate = service.rate
+    elif not rate_given and ("cost_currency" in data or "cost" in data or not service.cost_rate):
+        service.cost_rate = _rate_for(service, order, currency=service.cost_currency, field="cost_rate")
+    service.cost_rate = quantize_rate(service.cost_rate)
+    service.cost_in_order_currency = convert(service.cost, service.cost_rate)
 
 
 def _check_location(service: Service) -> None:

@@ -75,7 +75,25 @@ def _user(user) -> dict | None:
 class SupplierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Supplier
-        fields = ["id", "name", "kind", "inn", "contacts", "notes", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "inn",
+            "legal_name",
+            "address",
+            "registry_number",
+            "security_kind",
+            "security_amount",
+            "security_provider",
+            "security_number",
+            "security_valid_from",
+            "security_valid_until",
+            "contacts",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
         # The model's rules (INN checksum) run in the service through full_clean().
         extra_kwargs = {"inn": {"validators": []}}
@@ -159,6 +177,12 @@ class ServiceSerializer(serializers.ModelSerializer):
             "commission_percent",
             "price_in_order_currency",
             "commission_in_order_currency",
+            "cost",
+            "cost_currency",
+            "cost_rate",
+            "cost_due_date",
+            "cost_in_order_currency",
+            "margin_in_order_currency",
             "travellers",
             "details",
             "created_at",
@@ -188,6 +212,12 @@ class ServiceSerializer(serializers.ModelSerializer):
             "commission_percent": None if s.commission_percent is None else str(s.commission_percent),
             "price_in_order_currency": _money(s.price_in_order_currency),
             "commission_in_order_currency": _money(s.commission_in_order_currency),
+            "cost": _money(s.cost),
+            "cost_currency": s.cost_currency,
+            "cost_rate": f"{s.cost_rate:.8f}",
+            "cost_due_date": s.cost_due_date.isoformat() if s.cost_due_date else None,
+            "cost_in_order_currency": _money(s.cost_in_order_currency),
+            "margin_in_order_currency": _money(s.price_in_order_currency - s.cost_in_order_currency),
             "travellers": [_person(t) for t in s.travellers.all()],
             "details": s.details,
             "created_at": _iso(s.created_at),
@@ -219,6 +249,22 @@ class ServiceWriteSerializer(serializers.Serializer):
     )
     commission = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     commission_percent = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
+    cost = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Нетто поставщику; пусто (null) — агентская продажа: цена минус комиссия.",
+    )
+    cost_currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
+    cost_rate = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=8,
+        required=False,
+        allow_null=True,
+        help_text="Курс валюты нетто к валюте заказа; по умолчанию курс услуги или курс из справочника.",
+    )
+    cost_due_date = serializers.DateField(required=False, allow_null=True, help_text="Срок оплаты поставщику.")
     travellers = ServiceTravellerIdsField(
         required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа)."
     )
@@ -268,6 +314,10 @@ class OrderListSerializer(serializers.ModelSerializer):
             "paid_amount",
             "refunded_amount",
             "balance_due",
+            "cost_amount",
+            "margin",
+            "supplier_paid_amount",
+            "supplier_balance_due",
             "deadline",
             "client",
             "travellers",
@@ -301,6 +351,10 @@ class OrderListSerializer(serializers.ModelSerializer):
             "paid_amount": _money(row["paid_amount"]),
             "refunded_amount": _money(row["refunded_amount"]),
             "balance_due": _money(row["balance_due"]),
+            "cost_amount": _money(row["cost_amount"]),
+            "margin": _money(row["margin"]),
+            "supplier_paid_amount": _money(row["supplier_paid_amount"]),
+            "supplier_balance_due": _money(row["supplier_balance_due"]),
             "deadline": _iso_in(row["deadline"], zone),
             "client": {"id": row["client_id"], "full_name": " ".join(part for part in names if part)},
             "travellers": row["traveller_list"],
@@ -331,6 +385,10 @@ class OrderDetailSerializer(OrderListSerializer):
             "paid_amount": _money(o.paid_amount),
             "refunded_amount": _money(o.refunded_amount),
             "balance_due": _money(o.balance_due),
+            "cost_amount": _money(o.cost_amount),
+            "margin": _money(o.margin),
+            "supplier_paid_amount": _money(o.supplier_paid_amount),
+            "supplier_balance_due": _money(o.supplier_balance_due),
             "deadline": _iso(o.deadline),
             "client": _person(o.client),
             "travellers": [_person(t) for t in o.travellers.all()],

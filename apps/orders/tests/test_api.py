@@ -419,6 +419,7 @@ def test_travellers_are_audited_by_client_id_never_by_name(operator_api):
     assert changed_entry.changes == {
         "price": ["30000.00", "31000.00"],
         "price_in_order_currency": ["30000.00", "31000.00"],
+        "cost_in_order_currency": ["30000.00", "31000.00"],  # an agent sale without commission: cost = price
     }
     orders_entries = LogEntry.objects.filter(content_type__in=ContentType.objects.filter(app_label="orders"))
     stored = " ".join(f"{entry.object_repr} {entry.changes} {entry.changes_text}" for entry in orders_entries)
