@@ -152,6 +152,9 @@ class ServiceSerializer(serializers.ModelSerializer):
     title = serializers.CharField()
     travellers = PersonSerializer(many=True)
     supplier_name = serializers.CharField(allow_null=True)
+    margin_in_order_currency = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Цена минус нетто, в валюте заказа."
+    )
 
     class Meta:
         model = Service
