@@ -8,6 +8,7 @@ apps.orders.checks.evaluate the API uses, so a conflicting service is refused wi
 
 import dataclasses
 import json
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -23,7 +24,9 @@ from import_export.admin import ExportActionMixin
 from apps.clients.models import Client
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
-from apps.orders import checks, services
+from apps.core.forms import RuDecimalField
+from apps.core.numbers import format_money
+from apps.orders import checks, sanity, services
 from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
 from apps.orders.exports import OrderResource
@@ -190,7 +193,7 @@ class ServiceForm(forms.ModelForm):
     start_dt = _local_datetime_field(_("Начало"))
     end_dt = _local_datetime_field(_("Окончание"))
     timezone = forms.ChoiceField(label=_("Часовой пояс места"), choices=[(z, z) for z in COMMON_TIMEZONES])
-    rate = forms.DecimalField(
+    rate = RuDecimalField(
         label=_("Курс к валюте заказа"),
         max_digits=18,
         decimal_places=8,
@@ -318,6 +321,7 @@ class ServiceFormSet(forms.BaseInlineFormSet):
             states.append(dataclasses.replace(state, id=probe.pk or -1 - index))
         if any(self.errors):
             return
+        self._confirm_plausibility(currency)
         order_state = checks.OrderState(traveller_ids=frozenset(order_traveller_ids))
         result = checks.evaluate(order_state, states)
         for issue in result.errors:
@@ -327,6 +331,41 @@ class ServiceFormSet(forms.BaseInlineFormSet):
                     form.add_error(None, issue.message)
         if result.errors:
             raise ValidationError(result.errors[0].message)
+
+    def _plausibility_warnings(self, currency: str) -> list[str]:
+        """A rate far from the bank's rate of the day, a total that jumps tenfold: likely typos."""
+        found, new_total = [], Decimal(0)
+        today = timezone.localdate()
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            probe = getattr(form, "probe", None)  # set by clean() for new and changed rows
+            service = probe or form.instance
+            if service.pk is None and probe is None:
+                continue  # an untouched extra row
+            if service.status != "cancelled":
+                new_total += service.price_in_order_currency or 0
+            rate_edited = probe is not None and ({"rate", "currency"} & set(form.changed_data) or not form.instance.pk)
+            warning = rate_edited and sanity.rate_warning(
+                currency_from=service.currency, currency_to=currency, rate=service.rate, on_date=today
+            )
+            if warning:
+                found.append(warning)
+        jump = sanity.total_jump_warning(
+            old_total=self.instance.total_amount if self.instance.pk else Decimal(0),
+            new_total=new_total,
+            currency=currency,
+        )
+        return [*found, jump] if jump else found
+
+    def _confirm_plausibility(self, currency: str) -> None:
+        warnings = self._plausibility_warnings(currency)
+        confirmed = bool(getattr(self.order_form, "cleaned_data", {}).get("confirm_warnings"))
+        if warnings and not confirmed:
+            raise ValidationError(
+                [*warnings, "Проверьте цифры. Если всё верно, отметьте «Подтверждаю» в блоке «Заказ» и сохраните ещё раз."],
+                code="confirm_needed",
+            )
 
     def _edits_services(self) -> bool:
         return any(
@@ -395,6 +434,12 @@ class OrderEventInline(admin.TabularInline):
 
 
 class OrderForm(forms.ModelForm):
+    confirm_warnings = forms.BooleanField(
+        label=_("Подтверждаю"),
+        required=False,
+        help_text=_("Отметьте, если система предупредила о необычном курсе или сумме, а всё верно."),
+    )
+
     class Meta:
         model = Order
         fields = ["client", "travellers", "currency", "deadline", "operator", "notes"]
@@ -405,6 +450,15 @@ class OrderForm(forms.ModelForm):
         if order.pk and currency != order.currency and order.services.exists():
             raise ValidationError("Валюту заказа нельзя менять, когда в нём есть услуги.")
         return currency
+
+
+def _money_display(name: str):
+    """A read-only «1 234,56 ₽» display of an order's money field, labelled as the field is."""
+
+    def display(modeladmin, obj):
+        return format_money(getattr(obj, name), obj.currency)
+
+    return admin.display(description=Order._meta.get_field(name).verbose_name)(display)
 
 
 def _transition_admin_action(name: str, label: str):
@@ -451,15 +505,15 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
         "documents_display",
         "number",
         "status",
-        "total_amount",
-        "commission",
-        "paid_amount",
-        "refunded_amount",
-        "balance_due",
-        "cost_amount",
-        "margin",
-        "supplier_paid_amount",
-        "supplier_balance_due",
+        "total_display",
+        "commission_display",
+        "paid_display",
+        "refunded_display",
+        "balance_due_display",
+        "cost_display",
+        "margin_display",
+        "supplier_paid_display",
+        "supplier_balance_due_display",
         "trip_start",
         "trip_end",
         "created_at",
@@ -474,7 +528,10 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
     ]
 
     def get_fieldsets(self, request, obj=None):
-        main = (_("Заказ"), {"fields": (("client", "operator"), "travellers", ("currency", "deadline"), "notes")})
+        main = (
+            _("Заказ"),
+            {"fields": (("client", "operator"), "travellers", ("currency", "deadline"), "notes", "confirm_warnings")},
+        )
         if obj is None:
             return (main,)
         head = (None, {"fields": ("warnings_display", ("number", "status"), "documents_display")})
@@ -482,10 +539,10 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
             _("Суммы (считаются автоматически)"),
             {
                 "fields": (
-                    ("total_amount", "commission"),
-                    ("paid_amount", "refunded_amount", "balance_due"),
-                    ("cost_amount", "margin"),
-                    ("supplier_paid_amount", "supplier_balance_due"),
+                    ("total_display", "commission_display"),
+                    ("paid_display", "refunded_display", "balance_due_display"),
+                    ("cost_display", "margin_display"),
+                    ("supplier_paid_display", "supplier_balance_due_display"),
                     ("trip_start", "trip_end"),
                     ("created_at", "updated_at"),
                 )
@@ -544,14 +601,22 @@ class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
 
     @admin.display(description=_("сумма"), ordering="total_amount")
     def total_display(self, obj):
-        return f"{obj.total_amount:,.2f} {obj.currency}".replace(",", "\u00a0")
+        return format_html('<span style="white-space:nowrap">{}</span>', format_money(obj.total_amount, obj.currency))
 
     @admin.display(description=_("долг"), ordering="balance_due")
     def balance_due_display(self, obj):
-        text = f"{obj.balance_due:,.2f}".replace(",", "\u00a0")
+        text = format_money(obj.balance_due, obj.currency)
         if obj.balance_due > 0:
-            return format_html('<b style="color:#ba2121">{}</b>', text)
-        return text
+            return format_html('<b style="color:#ba2121;white-space:nowrap">{}</b>', text)
+        return format_html('<span style="white-space:nowrap">{}</span>', text)
+
+    commission_display = _money_display("commission")
+    paid_display = _money_display("paid_amount")
+    refunded_display = _money_display("refunded_amount")
+    cost_display = _money_display("cost_amount")
+    margin_display = _money_display("margin")
+    supplier_paid_display = _money_display("supplier_paid_amount")
+    supplier_balance_due_display = _money_display("supplier_balance_due")
 
     @admin.display(description="⚠")
     def warnings_count(self, obj):
