@@ -362,8 +362,9 @@ class ServiceFormSet(forms.BaseInlineFormSet):
         warnings = self._plausibility_warnings(currency)
         confirmed = bool(getattr(self.order_form, "cleaned_data", {}).get("confirm_warnings"))
         if warnings and not confirmed:
+            ask = "Проверьте цифры. Если всё верно, отметьте «Подтверждаю» в блоке «Заказ» и сохраните ещё раз."
             raise ValidationError(
-                [*warnings, "Проверьте цифры. Если всё верно, отметьте «Подтверждаю» в блоке «Заказ» и сохраните ещё раз."],
+                [*warnings, ask],
                 code="confirm_needed",
             )
 
