@@ -1,4 +1,5 @@
-"""The order page reads Russian numbers and asks before saving a typo-looking rate or total."""
+"""The order page reads Russian numbers and asks before saving a rate far from the stored bank rate (finance)
+or a total that jumps tenfold (here because the rates come from finance, which sits above orders)."""
 
 from datetime import date
 from decimal import Decimal
