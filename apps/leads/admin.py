@@ -59,21 +59,22 @@ class LeadAttachmentInline(_ReadOnlyInline):
 class LeadAdmin(admin.ModelAdmin):
     list_display = ("number", "source", "status", "sender", "client_link", "operator", "created_at")
     list_filter = ("status", "source", "created_at")
-    list_select_related = ("client", "operator")
+    list_select_related = ("client", "operator", "suggested_client")
     search_fields = ("number", "external_id")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = [LeadMessageInline, LeadAttachmentInline]
-    actions = ["take_leads"]
+    actions = ["take_leads", "link_suggested_clients", "merge_into_duplicates"]
     fields = (
         "number", "source", "status", "external_id",
         "sender", "shown_phone", "shown_email", "shown_telegram", "shown_whatsapp",
-        "client", "operator", "order", "rejection_reason",
+        "client", "suggested_client_link", "possible_duplicate_link", "operator", "order", "rejection_reason",
         "created_at", "last_message_at", "closed_at",
     )
     readonly_fields = (
         "number", "source", "status", "external_id",
         "sender", "shown_phone", "shown_email", "shown_telegram", "shown_whatsapp",
+        "suggested_client_link", "possible_duplicate_link",
         "order", "rejection_reason", "created_at", "last_message_at", "closed_at",
     )
     raw_id_fields = ("client",)
@@ -125,6 +126,27 @@ class LeadAdmin(admin.ModelAdmin):
             return obj.client.full_name
         return format_html('<a href="{}">{}</a>', url, obj.client.full_name)
 
+    @admin.display(description=_("возможно, это клиент"))
+    def suggested_client_link(self, obj):
+        if obj.suggested_client_id is None:
+            return "—"
+        return format_html(
+            "{} <small>({})</small>",
+            _admin_link("admin:clients_client_change", obj.suggested_client_id, obj.suggested_client.full_name),
+            _("контакты указаны отправителем, не подтверждены: проверьте и примените действие "
+              "«Привязать предложенного клиента»"),
+        )
+
+    @admin.display(description=_("возможно, дубль заявки"))
+    def possible_duplicate_link(self, obj):
+        if obj.possible_duplicate_of_id is None:
+            return "—"
+        return format_html(
+            "{} <small>({})</small>",
+            _admin_link("admin:leads_lead_change", obj.possible_duplicate_of_id, obj.possible_duplicate_of.number),
+            _("проверьте и примените действие «Объединить с возможным дублем»"),
+        )
+
     def has_add_permission(self, request):
         # Manual leads are created through the API (lead_create_manual), which checks contacts.
         return False
@@ -154,6 +176,33 @@ class LeadAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{lead.number}: {error.detail}", messages.WARNING)
         if taken:
             self.message_user(request, _("Взято в работу: %(count)s") % {"count": taken}, messages.SUCCESS)
+
+
+    @admin.action(description=_("Привязать предложенного клиента"), permissions=["change"])
+    def link_suggested_clients(self, request, queryset):
+        self._each(request, queryset, services.lead_link_client, _("Клиент привязан: %(count)s"))
+
+    @admin.action(description=_("Объединить с возможным дублем"), permissions=["change"])
+    def merge_into_duplicates(self, request, queryset):
+        self._each(request, queryset, services.lead_merge_into, _("Объединено заявок: %(count)s"))
+
+    def _each(self, request, queryset, service, done_message) -> None:
+        done = 0
+        for lead in queryset.order_by("pk"):
+            try:
+                service(lead=lead, actor=request.user)
+                done += 1
+            except (BusinessError, ValidationError) as error:
+                self.message_user(request, f"{lead.number}: {_message(error)}", messages.WARNING)
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+
+def _admin_link(view_name: str, pk, label: str):
+    try:
+        return format_html('<a href="{}">{}</a>', reverse(view_name, args=[pk]), label)
+    except NoReverseMatch:  # that admin is not registered
+        return label
 
 
 def _rendered_with(request, view, *args):

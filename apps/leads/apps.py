@@ -37,3 +37,4 @@ class LeadsConfig(AppConfig):
         except ImportError:  # the clients app has not published its registry yet
             return
         register_client_reference("leads.Lead", "client")
+        register_client_reference("leads.Lead", "suggested_client")

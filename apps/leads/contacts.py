@@ -2,6 +2,12 @@
 
 Senders write what they like; a value that does not normalise is kept as given (encrypted) but
 gets no blind index, so it never matches anything. Staff input (strict=True) is refused instead.
+
+Verified and claimed identity: a channel vouches for some of the sender's values (Telegram's
+`from.id`, WhatsApp's `wa_id`, a Telegram contact the sender shared of themselves); everything else
+(a web form's or an e-mail's phone and address, a contact of somebody else) is only claimed. Only
+verified values find the sender's open lead or link a client on their own; claimed ones only
+suggest a client or a possible duplicate to a person (apps.leads.services).
 """
 
 from dataclasses import dataclass
@@ -51,11 +57,34 @@ class ContactValue:
     index: str  # blind index; "" when the value did not normalise
 
 
+# The kinds a channel vouches for by itself (its transport authenticates them); the caller may
+# name more (a Telegram contact whose user_id is the sender's own id verifies the phone).
+CHANNEL_VERIFIED_KINDS = {"telegram": frozenset({"telegram"}), "whatsapp": frozenset({"whatsapp"})}
+
+# Verified kind -> the lead columns that only ever hold verified values of that person (a
+# messenger id, set by its own channel or by staff). phone_index / email_index may hold a claimed
+# value, so nothing joins a lead through them.
+_VERIFIED_LEAD_COLUMNS = {
+    "telegram": ("telegram_index",),
+    "whatsapp": ("whatsapp_index",),
+    "phone": ("whatsapp_index",),  # a verified phone is the same person's WhatsApp id
+}
+
+# Any lead column a claimed value may point at, for the "possible duplicate" hint.
+_ALL_LEAD_COLUMNS = {
+    "phone": ("phone_index", "whatsapp_index"),
+    "whatsapp": ("phone_index", "whatsapp_index"),
+    "email": ("email_index",),
+    "telegram": ("telegram_index",),
+}
+
+
 @dataclass
 class SenderContacts:
     name: str
     values: dict[str, ContactValue]
     telegram_username: str = ""  # only for finding the client (a client may be saved as @username)
+    verified: frozenset[str] = frozenset()  # kinds the channel vouches for (see CHANNEL_VERIFIED_KINDS)
 
     def fields(self):
         """(value field, index field, value, index) for each kind."""
@@ -84,33 +113,64 @@ class SenderContacts:
         return bool(self.telegram_username) or any(contact.index for contact in self.values.values())
 
     def lock_keys(self) -> set[str]:
-        return {f"{_INDEX_NAMESPACE[kind]}:{contact.index}" for kind, contact in self.values.items() if contact.index}
+        """Advisory-lock names of the verified values: two messages of one sender make one lead."""
+        return {
+            f"{_INDEX_NAMESPACE[kind]}:{contact.index}"
+            for kind, contact in self.values.items()
+            if contact.index and kind in self.verified
+        }
 
     def lead_terms(self) -> list[tuple[str, list[str]]]:
-        """Leads of the same sender: (lead index column, blind indexes) pairs, any one matching.
+        """The sender's own leads: (lead index column, blind indexes) pairs, any one matching.
 
-        Any blind index in common counts; a WhatsApp id is a phone number, so phone-like indexes
-        are looked up in both the phone and the WhatsApp column.
+        Verified values only, and only in columns that hold verified values: a claimed phone or
+        e-mail never leads into somebody else's conversation.
         """
-        terms = []
-        phone_like = [self.values[kind].index for kind in ("phone", "whatsapp") if self._has_index(kind)]
-        if phone_like:
-            terms += [("phone_index", phone_like), ("whatsapp_index", phone_like)]
-        if self._has_index("email"):
-            terms.append(("email_index", [self.values["email"].index]))
-        if self._has_index("telegram"):
-            terms.append(("telegram_index", [self.values["telegram"].index]))
-        return terms
+        return self._terms(lambda kind: _VERIFIED_LEAD_COLUMNS.get(kind, ()) if kind in self.verified else ())
+
+    def duplicate_terms(self) -> list[tuple[str, list[str]]]:
+        """Leads sharing any value in any column the verified lookup did not search: a hint for a person."""
+
+        def columns(kind):
+            searched = _VERIFIED_LEAD_COLUMNS.get(kind, ()) if kind in self.verified else ()
+            return tuple(column for column in _ALL_LEAD_COLUMNS[kind] if column not in searched)
+
+        return self._terms(columns)
+
+    def _terms(self, columns_of) -> list[tuple[str, list[str]]]:
+        by_column: dict[str, list[str]] = {}
+        for kind in sorted(self.values):
+            if not self._has_index(kind):
+                continue
+            for column in columns_of(kind):
+                values = by_column.setdefault(column, [])
+                if self.values[kind].index not in values:
+                    values.append(self.values[kind].index)
+        return sorted(by_column.items())
+
+    def claimed_kinds(self) -> set[str]:
+        return {kind for kind in self.values if kind not in self.verified}
+
+    def only(self, kinds) -> "SenderContacts":
+        """The same sender with only the given kinds of values (e.g. the verified ones)."""
+        kinds = set(kinds)
+        return SenderContacts(
+            name=self.name,
+            values={kind: value for kind, value in self.values.items() if kind in kinds},
+            telegram_username=self.telegram_username if "telegram" in kinds else "",
+            verified=self.verified & kinds,
+        )
 
     def _has_index(self, kind: str) -> bool:
         contact = self.values.get(kind)
         return bool(contact and contact.index)
 
 
-def sender_contacts(sender: dict, *, strict: bool = False) -> SenderContacts:
+def sender_contacts(sender: dict, *, strict: bool = False, verified=frozenset()) -> SenderContacts:
     """Normalise a sender dict {name, phone, email, telegram_id, whatsapp_id}.
 
     strict=True (staff input) raises ValidationError {field: [message]} for invalid values.
+    verified: the kinds ("telegram", "whatsapp", "phone", "email") whose value is vouched for.
     """
     values: dict[str, ContactValue] = {}
     errors: dict[str, list[str]] = {}
@@ -130,7 +190,12 @@ def sender_contacts(sender: dict, *, strict: bool = False) -> SenderContacts:
     if errors:
         raise ValidationError(errors)
     name = " ".join(str(sender.get("name") or "").split())[:200]
-    return SenderContacts(name=name, values=values, telegram_username=_username(sender.get("telegram_username")))
+    return SenderContacts(
+        name=name,
+        values=values,
+        telegram_username=_username(sender.get("telegram_username")),
+        verified=frozenset(verified),
+    )
 
 
 def _username(value) -> str:

@@ -85,6 +85,20 @@ class Lead(models.Model):
     )
     rejection_reason = models.TextField(_("причина отказа"), blank=True, default="")
 
+    # Hints for a person, never acted on automatically: a phone or e-mail the sender only claimed
+    # (web form, e-mail From, a contact of somebody else) matched this client / this open lead.
+    # A manager links or merges after a look (lead_link_client / lead_merge_into).
+    suggested_client = models.ForeignKey(
+        "clients.Client", verbose_name=_("возможно, это клиент"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="suggested_in_leads",
+        help_text=_("Найден по телефону или e-mail, которые отправитель указал сам (не подтверждены)."),
+    )
+    possible_duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("возможно, дубль заявки"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="possible_duplicates",
+        help_text=_("Открытая заявка с теми же контактами; объединить можно после проверки."),
+    )
+
     created_at = models.DateTimeField(_("создана"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("изменена"), auto_now=True)
     last_message_at = models.DateTimeField(_("последнее сообщение"), null=True, blank=True)

@@ -1,14 +1,17 @@
 """Reads of leads: one queryset per screen with its joins done once; the intake's hot lookups."""
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from apps.core.rows import instance_from_row, model_columns, require_transaction
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
 
 def lead_list() -> QuerySet[Lead]:
-    return Lead.objects.select_related("client", "operator")
+    # The duplicate's number only (an annotation): joining its whole row would decrypt its contacts.
+    return Lead.objects.select_related("client", "operator", "suggested_client").annotate(
+        possible_duplicate_of_number=F("possible_duplicate_of__number")
+    )
 
 
 def lead_detail() -> QuerySet[Lead]:
@@ -60,3 +63,24 @@ def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | Non
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else instance_from_row(Lead, row)
+
+
+def lead_open_sharing_contacts(terms: list[tuple[str, list[str]]], *, exclude_pk=None) -> int | None:
+    """The id of the oldest open lead with any of the blind indexes in its column, or None.
+
+    The oldest: repeated submissions all point at the first conversation, so merging them
+    gathers everything in one lead.
+
+    For the "possible duplicate" hint only (SenderContacts.duplicate_terms()): an id, never the
+    row, so nothing of that lead is read, decrypted or written.
+    """
+    if not terms:
+        return None
+    condition = Q()
+    for name, values in terms:
+        Lead._meta.get_field(name)  # a model field, or FieldDoesNotExist
+        condition |= Q(**{f"{name}__in": values})
+    leads = Lead.objects.filter(condition, status__in=OPEN_STATUSES)
+    if exclude_pk is not None:
+        leads = leads.exclude(pk=exclude_pk)
+    return leads.order_by("created_at", "id").values_list("pk", flat=True).first()

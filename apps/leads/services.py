@@ -8,7 +8,7 @@ deliveries of the same message and the unique constraint on LeadMessage is the l
 import copy
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.storage import random_key
-from apps.leads.contacts import SenderContacts, sender_contacts
+from apps.leads.contacts import CHANNEL_VERIFIED_KINDS, CONTACT_FIELDS, SenderContacts, sender_contacts
 from apps.leads.models import (
     ALLOWED_TRANSITIONS,
     OPEN_STATUSES,
@@ -31,7 +31,7 @@ from apps.leads.models import (
     LeadStatus,
     MessageDirection,
 )
-from apps.leads.selectors import lead_open_of_sender_locked, message_id_taken
+from apps.leads.selectors import lead_open_of_sender_locked, lead_open_sharing_contacts, message_id_taken
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +81,17 @@ def lead_ingest(
     payload: dict | None = None,
     attachments: Sequence[IncomingAttachment] = (),
     received_at: datetime | None = None,
+    verified: Collection[str] = (),
 ) -> IngestResult:
     """Take one incoming message: append it to the sender's open lead or open a new lead.
 
-    Idempotent on (channel, external_id). The client is found by the sender's phone / e-mail /
-    messenger id through the blind index. Attachments go to object storage inside the same unit of
-    work: when anything fails, the database rolls back and the files already stored are deleted.
+    Idempotent on (channel, external_id). Only a verified identity (Telegram from.id, WhatsApp
+    wa_id, and the kinds named in `verified`, e.g. "phone" for a Telegram contact the sender
+    shared of themselves) finds the sender's open lead or links a client. A claimed phone or
+    e-mail (web form, e-mail From, somebody else's contact) opens the sender's own lead and only
+    fills `suggested_client` / `possible_duplicate_of` for a manager to act on.
+    Attachments go to object storage inside the same unit of work: when anything fails, the
+    database rolls back and the files already stored are deleted.
     Called inside a transaction, it joins it without a savepoint: if it raises, the caller's
     transaction must be rolled back (inbox_process does).
     """
@@ -94,7 +99,8 @@ def lead_ingest(
     external_id = str(external_id or "").strip()
     if not external_id:
         raise BusinessError("Не указан идентификатор сообщения.", code="external_id_required")
-    contacts = sender_contacts(sender or {})
+    kinds = CHANNEL_VERIFIED_KINDS.get(channel, frozenset()) | frozenset(verified)
+    contacts = sender_contacts(sender or {}, verified=kinds)
     received_at = received_at or timezone.now()
     stored = _StoredFiles()
     try:
@@ -130,11 +136,15 @@ def _ingest_atomic(*, channel, external_id, contacts, text, payload, attachments
     lead = lead_open_of_sender_locked(contacts.lead_terms())
     created = lead is None
     before = None if created else copy.copy(lead)
+    verified = contacts.only(contacts.verified)
     if created:
         lead = Lead(source=channel, external_id=external_id, payload=payload)
-    _apply_contacts(lead, contacts, overwrite=False)
+        _apply_contacts(lead, contacts, overwrite=False)  # its own lead: what the sender gave
+    else:
+        _apply_contacts(lead, verified, overwrite=False)  # a claimed value never writes into it
     if lead.client_id is None:
-        lead.client = _find_client(contacts)
+        lead.client = _find_client(verified)
+    _suggest(lead, contacts, created=created)
     lead.last_message_at = max(filter(None, [lead.last_message_at, received_at]))
     # The (source, external_id) constraint is not re-checked with a SELECT: the message lock and
     # the known-message check above already rule a second lead out, and the database constraint
@@ -223,6 +233,20 @@ def _find_client(contacts: SenderContacts):
     return next(iter(distinct.values())) if len(distinct) == 1 else None
 
 
+def _suggest(lead: Lead, contacts: SenderContacts, *, created: bool) -> None:
+    """Hints for a manager from what the sender only claimed: a client, an open lead of the same person.
+
+    A new lead also looks for open leads sharing its verified values in columns the verified
+    lookup does not search (a web-form lead with the phone a WhatsApp sender writes from).
+    """
+    claimed = contacts.only(contacts.claimed_kinds())
+    if lead.client_id is None and lead.suggested_client_id is None and claimed.has_lookup_values():
+        lead.suggested_client = _find_client(claimed)
+    if lead.possible_duplicate_of_id is None and (created or claimed.has_lookup_values()):
+        terms = contacts.duplicate_terms() if created else claimed.duplicate_terms()
+        lead.possible_duplicate_of_id = lead_open_sharing_contacts(terms, exclude_pk=lead.pk)
+
+
 def _apply_contacts(lead: Lead, contacts: SenderContacts, *, overwrite: bool) -> None:
     """Copy the sender's contacts to the lead (fills only the empty ones unless overwrite)."""
     for value_field, index_field, value, index in contacts.fields():
@@ -279,7 +303,7 @@ def lead_create_manual(*, data: dict, actor=None) -> Lead:
     lead = Lead(source=LeadSource.MANUAL, operator=data.get("operator") or actor, client=data.get("client"))
     _apply_contacts(lead, contacts, overwrite=True)
     if lead.client is None:
-        lead.client = _find_client(contacts)
+        lead.client = _find_client(contacts)  # staff typed the contacts: they are not a stranger's claim
     now = timezone.now()
     text = data.get("text") or ""
     lead.last_message_at = now if text else None
@@ -319,6 +343,83 @@ def lead_update(*, lead: Lead, data: dict, actor=None) -> Lead:
     lead.full_clean(exclude=["number"])
     lead.save()
     return lead
+
+
+# --- Suggestions: link the client, merge the duplicate (a person decides) ---------------------------
+
+
+@transaction.atomic
+def lead_link_client(*, lead: Lead, client=None, actor=None) -> Lead:
+    """Link the lead to a client after a manager looked: the suggested one unless another is given."""
+    lead = _locked(lead)
+    client = client or lead.suggested_client
+    if client is None:
+        raise BusinessError(
+            "Для заявки нет предложенного клиента: выберите клиента.",
+            code="no_suggested_client",
+            fields={"client": ["Выберите клиента."]},
+        )
+    lead.client = client
+    lead.suggested_client = None
+    lead.full_clean(exclude=["number"])
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_merge_into(*, lead: Lead, target: Lead | None = None, actor=None) -> Lead:
+    """Move a lead's messages and files into another open lead of the same person; returns that lead.
+
+    After a manager's look at `possible_duplicate_of` (or another lead they chose). The merged lead
+    is closed as rejected with a note naming the target; empty contact fields and the client of the
+    target are filled from it. Both rows are locked in id order, as every multi-lead write does.
+    """
+    target_pk = target.pk if target is not None else lead.possible_duplicate_of_id
+    if target_pk is None:
+        raise BusinessError(
+            "Для заявки не найден возможный дубль: укажите заявку, с которой объединить.",
+            code="no_merge_target",
+            fields={"target": ["Укажите заявку."]},
+        )
+    if target_pk == lead.pk:
+        raise BusinessError(
+            "Нельзя объединить заявку саму с собой.", code="merge_into_itself", fields={"target": ["Другая заявка."]}
+        )
+    rows = Lead.objects.select_for_update().filter(pk__in=[lead.pk, target_pk]).order_by("pk")
+    locked = {row.pk: row for row in rows}
+    if target_pk not in locked or lead.pk not in locked:
+        raise BusinessError("Заявка не найдена.", code="not_found", fields={"target": ["Заявка не найдена."]})
+    source, target = locked[lead.pk], locked[target_pk]
+    for row in (source, target):
+        if not row.is_open:
+            raise ConflictError(
+                f"Заявка {row.number} уже закрыта: объединять можно только открытые заявки.",
+                code="lead_closed",
+                status=row.status,
+            )
+    LeadMessage.objects.filter(lead=source).update(lead=target)
+    LeadAttachment.objects.filter(lead=source).update(lead=target)
+    Lead.objects.filter(possible_duplicate_of=source).exclude(pk=target.pk).update(possible_duplicate_of=target)
+    for value_field, index_field, _kind in CONTACT_FIELDS:
+        if not getattr(target, value_field) and getattr(source, value_field):
+            setattr(target, value_field, getattr(source, value_field))
+            setattr(target, index_field, getattr(source, index_field))
+    target.contact_name = target.contact_name or source.contact_name
+    if target.client_id is None:
+        target.client_id = source.client_id
+        if target.client_id is None and target.suggested_client_id is None:
+            target.suggested_client_id = source.suggested_client_id
+    if target.possible_duplicate_of_id == source.pk:
+        target.possible_duplicate_of = None
+    target.last_message_at = max(filter(None, [target.last_message_at, source.last_message_at]), default=None)
+    target.operator_id = target.operator_id or source.operator_id
+    target.full_clean(exclude=["number"])
+    target.save()
+    _move(source, LeadStatus.REJECTED)
+    source.rejection_reason = f"Объединена с заявкой {target.number}."
+    source.possible_duplicate_of = target
+    source.save()
+    return target
 
 
 # --- Status transitions ----------------------------------------------------------------------------

@@ -27,6 +27,17 @@ def _sender(message: dict) -> dict:
     return {key: value for key, value in sender.items() if value}
 
 
+def _verified(message: dict) -> set[str]:
+    """What Telegram vouches for beyond from.id: a shared contact is the sender's own phone only
+    when its user_id is the sender's id (the "share my phone" button); anybody's contact can be
+    forwarded, and that phone is only claimed."""
+    contact = message.get("contact") or {}
+    sender_id = (message.get("from") or {}).get("id")
+    if contact.get("phone_number") and contact.get("user_id") is not None and contact.get("user_id") == sender_id:
+        return {"phone"}
+    return set()
+
+
 def _text(message: dict) -> str:
     parts = [message.get("text") or message.get("caption") or ""]
     contact = message.get("contact")
@@ -102,6 +113,7 @@ def handle_item(item: InboxItem) -> HandlerResult:
             "message_id": message.get("message_id"),
         },
         attachments=attachments,
+        verified=_verified(message),
     )
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND

@@ -53,6 +53,12 @@ class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
     contact_whatsapp = serializers.SerializerMethodField()
     client_name = serializers.SerializerMethodField()
     operator_name = serializers.SerializerMethodField()
+    suggested_client_name = serializers.SerializerMethodField(
+        help_text="Клиент, найденный по контактам, которые отправитель указал сам: привязать после проверки."
+    )
+    possible_duplicate_of_number = serializers.SerializerMethodField(
+        help_text="Номер открытой заявки с теми же контактами: объединить после проверки."
+    )
 
     class Meta:
         model = Lead
@@ -60,6 +66,7 @@ class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
             "id", "number", "source", "status", "external_id",
             "contact_name", "contact_phone", "contact_email", "contact_telegram", "contact_whatsapp",
             "client", "client_name", "operator", "operator_name", "order", "rejection_reason",
+            "suggested_client", "suggested_client_name", "possible_duplicate_of", "possible_duplicate_of_number",
             "created_at", "updated_at", "last_message_at", "closed_at",
         ]
         read_only_fields = fields
@@ -78,6 +85,15 @@ class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
 
     def get_client_name(self, obj) -> str | None:
         return obj.client.full_name if obj.client_id else None
+
+    def get_suggested_client_name(self, obj) -> str | None:
+        return obj.suggested_client.full_name if obj.suggested_client_id else None
+
+    def get_possible_duplicate_of_number(self, obj) -> str | None:
+        if obj.possible_duplicate_of_id is None:
+            return None
+        number = getattr(obj, "possible_duplicate_of_number", None)  # annotated by the selectors
+        return number if number is not None else obj.possible_duplicate_of.number
 
     def get_operator_name(self, obj) -> str | None:
         if obj.operator_id is None:
@@ -123,3 +139,17 @@ class LeadWriteSerializer(serializers.Serializer):
 class LeadRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Причина отказа.")
 
+
+
+class LeadLinkClientSerializer(serializers.Serializer):
+    client = serializers.PrimaryKeyRelatedField(
+        queryset=Client.objects.all(), required=False, allow_null=True,
+        help_text="Клиент; по умолчанию — предложенный (suggested_client).",
+    )
+
+
+class LeadMergeSerializer(serializers.Serializer):
+    target = serializers.PrimaryKeyRelatedField(
+        queryset=Lead.objects.all(), required=False, allow_null=True,
+        help_text="Заявка, в которую перенести сообщения; по умолчанию — possible_duplicate_of.",
+    )

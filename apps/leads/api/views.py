@@ -8,6 +8,8 @@ from apps.leads import selectors, services
 from apps.leads.api.filters import LeadFilter
 from apps.leads.api.serializers import (
     LeadDetailSerializer,
+    LeadLinkClientSerializer,
+    LeadMergeSerializer,
     LeadRejectSerializer,
     LeadSerializer,
     LeadWriteSerializer,
@@ -35,7 +37,12 @@ class LeadViewSet(BaseModelViewSet):
     filterset_class = LeadFilter
     search_fields = ["number", "external_id"]
     ordering_fields = ["created_at", "last_message_at", "number", "status"]
-    action_permissions = {"take": ["leads.change_lead"], "reject": ["leads.change_lead"]}
+    action_permissions = {
+        "take": ["leads.change_lead"],
+        "reject": ["leads.change_lead"],
+        "link_client": ["leads.change_lead"],
+        "merge_into": ["leads.change_lead"],
+    }
 
     def get_queryset(self):
         if self.action == "list":
@@ -49,6 +56,10 @@ class LeadViewSet(BaseModelViewSet):
             return LeadWriteSerializer
         if self.action == "reject":
             return LeadRejectSerializer
+        if self.action == "link_client":
+            return LeadLinkClientSerializer
+        if self.action == "merge_into":
+            return LeadMergeSerializer
         return LeadDetailSerializer
 
     def _detail(self, lead, status=200) -> Response:
@@ -97,3 +108,32 @@ class LeadViewSet(BaseModelViewSet):
             lead=self.get_object(), reason=serializer.validated_data["reason"], actor=request.user
         )
         return self._detail(lead)
+
+    @extend_schema(
+        summary="Привязать клиента после проверки (по умолчанию — предложенного suggested_client)",
+        request=LeadLinkClientSerializer,
+        responses={200: LeadDetailSerializer, 400: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="link-client")
+    def link_client(self, request, pk=None):
+        serializer = LeadLinkClientSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_link_client(
+            lead=self.get_object(), client=serializer.validated_data.get("client"), actor=request.user
+        )
+        return self._detail(lead)
+
+    @extend_schema(
+        summary="Объединить с другой открытой заявкой (по умолчанию — possible_duplicate_of); "
+        "ответ — заявка, в которую перенесены сообщения",
+        request=LeadMergeSerializer,
+        responses={200: LeadDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="merge-into")
+    def merge_into(self, request, pk=None):
+        serializer = LeadMergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        target = services.lead_merge_into(
+            lead=self.get_object(), target=serializer.validated_data.get("target"), actor=request.user
+        )
+        return self._detail(target)

@@ -18,7 +18,7 @@ def browser_for(user) -> BrowserClient:
 
 def test_changelist_filters_and_links_the_client(admin_user):
     client = make_client(phone="+79161234567", last_name="Петров")
-    lead = lead_ingest(channel="web", external_id="1", sender={"phone": "8 916 123 45 67"}).lead
+    lead = lead_ingest(channel="whatsapp", external_id="1", sender={"whatsapp_id": "79161234567"}).lead
     browser = browser_for(admin_user)
     page = browser.get("/admin/leads/lead/?status__exact=new").content.decode()
     assert lead.number in page
@@ -48,3 +48,21 @@ def test_take_action_goes_through_the_service(make_user):
     assert response.status_code == 200
     lead.refresh_from_db()
     assert lead.status == "in_progress" and lead.operator == operator
+
+
+def test_admin_actions_link_the_suggested_client_and_merge_the_duplicate(admin_user):
+    client = make_client(phone="+79165550022")
+    own = lead_ingest(channel="whatsapp", external_id="wa-1", sender={"whatsapp_id": "79165550022"}).lead
+    claimed = lead_ingest(channel="web", external_id="web-1", sender={"phone": "+79165550022"}).lead
+    browser = browser_for(admin_user)
+    page = browser.get(f"/admin/leads/lead/{claimed.pk}/change/").content.decode()
+    assert "возможно, это клиент" in page.lower() and own.number in page
+    if admin.site.is_registered(Client):
+        assert f"/admin/clients/client/{client.pk}/change/" in page
+    changelist = "/admin/leads/lead/"
+    browser.post(changelist, {"action": "link_suggested_clients", "_selected_action": [claimed.pk]})
+    claimed.refresh_from_db()
+    assert claimed.client_id == client.pk and claimed.suggested_client_id is None
+    browser.post(changelist, {"action": "merge_into_duplicates", "_selected_action": [claimed.pk]})
+    claimed.refresh_from_db()
+    assert claimed.status == "rejected" and own.messages.count() == 2

@@ -175,3 +175,58 @@ def test_audit_log_has_no_contact_data_in_plaintext(operator_api):
 def test_accountant_cannot_reject(accountant_api):
     lead = incoming("1")
     assert accountant_api.post(f"{URL}{lead.pk}/reject/", {"reason": "x"}, format="json").status_code == 403
+
+
+def _claimed_pair():
+    """A WhatsApp customer's lead, then a web-form lead claiming the same phone (a suggestion)."""
+    client = make_client(phone="+79165550011")
+    own = lead_ingest(channel="whatsapp", external_id="wa-1", sender={"whatsapp_id": "79165550011"},
+                      text="Нужен тур").lead
+    claimed = lead_ingest(channel="web", external_id="web-1", sender={"name": "Кто-то", "phone": "+79165550011"},
+                          text="Тоже тур").lead
+    return client, own, claimed
+
+
+def test_suggestions_are_shown_and_linked_after_a_look(operator_api, accountant_api):
+    client, own, claimed = _claimed_pair()
+    row = operator_api.get(f"{URL}{claimed.pk}/").json()
+    assert row["client"] is None and row["suggested_client"] == client.pk
+    assert row["suggested_client_name"] == client.full_name
+    assert row["possible_duplicate_of"] == own.pk and row["possible_duplicate_of_number"] == own.number
+    assert accountant_api.post(f"{URL}{claimed.pk}/link-client/", {}).status_code == 403
+    linked = operator_api.post(f"{URL}{claimed.pk}/link-client/", {})
+    assert linked.status_code == 200, linked.content
+    assert linked.json()["client"] == client.pk and linked.json()["suggested_client"] is None
+    again = operator_api.post(f"{URL}{claimed.pk}/link-client/", {})  # nothing suggested any more
+    assert again.status_code == 400 and again.json()["code"] == "no_suggested_client"
+
+
+def test_merge_into_the_possible_duplicate(operator_api, accountant_api):
+    _client, own, claimed = _claimed_pair()
+    own_messages = set(own.messages.values_list("pk", flat=True))
+    assert accountant_api.post(f"{URL}{claimed.pk}/merge-into/", {}).status_code == 403
+    response = operator_api.post(f"{URL}{claimed.pk}/merge-into/", {})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["id"] == own.pk and len(body["messages"]) == 2 and body["possible_duplicate_of"] is None
+    assert own_messages < {message["id"] for message in body["messages"]}
+    claimed.refresh_from_db()
+    assert claimed.status == "rejected" and own.number in claimed.rejection_reason
+    assert claimed.messages.count() == 0 and claimed.possible_duplicate_of_id == own.pk
+    # a closed lead cannot be merged again; a lead without a hint needs a target; not into itself
+    assert operator_api.post(f"{URL}{claimed.pk}/merge-into/", {}).json()["code"] == "lead_closed"
+    assert operator_api.post(f"{URL}{own.pk}/merge-into/", {}).json()["code"] == "no_merge_target"
+    itself = operator_api.post(f"{URL}{own.pk}/merge-into/", {"target": own.pk})
+    assert itself.status_code == 400 and itself.json()["code"] == "merge_into_itself"
+    missing = operator_api.post(f"{URL}{own.pk}/merge-into/", {"target": 999999})
+    assert missing.status_code == 400 and "target" in missing.json()["fields"]
+
+
+def test_list_with_suggestions_keeps_its_query_budget(operator_api, django_assert_max_num_queries):
+    for n in range(3):
+        _claimed_pair() if n == 0 else lead_ingest(
+            channel="web", external_id=f"web-x{n}", sender={"phone": "+79165550011"}, text="ещё"
+        )
+    with django_assert_max_num_queries(6):
+        rows = operator_api.get(URL).json()["results"]
+    assert sum(1 for row in rows if row["possible_duplicate_of_number"]) == 3

@@ -72,7 +72,11 @@ def test_an_append_writes_what_changed_and_audits_it_without_personal_data():
     from auditlog.models import LogEntry
 
     first = ingest("m1", text="Здравствуйте")
-    second = ingest("m2", sender={"name": "Пётр", "telegram_id": "555001", "phone": "+79161234567"}, text="Телефон")
+    # the sender shared their own phone (Telegram: contact.user_id == from.id): verified
+    second = ingest(
+        "m2", sender={"name": "Пётр", "telegram_id": "555001", "phone": "+79161234567"}, text="Телефон",
+        verified={"phone"},
+    )
     assert second.lead.pk == first.lead.pk and not second.created
     lead = Lead.objects.get(pk=first.lead.pk)  # the phone given later was stored, the rest kept
     assert lead.contact_phone == "+79161234567" and lead.phone_index and lead.contact_telegram == "555001"
@@ -100,17 +104,21 @@ def test_the_open_lead_lookup_gives_what_the_orm_gives():
     from apps.leads.contacts import sender_contacts
     from apps.leads.selectors import lead_open_of_sender_locked
 
-    lead = ingest("1", channel="web", sender={"name": "Анна", "phone": "+79161234567", "email": "a@example.com"},
+    lead = ingest("1", channel="whatsapp", sender={"name": "Анна", "whatsapp_id": "79161234567"},
                   payload={"form": {"wishes": "Турция"}}).lead
-    ingest("2", channel="web", sender={"name": "Борис", "phone": "+79160000000"})  # another sender
-    contacts = sender_contacts({"whatsapp_id": "79161234567"})  # a WhatsApp id is the phone number
+    ingest("2", channel="whatsapp", sender={"name": "Борис", "whatsapp_id": "79160000000"})  # another sender
+    # a phone the sender proved (a Telegram contact of their own) finds their WhatsApp lead
+    contacts = sender_contacts({"phone": "+7 916 123-45-67"}, verified={"phone"})
     found = lead_open_of_sender_locked(contacts.lead_terms())
     expected = Lead.objects.get(pk=lead.pk)
     fields = [field.attname for field in Lead._meta.concrete_fields]
     assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
     assert found.contact_name == "Анна" and found.payload == {"form": {"wishes": "Турция"}}
     assert not found._state.adding and found._state.db == "default"
-    assert lead_open_of_sender_locked(sender_contacts({"telegram_id": "404"}).lead_terms()) is None
+    unknown = sender_contacts({"telegram_id": "404"}, verified={"telegram"})
+    assert lead_open_of_sender_locked(unknown.lead_terms()) is None
+    # a claimed phone finds nothing: no terms at all
+    assert sender_contacts({"phone": "+79161234567"}).lead_terms() == []
 
 
 def test_a_closed_lead_is_not_reopened_by_a_new_message(operator):
@@ -120,21 +128,27 @@ def test_a_closed_lead_is_not_reopened_by_a_new_message(operator):
     assert second.created and second.lead.pk != first.lead.pk
 
 
-def test_sender_found_by_phone_in_any_spelling_across_channels():
-    web = ingest("w1", channel="web", sender={"name": "Анна", "phone": "8 (916) 123-45-67"})
+def test_verified_phone_in_any_spelling_finds_the_whatsapp_lead_claimed_ones_only_hint():
     whatsapp = ingest("wa1", channel="whatsapp", sender={"whatsapp_id": "79161234567"})
-    assert whatsapp.lead.pk == web.lead.pk  # a WhatsApp id is the phone number
+    # the Telegram user shared their own contact (user_id == from.id): the same person
+    telegram = ingest("t1", sender={"telegram_id": "42", "phone": "8 (916) 123-45-67"}, verified={"phone"})
+    assert telegram.lead.pk == whatsapp.lead.pk and not telegram.created
+    # the same phone typed into the web form or an e-mail: its own lead, the WhatsApp one only hinted at
+    web = ingest("w1", channel="web", sender={"name": "Анна", "phone": "+7 916 1234567"})
     email = ingest("e1", channel="email", sender={"phone": "+7 916 1234567", "email": "anna@example.com"})
-    assert email.lead.pk == web.lead.pk
-    assert Lead.objects.get(pk=web.lead.pk).contact_email == "anna@example.com"
+    for claimed in (web, email):
+        assert claimed.created and claimed.lead.possible_duplicate_of_id == whatsapp.lead.pk
+    assert Lead.objects.get(pk=whatsapp.lead.pk).contact_email == ""
 
 
-def test_client_is_found_by_phone_email_and_messenger_id():
+def test_client_is_linked_by_verified_ids_and_only_suggested_by_claimed_phone_or_email():
     by_phone = make_client(phone="+79161112233")
     by_email = make_client(email="Olga@Example.com")
     by_telegram = make_client(telegram="@olga_travel")
-    assert ingest("1", channel="web", sender={"phone": "8 916 111-22-33"}).lead.client == by_phone
-    assert ingest("2", channel="email", sender={"email": " olga@example.COM "}).lead.client == by_email
+    web = ingest("1", channel="web", sender={"phone": "8 916 111-22-33"}).lead
+    assert web.client is None and web.suggested_client == by_phone
+    mail = ingest("2", channel="email", sender={"email": " olga@example.COM "}).lead
+    assert mail.client is None and mail.suggested_client == by_email
     assert ingest("3", sender={"telegram_id": "olga_travel"}).lead.client == by_telegram
     # A WhatsApp id is a phone number: it finds the client by phone.
     assert ingest("4", channel="whatsapp", sender={"whatsapp_id": "79161112233"}).lead.client == by_phone
@@ -150,7 +164,7 @@ def test_ambiguous_sender_is_not_linked_to_anyone():
     make_client(phone="+79161112233")
     make_client(email="x@example.com")
     lead = ingest("1", channel="web", sender={"phone": "+79161112233", "email": "x@example.com"}).lead
-    assert lead.client is None
+    assert lead.client is None and lead.suggested_client is None
 
 
 def test_invalid_contacts_from_a_sender_are_kept_but_never_match():
@@ -254,13 +268,13 @@ def test_two_threads_with_two_messages_of_one_new_sender_make_one_lead():
     def deliver(external_id):
         try:
             barrier.wait()
-            ingest(external_id, channel="web", sender={"phone": "+79160000001"})
+            ingest(external_id, channel="whatsapp", sender={"whatsapp_id": "79160000001"})
         except Exception as error:  # noqa: BLE001
             errors.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=deliver, args=(f"web-{n}",)) for n in range(2)]
+    threads = [threading.Thread(target=deliver, args=(f"wa-{n}",)) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -313,8 +327,11 @@ def test_merging_clients_moves_their_leads():
 
     target = make_client(phone="+79161112233")
     other = make_client(email="other@example.com")
-    lead = ingest("1", channel="email", sender={"email": "other@example.com"}).lead
-    assert lead.client == other
+    lead = ingest("1", channel="whatsapp", sender={"whatsapp_id": "79160000009"}).lead
+    services.lead_link_client(lead=lead, client=other)
+    hinted = ingest("2", channel="email", sender={"email": "other@example.com"}).lead
+    assert hinted.suggested_client == other
     client_merge(target=target, other=other)
     lead.refresh_from_db()
-    assert lead.client == target
+    hinted.refresh_from_db()
+    assert lead.client == target and hinted.suggested_client == target
