@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Personal-data access log (issue 14): one row per request that showed unmasked data.
+    "apps.audit.middleware.PersonalDataAccessMiddleware",
 ]
 
 if not DEBUG:

@@ -28,6 +28,7 @@ from apps.clients.models import (
     ContactKind,
 )
 from apps.clients.normalization import contact_index, normalize_contact
+from apps.core import access
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.masking import mask_date
@@ -260,7 +261,10 @@ class ClientAdmin(ClientImportAdminMixin, ExcelExportAdminMixin, ExportActionMix
         if not contacts:
             return "—"
         primary = next((c for c in contacts if c.is_primary), contacts[0])
-        return primary.value if can_see_personal_data(request) else primary.masked_value
+        if not can_see_personal_data(request):
+            return primary.masked_value
+        access.note_personal_data_access((obj.id,), (access.PHONE if kind == ContactKind.PHONE else access.EMAIL,))
+        return primary.value
 
     @admin.display(description=_("телефон"))
     def primary_phone(self, obj):
@@ -269,6 +273,12 @@ class ClientAdmin(ClientImportAdminMixin, ExcelExportAdminMixin, ExportActionMix
     @admin.display(description=_("e-mail"))
     def primary_email(self, obj):
         return self._primary(_current_request.get(), obj, ContactKind.EMAIL)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change page shows every category unmasked to those who may see it: the access log.
+        if can_see_personal_data(request) and str(object_id).isdigit():
+            access.note_personal_data_access((int(object_id),), access.CLIENT_CARD_CATEGORIES)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         """Name by trigram-indexed LIKE; phone / e-mail / passport by blind index — never by plaintext."""

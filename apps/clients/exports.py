@@ -3,6 +3,7 @@
 from import_export import fields
 
 from apps.clients.models import Client
+from apps.core.access import note_personal_data_access
 from apps.core.exports import ExcelResource
 from apps.core.masking import mask_date
 
@@ -28,6 +29,8 @@ class ClientResource(ExcelResource):
         return queryset.prefetch_related("contacts")
 
     def _contacts(self, client, kinds: tuple[str, ...]) -> str:
+        if self.show_pd:  # the personal-data access log: one row for the whole export request
+            note_personal_data_access((client.pk,), ("phone" if "phone" in kinds else "email",), channel="export")
         values = [
             (contact.value if self.show_pd else contact.masked_value)
             for contact in client.contacts.all()
@@ -37,6 +40,7 @@ class ClientResource(ExcelResource):
 
     def dehydrate_birth_date(self, client):
         if self.show_pd:
+            note_personal_data_access((client.pk,), ("birth_date",), channel="export")
             return client.birth_date
         return mask_date(client.birth_date)
 

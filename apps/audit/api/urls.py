@@ -1,5 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from apps.audit.api import views
+
 router = SimpleRouter(trailing_slash=True)
+router.register("audit/access", views.AccessLogViewSet, basename="audit-access")
+router.register("audit/destructions", views.DestructionRecordViewSet, basename="audit-destruction")
+router.register("audit", views.AuditLogViewSet, basename="audit")
 
 urlpatterns = router.urls

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from apps.clients import selectors
 from apps.clients.models import ClientFile, ContactKind, PassportKind, mask_contact_value
+from apps.core import access
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
 
 MAX_LIST = 20
@@ -20,6 +21,10 @@ MAX_LIST = 20
 def _contact_value(contact, show_pd: bool) -> str:
     """contact: a ClientContact or a selectors.ContactRow."""
     return contact.value if show_pd else mask_contact_value(contact.kind, contact.value)
+
+
+_CONTACT_CATEGORY = {"phone": access.PHONE, "email": access.EMAIL, "telegram": access.MESSENGER,
+                     "whatsapp": access.MESSENGER}
 
 
 def contact_to_dict(contact, show_pd: bool) -> dict:
@@ -58,6 +63,8 @@ def client_to_dict(client, show_pd: bool) -> dict:
     for contact in contacts:
         by_kind[contact.kind].append(_contact_value(contact, show_pd))
     birth_date = client.birth_date
+    if show_pd:
+        _note_client_access(client.id, by_kind, passports, birth_date, client.notes)
     return {
         "id": client.id,
         "last_name": client.last_name,
@@ -81,6 +88,19 @@ def client_to_dict(client, show_pd: bool) -> dict:
     }
 
 
+def _note_client_access(client_id: int, by_kind: dict, passports, birth_date, notes: str) -> None:
+    """The access log (apps.core.access): which categories this client's unmasked output shows."""
+    categories = [_CONTACT_CATEGORY[kind] for kind, values in by_kind.items() if values]
+    if passports:
+        categories.append(access.PASSPORT)
+    if birth_date:
+        categories.append(access.BIRTH_DATE)
+    if notes:
+        categories.append(access.NOTES)
+    if categories:
+        access.note_personal_data_access((client_id,), categories)
+
+
 class _FastOutput(serializers.Serializer):
     """Declares the fields for OpenAPI; to_representation uses the plain function."""
 
@@ -96,6 +116,8 @@ class ContactSerializer(_FastOutput):
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance):
+        if self._show_pd():
+            access.note_personal_data_access((instance.client_id,), (_CONTACT_CATEGORY[instance.kind],))
         return contact_to_dict(instance, self._show_pd())
 
 
@@ -115,6 +137,8 @@ class PassportSerializer(_FastOutput):
     is_active = serializers.BooleanField(default=True)
 
     def to_representation(self, instance):
+        if self._show_pd():
+            access.note_personal_data_access((instance.client_id,), (access.PASSPORT,))
         return passport_to_dict(instance, self._show_pd())
 
 
@@ -167,6 +191,8 @@ class ClientFileSerializer(_FastOutput):
 
     def to_representation(self, instance: ClientFile):
         show_pd = self._show_pd()
+        if show_pd:
+            access.note_personal_data_access((instance.client_id,), (access.FILES,))
         return {
             "id": instance.id,
             "description": instance.description,

@@ -1,0 +1,62 @@
+"""Shapes of the audit API (read-only). Stored changes are already masked (never plaintext PD)."""
+
+from rest_framework import serializers
+
+from apps.audit import labels
+from apps.audit.models import AccessLogEntry, DestructionRecord
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    timestamp = serializers.DateTimeField()
+    action = serializers.SerializerMethodField(help_text="create | update | delete | access")
+    action_label = serializers.SerializerMethodField(help_text="Russian label (event name for access events).")
+    event = serializers.SerializerMethodField(help_text="login, login_failed, logout, export, ... or null")
+    model = serializers.SerializerMethodField(help_text="app_label.model")
+    model_label = serializers.SerializerMethodField()
+    object_id = serializers.CharField(source="object_pk")
+    object_repr = serializers.CharField()
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    actor_email = serializers.SerializerMethodField()
+    remote_addr = serializers.CharField(allow_null=True)
+    changes = serializers.JSONField(
+        source="changes_dict", help_text="{field: [old, new]}; personal data masked as «[скрыто]»."
+    )
+    data = serializers.JSONField(source="additional_data", allow_null=True)
+
+    def get_action(self, entry) -> str:
+        return labels.ACTION_CODES.get(entry.action, str(entry.action))
+
+    def get_action_label(self, entry) -> str:
+        return labels.action_label(entry)
+
+    def get_event(self, entry) -> str | None:
+        return (entry.additional_data or {}).get("event") if isinstance(entry.additional_data, dict) else None
+
+    def get_model(self, entry) -> str:
+        return f"{entry.content_type.app_label}.{entry.content_type.model}"
+
+    def get_model_label(self, entry) -> str:
+        return labels.model_label(entry.content_type)
+
+    def get_actor_email(self, entry) -> str | None:
+        return entry.actor.email if entry.actor_id else entry.actor_email
+
+
+class AccessEntrySerializer(serializers.ModelSerializer):
+    user_email = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessLogEntry
+        fields = ["id", "at", "user", "user_email", "client_ids", "categories", "endpoint", "method", "channel",
+                  "remote_addr", "request_id"]
+
+    def get_user_email(self, entry) -> str | None:
+        return entry.user.email if entry.user_id else None
+
+
+class DestructionRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DestructionRecord
+        fields = ["id", "client_id", "subject_label", "performed_at", "performed_by", "performed_by_name", "reason",
+                  "categories", "method", "details"]

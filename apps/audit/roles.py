@@ -1,0 +1,11 @@
+"""Only supervisors read the audit log, the access log and the destruction acts."""
+
+ROLE_PERMISSIONS = {
+    "operator": [],
+    "accountant": [],
+    "supervisor": [
+        "auditlog.view_logentry",
+        "audit.view_accesslogentry",
+        "audit.view_destructionrecord",
+    ],
+}
