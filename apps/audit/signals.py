@@ -6,10 +6,12 @@
 - integration secrets (tokens, webhook secrets): which secret changed, never its value.
 """
 
+from django.apps import apps
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save, pre_save
 
 from apps.core.auditing import audit_event
+from apps.core.crypto import EncryptedSecretField
 from apps.core.masking import mask_email
 
 USER_WATCHED = ("password", "role", "is_active", "is_superuser", "is_staff")
@@ -64,39 +66,44 @@ def log_user_security_changes(sender, instance, created=False, raw=False, **kwar
     instance._audit_before = None
 
 
-def remember_secrets_before_save(sender, instance, raw=False, **kwargs) -> None:
-    from apps.integrations.models import SECRET_FIELDS
+def _secret_fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedSecretField)]
 
+
+def remember_secrets_before_save(sender, instance, raw=False, **kwargs) -> None:
     instance._audit_secrets = None
     if raw or instance.pk is None:
         return
     old = sender._base_manager.filter(pk=instance.pk).first()
     if old is not None:
-        instance._audit_secrets = {name: getattr(old, name) for name in SECRET_FIELDS}
+        instance._audit_secrets = {name: getattr(old, name) for name in _secret_fields(sender)}
 
 
 def log_secret_changes(sender, instance, created=False, raw=False, **kwargs) -> None:
-    from apps.integrations.models import SECRET_FIELDS
-
-    before = getattr(instance, "_audit_secrets", None)
     if raw:
         return
-    changed = [name for name in SECRET_FIELDS if (before or {}).get(name, "") != getattr(instance, name)]
+    before = getattr(instance, "_audit_secrets", None) or {}
+    names = _secret_fields(sender)
     if created:
-        changed = [name for name in SECRET_FIELDS if getattr(instance, name)]
+        changed = [name for name in names if getattr(instance, name)]
+    else:
+        changed = [name for name in names if before.get(name, "") != getattr(instance, name)]
     if changed:
         audit_event(event="secret_changed", target=instance, data={"fields": changed})
     instance._audit_secrets = None
 
 
 def connect() -> None:
-    from apps.integrations.models import IntegrationSettings
-
     User = get_user_model()
     user_logged_in.connect(on_login, dispatch_uid="audit.login")
     user_login_failed.connect(on_login_failed, dispatch_uid="audit.login_failed")
     user_logged_out.connect(on_logout, dispatch_uid="audit.logout")
     pre_save.connect(remember_user_before_save, sender=User, dispatch_uid="audit.user_before")
     post_save.connect(log_user_security_changes, sender=User, dispatch_uid="audit.user_after")
-    pre_save.connect(remember_secrets_before_save, sender=IntegrationSettings, dispatch_uid="audit.secrets_before")
-    post_save.connect(log_secret_changes, sender=IntegrationSettings, dispatch_uid="audit.secrets_after")
+    # Every model with secret fields (today the integration settings), found by field type so the
+    # audit app needs no import of the integrations app (they are independent layers).
+    for model in apps.get_models():
+        if _secret_fields(model):
+            uid = model._meta.label_lower
+            pre_save.connect(remember_secrets_before_save, sender=model, dispatch_uid=f"audit.secrets_before.{uid}")
+            post_save.connect(log_secret_changes, sender=model, dispatch_uid=f"audit.secrets_after.{uid}")

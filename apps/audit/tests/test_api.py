@@ -117,3 +117,15 @@ def test_admin_pages_are_russian_and_read_only(supervisor, admin_user):
     assert detail.status_code == 200 and "Фамилия" in detail.content.decode()
     assert browser.get(f"/admin/auditlog/logentry/{entry.pk}/delete/").status_code == 403
     assert browser.get("/admin/audit/accesslogentry/").status_code == 200
+
+
+def test_integration_secret_change_is_recorded_without_the_secret():
+    from django.apps import apps
+
+    settings_model = apps.get_model("integrations", "IntegrationSettings")
+    row = settings_model.objects.create(type="telegram", bot_name="Бот продаж")
+    row.api_token_encrypted = "123456:SECRET-TOKEN-VALUE"
+    row.save()
+    (event,) = LogEntry.objects.filter(additional_data__event="secret_changed")
+    assert event.additional_data["fields"] == ["api_token_encrypted"]
+    assert "SECRET-TOKEN" not in str(LogEntry.objects.filter(object_pk=str(row.pk)).values())
