@@ -88,8 +88,9 @@ def log_secret_changes(sender, instance, created=False, raw=False, **kwargs) -> 
         changed = [name for name in names if getattr(instance, name)]
     else:
         changed = [name for name in names if before.get(name, "") != getattr(instance, name)]
-    if changed:
-        audit_event(event="secret_changed", target=instance, data={"fields": changed})
+    if changed:  # named by their Russian labels: "which secret", never its value
+        labels = [str(sender._meta.get_field(name).verbose_name) for name in changed]
+        audit_event(event="secret_changed", target=instance, data={"fields": labels})
     instance._audit_secrets = None
 
 

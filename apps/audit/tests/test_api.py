@@ -127,5 +127,5 @@ def test_integration_secret_change_is_recorded_without_the_secret():
     row.api_token_encrypted = "123456:SECRET-TOKEN-VALUE"
     row.save()
     (event,) = LogEntry.objects.filter(additional_data__event="secret_changed")
-    assert event.additional_data["fields"] == ["api_token_encrypted"]
+    assert event.additional_data["fields"] == ["токен API (зашифрован)"]
     assert "SECRET-TOKEN" not in str(LogEntry.objects.filter(object_pk=str(row.pk)).values())
