@@ -17,9 +17,10 @@ from django.http import Http404, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
@@ -263,13 +264,45 @@ def bind_audit_actor(request) -> None:
         context["actor"] = user
 
 
-class BaseViewSet(viewsets.GenericViewSet):
-    permission_classes = [RolePermission]
-    pagination_class = PageNumberPagination
+# The one base of every API view (house rule 5): the role permission and the audit actor.
+#
+# Every DRF view of the project — viewsets and plain APIViews alike — derives from it (directly
+# or through BaseViewSet / BaseAPIView); tests/test_api_base.py walks the URL conf and fails on
+# any view outside it. A view never sets `permission_classes` itself:
+#
+# - staff views declare what they need through RolePermission: the model of `queryset`,
+#   `action_permissions = {"confirm": [...]}` or `required_permissions = [...]`
+#   (`[]` = any signed-in user);
+# - the few public views (token endpoints, webhooks, the public lead API, the schema) set
+#   `public = True` and check their caller themselves (password, signature, throttle).
+#
+# `initial()` names the audit actor once the user is authenticated: django-auditlog's
+# middleware runs before DRF reads a JWT, so without this a JWT write had no actor.
+class ApiViewMixin:
+    public = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "permission_classes" in cls.__dict__ or "get_permissions" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__qualname__}: the permission comes from travelcrm.api.ApiViewMixin; declare "
+                "required_permissions / action_permissions, or public = True for an open endpoint."
+            )
+        cls.permission_classes = [AllowAny] if cls.public else [RolePermission]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         bind_audit_actor(request)
+
+
+# A plain API view (no model CRUD): reports, exports, imports, auth endpoints. (Comments, not
+# docstrings, on the bases: drf-spectacular would show a base's docstring as each operation's text.)
+class BaseAPIView(ApiViewMixin, APIView):
+    pass
+
+
+class BaseViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    pagination_class = PageNumberPagination
 
 
 class BaseModelViewSet(
@@ -311,8 +344,5 @@ class ErrorAwareAutoSchema(AutoSchema):
         return responses
 
     def _is_public(self) -> bool:
-        permission_classes = getattr(self.view, "permission_classes", [])
-        from rest_framework.permissions import AllowAny
-
-        return any(cls is AllowAny for cls in permission_classes)
+        return any(cls is AllowAny for cls in getattr(self.view, "permission_classes", []))
 

@@ -5,17 +5,30 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from travelcrm import health
+from travelcrm.api import ApiViewMixin
 
 admin.site.site_header = "Travel CRM"
 admin.site.site_title = "Travel CRM"
 admin.site.index_title = "Управление"
 
+
+
+class SchemaView(ApiViewMixin, SpectacularAPIView):
+    """The OpenAPI schema, open like the Swagger page (it names no data, only the shapes)."""
+
+    public = True
+
+
+class SwaggerView(ApiViewMixin, SpectacularSwaggerView):
+    public = True
+
+
 API_APPS = ["accounts", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("api/v1/", include([path("", include(f"apps.{app}.api.urls")) for app in API_APPS])),

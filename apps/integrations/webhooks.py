@@ -5,22 +5,21 @@ import logging
 
 from django.db import DatabaseError
 from rest_framework import exceptions, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.integrations.inbox import inbox_process, inbox_store
 from apps.integrations.models import IntegrationSettings
 from apps.integrations.selectors import integration_active
+from travelcrm.api import BaseAPIView
 
 logger = logging.getLogger("travelcrm.integrations.webhooks")
 
 
-class WebhookView(APIView):
+class WebhookView(BaseAPIView):
     """Public, unauthenticated; each channel checks its own signature / secret header."""
 
+    public = True
     authentication_classes: list = []
-    permission_classes = [AllowAny]
     throttle_classes: list = []
     integration_type = ""
 

@@ -2,9 +2,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -17,7 +15,7 @@ from apps.accounts.api.serializers import (
     TokenRefreshRotatingSerializer,
 )
 from apps.accounts.lockout import lockout_response
-from travelcrm.api import ErrorSerializer, bind_audit_actor
+from travelcrm.api import ApiViewMixin, BaseAPIView, ErrorSerializer
 
 
 @extend_schema(
@@ -25,9 +23,9 @@ from travelcrm.api import ErrorSerializer, bind_audit_actor
     summary="Obtain an access and a refresh token",
     responses={200: TokenPairResponseSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
 )
-class TokenObtainView(TokenObtainPairView):
+class TokenObtainView(ApiViewMixin, TokenObtainPairView):
+    public = True
     serializer_class = TokenObtainSerializer
-    permission_classes = [AllowAny]
 
     def post(self, request, *args, **kwargs):
         email = str(request.data.get("email", "")).strip().lower() if hasattr(request.data, "get") else ""
@@ -45,9 +43,9 @@ class TokenObtainView(TokenObtainPairView):
     summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
     responses={200: TokenPairResponseSerializer, 401: ErrorSerializer},
 )
-class TokenRefreshRotatingView(TokenRefreshView):
+class TokenRefreshRotatingView(ApiViewMixin, TokenRefreshView):
+    public = True
     serializer_class = TokenRefreshRotatingSerializer
-    permission_classes = [AllowAny]
 
 
 @extend_schema(
@@ -56,11 +54,10 @@ class TokenRefreshRotatingView(TokenRefreshView):
     request=LogoutSerializer,
     responses={205: None, 400: ErrorSerializer, 401: ErrorSerializer},
 )
-class LogoutView(APIView):
-    permission_classes = [IsAuthenticated]
+class LogoutView(BaseAPIView):
+    required_permissions: list[str] = []  # any signed-in user
 
     def post(self, request):
-        bind_audit_actor(request)
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -74,8 +71,8 @@ class LogoutView(APIView):
 
 
 @extend_schema(tags=["auth"], summary="The current user", responses={200: MeSerializer, 401: ErrorSerializer})
-class MeView(APIView):
-    permission_classes = [IsAuthenticated]
+class MeView(BaseAPIView):
+    required_permissions: list[str] = []  # any signed-in user
 
     def get(self, request):
         # The same fields as MeSerializer (which documents them), without building a serializer

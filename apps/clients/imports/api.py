@@ -9,13 +9,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.clients.imports.columns import EXAMPLE_HEADER, EXAMPLE_ROWS
 from apps.clients.imports.reader import ImportFileError, max_import_bytes, read_upload, too_large_error
 from apps.clients.imports.service import import_clients
-from travelcrm.api import ErrorSerializer, bind_audit_actor
-from travelcrm.permissions import RolePermission
+from travelcrm.api import BaseAPIView, ErrorSerializer
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -66,8 +64,7 @@ class ImportReportSerializer(serializers.Serializer):
     rows = RowResultSerializer(many=True)
 
 
-class ClientImportView(APIView):
-    permission_classes = [RolePermission]
+class ClientImportView(BaseAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
     required_permissions = ["clients.add_client"]
@@ -79,7 +76,6 @@ class ClientImportView(APIView):
         responses={200: ImportReportSerializer, 400: ErrorSerializer},
     )
     def post(self, request):
-        bind_audit_actor(request)
         _refuse_oversized_body(request)
         serializer = ImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -97,8 +93,7 @@ class ClientImportView(APIView):
         return Response(report.as_dict())
 
 
-class ClientImportExampleView(APIView):
-    permission_classes = [RolePermission]
+class ClientImportExampleView(BaseAPIView):
     required_permissions = ["clients.view_client"]
 
     @extend_schema(

@@ -15,7 +15,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-from rest_framework.views import APIView
 
 from apps.core.csv_export import Column, csv_response
 from apps.core.errors import BusinessError
@@ -30,8 +29,8 @@ from apps.finance.api.serializers import (
 from apps.finance.models import AgencyRequisites, Payment
 from apps.finance.onec import statement_for_period
 from apps.finance.reports import REPORTS, ReportFilters, commissions_report, days_overdue
-from travelcrm.api import BaseModelViewSet, BaseViewSet, bind_audit_actor
-from travelcrm.permissions import PageNumberPagination, RolePermission
+from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
+from travelcrm.permissions import PageNumberPagination
 
 
 class CsvRenderer(BaseRenderer):
@@ -48,15 +47,10 @@ class CsvRenderer(BaseRenderer):
 # --- Requisites --------------------------------------------------------------------------------------
 
 
-class AgencyRequisitesView(APIView):
+class AgencyRequisitesView(BaseAPIView):
     """GET/PUT the agency's requisites (one record)."""
 
-    permission_classes = [RolePermission]
     queryset = AgencyRequisites.objects.all()
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        bind_audit_actor(request)
 
     @extend_schema(responses=AgencyRequisitesSerializer)
     def get(self, request):
@@ -239,17 +233,12 @@ class WindowCountPagination(PageNumberPagination):
         })
 
 
-class ReportView(APIView):
+class ReportView(BaseAPIView):
     """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
 
-    permission_classes = [RolePermission]
     required_permissions = ["finance.view_reports"]
     renderer_classes = [JSONRenderer, CsvRenderer]
     report_name = ""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        bind_audit_actor(request)
 
     @staticmethod
     def _filters(params: dict) -> ReportFilters:
@@ -302,14 +291,9 @@ def report_view(name: str, summary: str) -> type[ReportView]:
 # --- Exports -----------------------------------------------------------------------------------------
 
 
-class _ExportView(APIView):
-    permission_classes = [RolePermission]
+class _ExportView(BaseAPIView):
     required_permissions = ["finance.export_payments"]
     renderer_classes = [JSONRenderer, CsvRenderer]
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        bind_audit_actor(request)
 
     def _period(self, request) -> tuple:
         params = ExportPeriodSerializer(data={

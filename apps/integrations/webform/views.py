@@ -9,13 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.integrations.webform.forms import CONSENT_TEXT_VERSION, LeadForm
 from apps.integrations.webform.handlers import lead_number_of, submit
 from apps.integrations.webform.throttle import WebFormThrottle, client_ip
+from travelcrm.api import BaseAPIView
 
 logger = logging.getLogger("travelcrm.integrations.webform")
 MAX_BODY_BYTES = 32 * 1024
@@ -72,11 +71,11 @@ def consent_page(request):
     return _framed(render(request, "integrations/consent.html", {"version": CONSENT_TEXT_VERSION}))
 
 
-class PublicLeadView(APIView):
+class PublicLeadView(BaseAPIView):
     """JSON twin of the form for the agency's own site (CORS for CORS_ALLOWED_ORIGINS)."""
 
+    public = True
     authentication_classes: list = []
-    permission_classes = [AllowAny]
     throttle_classes = [WebFormThrottle]
 
     @extend_schema(

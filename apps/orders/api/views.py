@@ -8,7 +8,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView
 
 from apps.orders import selectors, services
 from apps.orders.api.filters import OrderFilter
@@ -26,8 +25,7 @@ from apps.orders.api.serializers import (
     _iso,
 )
 from apps.orders.models import Order, Service
-from travelcrm.api import BaseModelViewSet, ErrorSerializer, bind_audit_actor
-from travelcrm.permissions import RolePermission
+from travelcrm.api import BaseAPIView, BaseModelViewSet, ErrorSerializer
 
 _CONFLICT = OpenApiResponse(ErrorSerializer, description="Переход запрещён в текущем статусе (причина в detail).")
 
@@ -164,10 +162,9 @@ def _timeline_body(order: Order) -> dict:
     return {"order_id": order.pk, "number": order.number, "status": order.status, "items": items}
 
 
-class OrderTimelineView(APIView):
+class OrderTimelineView(BaseAPIView):
     """GET /api/v1/orders/{id}/timeline — services and events of the order in time order."""
 
-    permission_classes = [RolePermission]
     required_permissions = ["orders.view_order"]
 
     @extend_schema(
@@ -245,15 +242,10 @@ class ServiceViewSet(BaseModelViewSet):
         services.service_delete(service=instance, actor=self.request.user)
 
 
-class LeadConvertView(APIView):
+class LeadConvertView(BaseAPIView):
     """POST /api/v1/leads/{id}/convert/ — the lead becomes a draft order for its client."""
 
-    permission_classes = [RolePermission]
     required_permissions = ["orders.add_order", "leads.change_lead"]
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        bind_audit_actor(request)
 
     @extend_schema(
         request=LeadConvertSerializer,
