@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import Role
+from apps.audit.models import AccessLogEntry, DestructionRecord
 from apps.clients.models import ClientContact
 from apps.clients.services import client_file_add, passport_add
 from apps.core.storage import ensure_bucket
@@ -97,6 +98,13 @@ def world(make_user, settings):
         "telegram": IntegrationSettings.objects.create(type="telegram", is_active=True).pk,
         "whatsapp": IntegrationSettings.objects.create(type="whatsapp", is_active=True).pk,
     }
+    objects["audit"] = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    objects["access"] = AccessLogEntry.objects.create(
+        user=users[Role.OPERATOR], client_ids=[client.pk], categories=["contacts"], endpoint="/api/v1/clients/",
+        method="GET").pk
+    objects["destructions"] = DestructionRecord.objects.create(
+        client_id=client.pk, subject_label="Клиент №1", performed_by=users[Role.SUPERVISOR],
+        performed_by_name="Руководитель", reason="Истёк срок хранения", categories=["contacts"]).pk
     return objects
 
 
