@@ -24,7 +24,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
-from travelcrm.permissions import PageNumberPagination, RolePermission
+from travelcrm.pagination import ListPagination
+from travelcrm.permissions import RolePermission
 
 logger = logging.getLogger("travelcrm.api")
 
@@ -302,7 +303,7 @@ class BaseAPIView(ApiViewMixin, APIView):
 
 
 class BaseViewSet(ApiViewMixin, viewsets.GenericViewSet):
-    pagination_class = PageNumberPagination
+    pagination_class = ListPagination
 
 
 class BaseModelViewSet(

@@ -129,6 +129,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
+# Lists count exactly up to this many rows; above it they show the planner's estimate, flagged as such
+# (`count_is_estimate` in the API, «около N» in the admin): an exact count(*) grows with the table.
+LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement once it has run 5 times on a connection,
     # so PostgreSQL stops re-planning the hot queries (the client list's page query spent 1.2 ms
@@ -217,7 +220,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["travelcrm.permissions.RolePermission"],
-    "DEFAULT_PAGINATION_CLASS": "travelcrm.permissions.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "travelcrm.pagination.ListPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "travelcrm.filters.FilterBackend",  # django-filter, skipped when no filter parameter is given

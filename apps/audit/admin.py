@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit import labels
 from apps.audit.models import AccessLogEntry, DestructionRecord
+from apps.core.paging import LargeTableAdminMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,7 +52,7 @@ class EventFilter(admin.SimpleListFilter):
         return queryset.filter(additional_data__event=self.value()) if self.value() else queryset
 
 
-class AuditLogEntryAdmin(ReadOnlyAdmin):
+class AuditLogEntryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ("when", "action_display", "model_display", "object_display", "actor_display", "address")
     list_filter = (ActionFilter, EventFilter, "content_type", "timestamp")
     list_select_related = ("actor", "content_type")
@@ -112,7 +113,7 @@ admin.site.register(LogEntry, AuditLogEntryAdmin)
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyAdmin):
+class AccessLogEntryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ("at", "user", "clients_display", "categories_display", "method", "endpoint", "remote_addr")
     list_filter = ("at", "channel")
     list_select_related = ("user",)

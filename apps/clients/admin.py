@@ -32,6 +32,7 @@ from apps.core import access
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.masking import mask_date
+from apps.core.paging import LargeTableAdminMixin
 
 CLIENT_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin",
                  "birth_date", "citizenship", "operator", "notes")
@@ -216,7 +217,9 @@ class ClientAdminForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(ClientImportAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class ClientAdmin(
+    LargeTableAdminMixin, ClientImportAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin
+):
     # Export of the selected clients as CSV for Russian Excel (masked for users without PD rights).
     resource_classes = [ClientResource]
     form = ClientAdminForm

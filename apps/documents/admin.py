@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.errors import BusinessError
+from apps.core.paging import LargeTableAdminMixin
 from apps.documents import services
 from apps.documents.api.views import download_ttl
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
@@ -155,7 +156,7 @@ class GenerateForm(forms.Form):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ["number", "type", "order_link", "version", "status", "generated_at", "generated_by", "download"]
     list_filter = ["type", "status"]
     search_fields = ["number", "order__number"]

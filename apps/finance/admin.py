@@ -10,6 +10,7 @@ from import_export.admin import ExportActionMixin
 
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
+from apps.core.paging import LargeTableAdminMixin
 from apps.finance import services
 from apps.finance.exports import PaymentResource
 from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, RateSource
@@ -113,7 +114,7 @@ class PaymentAdminForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class PaymentAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
     form = PaymentAdminForm
     resource_classes = [PaymentResource]
     list_display = ["id", "date", "type", "method", "amount", "currency", "rate", "rate_is_manual",

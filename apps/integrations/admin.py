@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from apps.core.errors import BusinessError
+from apps.core.paging import LargeTableAdminMixin
 from apps.integrations import services
 from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import Consent, InboxItem, InboxStatus, IntegrationSettings
@@ -148,7 +149,7 @@ class IntegrationSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboxItem)
-class InboxItemAdmin(admin.ModelAdmin):
+class InboxItemAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "channel",

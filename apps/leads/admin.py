@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import BusinessError
 from apps.core.masking import mask_email, mask_phone
+from apps.core.paging import LargeTableAdminMixin
 from apps.leads import services
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
@@ -56,7 +57,7 @@ class LeadAttachmentInline(_ReadOnlyInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("number", "source", "status", "sender", "client_link", "operator", "created_at")
     list_filter = ("status", "source", "created_at")
     list_select_related = ("client", "operator", "suggested_client")

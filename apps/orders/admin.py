@@ -26,6 +26,7 @@ from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.forms import RuDecimalField
 from apps.core.numbers import format_money
+from apps.core.paging import LargeTableAdminMixin
 from apps.orders import checks, sanity, services
 from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
@@ -481,7 +482,7 @@ def _transition_admin_action(name: str, label: str):
 
 
 @admin.register(Order)
-class OrderAdmin(ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
     # Export of the selected orders as CSV for Russian Excel (client PD masked without the right).
     resource_classes = [OrderResource]
     form = OrderForm

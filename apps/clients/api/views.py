@@ -100,10 +100,10 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
         return selectors.client_list_queryset()
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(Client.objects.all())
-        page = self.paginate_queryset(selectors.client_rows(queryset))
+        # Filter, search, order and count over bare ids; then read only that page's rows.
+        ids = self.paginate_queryset(self.filter_queryset(Client.objects.all()).values_list("pk", flat=True))
         show_pd = can_see_personal_data(request.user)
-        rows = selectors.client_rows_with_children(page)
+        rows = selectors.client_rows_with_children(selectors.client_page_rows(ids))
         return self.get_paginated_response([client_to_dict(row, show_pd) for row in rows])
 
     def _render(self, client_id: int, status_code: int) -> Response:

@@ -1,0 +1,106 @@
+"""Lists cost the page, not the table: ids first, bounded counts with estimates, a keyset cursor."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.clients.models import Client
+from apps.clients.tests.factories import make_client
+from apps.core.paging import bounded_count
+
+URL = "/api/v1/clients/"
+
+
+@pytest.fixture
+def twelve_clients(db):
+    return [make_client() for _ in range(12)]
+
+
+def test_count_is_exact_up_to_the_limit_and_an_estimate_above_it(operator_api, twelve_clients, settings):
+    body = operator_api.get(URL, {"page_size": 5}).json()
+    assert body["count"] == 12 and body["count_is_estimate"] is False
+
+    settings.LIST_EXACT_COUNT_LIMIT = 5
+    body = operator_api.get(URL, {"page_size": 5}).json()
+    assert body["count_is_estimate"] is True
+    assert body["count"] >= 6  # the planner's estimate, never below what was counted
+    assert len(body["results"]) == 5 and "page=2" in body["next"]
+
+
+def test_bounded_count_reads_at_most_limit_plus_one_rows(twelve_clients):
+    assert bounded_count(Client.objects.all(), limit=100).value == 12
+    estimate = bounded_count(Client.objects.all(), limit=3)
+    assert estimate.is_estimate and estimate.value >= 4
+
+
+def test_pages_follow_the_ordering_and_the_last_page_needs_no_count(operator_api, twelve_clients):
+    expected = sorted((c.pk for c in twelve_clients), reverse=True)
+    seen = []
+    for page in (1, 2, 3):
+        body = operator_api.get(URL, {"page_size": 5, "page": page}).json()
+        assert body["count"] == 12
+        seen += [row["id"] for row in body["results"]]
+    assert seen == expected
+
+    with CaptureQueriesContext(connection) as queries:
+        operator_api.get(URL, {"page_size": 5, "page": 3})
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+
+
+def test_a_page_past_the_end_is_a_404_in_the_error_format(operator_api, twelve_clients):
+    response = operator_api.get(URL, {"page_size": 5, "page": 4})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    for bad in ("0", "-1", "abc"):
+        assert operator_api.get(URL, {"page": bad}).status_code == 404
+
+
+def test_cursor_walks_every_client_once_newest_first(operator_api, twelve_clients):
+    expected = sorted((c.pk for c in twelve_clients), reverse=True)
+    seen, url, params = [], URL, {"cursor": "", "page_size": 5}
+    while url:
+        body = operator_api.get(url, params).json()
+        assert body["count"] is None and body["previous"] is None
+        seen += [row["id"] for row in body["results"]]
+        url, params = body["next"], None
+    assert seen == expected
+
+
+def test_a_forged_cursor_is_a_400(operator_api, twelve_clients):
+    for forged in ("not-base64!", "aWQ6YWJj", "eHg6MTA"):  # garbage, "id:abc", "xx:10"
+        response = operator_api.get(URL, {"cursor": forged})
+        assert response.status_code == 400
+        assert "cursor" in response.json()["fields"]
+
+
+def test_a_deep_page_runs_the_per_row_subqueries_for_the_page_only(operator_api, twelve_clients):
+    with CaptureQueriesContext(connection) as queries:
+        body = operator_api.get(URL, {"page_size": 2, "page": 5}).json()
+    assert [row["id"] for row in body["results"]] == sorted((c.pk for c in twelve_clients), reverse=True)[8:10]
+    offset_queries = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"].upper()]
+    assert offset_queries and all("json" not in sql.lower() for sql in offset_queries)
+
+
+def test_a_model_list_reads_its_page_rows_in_order(supervisor_api, twelve_clients):
+    """Generic lists (model querysets) are paged over ids too, rows read afterwards in page order."""
+    from apps.leads.services import lead_create_manual
+
+    for n in range(7):
+        lead_create_manual(data={"contact_name": f"Звонок {n}", "text": "Хочу в Сочи"}, actor=None)
+    first = supervisor_api.get("/api/v1/leads/", {"page_size": 3}).json()
+    second = supervisor_api.get("/api/v1/leads/", {"page_size": 3, "page": 2}).json()
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert first["count"] == 7 and len(ids) == 6 and len(set(ids)) == 6
+
+
+def test_admin_change_list_counts_boundedly_and_pages_over_ids(client, admin_user, twelve_clients, settings):
+    settings.LIST_EXACT_COUNT_LIMIT = 5
+    client.force_login(admin_user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/clients/client/")
+    assert response.status_code == 200
+    changelist = response.context["cl"]
+    assert changelist.paginator.count_is_estimate and changelist.result_count >= 6
+    assert changelist.full_result_count is None  # no exact count of the whole table
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 6" in sql for sql in counts)
