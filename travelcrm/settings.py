@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from travelcrm.client_address import parse_trusted_proxies
 from travelcrm.config_checks import ConfigError, check_production_secrets, fernet_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,17 @@ try:
     FIELD_ENCRYPTION_KEY = fernet_keys(FIELD_ENCRYPTION_KEY_RAW)
 except ConfigError as error:
     raise SystemExit(f"Configuration error: {error}") from None
+
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: travelcrm/client_address.py.
+try:
+    TRUSTED_PROXIES = [str(network) for network in parse_trusted_proxies(env.list("TRUSTED_PROXIES", default=[]))]
+except ValueError as error:
+    raise SystemExit(f"Configuration error: {error}") from None
+if "WEBFORM_TRUSTED_PROXIES" in env.ENVIRON:
+    raise SystemExit(
+        "Configuration error: WEBFORM_TRUSTED_PROXIES is replaced by TRUSTED_PROXIES "
+        "(the proxies' addresses or networks, comma-separated)"
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -155,16 +167,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Brute-force protection (django-axes): 5 failures per e-mail or per IP within 15 minutes.
+# Brute-force protection (django-axes, apps/accounts/lockout.py): 5 failures of one (e-mail, client
+# address) pair within 15 minutes lock that pair only, so nobody outside can lock an employee out;
+# a much higher ceiling per address stops password spraying. The same counters guard ADMIN_PASSWORD.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "apps.accounts.lockout.PairLockoutHandler"
+# One place computes the client's address (X-Forwarded-For only from TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "travelcrm.client_address.client_ip"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_USERNAME_CALLABLE = "apps.accounts.lockout.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 # Successful logins are not written to axes' access log: it would create a session per API login.
 AXES_DISABLE_ACCESS_LOG = True
@@ -335,8 +352,8 @@ CBR_RETRIES = env.int("CBR_RETRIES", default=3)
 CBR_RETRY_BACKOFF_SECONDS = env.float("CBR_RETRY_BACKOFF_SECONDS", default=0.5)
 
 # --- Intake channels (apps/integrations) ------------------------------------------------------------
+# Accepted submissions per client address (a form refused for a typo does not count).
 WEBFORM_RATE_LIMIT = env.str("WEBFORM_RATE_LIMIT", default="10/hour")
-WEBFORM_TRUSTED_PROXIES = env.int("WEBFORM_TRUSTED_PROXIES", default=0)
 WEBFORM_FRAME_ANCESTORS = env.list("WEBFORM_FRAME_ANCESTORS", default=[])
 IMAP_CA_FILE = env.str("IMAP_CA_FILE", default="")
 

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError as DjangoValidationError
 
+from apps.accounts import lockout
 from apps.core.errors import BusinessError
 from apps.core.paging import LargeTableAdminMixin
 from apps.integrations import services
@@ -53,8 +54,9 @@ class IntegrationSettingsForm(forms.ModelForm):
                     password=data.get("admin_password"),
                     actor=self.request.user if self.request else None,
                     integration=self.instance if self.instance.pk else None,
+                    request=self.request,
                 )
-            except services.AdminPasswordError as error:
+            except (services.AdminPasswordError, lockout.TooManyAttempts) as error:
                 self.add_error("admin_password", error.detail)
         return data
 

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts import lockout
 from apps.core.errors import BusinessError
 from apps.integrations import connectors
 from apps.integrations.errors import ChannelError
@@ -41,17 +42,29 @@ REQUIRED = {
 _MODEL_FIELD = {"api_token": "api_token_encrypted"}
 
 
+ADMIN_PASSWORD_GATE = "admin-password"  # noqa: S105 - the lockout counter's name, not a secret
+
+
 class AdminPasswordError(BusinessError):
     status_code = 403
     default_code = "admin_password_invalid"
 
 
-def admin_password_verify(*, password: str | None, actor, integration: IntegrationSettings | None = None) -> None:
-    """Constant-time check of ADMIN_PASSWORD; a wrong one writes an audit entry and raises 403."""
+def admin_password_verify(
+    *, password: str | None, actor, integration: IntegrationSettings | None = None, request=None
+) -> None:
+    """Constant-time check of ADMIN_PASSWORD; a wrong one writes an audit entry and raises 403.
+
+    With the request, failures count like logins (apps.accounts.lockout): five for one
+    (user, client address) pair, or the address ceiling, answer 429 before the password is looked at.
+    """
+    gate = lockout.gate_check(request, scope=ADMIN_PASSWORD_GATE, user=actor)
     expected = settings.ADMIN_PASSWORD or ""
     given = password or ""
     if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        lockout.gate_passed(gate, scope=ADMIN_PASSWORD_GATE, user=actor)
         return
+    lockout.gate_failed(gate, scope=ADMIN_PASSWORD_GATE, user=actor)
     LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(IntegrationSettings),
         object_pk=str(integration.pk) if integration else "",
@@ -94,11 +107,16 @@ def _apply(integration: IntegrationSettings, data: dict) -> None:
         setattr(integration, _MODEL_FIELD.get(name, name), value)
 
 
-def integration_add(*, actor, admin_password: str | None, type: str, purpose: str, data: dict) -> IntegrationSettings:  # noqa: A002
-    """Create an integration. Telegram tokens are checked with getMe and the bot's name stored."""
+def integration_add(
+    *, actor, admin_password: str | None, type: str, purpose: str, data: dict, request=None  # noqa: A002
+) -> IntegrationSettings:
+    """Create an integration. Telegram tokens are checked with getMe and the bot's name stored.
+
+    request: for the ADMIN_PASSWORD lockout (the client address); None when already checked.
+    """
     data = {key: value for key, value in data.items() if value not in (None, "")}
     _validate(type, data, creating=True)
-    admin_password_verify(password=admin_password, actor=actor)
+    admin_password_verify(password=admin_password, actor=actor, request=request)
     integration = IntegrationSettings(type=type, purpose=purpose)
     _apply(integration, data)
     if type == IntegrationType.TELEGRAM:
@@ -116,14 +134,14 @@ def _save_new(integration: IntegrationSettings) -> IntegrationSettings:
 
 
 def integration_update(
-    *, actor, integration: IntegrationSettings, admin_password: str | None, data: dict
+    *, actor, integration: IntegrationSettings, admin_password: str | None, data: dict, request=None
 ) -> IntegrationSettings:
-    """Change settings; replacing any secret needs ADMIN_PASSWORD too."""
+    """Change settings; replacing any secret needs ADMIN_PASSWORD too (request: as in integration_add)."""
     data = {key: value for key, value in data.items() if value is not None}
     _validate(integration.type, data, creating=False)
     secrets_given = [name for name in SECRET_INPUTS[integration.type] if data.get(name)]
     if secrets_given:
-        admin_password_verify(password=admin_password, actor=actor, integration=integration)
+        admin_password_verify(password=admin_password, actor=actor, integration=integration, request=request)
     for name in SECRET_INPUTS[integration.type]:
         if not data.get(name):
             data.pop(name, None)

@@ -219,7 +219,7 @@ def test_token_login_creates_no_session(api_client, operator):
     assert "sessionid" not in response.cookies
 
 
-# --- Lockout (django-axes): per e-mail and per IP, Russian message, lifted after the window -------
+# --- Lockout (django-axes): per (e-mail, address) pair, an address ceiling, Russian message ---------
 
 
 def obtain_from(api_client, ip: str, email: str, password: str = TEST_PASSWORD):
@@ -234,27 +234,51 @@ def fail_five_times(api_client, *, ip_for, email_for):
         assert response.status_code == 401, response.content
 
 
-def test_lockout_per_email_from_any_ip(api_client, operator, accountant):
-    fail_five_times(api_client, ip_for=lambda n: f"10.0.0.{n + 1}", email_for=lambda n: operator.email)
-    locked = obtain_from(api_client, "10.9.9.9", operator.email)
+def test_lockout_per_email_and_address_pair(api_client, operator, accountant):
+    fail_five_times(api_client, ip_for=lambda n: "10.0.0.1", email_for=lambda n: operator.email)
+    locked = obtain_from(api_client, "10.0.0.1", operator.email)
     body = assert_error_format(locked, 429, "too_many_login_attempts")
     assert body["detail"].startswith("Слишком много неудачных попыток входа")
     assert "15 мин" in body["detail"]
     assert int(locked["Retry-After"]) == 15 * 60
-    # Another person from another address is not affected.
-    assert obtain_from(api_client, "10.9.9.9", accountant.email).status_code == 200
+    # The same employee from another address, another employee from the same one: not affected.
+    assert obtain_from(api_client, "10.9.9.9", operator.email).status_code == 200
+    assert obtain_from(api_client, "10.0.0.1", accountant.email).status_code == 200
 
 
-def test_lockout_per_ip_for_any_email(api_client, operator, accountant):
-    fail_five_times(api_client, ip_for=lambda n: "10.1.1.1", email_for=lambda n: f"guess{n}@test.travelcrm")
+def test_failures_spread_over_addresses_lock_nobody_out(api_client, operator):
+    fail_five_times(api_client, ip_for=lambda n: f"10.0.0.{n + 1}", email_for=lambda n: operator.email)
+    assert obtain_from(api_client, "10.0.0.1", operator.email).status_code == 200
+
+
+def test_address_ceiling_against_password_spraying(api_client, operator, accountant, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(8):  # one address, a new e-mail every time: no pair reaches five
+        assert obtain_from(api_client, "10.1.1.1", f"guess{n % 4}@test.travelcrm", "wrong").status_code == 401
     assert_error_format(obtain_from(api_client, "10.1.1.1", operator.email), 429, "too_many_login_attempts")
     assert obtain_from(api_client, "10.2.2.2", accountant.email).status_code == 200
 
 
 def test_lockout_counts_case_insensitive_emails(api_client, operator):
-    fail_five_times(api_client, ip_for=lambda n: f"10.3.0.{n + 1}",
+    fail_five_times(api_client, ip_for=lambda n: "10.3.0.1",
                     email_for=lambda n: operator.email.upper() if n % 2 else operator.email)
-    assert obtain_from(api_client, "10.3.9.9", operator.email).status_code == 429
+    assert obtain_from(api_client, "10.3.0.1", operator.email).status_code == 429
+
+
+def test_forwarded_address_counts_only_behind_a_trusted_proxy(api_client, operator, settings):
+    def forwarded(client, password):
+        return api_client.post(
+            "/api/v1/auth/token/", {"email": operator.email, "password": password}, format="json",
+            REMOTE_ADDR="10.7.0.1", HTTP_X_FORWARDED_FOR=client,
+        )
+
+    # Not trusted: a forged header does not move the attacker to another bucket.
+    for n in range(5):
+        assert forwarded(f"203.0.113.{n}", "wrong").status_code == 401
+    assert forwarded("203.0.113.99", TEST_PASSWORD).status_code == 429
+    # Behind the trusted proxy, each client address is its own pair.
+    settings.TRUSTED_PROXIES = ["10.7.0.0/24"]
+    assert forwarded("203.0.113.50", TEST_PASSWORD).status_code == 200
 
 
 def test_lockout_lifted_after_the_window(api_client, operator):

@@ -58,6 +58,7 @@ class IntegrationSettingsViewSet(BaseViewSet):
             type=data.pop("type"),
             purpose=data.pop("purpose"),
             data=data,
+            request=request,
         )
         return Response(IntegrationSerializer(integration).data, status=status.HTTP_201_CREATED)
 
@@ -73,7 +74,11 @@ class IntegrationSettingsViewSet(BaseViewSet):
         data = dict(serializer.validated_data)
         integration = self._get(data.pop("id"))
         integration = services.integration_update(
-            actor=request.user, integration=integration, admin_password=data.pop("admin_password", None), data=data
+            actor=request.user,
+            integration=integration,
+            admin_password=data.pop("admin_password", None),
+            data=data,
+            request=request,
         )
         return Response(IntegrationSerializer(integration).data)
 

@@ -193,3 +193,28 @@ def test_audit_diff_never_holds_secrets(supervisor_api, fake_telegram):
         assert BOT_TOKEN not in dump
         assert secret not in dump
         assert "api_token_encrypted" not in dump
+
+
+def test_admin_password_gate_locks_the_user_and_address_pair_only(make_user, client_as, fake_telegram):
+    """Five wrong ADMIN_PASSWORDs from one address: 429 there, even for the right one; elsewhere fine."""
+    from axes.models import AccessAttempt
+
+    from apps.accounts.models import Role
+
+    supervisor, colleague = make_user(Role.SUPERVISOR), make_user(Role.SUPERVISOR)
+    api = client_as(supervisor)
+    for _ in range(5):
+        wrong = api.post(ADD, {"type": "telegram", "purpose": "sales", "api_token": BOT_TOKEN,
+                               "admin_password": "guess"}, format="json", REMOTE_ADDR="10.20.0.1")
+        assert wrong.status_code == 403 and wrong.json()["code"] == "admin_password_invalid"
+    body = {"type": "telegram", "purpose": "sales", "api_token": BOT_TOKEN, "admin_password": ADMIN_PASSWORD}
+    locked = api.post(ADD, body, format="json", REMOTE_ADDR="10.20.0.1")
+    assert locked.status_code == 429 and locked.json()["code"] == "too_many_attempts"
+    assert "admin_password" in locked.json()["fields"]
+    assert IntegrationSettings.objects.count() == 0
+    assert api.post(ADD, body, format="json", REMOTE_ADDR="10.20.0.2").status_code == 201
+    assert client_as(colleague).post(ADD, body, format="json", REMOTE_ADDR="10.20.0.1").status_code == 201
+    # The employee's own login is a different counter; nothing secret is kept with the failures.
+    stored = " ".join(f"{row.username} {row.get_data} {row.post_data}" for row in AccessAttempt.objects.all())
+    assert "admin-password:" in stored and "guess" not in stored and BOT_TOKEN not in stored
+    assert LogEntry.objects.filter(additional_data__event="admin_password_rejected").count() == 5

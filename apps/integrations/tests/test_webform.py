@@ -116,7 +116,7 @@ def test_forged_x_forwarded_for_does_not_escape_the_limit(client, settings):
 
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, settings):
     settings.WEBFORM_RATE_LIMIT = "1/hour"
-    settings.WEBFORM_TRUSTED_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     proxy = "10.0.0.2"
     assert (
         client.post("/form/", _form(), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5").status_code
@@ -173,3 +173,33 @@ def test_wishes_over_the_limit_are_refused(api_client):
     response = api_client.post(API, _form(consent=True, wishes="б" * 5001), format="json")
     assert response.status_code == 400
     assert "wishes" in response.json()["fields"]
+
+
+def test_invalid_submissions_do_not_count_against_the_limit(client, api_client, settings):
+    """A customer behind a shared address who mistypes the phone can correct it and send again."""
+    settings.WEBFORM_RATE_LIMIT = "1/hour"
+    for _ in range(5):
+        assert client.post("/form/", _form(phone="12"), REMOTE_ADDR="198.51.100.20").status_code == 400
+        assert api_client.post(API, _form(consent="no"), format="json", REMOTE_ADDR="198.51.100.20").status_code == 400
+    assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.20").status_code == 200
+    assert client.post("/form/", _form(), REMOTE_ADDR="198.51.100.20").status_code == 429
+    assert api_client.post(API, _form(consent=True), format="json", REMOTE_ADDR="198.51.100.20").status_code == 429
+    assert Lead.objects.count() == 1
+
+
+@pytest.mark.parametrize("consent", ["no", "0", "off", "false", "true", "on", "yes", 1, 0, None, False])
+def test_json_consent_is_only_the_literal_true(api_client, consent):
+    response = api_client.post(API, _form(consent=consent), format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "validation_error" and "consent" in body["fields"]
+    assert "согласи" in body["fields"]["consent"][0].lower()
+    assert Lead.objects.count() == 0 and InboxItem.objects.count() == 0 and Consent.objects.count() == 0
+
+
+@pytest.mark.parametrize("consent", ["no", "0", "off", "false", "True", ""])
+def test_html_consent_is_only_the_checkbox(client, consent):
+    response = client.post("/form/", _form(consent=consent))
+    assert response.status_code == 400
+    assert "Без согласия на обработку персональных данных" in response.content.decode()
+    assert Lead.objects.count() == 0 and InboxItem.objects.count() == 0 and Consent.objects.count() == 0

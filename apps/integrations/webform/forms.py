@@ -34,6 +34,14 @@ class LeadForm(forms.Form):
             raise forms.ValidationError("Укажите имя.")
         return name
 
+    def clean_consent(self):
+        # A yes is the checkbox's own value ("on") or JSON true, never "no", "0" or "off"
+        # (which a plain BooleanField would read as True).
+        raw = self.data.get("consent")
+        if raw is not True and raw != "on":
+            raise forms.ValidationError(self.fields["consent"].error_messages["required"])
+        return True
+
     def clean_phone(self):
         raw = self.cleaned_data.get("phone", "").strip()
         if not raw:

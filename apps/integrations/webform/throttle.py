@@ -1,37 +1,42 @@
-"""Per-IP rate limit of the public form (HTML and JSON).
+"""Rate limit of the public form (HTML and JSON): ACCEPTED submissions per client address.
+
+Only a submission that was taken (a lead made, or the honeypot's pretended success) counts: a
+customer behind a shared address who mistyped a phone can correct it and send again. The rate is
+WEBFORM_RATE_LIMIT ("N/second|minute|hour|day"); the address is travelcrm.client_address's.
 
 Counts live in Django's default cache. The default LocMemCache is per process, so with N gunicorn
 workers the effective limit is up to N times the rate; a shared cache (Redis, planned) makes it exact.
-
-The client's IP is REMOTE_ADDR unless WEBFORM_TRUSTED_PROXIES (the number of reverse proxies in
-front of the app) says which X-Forwarded-For entry to believe: a header the client can write
-must never pick its own rate-limit bucket.
 """
 
+import time
+
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
+from travelcrm.client_address import client_ip
 
-def client_ip(request) -> str | None:
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = int(getattr(settings, "WEBFORM_TRUSTED_PROXIES", 0) or 0)
-    if proxies > 0:
-        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(chain) >= proxies:
-            return chain[-proxies]
-    return remote
+__all__ = ["SubmissionLimit", "client_ip"]
 
 
-class WebFormThrottle(SimpleRateThrottle):
-    scope = "public_leads"
+class SubmissionLimit:
+    """The accepted submissions of one client address within the rate's window."""
 
-    def get_rate(self):
-        return getattr(settings, "WEBFORM_RATE_LIMIT", "10/hour")
+    def __init__(self, request):
+        self.key = f"webform-accepted:{client_ip(request) or 'unknown'}"
+        self.count, self.window = SimpleRateThrottle.parse_rate(None, settings.WEBFORM_RATE_LIMIT)
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+    def _history(self, now: float) -> list[float]:
+        return [moment for moment in cache.get(self.key, []) if moment > now - self.window]
 
-    def allow_request(self, request, view):
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+    def exceeded(self) -> bool:
+        return len(self._history(time.time())) >= self.count
+
+    def record(self) -> None:
+        now = time.time()
+        cache.set(self.key, [*self._history(now), now], self.window)
+
+    @property
+    def retry_after(self) -> int:
+        history = self._history(time.time())
+        return max(1, int(min(history) + self.window - time.time())) if history else 1

@@ -13,11 +13,12 @@ from rest_framework.response import Response
 
 from apps.integrations.webform.forms import CONSENT_TEXT_VERSION, LeadForm
 from apps.integrations.webform.handlers import lead_number_of, submit
-from apps.integrations.webform.throttle import WebFormThrottle, client_ip
+from apps.integrations.webform.throttle import SubmissionLimit, client_ip
 from travelcrm.api import BaseAPIView
 
 logger = logging.getLogger("travelcrm.integrations.webform")
 MAX_BODY_BYTES = 32 * 1024
+TOO_MANY = "Слишком много заявок с вашего адреса. Попробуйте позже."
 
 
 def _framed(response):
@@ -46,18 +47,20 @@ def form_page(request):
                 status=413,
             )
         )
-    if not WebFormThrottle().allow_request(request, None):
+    limit = SubmissionLimit(request)
+    if limit.exceeded():
         return _framed(
             render(
                 request,
                 "integrations/form.html",
-                {"form": LeadForm(request.POST), "error": "Слишком много заявок с вашего адреса. Попробуйте позже."},
+                {"form": LeadForm(request.POST), "error": TOO_MANY},
                 status=429,
             )
         )
     form = LeadForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # a typo does not count against the limit
         return _framed(render(request, "integrations/form.html", {"form": form}, status=400))
+    limit.record()
     number = ""
     if form.is_spam:
         logger.info("web form honeypot triggered")
@@ -76,7 +79,6 @@ class PublicLeadView(BaseAPIView):
 
     public = True
     authentication_classes: list = []
-    throttle_classes = [WebFormThrottle]
 
     @extend_schema(
         summary="Submit a lead from the agency's site",
@@ -98,6 +100,7 @@ class PublicLeadView(BaseAPIView):
                 "PublicLeadResponse", {"status": serializers.CharField(), "number": serializers.CharField()}
             ),
             413: OpenApiResponse(description="Body too large"),
+            429: OpenApiResponse(description="Too many accepted submissions from this address"),
         },
         tags=["public"],
     )
@@ -106,15 +109,35 @@ class PublicLeadView(BaseAPIView):
             return Response(
                 {"code": "request_too_large", "detail": "Слишком большой запрос.", "fields": {}}, status=413
             )
+        limit = SubmissionLimit(request)
+        if limit.exceeded():
+            return Response(
+                {"code": "throttled", "detail": TOO_MANY, "fields": {}},
+                status=429,
+                headers={"Retry-After": str(limit.retry_after)},
+            )
         data = request.data if isinstance(request.data, dict) else {}
+        consent_error = _consent_error(data.get("consent"))
         form = LeadForm(data={key: value for key, value in data.items() if isinstance(value, str | bool | int)})
-        if not form.is_valid():
+        if consent_error or not form.is_valid():
             fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+            if consent_error:
+                fields["consent"] = [consent_error]
             return Response(
                 {"code": "validation_error", "detail": "Проверьте введённые данные.", "fields": fields}, status=400
             )
+        limit.record()
         if form.is_spam:
             logger.info("public leads honeypot triggered")
             return Response({"status": "accepted", "number": ""}, status=status.HTTP_201_CREATED)
         item = submit(form.payload(ip=client_ip(request)))
         return Response({"status": "accepted", "number": lead_number_of(item)}, status=status.HTTP_201_CREATED)
+
+
+def _consent_error(value) -> str | None:
+    """Consent in JSON is the literal true; "no", "0", "off", "true" as text or 1 are not a yes."""
+    if value is True:
+        return None
+    if value is None or value is False:
+        return "Без согласия на обработку персональных данных мы не можем принять заявку."
+    return "Согласие передаётся только значением true (JSON), без кавычек."
