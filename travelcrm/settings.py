@@ -36,6 +36,8 @@ BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
 # The first administrator (manage.py ensure_admin). In dev mode an empty password means
 # "generate one and print it once"; with DEBUG off ADMIN_PASSWORD is required and must be strong.
 ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="admin@example.com")
+# «Открыть сайт» in the admin: the agency's public site; empty = the public request form.
+AGENCY_SITE_URL = env.str("AGENCY_SITE_URL", default="")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default="")
 
 try:
@@ -106,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.core.middleware.AdminRussianTitlesMiddleware",  # «Изменить заявку», not «Изменить заявка»
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -1,5 +1,6 @@
 """Top-level URLs: admin, /api/v1/ (each app's api/urls.py), the schema and Swagger, health."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -10,6 +11,8 @@ from travelcrm.api import ApiViewMixin
 admin.site.site_header = "Travel CRM"
 admin.site.site_title = "Travel CRM"
 admin.site.index_title = "Управление"
+# «Открыть сайт» in the admin's header: the agency's site when configured, else the public request form.
+admin.site.site_url = settings.AGENCY_SITE_URL or "/form/"
 
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 
 
 @cache
@@ -58,3 +58,8 @@ def user_with_permissions(pk) -> User:
     if not user.is_superuser:
         user._perm_cache = set(permission_names)
     return user
+
+
+def managers():
+    """Who can be responsible for a lead or an order: active managers and supervisors (not accountants)."""
+    return User.objects.filter(is_active=True, role__in=[Role.OPERATOR, Role.SUPERVISOR]).order_by("full_name", "id")

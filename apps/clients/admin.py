@@ -224,7 +224,7 @@ class ClientAdmin(
     resource_classes = [ClientResource]
     form = ClientAdminForm
     inlines = [ContactInline, PassportInline, ClientFileInline]
-    list_display = ("full_name", "primary_phone", "primary_email", "citizenship", "operator", "created_at")
+    list_display = ("full_name_display", "primary_phone", "primary_email", "citizenship", "operator", "created_at")
     list_filter = ("citizenship", "operator", "created_at")
     search_fields = ("search_name",)
     search_help_text = _("Поиск по ФИО (кириллица или латиница), телефону, e-mail или номеру паспорта.")
@@ -252,6 +252,10 @@ class ClientAdmin(
         if not can_see_personal_data(request):
             readonly.append("masked_birth_date")
         return readonly
+
+    @admin.display(description=_("ФИО"), ordering="last_name")
+    def full_name_display(self, obj):
+        return obj.full_name
 
     @admin.display(description=_("дата рождения"))
     def masked_birth_date(self, obj):

@@ -12,8 +12,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.selectors import managers
 from apps.core.errors import BusinessError
 from apps.core.masking import mask_email, mask_phone
+from apps.core.middleware import russian_titles
 from apps.core.paging import LargeTableAdminMixin
 from apps.leads import services
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
@@ -79,6 +81,11 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "order", "rejection_reason", "created_at", "last_message_at", "closed_at",
     )
     raw_id_fields = ("client",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "operator":  # the responsible person is a manager, never an accountant
+            kwargs["queryset"] = managers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _unmasked(self, request) -> bool:
         return request.user.has_perm(PERSONAL_DATA_PERMISSION)
@@ -211,6 +218,7 @@ def _rendered_with(request, view, *args):
     try:
         response = view(*args)
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            russian_titles(request, response)
             response.render()
         return response
     finally:

@@ -21,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 
+from apps.accounts.selectors import managers
 from apps.clients.models import Client
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
@@ -419,7 +420,7 @@ class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ("occurred_at", "kind", "title", "actor")
+    fields = ("occurred_at", "kind_display", "title", "actor")
     readonly_fields = fields
     ordering = ("-occurred_at",)
     verbose_name_plural = _("хронология заказа")
@@ -430,6 +431,10 @@ class OrderEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("вид"))
+    def kind_display(self, obj):
+        return obj.kind_label
 
 
 # --- Orders ----------------------------------------------------------------------------------------
@@ -528,6 +533,11 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
         _transition_admin_action("cancel", "Отменить"),
         _transition_admin_action("reopen", "Вернуть в черновик"),
     ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "operator":  # the responsible person is a manager, never an accountant
+            kwargs["queryset"] = managers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         main = (

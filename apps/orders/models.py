@@ -371,6 +371,10 @@ class Service(models.Model):
         return self.title
 
     @property
+    def kind_label(self) -> str:
+        return EVENT_KIND_LABELS.get(self.kind, "Событие")
+
+    @property
     def is_transport(self) -> bool:
         return self.type in TRANSPORT_TYPES
 
@@ -395,6 +399,27 @@ class Service(models.Model):
 
 
 # --- Timeline events -------------------------------------------------------------------------------
+
+
+# Russian names of the timeline's event kinds (finance and documents write theirs here too).
+EVENT_KIND_LABELS = {
+    "created": "Создание",
+    "lead_converted": "Из заявки",
+    "status_changed": "Смена статуса",
+    "service_added": "Услуга добавлена",
+    "service_changed": "Услуга изменена",
+    "service_cancelled": "Услуга отменена",
+    "service_deleted": "Услуга удалена",
+    "payment": "Оплата",
+    "refund": "Возврат",
+    "payment_changed": "Платёж изменён",
+    "payment_deleted": "Платёж удалён",
+    "document_generated": "Документ сформирован",
+    "document_sent": "Документ отправлен",
+    "document_signed": "Документ подписан",
+    "paid_override": "Оплачен с долгом",
+    "message_sent": "Сообщение клиенту",
+}
 
 
 class OrderEvent(models.Model):
@@ -422,3 +447,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind_label(self) -> str:
+        return EVENT_KIND_LABELS.get(self.kind, "Событие")
