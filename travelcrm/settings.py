@@ -86,7 +86,9 @@ INSTALLED_APPS = [
     "travelcrm.apps.AuditlogRussianConfig",  # auditlog
     "import_export",
     "storages",
+    "procrastinate.contrib.django",  # the job queue's tables and admin (before the apps with tasks)
     "apps.core",
+    "apps.jobs",
     "apps.accounts",
     "apps.clients",
     "apps.leads",
@@ -340,6 +342,24 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
     },
+}
+
+# --- Background jobs (Procrastinate on the same PostgreSQL; docs/development.md «Jobs») ------------
+# Tasks live in each app's tasks.py (autodiscovered). The worker is `manage.py worker`.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
+# A worker writes a heartbeat every JOB_HEARTBEAT_SECONDS; one silent for JOB_STALLED_SECONDS is
+# taken for dead and its running jobs go back to the queue (kill -9, OOM, power loss).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALLED_SECONDS = env.float("JOB_STALLED_SECONDS", default=30.0)
+# Finished jobs are deleted by default (the table stays small); failed ones stay for the admin.
+JOB_DELETE_SUCCESSFUL = env.bool("JOB_DELETE_SUCCESSFUL", default=True)
+# /health/ready says "degraded" when the oldest waiting job waits longer than this.
+JOB_LAG_DEGRADED_SECONDS = env.float("JOB_LAG_DEGRADED_SECONDS", default=60.0)
+# Cron lines (minute hour day month weekday), in UTC: 03:00 in Moscow is "0 0 * * *".
+# An empty value switches a schedule off.
+JOB_SCHEDULES = {
+    "retry_stalled": env.str("JOB_SCHEDULE_RETRY_STALLED", default="* * * * *"),
 }
 
 # --- Integrations (external services, configured by URL so tests point at local fakes) -------------

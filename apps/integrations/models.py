@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from apps.core.crypto import EncryptedTextField
 from apps.integrations.fields import EncryptedJSONField, SecretField
 
 
@@ -152,3 +153,43 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"Согласие v{self.text_version} от {self.given_at:%d.%m.%Y %H:%M}"
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", "ждёт отправки"
+    SENT = "sent", "отправлено"
+    FAILED = "failed", "не отправлено"
+
+
+class OutboundMessage(models.Model):
+    """A message to a customer (a reply to an incoming message), sent by a job.
+
+    `key` is the idempotency key: one row — and so at most one send — per cause (e.g. per lead
+    message answered). The job re-reads the row and does nothing when it is already sent, so a
+    retried or re-run job never sends twice.
+    """
+
+    channel = models.CharField("канал", max_length=16, choices=Channel.choices)
+    integration = models.ForeignKey(
+        IntegrationSettings, verbose_name="интеграция", on_delete=models.PROTECT, related_name="outbound_messages"
+    )
+    key = models.CharField("ключ идемпотентности", max_length=200, unique=True)
+    chat_id = models.CharField("чат / получатель", max_length=64)
+    text = EncryptedTextField("текст (зашифрован)")
+    lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True, db_index=True)
+    status = models.CharField(
+        "статус", max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField("попыток", default=0)
+    error = models.CharField("последняя ошибка", max_length=500, blank=True)
+    external_id = models.CharField("ID у мессенджера", max_length=64, blank=True)
+    created_at = models.DateTimeField("создано", auto_now_add=True)
+    sent_at = models.DateTimeField("отправлено", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "исходящее сообщение"
+        verbose_name_plural = "исходящие сообщения"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.chat_id} ({self.get_status_display()})"

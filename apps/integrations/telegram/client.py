@@ -1,23 +1,25 @@
 """The Telegram Bot API client: python-telegram-bot pointed at settings.TELEGRAM_API_BASE_URL.
 
-PTB is asynchronous. Sync Django views and commands call it through one event loop per process,
-running in a daemon thread, with one Bot (and its pooled HTTP connections) per token and API URL:
-creating a loop and an HTTP client for every call cost ~50-250 ms, reusing them costs ~2 ms.
+PTB is asynchronous. Two ways in, and no event-loop thread in the web process:
+- the job worker (an asyncio program) awaits `send_message_async`, with one Bot and its pooled
+  HTTP connections per token kept for the life of the worker's loop (~2 ms per reply instead of
+  ~50-250 ms for a fresh client);
+- rare synchronous callers (activating a bot in the admin, `telegram_poll`, media jobs running in
+  a worker thread) use the plain functions, each running its call on a short `asyncio.run`.
 Every call has timeouts; errors become ChannelError with a Russian message that never carries
-the token.
+the token. RateLimited and ChannelRejected tell a job whether and when a retry can help.
 """
 
 import asyncio
-import concurrent.futures
+import contextlib
 import hashlib
 import logging
-import os
-import threading
+import warnings
 from collections import OrderedDict
 
 from django.conf import settings
 from telegram import Bot
-from telegram.error import BadRequest, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from apps.integrations.errors import ChannelError, safe_message
@@ -34,103 +36,98 @@ class FileTooBig(ChannelError):
     default_code = "file_too_big"
 
 
+class RateLimited(ChannelError):
+    """Telegram answered 429: come back after `retry_after` seconds."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = float(retry_after)
+
+
+class ChannelRejected(ChannelError):
+    """Telegram refused for good (bad token, blocked bot, unknown chat): retrying cannot help."""
+
+    default_code = "rejected"
+
+
 def _timeout() -> float:
     return float(settings.HTTP_TIMEOUT_SECONDS)
 
 
-class _BotRunner:
-    """One asyncio loop per process (re-created after fork) and a small cache of Bot objects."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._bots: OrderedDict[str, tuple[Bot, tuple[HTTPXRequest, ...]]] = OrderedDict()
-
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self._loop.run_forever, name="telegram-client", daemon=True)
-                self._thread.start()
-                self._pid = os.getpid()
-                self._bots = OrderedDict()
-            return self._loop
-
-    async def _bot(self, token: str) -> Bot:
-        base = settings.TELEGRAM_API_BASE_URL.rstrip("/")
-        timeout = _timeout()
-        key = hashlib.sha256(f"{base}\n{token}\n{timeout}".encode()).hexdigest()
-        cached = self._bots.get(key)
-        if cached is None:
-            request = HTTPXRequest(
-                connection_pool_size=16,
-                connect_timeout=timeout,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                pool_timeout=timeout,
-            )
-            updates_request = HTTPXRequest(
-                connect_timeout=timeout,
-                read_timeout=timeout + LONG_POLL_MAX,
-                write_timeout=timeout,
-                pool_timeout=timeout,
-            )
-            bot = Bot(
-                token,
-                base_url=f"{base}/bot",
-                base_file_url=f"{base}/file/bot",
-                request=request,
-                get_updates_request=updates_request,
-            )
-            cached = self._bots[key] = (bot, (request, updates_request))
-            while len(self._bots) > MAX_CACHED_BOTS:
-                _, (_, requests) = self._bots.popitem(last=False)
-                await _close(requests)
-        self._bots.move_to_end(key)
-        return cached[0]
-
-    def submit(self, token: str, call) -> concurrent.futures.Future:
-        async def main():
-            return await call(await self._bot(token))
-
-        return asyncio.run_coroutine_threadsafe(main(), self._ensure_loop())
-
-    def run(self, token: str, call, *, wait: float):
-        future = self.submit(token, call)
-        try:
-            return future.result(wait)
-        except TimeoutError:
-            future.cancel()
-            raise ChannelError("Telegram не ответил вовремя.", code="timeout") from None
+def _new_bot(token: str, *, pool_size: int = 16) -> tuple[Bot, tuple[HTTPXRequest, ...]]:
+    """A Bot and its two HTTP clients (kept to close them: Bot.shutdown() skips never-initialised ones)."""
+    base = settings.TELEGRAM_API_BASE_URL.rstrip("/")
+    timeout = _timeout()
+    request = HTTPXRequest(
+        connection_pool_size=pool_size,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
+        pool_timeout=timeout,
+    )
+    updates_request = HTTPXRequest(
+        connect_timeout=timeout, read_timeout=timeout + LONG_POLL_MAX, write_timeout=timeout, pool_timeout=timeout
+    )
+    bot = Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=request,
+        get_updates_request=updates_request,
+    )
+    return bot, (request, updates_request)
 
 
 async def _close(requests: tuple[HTTPXRequest, ...]) -> None:
     for request in requests:
-        try:
+        with contextlib.suppress(Exception):  # closing a pooled client is best effort
             await request.shutdown()
-        except Exception:  # noqa: BLE001, S110 — closing a pooled client is best effort
-            pass
 
 
-_runner = _BotRunner()
-
-
-def _run(token: str, call, *, read_timeout: float | None = None):
-    """Await call(bot) for `token` on the client loop; Telegram errors become ChannelError."""
-    if not token:
-        raise ChannelError("Токен бота не задан.", code="token_missing")
+@contextlib.contextmanager
+def _translated(token: str):
+    """Telegram's exceptions → ChannelError subclasses (message without the token)."""
     try:
-        return _runner.run(token, call, wait=(read_timeout or _timeout()) + _timeout())
+        yield
+    except ChannelError:
+        raise
+    except RetryAfter as error:
+        with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta one day
+            warnings.simplefilter("ignore")
+            seconds = error.retry_after
+        seconds = seconds.total_seconds() if hasattr(seconds, "total_seconds") else float(seconds)
+        raise RateLimited("Telegram просит подождать перед следующей отправкой.", retry_after=seconds) from None
     except InvalidToken:
-        raise ChannelError("Telegram отклонил токен бота.", code="token_invalid", status_code=400) from None
+        raise ChannelRejected("Telegram отклонил токен бота.", code="token_invalid", status_code=400) from None
+    except Forbidden as error:
+        raise ChannelRejected(f"Telegram: {safe_message(error, token)}", code="forbidden") from None
     except BadRequest as error:
         if "too big" in str(error).lower():
             raise FileTooBig("Файл больше 20 МБ: Telegram не отдаёт его боту.") from None
-        raise ChannelError(f"Telegram: {safe_message(error, token)}") from None
+        raise ChannelRejected(f"Telegram: {safe_message(error, token)}") from None
     except TelegramError as error:
         raise ChannelError(f"Нет связи с Telegram: {safe_message(error, token)}") from None
+
+
+def _run(token: str, call, *, read_timeout: float | None = None):
+    """Await call(bot) on a short-lived loop of this thread (web requests, commands, sync jobs)."""
+    if not token:
+        raise ChannelError("Токен бота не задан.", code="token_missing")
+
+    async def main():
+        bot, requests = _new_bot(token, pool_size=1)
+        try:
+            return await asyncio.wait_for(call(bot), (read_timeout or _timeout()) + _timeout())
+        finally:
+            await _close(requests)
+
+    with _translated(token):
+        try:
+            return asyncio.run(main())
+        except TimeoutError:
+            raise ChannelError("Telegram не ответил вовремя.", code="timeout") from None
 
 
 def get_me(token: str) -> dict:
@@ -176,47 +173,45 @@ def download_file(token: str, file_id: str) -> bytes:
     return _run(token, call)
 
 
-def send_message(token: str, chat_id: int | str, text: str) -> None:
+def send_message(token: str, chat_id: int | str, text: str) -> int:
     async def call(bot):
-        await bot.send_message(chat_id=chat_id, text=text)
+        return (await bot.send_message(chat_id=chat_id, text=text)).message_id
 
-    _run(token, call)
-
-
-# --- Replies that do not hold the request ---------------------------------------------------------
-
-logger = logging.getLogger("travelcrm.integrations.telegram")
-_pending: set[concurrent.futures.Future] = set()
-_pending_lock = threading.Lock()
+    return _run(token, call)
 
 
-def send_message_later(token: str, chat_id: int | str, text: str) -> concurrent.futures.Future:
-    """Queue sendMessage on the client loop and return at once (the webhook does not wait for
-    Telegram's round trip). A failure is logged, never raised: the lead is already saved."""
-
-    async def call(bot):
-        await bot.send_message(chat_id=chat_id, text=text)
-
-    future = _runner.submit(token, call)
-    with _pending_lock:
-        _pending.add(future)
-    future.add_done_callback(_reply_done)
-    return future
+# --- The worker's side: Bots kept for the life of its event loop ----------------------------------
 
 
-def _reply_done(future: concurrent.futures.Future) -> None:
-    with _pending_lock:
-        _pending.discard(future)
-    if future.cancelled():
-        return
-    error = future.exception()
-    if error is not None:
-        logger.warning("telegram reply failed", extra={"error_type": type(error).__name__})
+class _BotPool:
+    """A few Bot objects (one per token and API URL) bound to the running loop; a new loop (tests
+    run several workers one after another) starts a new pool."""
+
+    def __init__(self):
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bots: OrderedDict[str, tuple[Bot, tuple[HTTPXRequest, ...]]] = OrderedDict()
+
+    async def get(self, token: str) -> Bot:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._bots = loop, OrderedDict()
+        key = hashlib.sha256(f"{settings.TELEGRAM_API_BASE_URL}\n{token}\n{_timeout()}".encode()).hexdigest()
+        cached = self._bots.get(key)
+        if cached is None:
+            cached = self._bots[key] = _new_bot(token)
+            while len(self._bots) > MAX_CACHED_BOTS:
+                await _close(self._bots.popitem(last=False)[1][1])
+        self._bots.move_to_end(key)
+        return cached[0]
 
 
-def wait_for_replies(timeout: float = 10.0) -> None:
-    """Block until queued replies are sent (tests, commands that exit right after)."""
-    with _pending_lock:
-        pending = list(_pending)
-    if pending:
-        concurrent.futures.wait(pending, timeout=timeout)
+_pool = _BotPool()
+
+
+async def send_message_async(token: str, chat_id: int | str, text: str) -> int:
+    """sendMessage from async code (the worker); returns Telegram's message_id."""
+    if not token:
+        raise ChannelRejected("Токен бота не задан.", code="token_missing")
+    bot = await _pool.get(token)
+    with _translated(token):
+        return (await bot.send_message(chat_id=chat_id, text=text)).message_id

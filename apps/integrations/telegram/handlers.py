@@ -3,6 +3,7 @@
 from apps.integrations import ingest as door
 from apps.integrations.inbox import HandlerResult
 from apps.integrations.models import InboxItem
+from apps.integrations.outbound import outbound_enqueue
 from apps.integrations.telegram import client
 
 FILE_KINDS = {
@@ -118,6 +119,14 @@ def handle_item(item: InboxItem) -> HandlerResult:
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND
         reply = template.format(number=door.lead_number(result.lead))
-        door.reply_after_commit(lambda: client.send_message_later(token, chat_id, reply), channel="telegram")
+        # Sent by a job enqueued in this transaction: one reply per lead message, never lost.
+        outbound_enqueue(
+            channel="telegram",
+            integration=integration,
+            key=f"telegram:reply:{result.message.pk}",
+            chat_id=chat_id,
+            text=reply,
+            lead_pk=result.lead.pk,
+        )
     notes = [a.note for a in attachments if a.note]
     return HandlerResult(lead=result.lead, created=result.created, notes=notes)

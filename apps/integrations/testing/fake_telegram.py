@@ -31,6 +31,13 @@ class FakeTelegram(FakeServer):
         self.sent: list[dict] = []
         self.calls: list[tuple[str, str]] = []  # (method, token) — never printed
         self.fail_send = False
+        # sendMessage answers 429 (with parameters.retry_after) while throttle_until > time.time(),
+        # or for the next `throttle_count` calls: Telegram's flood control.
+        self.throttle_until = 0.0
+        self.throttle_count = 0
+        self.retry_after = 1
+        self.throttled = 0  # how many 429 were answered
+        self.send_delay = 0.0  # seconds each sendMessage takes (kill -9 tests catch a job mid-call)
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
 
@@ -127,6 +134,20 @@ class FakeTelegram(FakeServer):
     def m_sendmessage(self, token, params):
         if self.fail_send:
             return self.bad("Internal Server Error", 500)
+        with self.lock:
+            throttle = self.throttle_count > 0 or self.throttle_until > time.time()
+            if throttle:
+                self.throttle_count = max(0, self.throttle_count - 1)
+                self.throttled += 1
+        if throttle:
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {self.retry_after}",
+                "parameters": {"retry_after": self.retry_after},
+            }
+        if self.send_delay:
+            time.sleep(self.send_delay)
         chat_id = params.get("chat_id")
         if chat_id in (None, ""):
             return self.bad("Bad Request: chat not found")

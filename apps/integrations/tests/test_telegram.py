@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.integrations import services
-from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
-from apps.integrations.telegram import client
+from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings, OutboundMessage, OutboundStatus
+from apps.jobs.worker import run_jobs
 from apps.integrations.tests.conftest import ADMIN_PASSWORD, BOT_TOKEN
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
@@ -22,8 +22,9 @@ SECRET_HEADER = "HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN"
 
 
 def _sent(fake) -> list[dict]:
-    """Replies leave on the client loop without holding the request: wait for them first."""
-    client.wait_for_replies()
+    """Replies are jobs: run a real worker over the waiting jobs first (tests that call this are
+    transactional, so the worker's own connection sees the committed jobs)."""
+    run_jobs()
     return fake.sent
 
 
@@ -55,6 +56,7 @@ def test_wrong_or_missing_secret_is_refused_and_nothing_stored(api_client, teleg
     assert Lead.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed jobs
 def test_text_message_becomes_a_lead_and_the_bot_answers(
     api_client, telegram_bot, fake_telegram, django_capture_on_commit_callbacks
 ):
@@ -73,6 +75,7 @@ def test_text_message_becomes_a_lead_and_the_bot_answers(
     assert (item.status, item.lead_pk, item.lead_number) == (InboxStatus.PROCESSED, lead.pk, lead.number)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed jobs
 def test_retried_update_makes_no_duplicate(api_client, telegram_bot, fake_telegram, django_capture_on_commit_callbacks):
     update = {"update_id": 101, "message": _message()}
     with django_capture_on_commit_callbacks(execute=True):
@@ -110,6 +113,7 @@ def test_statements_per_update_through_the_webhook(api_client, telegram_bot, fak
     assert len(fake_telegram.sent) == 3
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed jobs
 def test_next_message_of_the_sender_appends_to_the_open_lead(
     api_client, telegram_bot, fake_telegram, django_capture_on_commit_callbacks
 ):
@@ -166,6 +170,7 @@ def test_file_over_20_mb_is_recorded_with_a_note(api_client, telegram_bot, fake_
     assert InboxItem.objects.get().status == InboxStatus.PROCESSED
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed jobs
 def test_failed_reply_does_not_lose_the_lead(
     api_client, telegram_bot, fake_telegram, django_capture_on_commit_callbacks
 ):
@@ -176,6 +181,9 @@ def test_failed_reply_does_not_lose_the_lead(
     assert response.status_code == 200
     assert Lead.objects.count() == 1
     assert InboxItem.objects.get().status == InboxStatus.PROCESSED
+    reply = OutboundMessage.objects.get()  # kept, retried later with backoff
+    assert (reply.status, reply.attempts) == (OutboundStatus.PENDING, 1)
+    assert "Telegram" in reply.error
 
 
 def test_update_without_customer_message_is_ignored(api_client, telegram_bot):
@@ -249,6 +257,7 @@ def test_telegram_poll_uses_get_updates_with_offsets(telegram_bot, fake_telegram
     assert fake_telegram.updates[BOT_TOKEN] == []  # confirmed through the offset
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed jobs
 def test_token_never_reaches_the_logs(
     supervisor_api, api_client, fake_telegram, caplog, capsys, django_capture_on_commit_callbacks
 ):

@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 
 from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import Channel
-from apps.integrations.telegram.client import wait_for_replies
 
 
 class Command(BaseCommand):
@@ -23,6 +22,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, channel=None, ids=None, limit=500, max_attempts=20, **options):
         counts = inbox_reprocess(ids=ids, channel=channel, limit=limit, max_attempts=max_attempts)
-        wait_for_replies()  # queued answers to customers leave before the process exits
         summary = ", ".join(f"{status}={count}" for status, count in sorted(counts.items())) or "nothing to do"
         self.stdout.write(f"reprocess_inbox: {summary}")

@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.integrations.errors import ChannelError
 from apps.integrations.models import IntegrationSettings, IntegrationType
-from apps.integrations.telegram.client import wait_for_replies
 from apps.integrations.telegram.polling import poll_once
 
 
@@ -45,4 +44,3 @@ class Command(BaseCommand):
                 break
             if timeout == 0:
                 time.sleep(1)
-        wait_for_replies()  # queued answers leave before the process exits

@@ -1,0 +1,79 @@
+"""Replies to customers are jobs: same transaction as their cause, retried, never sent twice."""
+
+import time
+
+import pytest
+from django.db import transaction
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from apps.integrations.models import OutboundMessage, OutboundStatus
+from apps.integrations.outbound import outbound_enqueue
+from apps.integrations.tasks import send_outbound
+from apps.jobs.worker import run_jobs
+
+pytestmark = pytest.mark.django_db(transaction=True)  # a real worker reads committed jobs
+
+
+def _enqueue(bot, key="t:1", text="Ваша заявка № 1 получена."):
+    return outbound_enqueue(channel="telegram", integration=bot, key=key, chat_id=555001, text=text)
+
+
+def test_committed_reply_is_sent_once_by_the_worker(telegram_bot, fake_telegram):
+    message, created = _enqueue(telegram_bot)
+    assert created
+    run_jobs()
+    assert [m["text"] for m in fake_telegram.sent_to(555001)] == ["Ваша заявка № 1 получена."]
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT and message.sent_at and message.external_id
+
+
+def test_rolled_back_request_sends_nothing(telegram_bot, fake_telegram):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _enqueue(telegram_bot)
+        raise RuntimeError("the request failed after the reply was enqueued")
+    run_jobs()
+    assert fake_telegram.sent == []
+    assert not OutboundMessage.objects.exists()
+    assert not ProcrastinateJob.objects.exists()
+
+
+def test_same_key_twice_is_one_message(telegram_bot, fake_telegram):
+    first, created = _enqueue(telegram_bot)
+    second, created_again = _enqueue(telegram_bot, text="другой текст")
+    assert created and not created_again and first.pk == second.pk
+    run_jobs()
+    assert len(fake_telegram.sent) == 1
+
+
+def test_rerun_of_a_finished_job_does_not_send_again(telegram_bot, fake_telegram):
+    message, _ = _enqueue(telegram_bot)
+    run_jobs()
+    send_outbound.defer(message_id=message.pk)  # e.g. a job put back after its worker was declared dead
+    run_jobs()
+    assert len(fake_telegram.sent) == 1
+
+
+def test_429_is_retried_after_retry_after(telegram_bot, fake_telegram):
+    fake_telegram.throttle_count = 1
+    fake_telegram.retry_after = 1
+    message, _ = _enqueue(telegram_bot)
+    run_jobs()
+    assert fake_telegram.sent == [] and fake_telegram.throttled == 1
+    job = ProcrastinateJob.objects.get()
+    assert job.status == "todo" and job.attempts == 1
+    assert job.scheduled_at is not None  # not before Telegram's retry_after
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.PENDING and "подождать" in message.error
+    time.sleep(1.1)
+    run_jobs()
+    assert len(fake_telegram.sent) == 1
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT
+
+
+def test_rejected_reply_fails_at_once_and_says_why(telegram_bot, fake_telegram):
+    outbound_enqueue(channel="telegram", integration=telegram_bot, key="t:2", chat_id="", text="x")
+    run_jobs()
+    message = OutboundMessage.objects.get()
+    assert message.status == OutboundStatus.FAILED and "chat not found" in message.error.lower()
+    assert ProcrastinateJob.objects.get().status == "failed"  # visible in the admin, not retried

@@ -1,0 +1,27 @@
+"""Jobs of the job system itself."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from procrastinate.contrib.django import app
+
+from apps.jobs.schedules import periodic
+
+logger = logging.getLogger("travelcrm.jobs")
+
+
+@periodic("retry_stalled")
+@app.task(queue="default", queueing_lock="jobs.retry_stalled", pass_context=True)
+async def retry_stalled_jobs(context, timestamp: int) -> int:
+    """A worker killed mid-job (kill -9, OOM, power loss) leaves its job `doing` forever; once the
+    worker has missed its heartbeats, put the job back in the queue so another worker runs it."""
+    stalled = await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOB_STALLED_SECONDS)
+    count = 0
+    for job in stalled:
+        await context.app.job_manager.retry_job(job)
+        count += 1
+    if count:
+        logger.warning("stalled jobs put back in the queue", extra={"count": count})
+    return count
