@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Start what the app needs on a developer machine, run a command, stop what was started.
 
-    python scripts/devservices.py run            # services + migrate + admin + demo data + runserver
+    python scripts/devservices.py run            # services + migrate + admin + demo data + one job worker
+                                                 # + runserver
                                                  # on 127.0.0.1:8000 (PORT=8001 for another port)
     python scripts/devservices.py test [ARGS]    # services + pytest ARGS
     python scripts/devservices.py exec -- CMD    # services + any command (benchmarks, shell, ...)
@@ -192,6 +193,18 @@ def prepare(mode: str, keep: list, processes: list) -> dict:
     return env
 
 
+def start_worker(python: str, env: dict) -> subprocess.Popen:
+    """One job worker beside the web server (replies, media, mail polling, rates, backups);
+    stopped with the other services (SIGTERM: it finishes the running jobs first)."""
+    VAR.mkdir(exist_ok=True)
+    log(f"starting one job worker (log in {VAR / 'worker.log'})")
+    logfile = open(VAR / "worker.log", "ab")  # noqa: SIM115 - lives as long as the worker
+    return subprocess.Popen(  # noqa: S603 - fixed arguments
+        [python, "manage.py", "worker"], env=env, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
 def _default_sigint() -> None:
     # A shell starting us in the background (`make run &`) leaves SIGINT ignored, and children
     # inherit that; give them back the default so Ctrl-C / kill -INT stops them.
@@ -261,6 +274,7 @@ def main(argv: list[str]) -> int:
             code = run_child([python, "manage.py", *step], env)
             if code != 0:
                 return code
+        processes.append(start_worker(python, env))
         address = f"127.0.0.1:{env.get('PORT') or 8000}"
         log(f"serving http://{address} — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
         return run_child([python, "manage.py", "runserver", address, *rest], env)

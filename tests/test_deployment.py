@@ -11,7 +11,10 @@ from django.urls import resolve
 from tests.test_settings import settings_variables
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSE_ONLY = {"POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_PORT", "GUNICORN_WORKERS"}
+COMPOSE_ONLY = {
+    "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_PORT", "GUNICORN_WORKERS",
+    "LOG_MAX_SIZE", "LOG_MAX_FILES",
+}
 REQUIRED_SECRETS = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ADMIN_PASSWORD"}
 
 
@@ -48,11 +51,29 @@ def command_text(service: dict) -> str:
 
 
 def test_services(compose):
-    assert set(compose["services"]) >= {"api", "db", "minio", "createbucket"}
+    assert set(compose["services"]) >= {"api", "worker", "db", "minio", "createbucket"}
     assert compose["services"]["db"]["image"] == "postgres:16"
     assert compose["services"]["minio"]["image"].startswith("minio/minio")
     assert compose["services"]["createbucket"]["image"].startswith("minio/mc")
     assert compose["services"]["api"]["build"]["context"] == "."
+
+
+def test_worker_runs_the_jobs_with_the_api_settings(compose):
+    api, worker = compose["services"]["api"], compose["services"]["worker"]
+    assert worker["image"] == api["image"], "the worker runs the very code of the API"
+    assert command_text(worker) == "python manage.py worker"
+    assert worker["environment"] == {k: v for k, v in api["environment"].items() if k != "GUNICORN_CMD_ARGS"}
+    assert worker["depends_on"] == {"api": {"condition": "service_healthy"}}, "the API migrates first"
+    assert worker["restart"] == "unless-stopped" and worker["stop_grace_period"]
+    assert "ports" not in worker
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.override.yml"])
+def test_every_service_limits_its_logs(name):
+    for service_name, service in load(name)["services"].items():
+        logging = service.get("logging") or {}
+        assert logging.get("driver") == "json-file", f"{service_name} has no log limits"
+        assert logging["options"]["max-size"] and logging["options"]["max-file"]
 
 
 def test_volumes_keep_the_data(compose):

@@ -43,7 +43,30 @@ def test_live_refuses_other_methods(client):
 def test_ready_is_200_when_database_and_storage_answer(client):
     response = client.get("/health/ready")
     assert response.status_code == 200, response.content
-    assert response.json() == {"database": "ok", "storage": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "storage": "ok",
+        "jobs": "ok",
+        "jobs_oldest_waiting_seconds": None,
+        "worker_last_heartbeat_seconds": None,
+    }
+
+
+@pytest.mark.django_db
+def test_ready_reports_job_lag_as_degraded_not_down(client, settings):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from apps.jobs.tasks import retry_stalled_jobs
+
+    settings.JOB_LAG_DEGRADED_SECONDS = 60
+    retry_stalled_jobs.configure(schedule_in={"seconds": -300}).defer(timestamp=0)  # due five minutes ago
+    response = client.get("/health/ready")
+    assert response.status_code == 200, "a late worker is not a reason to take the web server out"
+    body = response.json()
+    assert body["jobs"] == "degraded"
+    assert 299 <= body["jobs_oldest_waiting_seconds"] < 400
+    assert body["worker_last_heartbeat_seconds"] is None  # no worker ever ran
+    assert ProcrastinateJob.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -53,7 +76,7 @@ def test_ready_is_503_naming_storage_when_s3_is_down(client, settings):
     with override_settings(STORAGES=storages):
         response = client.get("/health/ready")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "storage": "unavailable"}
+    assert response.json()["database"] == "ok" and response.json()["storage"] == "unavailable"
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Health checks: /health/live (process up) and /health/ready (database and object storage)."""
+"""Health checks: /health/live (process up) and /health/ready (database, object storage, job queue)."""
 
 import logging
 
@@ -36,10 +36,29 @@ def _check_storage() -> str:
         return "unavailable"
 
 
+def _check_jobs() -> dict:
+    """The job queue's lag: "degraded" (still 200) when jobs wait too long or no worker is alive —
+    the CRM works, only replies, mail and backups are late."""
+    from apps.jobs.selectors import queue_health
+
+    try:
+        health = queue_health()
+    except Exception as error:  # noqa: BLE001
+        logger.warning("readiness: job queue unreadable: %s", type(error).__name__)
+        return {"jobs": "unavailable"}
+    return {
+        "jobs": health.status,
+        "jobs_oldest_waiting_seconds": health.oldest_waiting_seconds,
+        "worker_last_heartbeat_seconds": health.last_heartbeat_seconds,
+    }
+
+
 @require_GET
 def ready(request):
     checks = {"database": _check_database(), "storage": _check_storage()}
     healthy = all(value == "ok" for value in checks.values())
+    if checks["database"] == "ok":
+        checks.update(_check_jobs())
     return JsonResponse(checks, status=200 if healthy else 503)
 
 

@@ -339,6 +339,8 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # Procrastinate logs every job start and end at INFO; failures and retries are WARNING+.
+        "procrastinate": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
     },

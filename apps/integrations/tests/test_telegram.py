@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.integrations import services
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings, OutboundMessage, OutboundStatus
-from apps.jobs.worker import run_jobs
 from apps.integrations.tests.conftest import ADMIN_PASSWORD, BOT_TOKEN
+from apps.jobs.worker import run_jobs
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +103,10 @@ def test_statements_per_update_through_the_webhook(api_client, telegram_bot, fak
     _sent(fake_telegram)
     # integration; INSERT inbox (committed by itself); BEGIN; lock the inbox row; advisory locks (one
     # statement); message known?; sender's open lead FOR UPDATE; client by contacts; INSERT lead (an
-    # append: UPDATE of the changed columns); INSERT audit entry; INSERT message; UPDATE inbox; COMMIT.
-    assert len(new) == 13, [query["sql"][:80] for query in new.captured_queries]
-    assert len(append) == 13, [query["sql"][:80] for query in append.captured_queries]
+    # append: UPDATE of the changed columns); INSERT audit entry; INSERT message; the reply: its key
+    # known?, INSERT outbound message, defer its job; UPDATE inbox; COMMIT.
+    assert len(new) == 16, [query["sql"][:80] for query in new.captured_queries]
+    assert len(append) == 16, [query["sql"][:80] for query in append.captured_queries]
     assert not any("SAVEPOINT" in query["sql"] for query in [*new.captured_queries, *append.captured_queries])
     # A retry: the integration and INSERT inbox ... ON CONFLICT DO NOTHING, nothing else.
     assert len(retry) == 2, [query["sql"][:80] for query in retry.captured_queries]
