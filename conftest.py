@@ -79,3 +79,26 @@ def accountant_api(client_as, accountant):
 @pytest.fixture
 def supervisor_api(client_as, supervisor):
     return client_as(supervisor)
+
+
+@pytest.fixture(autouse=True)
+def _empty_job_queue(request, django_db_blocker):
+    """The job queue's tables are not Django-managed, so a transactional test's flush keeps them:
+    empty them around such a test, so none sees another's (failed) jobs."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction"))
+
+    def empty():
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers,"
+                " procrastinate_workers"
+            )
+
+    if transactional:
+        empty()
+    yield
+    if transactional:
+        empty()
