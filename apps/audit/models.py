@@ -66,6 +66,10 @@ class DestructionRecord(models.Model):
         verbose_name = _("акт об уничтожении ПДн")
         verbose_name_plural = _("акты об уничтожении ПДн")
         ordering = ["-performed_at", "-id"]
+        permissions = [
+            ("export_personal_data", _("Может выгружать все сведения о субъекте ПДн")),
+            ("anonymize_client", _("Может обезличивать клиентов (152-ФЗ)")),
+        ]
 
     def __str__(self) -> str:
         return f"Акт № {self.pk} от {timezone.localtime(self.performed_at):%d.%m.%Y}"

@@ -7,5 +7,7 @@ ROLE_PERMISSIONS = {
         "auditlog.view_logentry",
         "audit.view_accesslogentry",
         "audit.view_destructionrecord",
+        "audit.export_personal_data",
+        "audit.anonymize_client",
     ],
 }

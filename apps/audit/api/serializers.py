@@ -60,3 +60,10 @@ class DestructionRecordSerializer(serializers.ModelSerializer):
         model = DestructionRecord
         fields = ["id", "client_id", "subject_label", "performed_at", "performed_by", "performed_by_name", "reason",
                   "categories", "method", "details"]
+
+
+class AnonymizeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the data is destroyed (goes into the act).")
+    force = serializers.BooleanField(
+        default=False, help_text="Anonymise even while an order of the client is in progress (cannot be undone)."
+    )

@@ -1,13 +1,45 @@
 """Read-only audit API for supervisors: the audit log, the access log, destruction acts."""
 
 from auditlog.models import LogEntry
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import FileResponse, Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import renderers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from apps.audit import selectors
+from apps.audit import acts, selectors, services
 from apps.audit.api.filters import AccessLogFilter, AuditLogFilter
-from apps.audit.api.serializers import AccessEntrySerializer, AuditEntrySerializer, DestructionRecordSerializer
+from apps.audit.api.serializers import (
+    AccessEntrySerializer,
+    AnonymizeSerializer,
+    AuditEntrySerializer,
+    DestructionRecordSerializer,
+)
 from apps.audit.models import AccessLogEntry, DestructionRecord
-from travelcrm.api import BaseReadOnlyViewSet
+from apps.clients.models import Client
+from travelcrm.api import BaseReadOnlyViewSet, BaseViewSet, ErrorSerializer
+
+
+class BinaryRenderer(renderers.BaseRenderer):
+    """Lets ?format=zip / pdf through content negotiation; the views build the file themselves."""
+
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else b""
+
+
+class ZipRenderer(BinaryRenderer):
+    media_type = "application/zip"
+    format = "zip"
+
+
+class PdfRenderer(BinaryRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
 
 
 @extend_schema_view(
@@ -51,6 +83,68 @@ class DestructionRecordViewSet(BaseReadOnlyViewSet):
     queryset = DestructionRecord.objects.all()
     serializer_class = DestructionRecordSerializer
     lookup_value_regex = r"\d+"
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer]
 
     def get_queryset(self):
         return selectors.destruction_records()
+
+    @extend_schema(tags=["audit"], summary="The act as PDF («Акт об уничтожении персональных данных»)",
+                   responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["get"])
+    def act(self, request, *args, **kwargs):
+        record = self.get_object()
+        response = HttpResponse(acts.destruction_act_pdf(record), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="destruction-act-{record.pk}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+CLIENT_PK = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class SubjectRequestViewSet(BaseViewSet):
+    """152-FZ subject requests on a client: everything held about them, and anonymisation."""
+
+    queryset = Client.all_objects.all()
+    lookup_value_regex = r"\d+"
+    serializer_class = AnonymizeSerializer
+    action_permissions = {
+        "personal_data": ["clients.view_client", "audit.export_personal_data"],
+        "anonymize": ["clients.change_client", "audit.anonymize_client"],
+    }
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ZipRenderer]
+
+    def get_object(self) -> Client:
+        try:
+            return Client.all_objects.get(pk=int(self.kwargs["pk"]))
+        except (Client.DoesNotExist, ValueError, OverflowError):
+            raise Http404 from None
+
+    @extend_schema(
+        tags=["clients"], summary="Everything held about the client (152-FZ subject request); ?format=zip adds files",
+        parameters=[CLIENT_PK, OpenApiParameter("format", str, enum=["json", "zip"], required=False)],
+        responses={200: OpenApiTypes.OBJECT, (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path="personal-data")
+    def personal_data(self, request, *args, **kwargs):
+        client = self.get_object()
+        if request.accepted_renderer.format == "zip":
+            archive = services.subject_export_zip(client=client, actor=request.user)
+            response = FileResponse(archive, as_attachment=True, filename=f"personal-data-{client.pk}.zip",
+                                    content_type="application/zip")
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
+        return Response(services.subject_export(client=client, actor=request.user))
+
+    @extend_schema(
+        tags=["clients"], summary="Anonymise the client (152-FZ): erase personal data, keep the books",
+        request=AnonymizeSerializer, parameters=[CLIENT_PK],
+        responses={201: DestructionRecordSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def anonymize(self, request, *args, **kwargs):
+        client = self.get_object()
+        serializer = AnonymizeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = services.client_anonymize(client=client, actor=request.user, **serializer.validated_data)
+        return Response(DestructionRecordSerializer(record).data, status=status.HTTP_201_CREATED)
