@@ -7,14 +7,22 @@
 """
 
 from auditlog.models import LogEntry
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from apps.audit import labels
+from apps.audit import acts, labels, services
 from apps.audit.models import AccessLogEntry, DestructionRecord
 from apps.core.paging import LargeTableAdminMixin
+from apps.clients.models import Client
+from apps.core.errors import BusinessError, ConflictError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -145,5 +153,78 @@ class DestructionRecordAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "subject_label", "performed_at", "performed_by_name", "reason")
     list_select_related = ("performed_by",)
     fields = ("subject_label", "client_id", "performed_at", "performed_by_name", "reason", "categories", "method",
-              "details")
+              "details", "act_link")
     readonly_fields = fields
+
+    @admin.display(description=_("акт (PDF)"))
+    def act_link(self, record):
+        url = reverse("admin:audit_destructionrecord_act", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Скачать акт об уничтожении ПДн"))
+
+    def get_urls(self):
+        act = path("<int:pk>/act/", self.admin_site.admin_view(_act_view), name="audit_destructionrecord_act")
+        return [act, *super().get_urls()]
+
+
+# --- Anonymisation as an admin action on the clients list ---------------------------------------------
+
+
+class AnonymizeForm(forms.Form):
+    reason = forms.CharField(label=_("Причина уничтожения"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    force = forms.BooleanField(
+        label=_("Обезличить, даже если есть заказы в работе"), required=False,
+        help_text=_("Действие необратимо: ФИО, контакты, паспорта, файлы и переписка будут уничтожены."),
+    )
+
+
+@admin.action(description=_("Обезличить (152-ФЗ) и составить акт об уничтожении"))
+def anonymize_clients(modeladmin, request, queryset):
+    if not request.user.has_perms(["clients.change_client", "audit.anonymize_client"]):
+        modeladmin.message_user(request, _("Недостаточно прав для обезличивания."), messages.ERROR)
+        return None
+    form = AnonymizeForm(request.POST if "confirm" in request.POST else None)
+    if form.is_valid():
+        done = 0
+        for client in queryset:
+            try:
+                record = services.client_anonymize(client=client, actor=request.user, **form.cleaned_data)
+            except (BusinessError, ConflictError) as error:
+                modeladmin.message_user(request, f"{client}: {error.detail}", messages.ERROR)
+                continue
+            done += 1
+            url = reverse("admin:audit_destructionrecord_change", args=[record.pk])
+            modeladmin.message_user(request, format_html('{} — <a href="{}">{}</a>', record.subject_label, url,
+                                                         record), messages.SUCCESS)
+        if done:
+            modeladmin.message_user(request, f"Обезличено клиентов: {done}.", messages.SUCCESS)
+        return None
+    return TemplateResponse(request, "audit/anonymize_confirm.html", {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Обезличивание клиентов (152-ФЗ)"),
+        "clients": queryset,
+        "form": form,
+        "action": "anonymize_clients",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": modeladmin.model._meta,
+    })
+
+
+def _add_client_action() -> None:
+    client_admin = admin.site._registry.get(Client)
+    if client_admin is not None and anonymize_clients not in (client_admin.actions or []):
+        client_admin.actions = [*(client_admin.actions or []), anonymize_clients]
+
+
+_add_client_action()
+
+
+def _act_view(request, pk):
+    if not request.user.has_perm("audit.view_destructionrecord"):
+        raise PermissionDenied
+    record = DestructionRecord.objects.filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    response = HttpResponse(acts.destruction_act_pdf(record), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="destruction-act-{record.pk}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from apps.audit.models import DestructionRecord
 from apps.audit.selectors import access_log_for_client
-from apps.clients.api.serializers import client_to_dict
-from apps.clients.models import Client, ClientContact, ClientFile, ClientPassport
+from apps.clients.consents import consent_to_dict, consents_of_client
+from apps.clients.models import Client, ClientContact, ClientFile, ClientPassport, Consent
 from apps.core import access
 from apps.core.auditing import audit_event
 from apps.core.erasure import run_subject_erasers
@@ -98,8 +98,7 @@ def _order_dict(order: Order, client_id: int) -> dict:
 def subject_data(client: Client) -> dict:
     """Everything held about the person, as plain JSON-ready data (a constant number of queries)."""
     client = Client.all_objects.prefetch_related("contacts", "passports", "files").get(pk=client.pk)
-    card = client_to_dict(_with_live_children(client), True)
-    card["notes"] = client.notes
+    card = _client_card(client)
     leads = Lead.objects.filter(client=client).prefetch_related("messages", "attachments").order_by("id")
     orders = list(_client_orders(client).prefetch_related("travellers", "services__travellers"))
     order_ids = [order.id for order in orders]
@@ -113,7 +112,7 @@ def subject_data(client: Client) -> dict:
              "created_at": _iso(f.created_at)}
             for f in client.files.all()
         ],
-        "consents": _consents(client),
+        "consents": [consent_to_dict(consent) for consent in consents_of_client(client.id)],
         "leads": [_lead_dict(lead) for lead in leads],
         "orders": [_order_dict(order, client.id) for order in orders],
         "payments": [
@@ -134,17 +133,24 @@ def subject_data(client: Client) -> dict:
     }
 
 
-def _with_live_children(client: Client) -> Client:
-    client.live_contacts = [c for c in client.contacts.all() if not c.is_archived]
-    client.live_passports = [p for p in client.passports.all() if not p.is_archived]
-    return client
-
-
-def _consents(client: Client) -> list[dict]:
-    """Consents of the client (the registry lands with issue 14 point 1; empty until then)."""
-    from apps.audit import consents
-
-    return consents.consents_for_export(client)
+def _client_card(client: Client) -> dict:
+    """The client's own fields, contacts and passports (archived ones too: they are held as well)."""
+    return {
+        "id": client.id, "last_name": client.last_name, "first_name": client.first_name,
+        "middle_name": client.middle_name, "last_name_latin": client.last_name_latin,
+        "first_name_latin": client.first_name_latin, "birth_date": _iso(client.birth_date),
+        "citizenship": client.citizenship, "notes": client.notes, "created_at": _iso(client.created_at),
+        "contacts": [
+            {"id": c.id, "kind": c.kind, "value": c.value, "is_primary": c.is_primary, "is_archived": c.is_archived}
+            for c in client.contacts.all()
+        ],
+        "passports": [
+            {"id": p.id, "kind": p.kind, "series": p.series, "number": p.number, "issue_date": _iso(p.issue_date),
+             "expiry_date": _iso(p.expiry_date), "issued_by": p.issued_by, "is_active": p.is_active,
+             "is_archived": p.is_archived}
+            for p in client.passports.all()
+        ],
+    }
 
 
 def subject_export(*, client: Client, actor) -> dict:
@@ -229,6 +235,7 @@ def client_anonymize(*, client: Client, actor, reason: str, force: bool = False)
         raise ConflictError("Данные этого клиента уже обезличены.", code="already_anonymized")
     _refuse_if_in_progress(client, force)
     erased = _Erased()
+    _erase_consent_evidence(client, erased)  # first: sender consents are found through the contacts
     child_entries = _erase_client_rows(client, erased)
     lead_ids = _erase_leads(client, erased)
     _erase_documents(client, erased)
@@ -296,6 +303,18 @@ def _erase_documents(client: Client, erased: _Erased) -> None:
     documents = Document.objects.filter(order__in=_client_orders(client).values("pk")).exclude(file="")
     erased.storage_keys += list(documents.values_list("file", flat=True))
     erased.add("document_files", documents.update(file=""))
+
+
+def _erase_consent_evidence(client: Client, erased: _Erased) -> None:
+    """Consents stay as proof of the lawful basis (dates, purposes, text); the evidence that names the
+    person (address, browser, message id, the signed scan) goes."""
+    consents = consents_of_client(client.id)
+    erased.storage_keys += [name for name in consents.exclude(scan="").values_list("scan", flat=True)]
+    pks = list(consents.values_list("pk", flat=True))
+    Consent.objects.filter(pk__in=pks, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
+    erased.add("consents", Consent.objects.filter(pk__in=pks).update(
+        client=client, subject_index="", evidence_ip=None, evidence_user_agent="", evidence_message_id="", scan="",
+    ))
 
 
 def _scrub_audit_log(client: Client, child_entries: dict[type, list[str]]) -> None:

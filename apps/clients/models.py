@@ -9,6 +9,7 @@ clients); merging moves them to the surviving client first.
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -240,3 +241,98 @@ class ClientFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type}, {self.size} Б"
+
+
+# --- Consents to personal-data processing (152-FZ) ---------------------------------------------------
+
+
+class ConsentPurpose(models.TextChoices):
+    CONTRACT = "contract", _("Исполнение договора о туристском обслуживании")
+    TRANSFER = "transfer", _(
+        "Передача туроператорам, перевозчикам, гостиницам, страховщикам и консульствам, в том числе за рубеж"
+    )
+    MARKETING = "marketing", _("Рекламные и информационные рассылки")
+
+
+class ConsentChannel(models.TextChoices):
+    WEB = "web", _("Веб-форма")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    EMAIL = "email", _("E-mail")
+    PAPER = "paper", _("На бумаге")
+
+
+class ConsentText(models.Model):
+    """One version of the consent text, as the person saw it: a snapshot with its SHA-256."""
+
+    version = models.CharField(_("версия"), max_length=32, unique=True)
+    body = models.TextField(_("текст согласия"))
+    sha256 = models.CharField(_("SHA-256 текста"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("текст согласия на обработку ПДн")
+        verbose_name_plural = _("тексты согласия на обработку ПДн")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Версия {self.version} ({self.sha256[:12]}…)"
+
+    def save(self, *args, **kwargs):
+        import hashlib
+
+        self.sha256 = hashlib.sha256(self.body.encode("utf-8")).hexdigest()
+        super().save(*args, **kwargs)
+
+
+class Consent(models.Model):
+    """A person's consent: a client's, or a lead sender's before they become a client.
+
+    A sender is identified by the blind index of their verified messenger id or e-mail (the same
+    index their ClientContact gets), so a consent given in Telegram is found on the client card once
+    the sender becomes a client. Lead ids are plain numbers: clients sit below leads (rule 14).
+    """
+
+    client = models.ForeignKey(
+        Client, verbose_name=_("клиент"), on_delete=models.CASCADE, null=True, blank=True, related_name="consents"
+    )
+    subject_kind = models.CharField(_("вид идентификатора"), max_length=16, choices=ContactKind.choices, blank=True)
+    subject_index = models.CharField(_("слепой индекс отправителя"), max_length=64, blank=True, editable=False)
+    lead_id = models.BigIntegerField(_("номер заявки (ID)"), null=True, blank=True)
+    purposes = ArrayField(models.CharField(max_length=16, choices=ConsentPurpose.choices), verbose_name=_("цели"))
+    text = models.ForeignKey(ConsentText, verbose_name=_("текст согласия"), on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("канал"), max_length=16, choices=ConsentChannel.choices)
+    given_at = models.DateTimeField(_("дано"))
+    evidence_ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
+    evidence_user_agent = EncryptedCharField(_("браузер (user agent)"), max_length=500, blank=True, default="")
+    evidence_message_id = models.CharField(_("ID сообщения"), max_length=255, blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("оформил сотрудник"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+    scan = models.FileField(_("скан подписанного согласия"), max_length=255, blank=True, default="")
+    withdrawn_at = models.DateTimeField(_("отозвано"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("отзыв оформил"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("согласие на обработку ПДн")
+        verbose_name_plural = _("согласия на обработку ПДн")
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["subject_kind", "subject_index"], name="consent_subject_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client__isnull=False) | ~Q(subject_index=""), name="consent_has_subject"
+            ),
+            models.CheckConstraint(condition=Q(channel__in=ConsentChannel.values), name="consent_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        state = "отозвано" if self.withdrawn_at else "действует"
+        return f"Согласие ({self.get_channel_display()}) от {self.given_at:%d.%m.%Y}, {state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
