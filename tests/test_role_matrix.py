@@ -97,13 +97,6 @@ def world(make_user, settings):
         "rates": rate.pk,
         "telegram": IntegrationSettings.objects.create(type="telegram", is_active=True).pk,
         "whatsapp": IntegrationSettings.objects.create(type="whatsapp", is_active=True).pk,
-        "audit": LogEntry.objects.order_by("pk").first().pk,
-        "access": AccessLogEntry.objects.create(client_ids=[client.pk], categories=["phone"], endpoint="/x/",
-                                                method="GET").pk,
-        "destructions": DestructionRecord.objects.create(
-            client_id=other_client.pk, subject_label="Клиент удалён (152-ФЗ)", reason="Отзыв согласия",
-            categories=["контакты"], performed_by=users[Role.SUPERVISOR], performed_by_name="Руководитель",
-        ).pk,
     }
     objects["audit"] = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     objects["access"] = AccessLogEntry.objects.create(
