@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit import acts, labels, services
 from apps.audit.models import AccessLogEntry, DestructionRecord
-from apps.core.paging import LargeTableAdminMixin
 from apps.clients.models import Client
 from apps.core.errors import BusinessError, ConflictError
+from apps.core.paging import LargeTableAdminMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
