@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.db import is_query_timeout
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
 from travelcrm.pagination import ListPagination
@@ -89,8 +90,17 @@ def _first_code(detail) -> str | None:
     return getattr(detail, "code", None)
 
 
+QUERY_TIMEOUT_DETAIL = (
+    "Запрос выполнялся слишком долго и был прерван. Сузьте период или фильтры и повторите."
+)
+
+
 def exception_handler(exc, context):
     """DRF exception handler: every error becomes {"code", "detail", "fields"} with a 4xx/5xx."""
+    if is_query_timeout(exc):
+        set_rollback()
+        logger.warning("query cancelled by statement_timeout")
+        return Response(error_body("query_timeout", QUERY_TIMEOUT_DETAIL), status=503, headers={"Retry-After": "30"})
     if isinstance(exc, BusinessError):
         return Response(
             error_body(exc.code, exc.detail, exc.fields, **exc.extra), status=exc.status_code
@@ -188,6 +198,18 @@ class ApiErrorMiddleware:
                 if header in response:
                     replacement[header] = response[header]
             return replacement
+        return response
+
+    def process_exception(self, request, exception):
+        """A query cancelled by statement_timeout outside DRF (admin pages): 503, not a 500."""
+        if not is_query_timeout(exception):
+            return None
+        logger.warning("query cancelled by statement_timeout")
+        if request.path.startswith("/api/"):
+            response = _json_error(503, "query_timeout", QUERY_TIMEOUT_DETAIL)
+        else:
+            response = HttpResponse(QUERY_TIMEOUT_DETAIL, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "30"
         return response
 
     @staticmethod

@@ -149,6 +149,11 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_
 # Lists count exactly up to this many rows; above it they show the planner's estimate, flagged as such
 # (`count_is_estimate` in the API, «около N» in the admin): an exact count(*) grows with the table.
 LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
+# A query of a web request running longer than this is cancelled by PostgreSQL and the request
+# answers 503 query_timeout (apps.core.db; management commands and workers are not limited). 0 = off.
+API_STATEMENT_TIMEOUT_MS = env.int("API_STATEMENT_TIMEOUT_MS", default=30_000)
+# Reports plan every statement for its own arguments and get this much memory for sorts and hashes.
+REPORT_WORK_MEM = env.str("REPORT_WORK_MEM", default="64MB")
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement once it has run 5 times on a connection,
     # so PostgreSQL stops re-planning the hot queries (the client list's page query spent 1.2 ms

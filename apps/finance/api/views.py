@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from apps.core.csv_export import Column, csv_response
+from apps.core.db import custom_plans
 from apps.core.errors import BusinessError
 from apps.finance import selectors, services
 from apps.finance.api.serializers import (
@@ -258,16 +259,22 @@ class ReportView(BaseAPIView):
         params.is_valid(raise_exception=True)
         report = REPORTS[self.report_name]
         if request.accepted_renderer.format == "csv":
+            # Streamed after the view returns: its cursor must not live in a transaction that ends here.
             queryset = self._queryset(params.validated_data, whole=True)
             stamp = timezone.localdate().strftime("%Y-%m-%d")
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
-        queryset = self._queryset(params.validated_data)
+        # A report's best plan depends on its period and filters: never a cached generic plan.
+        with custom_plans():
+            return self._page(request, report, params.validated_data)
+
+    def _page(self, request, report, params: dict):
+        queryset = self._queryset(params)
         if report.count == "window":
             paginator = WindowCountPagination()
             page = paginator.paginate_queryset(queryset, request, view=self)
         else:
             paginator = ReportPagination()
-            count = (lambda: report.count(self._filters(params.validated_data))) if report.count else None
+            count = (lambda: report.count(self._filters(params))) if report.count else None
             page = paginator.paginate_queryset(queryset, request, view=self, count=count)
         return paginator.get_paginated_response([self.present(row) for row in page])
 

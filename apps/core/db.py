@@ -1,0 +1,55 @@
+"""PostgreSQL session settings for the two kinds of queries that must not share one plan or one limit.
+
+- **Plans that fit the parameters.** With server-side binding (DB_PREPARED_STATEMENTS) psycopg
+  prepares a query after 5 runs on a connection, and PostgreSQL may then switch to a generic plan
+  cached for every later argument. For the hot lookups that is the point; for reports, whose best
+  plan depends on the period and filters, a generic plan was 100× slower (the clients report went
+  from 0.1 s to 11–25 s at a million orders). `custom_plans()` makes one transaction plan every
+  statement for its arguments and gives it more `work_mem` for its sorts and hashes.
+- **No runaway query holds a web worker.** `enable_statement_timeout()` (called by the WSGI entry
+  point only, so management commands and background workers are not limited) sets
+  `statement_timeout` on every new web connection; a query past it is cancelled by PostgreSQL and
+  the request answers 503 `query_timeout` (`is_query_timeout`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.backends.signals import connection_created
+
+
+@contextmanager
+def custom_plans(*, work_mem: str | None = None, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """One transaction whose statements are planned for their own arguments (never a cached
+    generic plan), with `work_mem` (default settings.REPORT_WORK_MEM) for its sorts and hashes."""
+    with transaction.atomic(using=using):
+        with connections[using].cursor() as cursor:
+            # set_config(..., true) is SET LOCAL: it ends with this transaction.
+            cursor.execute(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', %s, true)",
+                [work_mem or settings.REPORT_WORK_MEM],
+            )
+        yield
+
+
+def enable_statement_timeout() -> None:
+    """Every new connection of this (web) process gets settings.API_STATEMENT_TIMEOUT_MS."""
+    if settings.API_STATEMENT_TIMEOUT_MS > 0:
+        connection_created.connect(_set_statement_timeout, dispatch_uid="travelcrm-statement-timeout")
+
+
+def _set_statement_timeout(sender, connection, **kwargs) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.API_STATEMENT_TIMEOUT_MS}ms"])
+
+
+def is_query_timeout(error: BaseException) -> bool:
+    """A statement PostgreSQL cancelled (statement_timeout), as Django raises it."""
+    return isinstance(error, OperationalError) and isinstance(error.__cause__, psycopg.errors.QueryCanceled)
