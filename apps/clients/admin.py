@@ -9,9 +9,10 @@ from contextvars import ContextVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
@@ -38,6 +39,16 @@ CLIENT_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "f
                  "birth_date", "citizenship", "operator", "notes")
 _current_request: ContextVar = ContextVar("client_admin_request", default=None)
 _LOOKUP_KEYS = {"phone": "phones", "email": "emails", "telegram": "telegram_ids", "whatsapp": "whatsapp_ids"}
+
+
+PERSONAL_DATA_SEARCH_REFUSED = (
+    "Нет права на персональные данные клиентов: поиск по телефону, e-mail и паспорту недоступен. "
+    "Ищите по фамилии или имени."
+)
+
+
+def _looks_like_contact(term: str) -> bool:
+    return "@" in term or any(ch.isdigit() for ch in term)
 
 
 def can_see_personal_data(request) -> bool:
@@ -295,10 +306,28 @@ class ClientAdmin(
         condition = Q(id__in=selectors.search_clients(Client.objects.all(), term).values("id"))
         for lookup in (selectors.filter_by_phone, selectors.filter_by_email, selectors.filter_by_passport):
             try:
-                condition |= Q(id__in=lookup(Client.objects.all(), term).values("id"))
+                found = lookup(Client.objects.all(), term)
             except ValidationError:
                 continue
+            # A term that IS a phone / e-mail / passport would reveal a masked value to a guesser.
+            # (Names carry neither digits nor "@": a name search stays open to everyone.)
+            if not can_see_personal_data(request) and _looks_like_contact(term):
+                raise PermissionDenied(PERSONAL_DATA_SEARCH_REFUSED)
+            condition |= Q(id__in=found.values("id"))
         return queryset.filter(condition), False
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except PermissionDenied as error:
+            if str(error) != PERSONAL_DATA_SEARCH_REFUSED:
+                raise
+            return TemplateResponse(
+                request, "admin/personal_data_forbidden.html",
+                {**self.admin_site.each_context(request), "title": "Поиск недоступен",
+                 "code": "personal_data_forbidden", "detail": PERSONAL_DATA_SEARCH_REFUSED},
+                status=403,
+            )
 
     # --- saves through services --------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ from django.utils.html import format_html
 
 from apps.core.errors import BusinessError
 from apps.core.paging import LargeTableAdminMixin
+from apps.core.personal_data import PersonalDataForbidden
 from apps.documents import services
 from apps.documents.api.views import download_ttl
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
-from apps.documents.selectors import documents_visible_to
+from apps.documents.selectors import documents_visible_to, require_download_right
 
 # --- Templates --------------------------------------------------------------------------------------
 
@@ -202,6 +203,12 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if not request.user.has_perm("documents.view_document"):
             raise PermissionDenied
         document = get_object_or_404(documents_visible_to(request.user), pk=pk)
+        try:
+            require_download_right(request.user, document)
+        except PersonalDataForbidden as error:
+            return TemplateResponse(request, "admin/personal_data_forbidden.html", {
+                **self.admin_site.each_context(request), "title": "Скачивание недоступно",
+                "code": error.code, "detail": error.detail}, status=403)
         return HttpResponseRedirect(default_storage.url(document.file.name, expire=download_ttl()))
 
     def generate_view(self, request):

@@ -2,7 +2,24 @@
 
 from django.db.models import QuerySet
 
-from apps.documents.models import FINANCIAL_TYPES, Document, DocumentTemplate, DocumentTemplateVersion
+from apps.core.personal_data import require_personal_data
+from apps.documents.models import (
+    FINANCIAL_TYPES,
+    Document,
+    DocumentTemplate,
+    DocumentTemplateVersion,
+    DocumentType,
+)
+
+# Documents that print the customer's personal data (the contract: birth dates, phone, e-mail, and
+# whatever passport fields a supervisor's template adds): downloadable only with the right to see it.
+PERSONAL_DATA_TYPES = frozenset({DocumentType.CONTRACT})
+
+
+def require_download_right(user, document: Document) -> None:
+    """Raise PersonalDataForbidden (403) when the document shows personal data the user may not see."""
+    if document.type in PERSONAL_DATA_TYPES:
+        require_personal_data(user, "скачивание договора с паспортными данными")
 
 
 def can_see_all_types(user) -> bool:

@@ -36,6 +36,16 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _unmasked_now() -> bool:
+    request = _current_request.get()
+    return request is not None and request.user.has_perm(PERSONAL_DATA_PERMISSION)
+
+
+# What the customer wrote or sent (phones, passport scans, birth dates) is hidden, not masked, from
+# staff without the personal-data right: a pattern-based mask misses numbers written in words.
+HIDDEN = _("скрыто: нет права на персональные данные")
+
+
 class LeadMessageInline(_ReadOnlyInline):
     model = LeadMessage
     fields = ("received_at", "channel", "direction", "shown_text")
@@ -43,17 +53,21 @@ class LeadMessageInline(_ReadOnlyInline):
 
     @admin.display(description=_("текст"))
     def shown_text(self, obj):
-        return obj.text
+        return obj.text if _unmasked_now() else HIDDEN
 
 
 class LeadAttachmentInline(_ReadOnlyInline):
     model = LeadAttachment
-    fields = ("name", "content_type", "size", "note", "download")
+    fields = ("shown_name", "content_type", "size", "note", "download")
     readonly_fields = fields
+
+    @admin.display(description=_("файл"))
+    def shown_name(self, obj):
+        return obj.name if _unmasked_now() else HIDDEN
 
     @admin.display(description=_("скачать"))
     def download(self, obj):
-        if not obj.file:
+        if not obj.file or not _unmasked_now():
             return "—"
         return format_html('<a href="{}">{}</a>', obj.file.url, _("скачать"))
 

@@ -187,7 +187,9 @@ class LeadAttachment(models.Model):
         ordering = ("id",)
 
     def __str__(self) -> str:
-        return self.name
+        # Not the file name ("passport_ivanov.jpg" is personal data): this shows in the admin's
+        # inline and the audit log to roles without the right.
+        return f"Вложение №{self.pk}" if self.pk else "Вложение"
 
     @property
     def is_stored(self) -> bool:

@@ -6,6 +6,9 @@ from rest_framework.exceptions import ValidationError
 
 from apps.clients import selectors
 from apps.clients.models import Client
+from apps.core.personal_data import require_personal_data
+
+_LOOKUP_NAMES = {"phone": "поиск по телефону", "email": "поиск по e-mail", "passport": "поиск по паспорту"}
 
 
 class ClientFilter(django_filters.FilterSet):
@@ -23,6 +26,8 @@ class ClientFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def _by(self, function, name, queryset, value):
+        # A lookup by an exact value would reveal a masked one to whoever guesses it right.
+        require_personal_data(getattr(self.request, "user", None), _LOOKUP_NAMES[name])
         try:
             return function(queryset, value)
         except DjangoValidationError as error:

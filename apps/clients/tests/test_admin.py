@@ -145,3 +145,18 @@ def test_admin_exports_selected_clients_as_excel_csv_masked_for_accountants(oper
     accountant_csv = _browser(accountant).post(LIST_URL, form).content.decode("utf-8")
     assert "Экспортов" in accountant_csv
     assert "+79165550011" not in accountant_csv
+
+
+def test_admin_search_by_phone_email_passport_is_refused_without_the_personal_data_right(accountant):
+    """A masked value must not be recoverable by guessing it into the search box."""
+    make_client(last_name="Иванов", phones=["+79161234567"], emails=["ivan@mail.ru"],
+                passports=[{"kind": "internal", "series": "4510", "number": "123012"}])
+    browser = _browser(accountant)
+    for term in ("8 916 123-45-67", "ivan@mail.ru", "4510 123012"):
+        response = browser.get(LIST_URL, {"q": term})
+        assert response.status_code == 403, term
+        page = response.content.decode()
+        assert "personal_data_forbidden" in page and "Ищите по фамилии" in page
+        assert "Иванов" not in page
+    by_name = browser.get(LIST_URL, {"q": "иванов"})
+    assert by_name.status_code == 200 and len(by_name.context["cl"].result_list) == 1

@@ -128,6 +128,23 @@ def test_filters_by_phone_email_passport_and_search(operator_api):
     assert response.status_code == 400 and "phone" in response.json()["fields"]
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("phone", "8 916 123-45-67"), ("email", "ivan@mail.ru"), ("passport", "75 7654321"),
+    ("phone", "abc"),  # refused before it is even parsed: no hint whether a value is well formed
+])
+def test_exact_lookups_are_refused_without_the_personal_data_right(accountant_api, name, value):
+    """A masked value must not be recoverable by guessing it into ?phone= / ?email= / ?passport=."""
+    make_client(last_name="Иванов", phones=["+79161234567"], emails=["ivan@mail.ru"],
+                passports=[{"kind": "foreign", "series": "75", "number": "7654321"}])
+    response = accountant_api.get(URL, {name: value})
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "personal_data_forbidden" and "персональные данные" in body["detail"]
+    assert "results" not in body
+    by_name = accountant_api.get(URL, {"search": "иванов"})
+    assert by_name.status_code == 200 and by_name.json()["count"] == 1
+
+
 def test_merge_endpoint(operator_api, supervisor_api):
     target, other = make_client(), make_client(emails=["other@mail.ru"])
     assert operator_api.post(f"{URL}{target.pk}/merge/", {"other_id": other.pk}, format="json").status_code == 403

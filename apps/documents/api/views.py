@@ -85,6 +85,7 @@ class DocumentViewSet(BaseReadOnlyViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         document = self.get_object()
+        selectors.require_download_right(request.user, document)
         file_name = f"{document.type}-{document.number}.pdf".replace("/", "-")
         if download_streams():
             handle = default_storage.open(document.file.name, "rb")

@@ -5,6 +5,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 
 from apps.documents import services
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion
@@ -175,6 +177,29 @@ def test_download_streams_when_configured(order, operator_api, settings):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_contract_is_downloadable_only_with_the_personal_data_right(order, make_user, client_as, operator_api):
+    """A role that may list every document type but not see personal data gets no contract file."""
+    contract = services.document_generate(order=order, doc_type="contract")
+    invoice = services.document_generate(order=order, doc_type="invoice")
+    reader = make_user("accountant")
+    reader.user_permissions.add(Permission.objects.get(codename="view_all_document_types"))
+    api = client_as(type(reader).objects.get(pk=reader.pk))
+    refused = api.get(f"/api/v1/documents/{contract.pk}/download/")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "personal_data_forbidden" and "url" not in refused.json()
+    assert api.get(f"/api/v1/documents/{contract.pk}/").status_code == 200  # it exists, only the file is refused
+    assert api.get(f"/api/v1/documents/{invoice.pk}/download/").status_code == 200
+    assert operator_api.get(f"/api/v1/documents/{contract.pk}/download/").status_code == 200
+
+    browser = Client()
+    reader.is_staff = True
+    reader.save()
+    browser.force_login(reader)
+    page = browser.get(f"/admin/documents/document/{contract.pk}/download/")
+    assert page.status_code == 403 and "personal_data_forbidden" in page.content.decode()
+    assert browser.get(f"/admin/documents/document/{invoice.pk}/download/").status_code == 302
 
 
 # --- Templates ------------------------------------------------------------------------------------------

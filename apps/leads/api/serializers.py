@@ -8,6 +8,7 @@ from apps.core.masking import mask_email, mask_phone
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
+HIDDEN = "скрыто"
 
 
 def can_see_personal_data(request) -> bool:
@@ -29,21 +30,42 @@ class _MaskingMixin:
         return cached
 
 
-class LeadAttachmentSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField(help_text="Ссылка для скачивания (ограничена по времени).")
+class LeadAttachmentSerializer(_MaskingMixin, serializers.ModelSerializer):
+    """Files the customer sent (often passport scans): name and link only with the personal-data right."""
+
+    name = serializers.SerializerMethodField(help_text="Имя файла; без права на ПДн — «скрыто».")
+    url = serializers.SerializerMethodField(
+        help_text="Ссылка для скачивания (ограничена по времени); без права на ПДн — null."
+    )
 
     class Meta:
         model = LeadAttachment
         fields = ["id", "message", "name", "content_type", "size", "note", "url", "created_at"]
 
+    def get_name(self, obj: LeadAttachment) -> str:
+        return obj.name if self.unmasked else HIDDEN
+
     def get_url(self, obj: LeadAttachment) -> str | None:
-        return obj.file.url if obj.file else None
+        return obj.file.url if obj.file and self.unmasked else None
 
 
-class LeadMessageSerializer(serializers.ModelSerializer):
+class LeadMessageSerializer(_MaskingMixin, serializers.ModelSerializer):
+    """A message's text carries whatever the customer typed (phone, passport, birth date): it is
+    hidden, not masked, from roles without the personal-data right — a pattern-based mask would
+    miss a number written in words or split by spaces."""
+
+    text = serializers.SerializerMethodField(help_text="Текст сообщения; без права на ПДн — null.")
+    external_id = serializers.SerializerMethodField(help_text="Идентификатор в канале; без права на ПДн — null.")
+
     class Meta:
         model = LeadMessage
         fields = ["id", "channel", "external_id", "direction", "text", "received_at"]
+
+    def get_text(self, obj: LeadMessage) -> str | None:
+        return obj.text if self.unmasked else None
+
+    def get_external_id(self, obj: LeadMessage) -> str | None:
+        return obj.external_id if self.unmasked else None
 
 
 class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):

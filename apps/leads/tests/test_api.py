@@ -99,6 +99,25 @@ def test_detail_has_messages_and_attachment_links(operator_api):
     assert attachment["url"].startswith("http") and "Signature" in attachment["url"]
 
 
+def test_messages_and_attachments_are_hidden_without_the_personal_data_right(accountant_api, operator_api):
+    lead = lead_ingest(
+        channel="telegram", external_id="9", sender={"telegram_id": "1"},
+        text="Мой паспорт 4510 123012, родился 01.03.1985, тел. восемь девятьсот шестнадцать",
+        attachments=[IncomingAttachment("passport_ivanov.jpg", "image/jpeg", b"\xff\xd8\xff\xe0", 4)],
+    ).lead
+    response = accountant_api.get(f"{URL}{lead.pk}/")
+    assert response.status_code == 200
+    raw = response.content.decode()
+    assert "4510" not in raw and "1985" not in raw and "passport_ivanov" not in raw and "Signature" not in raw
+    body = response.json()
+    assert [(m["text"], m["external_id"]) for m in body["messages"]] == [(None, None)]
+    assert body["attachments"][0]["name"] == "скрыто" and body["attachments"][0]["url"] is None
+    assert body["attachments"][0]["size"] == 4  # what was sent stays visible, not what it says
+    seen = operator_api.get(f"{URL}{lead.pk}/").json()
+    assert "4510 123012" in seen["messages"][0]["text"]
+    assert seen["attachments"][0]["name"] == "passport_ivanov.jpg" and seen["attachments"][0]["url"]
+
+
 def test_take_and_reject_actions_and_forbidden_transition(operator_api, operator):
     lead = incoming("1")
     taken = operator_api.post(f"{URL}{lead.pk}/take/")
