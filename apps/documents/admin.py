@@ -154,6 +154,11 @@ class DocumentTemplateVersionAdmin(admin.ModelAdmin):
 class GenerateForm(forms.Form):
     order = forms.IntegerField(label="ID заказа", min_value=1)
     type = forms.ChoiceField(label="Тип документа", choices=DocumentType.choices)
+    confirm = forms.BooleanField(
+        label="Подтверждаю", required=False,
+        help_text="Сформировать, несмотря на замечания «Нужно подтверждение» (подтверждение записывается в "
+                  "документ и в историю заказа).",
+    )
 
 
 @admin.register(Document)
@@ -218,22 +223,47 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
         form = GenerateForm(request.POST or None, initial={"order": request.GET.get("order"),
                                                             "type": request.GET.get("type", "invoice")})
+        order, doc_type = None, None
         if request.method == "POST" and form.is_valid():
             order = Order.objects.filter(pk=form.cleaned_data["order"]).first()
+            doc_type = form.cleaned_data["type"]
             if order is None:
                 form.add_error("order", "Заказ не найден.")
-            else:
+            elif "check_only" not in request.POST:
                 try:
-                    document = services.document_generate(order=order, doc_type=form.cleaned_data["type"],
-                                                          actor=request.user)
+                    document = services.document_generate(order=order, doc_type=doc_type, actor=request.user,
+                                                          confirm=form.cleaned_data["confirm"])
                 except BusinessError as error:
                     form.add_error(None, error.detail)
                 else:
-                    self.message_user(request, f"Сформирован {document}.", messages.SUCCESS)
+                    self._message_generated(request, document)
                     return redirect(reverse("admin:documents_document_changelist") + f"?q={order.number}")
+        elif request.method == "GET" and str(request.GET.get("order", "")).isdigit():
+            order = Order.objects.filter(pk=int(request.GET["order"])).first()
+            doc_type = request.GET.get("type", "invoice")
         context = {**self.admin_site.each_context(request), "title": "Сформировать документ", "form": form,
-                   "opts": self.model._meta}
+                   "opts": self.model._meta, **self._checks_context(order, doc_type)}
         return TemplateResponse(request, "admin/documents/document/generate.html", context)
+
+    @staticmethod
+    def _checks_context(order, doc_type) -> dict:
+        """The findings shown above the form (issue 18 point 6), each with a link to fix it."""
+        if order is None or doc_type not in DocumentType.values:
+            return {"checks": None}
+        try:
+            findings = services.generation_checks(order=order, doc_type=doc_type)
+        except BusinessError as error:  # e.g. the agency requisites are not filled in at all
+            return {"checks": [{"code": error.code, "level": "error", "message": error.detail,
+                                "fix_url": reverse("admin:finance_agencyrequisites_changelist"),
+                                "fix_label": "Заполнить реквизиты"}], "checks_for": str(order)}
+        return {"checks": [f.as_dict() for f in findings],
+                "checks_for": f"{DocumentType(doc_type).label}, заказ {order.number}"}
+
+    def _message_generated(self, request, document) -> None:
+        self.message_user(request, f"Сформирован {document}.", messages.SUCCESS)
+        for finding in document.checks:
+            if finding["level"] != "error":
+                self.message_user(request, finding["message"], messages.WARNING)
 
     def _mark(self, request, queryset, status: str):
         done = 0

@@ -3,7 +3,7 @@ bench and the PNG previews use it too), and its four documents. Idempotent."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,7 @@ def _service_plan() -> list[tuple[dict, str]]:
           "details": {"vehicle": "Минивэн, групповой"}}, "all"),
         ({"type": "hotel", "start_dt": _at(10, 17, 0, IST), "end_dt": _at(20, 12, 0, IST),
           "timezone": "Europe/Istanbul", "city": "Кемер", "address": "Бельдиби, ул. Ататюрка, 12",
-          "price": Decimal("184500.00"),
+          "price": Decimal("2000.00"), "currency": "EUR", "rate": Decimal("92.25"),
           "details": {"hotel_name": "Rixos Sungate", "room_type": "Deluxe, вид на море", "meals": "UAI"}}, "all"),
         ({"type": "local", "start_dt": _at(12, 9, 0, IST), "end_dt": _at(12, 18, 0, IST),
           "timezone": "Europe/Istanbul", "city": "Анталья", "price": Decimal("7800.00"),
@@ -89,12 +89,38 @@ def _service_plan() -> list[tuple[dict, str]]:
 TRAVELLERS = [
     {"last_name": "Смирнов", "first_name": "Алексей", "middle_name": "Викторович", "last_name_latin": "SMIRNOV",
      "first_name_latin": "ALEKSEI", "birth_date": "1985-03-12", "phones": ["+79161234567"],
-     "emails": ["smirnov.demo@example.com"]},
+     "emails": ["smirnov.demo@example.com"],
+     "passports": [{"kind": "internal", "series": "4510", "number": "1", "issue_date": "2005-04-01",
+                    "issued_by": "ОВД района Арбат г. Москвы"},
+                   {"kind": "foreign", "series": "75", "number": "1", "issue_date": "2021-05-17",
+                    "expiry_date": "2031-05-17", "issued_by": "МВД 77810"}]},
     {"last_name": "Смирнова", "first_name": "Елена", "middle_name": "Игоревна", "last_name_latin": "SMIRNOVA",
-     "first_name_latin": "ELENA", "birth_date": "1987-11-02", "phones": ["+79161234568"]},
+     "first_name_latin": "ELENA", "birth_date": "1987-11-02", "phones": ["+79161234568"],
+     "passports": [{"kind": "foreign", "series": "75", "number": "2", "issue_date": "2022-02-10",
+                    "expiry_date": "2032-02-10", "issued_by": "МВД 77810"}]},
     {"last_name": "Смирнов", "first_name": "Максим", "middle_name": "Алексеевич", "last_name_latin": "SMIRNOV",
-     "first_name_latin": "MAKSIM", "birth_date": "2015-06-30"},
+     "first_name_latin": "MAKSIM", "birth_date": "2015-06-30",
+     "passports": [{"kind": "foreign", "series": "76", "number": "3", "issue_date": "2023-08-01",
+                    "expiry_date": "2028-08-01", "issued_by": "МВД 77810"}]},
 ]
+
+# The tour operator of the package (flights, transfers, hotel): what the tour contract prints.
+TOUR_OPERATOR = {
+    "name": "Солнце Тур", "kind": "tour_operator", "legal_name": "ООО «Солнце Тур»", "inn": "7702070139",
+    "address": "129090, г. Москва, ул. Щепкина, д. 28", "registry_number": "РТО 022345",
+    "security_kind": "bank_guarantee", "security_amount": Decimal("50000000.00"),
+    "security_provider": "АО «Банк Гарант»", "security_number": "БГ-2026/0117",
+    "security_valid_from": date(2026, 1, 1), "security_valid_until": date(2026, 12, 31),
+}
+PACKAGE_TYPES = {"flight", "transfer", "hotel"}
+
+
+def tour_operator():
+    from apps.orders.models import Supplier
+    from apps.orders.services import supplier_create
+
+    return Supplier.objects.filter(registry_number=TOUR_OPERATOR["registry_number"]).first() or \
+        supplier_create(data=TOUR_OPERATOR)
 
 
 def _client(data: dict, actor, unique: str):
@@ -105,27 +131,39 @@ def _client(data: dict, actor, unique: str):
     if unique:
         data["phones"] = [p[: -len(unique) - 2] + unique + p[-2:] for p in data.get("phones", [])]
         data["emails"] = [e.replace("@", f"+{unique}@") for e in data.get("emails", [])]
+    # Passport numbers: the traveller's digit + `unique`, padded to the document's length.
+    width = {"internal": 6, "foreign": 7}
+    data["passports"] = [
+        dict(p, number=(p["number"] + (unique or "0")).rjust(width.get(p["kind"], 7), "0")[-width.get(p["kind"], 7):])
+        for p in data.get("passports", [])
+    ]
     return client_create(data=data, actor=actor, on_duplicate="link")
 
 
 @transaction.atomic
 def build_demo_order(*, services: int = 10, actor=None, unique: str = ""):
-    """An order of the first three travellers with `services` services (up to ten, then repeated by weeks)."""
-    from apps.orders.services import order_create, service_create
+    """A confirmed order of the first three travellers with `services` services (up to ten, then repeated
+    by weeks): a tour operator's package, a hotel priced in EUR, a 10 % agent's commission."""
+    from apps.orders.services import order_create, order_transition, service_create
 
     travellers = [_client(data, actor, unique) for data in TRAVELLERS]
     order = order_create(data={"client": travellers[0], "currency": "RUB", "notes": DEMO_NOTE,
                                "deadline": datetime(2026, 6, 20, 18, 0, tzinfo=MSK)},
                          actor=actor, travellers=travellers)
     plan = _service_plan()
+    operator = tour_operator() if services else None
     for index in range(services):
         data, who = plan[index % len(plan)]
-        data = dict(data)
+        data = dict(data, commission_percent=Decimal("10"))
+        if data["type"] in PACKAGE_TYPES:
+            data["supplier"] = operator
         shift = timedelta(weeks=3 * (index // len(plan)))
         data["start_dt"] += shift
         data["end_dt"] += shift
         service_create(order=order, data=data, actor=actor,
                        travellers=travellers if who == "all" else travellers[:1])
+    if services:
+        order_transition(order=order, action="confirm", actor=actor)
     order.refresh_from_db()
     return order
 

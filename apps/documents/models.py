@@ -105,6 +105,12 @@ class Document(models.Model):
         related_name="+",
     )
     generated_at = models.DateTimeField(_("сформирован"), default=timezone.now)
+    # What the checks said at generation (warnings shown, confirmations given): kept with the document.
+    checks = models.JSONField(_("проверки при формировании"), default=list, blank=True)
+    confirmed = models.BooleanField(
+        _("сформирован с подтверждением"), default=False,
+        help_text=_("Пользователь подтвердил формирование вопреки проверке (например, акт до окончания услуг)."),
+    )
     sent_at = models.DateTimeField(_("отправлен"), null=True, blank=True)
     signed_at = models.DateTimeField(_("подписан"), null=True, blank=True)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.storage import random_key
-from apps.documents import rendering
+from apps.documents import checks, rendering
 from apps.documents.context import DOCUMENT_TITLES, build_context, sample_context
 from apps.documents.models import (
     Document,
@@ -188,16 +188,29 @@ def _load_order_for_context(order_id: int):
     from apps.orders.models import Order
 
     return (
-        Order.objects.select_related("client")
-        .prefetch_related("services", "travellers", "client__contacts")
+        Order.objects.select_related("client", "operator")
+        .prefetch_related("services__supplier", "travellers__passports", "client__contacts", "client__passports")
         .get(pk=order_id)
     )
 
 
-def _pdf_for(order, doc_type: str, version: DocumentTemplateVersion, *, number: str) -> bytes:
-    from apps.finance.selectors import agency_requisites
+def latest_contract(order_id: int) -> Document | None:
+    """The contract the order's acts and invoices refer to: the latest signed one, else the latest."""
+    contracts = Document.objects.filter(order_id=order_id, type=DocumentType.CONTRACT)
+    return contracts.filter(status=DocumentStatus.SIGNED).order_by("-version").first() or \
+        contracts.order_by("-version").first()
 
-    context = build_context(order, doc_type, requisites=agency_requisites(), number=number)
+
+def _basis(contract: Document | None) -> dict | None:
+    if contract is None:
+        return None
+    return {"number": contract.number, "date": timezone.localtime(contract.generated_at).strftime("%d.%m.%Y")}
+
+
+def _pdf_for(order, doc_type: str, version: DocumentTemplateVersion, *, number: str, requisites,
+             contract: Document | None = None) -> bytes:
+    context = build_context(order, doc_type, requisites=requisites, number=number, basis=_basis(contract),
+                            valid_until=getattr(order, "offer_valid_until", None))
     try:
         template = compiled_template(version)
         html = rendering.render_html(template, context)
@@ -207,6 +220,28 @@ def _pdf_for(order, doc_type: str, version: DocumentTemplateVersion, *, number: 
             f"Не удалось сформировать документ по шаблону версии {version.version}: {error}",
             code=error.code, line=error.lineno,
         ) from None
+
+
+def generation_checks(*, order, doc_type: str) -> list[checks.Finding]:
+    """What the generation page and the API show before a document is made (nothing is written)."""
+    from apps.finance.selectors import agency_requisites
+
+    _check_type(doc_type)
+    fresh = _load_order_for_context(order.pk)
+    return checks.document_checks(fresh, doc_type, requisites=agency_requisites(),
+                                  contract=latest_contract(order.pk))
+
+
+def _refuse(findings: list[checks.Finding]) -> None:
+    needs_confirmation = all(f.level == checks.CONFIRM for f in findings)
+    text = " ".join(f.message for f in findings)
+    if needs_confirmation:
+        raise BusinessError(
+            f"Нужно подтверждение: {text} Чтобы всё равно сформировать документ, подтвердите (confirm).",
+            code="confirmation_required", checks=[f.as_dict() for f in findings],
+        )
+    raise BusinessError(f"Документ не сформирован: {text}", code="document_checks_failed",
+                        checks=[f.as_dict() for f in findings])
 
 
 _COMPILED: dict[tuple[int, int], object] = {}
@@ -225,8 +260,11 @@ def compiled_template(version: DocumentTemplateVersion):
 
 
 @transaction.atomic
-def document_generate(*, order, doc_type: str, actor=None) -> Document:
-    """Render the type's active template for the order, store the PDF under a random key: next version."""
+def document_generate(*, order, doc_type: str, actor=None, confirm: bool = False) -> Document:
+    """Check, render the type's active template for the order, store the PDF under a random key: next
+    version. Errors of the checks refuse; confirmations need confirm=True and are recorded."""
+    from apps.finance.selectors import agency_requisites
+
     _check_type(doc_type)
     template_version = _active_version(doc_type)
     _lock_order(order.pk)  # versions of one order are numbered one at a time
@@ -236,18 +274,31 @@ def document_generate(*, order, doc_type: str, actor=None) -> Document:
     fresh = _load_order_for_context(order.pk)
     if not any(service.status != "cancelled" for service in fresh.services.all()):
         raise BusinessError("В заказе нет услуг — документ формировать не из чего.", code="order_empty")
+    requisites = agency_requisites()
+    contract = latest_contract(order.pk) if doc_type != DocumentType.CONTRACT else None
+    findings = checks.document_checks(fresh, doc_type, requisites=requisites, contract=contract)
+    stopping = checks.blocking(findings, confirmed=confirm)
+    if stopping:
+        _refuse(stopping)
+    confirmed = any(f.level == checks.CONFIRM for f in findings)
     number = f"{fresh.number}-{NUMBER_PREFIXES[doc_type]}{number_in_type}"
-    pdf = _pdf_for(fresh, doc_type, template_version, number=number)
+    pdf = _pdf_for(fresh, doc_type, template_version, number=number, requisites=requisites, contract=contract)
     key = store_pdf(pdf, doc_type)
     document = Document(
         type=doc_type, order_id=order.pk, version=number_in_type, number=number, file=key, size=len(pdf),
         template_version=template_version, status=DocumentStatus.DRAFT,
         generated_by=actor if getattr(actor, "pk", None) else None, generated_at=timezone.now(),
+        checks=[f.as_dict() for f in findings], confirmed=confirmed,
     )
     document.full_clean(exclude=["file"])
     document.save()
-    _event(document, "document_generated", f"Сформирован документ: {DOCUMENT_TITLES[doc_type]} № {number}", actor)
-    logger.info("document generated", extra={"document_id": document.pk, "doc_type": doc_type, "size": len(pdf)})
+    title = f"Сформирован документ: {DOCUMENT_TITLES[doc_type]} № {number}"
+    if confirmed:
+        title += " (с подтверждением вопреки проверке)"
+    _event(document, "document_generated", title, actor,
+           checks=[{"code": f.code, "level": f.level, "message": f.message} for f in findings])
+    logger.info("document generated", extra={"document_id": document.pk, "doc_type": doc_type, "size": len(pdf),
+                                              "confirmed": confirmed})
     return document
 
 
@@ -265,14 +316,14 @@ def store_pdf(pdf: bytes, doc_type: str) -> str:
     return storage.save(key, ContentFile(pdf))
 
 
-def _event(document: Document, kind: str, title: str, actor) -> None:
+def _event(document: Document, kind: str, title: str, actor, **data) -> None:
     from apps.orders.services import order_event_add
 
     order_event_add(
         order=document.order,
         kind=kind,
-        title=title,
-        data={"document_id": document.pk, "type": document.type, "version": document.version},
+        title=title[:300],
+        data={"document_id": document.pk, "type": document.type, "version": document.version, **data},
         actor=actor,
     )
 

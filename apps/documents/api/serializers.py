@@ -19,7 +19,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "type", "order", "order_number", "version", "number", "status", "storage_key", "size",
             "template_version", "template_version_number", "generated_by", "generated_at", "sent_at", "signed_at",
-            "download_url",
+            "download_url", "checks", "confirmed",
         ]
         read_only_fields = fields
 
@@ -30,6 +30,27 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 class DocumentGenerateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=DocumentType.choices)
+    confirm = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Generate despite findings of level `confirm` (e.g. an act before the last service ends); "
+                  "the confirmation is recorded on the document and in the order's timeline.",
+    )
+
+
+class CheckFindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    level = serializers.ChoiceField(choices=["error", "confirm", "warning"],
+                                    help_text="error: refused; confirm: needs confirm=true; warning: shown only.")
+    message = serializers.CharField()
+    fix_url = serializers.CharField(help_text="Admin page where the data is fixed (may be empty).")
+    fix_label = serializers.CharField()
+
+
+class DocumentChecksSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    can_generate = serializers.BooleanField(help_text="No finding of level error.")
+    needs_confirmation = serializers.BooleanField()
+    checks = CheckFindingSerializer(many=True)
 
 
 class DocumentDownloadSerializer(serializers.Serializer):

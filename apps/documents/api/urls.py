@@ -1,7 +1,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from apps.documents.api.views import DocumentTemplateViewSet, DocumentViewSet, OrderDocumentsView
+from apps.documents.api.views import (
+    DocumentTemplateViewSet,
+    DocumentViewSet,
+    OrderDocumentChecksView,
+    OrderDocumentsView,
+)
 
 router = SimpleRouter(trailing_slash=True)
 router.register("documents", DocumentViewSet, basename="document")
@@ -9,5 +14,6 @@ router.register("document-templates", DocumentTemplateViewSet, basename="documen
 
 urlpatterns = [
     path("orders/<int:order_id>/documents/", OrderDocumentsView.as_view(), name="order-documents"),
+    path("orders/<int:order_id>/documents/checks/", OrderDocumentChecksView.as_view(), name="order-document-checks"),
     *router.urls,
 ]

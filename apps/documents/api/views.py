@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.generics import ListCreateAPIView
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from apps.documents import selectors, services
 from apps.documents.api.serializers import (
+    DocumentChecksSerializer,
     DocumentDownloadSerializer,
     DocumentGenerateSerializer,
     DocumentSerializer,
@@ -20,7 +21,7 @@ from apps.documents.api.serializers import (
     TemplateUploadSerializer,
     TemplateVersionSerializer,
 )
-from apps.documents.models import Document, DocumentTemplate
+from apps.documents.models import Document, DocumentTemplate, DocumentType
 from travelcrm.api import ApiViewMixin, BaseReadOnlyViewSet, BaseViewSet
 
 
@@ -60,9 +61,37 @@ class OrderDocumentsView(ApiViewMixin, ListCreateAPIView):
         order = self._order()
         payload = DocumentGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        document = services.document_generate(order=order, doc_type=payload.validated_data["type"], actor=request.user)
+        document = services.document_generate(order=order, doc_type=payload.validated_data["type"], actor=request.user,
+                                              confirm=payload.validated_data["confirm"])
         document = selectors.documents_visible_to(request.user).get(pk=document.pk)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDocumentChecksView(OrderDocumentsView):
+    """GET ?type=act: what generating that document would say (errors, confirmations, warnings).
+    For those who may generate documents."""
+
+    required_permissions = ["documents.add_document"]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("type", str, required=True, enum=list(DocumentType.values))],
+        responses={200: DocumentChecksSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        order = self._order()
+        payload = DocumentGenerateSerializer(data={"type": request.query_params.get("type", "")})
+        payload.is_valid(raise_exception=True)
+        doc_type = payload.validated_data["type"]
+        findings = services.generation_checks(order=order, doc_type=doc_type)
+        return Response(DocumentChecksSerializer({
+            "type": doc_type,
+            "can_generate": not any(f.level == "error" for f in findings),
+            "needs_confirmation": any(f.level == "confirm" for f in findings),
+            "checks": [f.as_dict() for f in findings],
+        }).data)
+
+    def post(self, request, *args, **kwargs):
+        return self.http_method_not_allowed(request, *args, **kwargs)
 
 
 class DocumentViewSet(BaseReadOnlyViewSet):

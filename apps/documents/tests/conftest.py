@@ -35,6 +35,19 @@ def templates(db):
 
 
 @pytest.fixture
+def admin_client_as():
+    """A Django test client logged in as the given user (admin pages)."""
+    from django.test import Client as DjangoClient
+
+    def _login(user):
+        client = DjangoClient()
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
 def requisites(db):
     return ensure_requisites()
 

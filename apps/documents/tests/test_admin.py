@@ -1,21 +1,10 @@
 """Admin: generate for an order, download, mark sent, upload a template version (through services)."""
 
 import pytest
-from django.test import Client as DjangoClient
 
 from apps.documents.models import Document, DocumentTemplateVersion
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client_as():
-    def _login(user):
-        client = DjangoClient()
-        client.force_login(user)
-        return client
-
-    return _login
 
 
 def test_operator_generates_downloads_and_marks_sent(order, operator, admin_client_as):

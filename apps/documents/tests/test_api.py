@@ -48,7 +48,7 @@ def test_operator_generates_and_lists_all_versions(order, operator_api, operator
 
 def test_list_query_count_does_not_grow(make_order, operator_api, django_assert_max_num_queries):
     order = make_order(services=2)
-    for doc_type in ("invoice", "act", "offer", "contract", "invoice", "act"):
+    for doc_type in ("invoice", "contract", "act", "offer", "invoice", "act"):
         services.document_generate(order=order, doc_type=doc_type)
     with django_assert_max_num_queries(6):
         response = operator_api.get(_url(order))
@@ -84,8 +84,8 @@ def test_missing_active_template_is_400(order, operator_api):
 
 def test_accountant_reads_only_invoices_and_acts(order, accountant_api):
     invoice = services.document_generate(order=order, doc_type="invoice")
-    act = services.document_generate(order=order, doc_type="act")
     contract = services.document_generate(order=order, doc_type="contract")
+    act = services.document_generate(order=order, doc_type="act")
     offer = services.document_generate(order=order, doc_type="offer")
 
     listing = accountant_api.get("/api/v1/documents/").json()["results"]
@@ -172,7 +172,7 @@ def test_download_url_expires(order, operator_api, settings, authenticated_s3):
 
 def test_download_streams_when_configured(order, operator_api, settings):
     settings.DOCUMENTS_DOWNLOAD_STREAM = True
-    document = services.document_generate(order=order, doc_type="act")
+    document = services.document_generate(order=order, doc_type="invoice")
     response = operator_api.get(f"/api/v1/documents/{document.pk}/download/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -247,6 +247,7 @@ def test_broken_template_upload_is_400_with_line(templates, supervisor_api):
 
 
 def test_template_reaching_class_is_refused_through_the_api(templates, supervisor_api):
+    before = DocumentTemplateVersion.objects.filter(template__type="act").count()
     response = supervisor_api.post(
         "/api/v1/document-templates/",
         {"type": "act", "body": "{{ cycler.__init__.__globals__.os.system('id') }}"},
@@ -254,4 +255,4 @@ def test_template_reaching_class_is_refused_through_the_api(templates, superviso
     )
     assert response.status_code == 400
     assert response.json()["code"] == "template_forbidden"
-    assert DocumentTemplateVersion.objects.filter(template__type="act").count() == 1
+    assert DocumentTemplateVersion.objects.filter(template__type="act").count() == before

@@ -37,16 +37,20 @@ def test_invoice_pdf_has_order_number_totals_and_words(order, operator):
 def test_vat_mode_prints_rate_and_amount(order, requisites):
     from apps.documents.demo import ensure_requisites
 
-    ensure_requisites(vat_mode="vat", vat_rate="20.00")
+    ensure_requisites(vat_mode="vat", vat_rate="22.00")
+    services.document_generate(order=order, doc_type="contract")
     document = services.document_generate(order=order, doc_type="act", actor=None)
     text = normalise(pdf_text(document))
-    total = sum(s.price_in_order_currency for s in order.services.all())
-    vat = quantize_money(total * 20 / 120)
-    assert "В том числе НДС 20 %" in text
+    # The agent scheme: VAT is charged on the agent's fee only (the rest is the suppliers' money).
+    fee = sum(s.price_in_order_currency - s.cost_in_order_currency for s in order.services.all())
+    vat = quantize_money(fee * 22 / 122)
+    assert "В том числе НДС 22 % (с агентского вознаграждения)" in text
+    assert f"Агентское вознаграждение 1 усл. {_money(fee)} {_money(fee)}" in text
     assert _money(vat) in text
 
 
 def test_act_has_402fz_requisites(order):
+    contract = services.document_generate(order=order, doc_type="contract")
     document = services.document_generate(order=order, doc_type="act")
     text = normalise(pdf_text(document))
     assert f"Акт № {document.number} от" in text  # name of the document and its date
@@ -56,6 +60,8 @@ def test_act_has_402fz_requisites(order):
     assert "Генеральный директор" in text and "Иванова М. П." in text  # position and signature
     assert "Смирнов А. В." in text  # the customer's signature
     assert amount_in_words(sum(s.price_in_order_currency for s in order.services.all())) in text
+    assert f"Основание: Договор № {contract.number} от" in text  # the contract, not the order
+    assert f"заказу № {order.number}" not in text
 
 
 def test_contract_lists_travellers_and_services(order):
@@ -84,7 +90,7 @@ def test_offer_has_no_personal_data_beyond_the_client_name(order):
 def test_generating_again_creates_next_version_and_keeps_files(order):
     first = services.document_generate(order=order, doc_type="invoice")
     second = services.document_generate(order=order, doc_type="invoice")
-    other = services.document_generate(order=order, doc_type="act")
+    other = services.document_generate(order=order, doc_type="offer")
     assert (first.version, second.version, other.version) == (1, 2, 1)
     assert first.file.name != second.file.name
     assert default_storage.exists(first.file.name) and default_storage.exists(second.file.name)
