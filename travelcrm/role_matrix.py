@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "GET /api/v1/orders/{id}/check/": (401, 200, 200, 200),
     "GET /api/v1/orders/{id}/timeline": (401, 200, 200, 200),
     "GET /api/v1/orders/{order_id}/documents/": (401, 200, 200, 200),
+    "GET /api/v1/orders/{order_id}/documents/checks/": (401, 400, 403, 400),
     "GET /api/v1/orders/{order_id}/payments/": (401, 200, 200, 200),
     "GET /api/v1/orders/{order_pk}/services/": (401, 200, 200, 200),
     "GET /api/v1/orders/{order_pk}/services/{id}/": (401, 200, 200, 200),

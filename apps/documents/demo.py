@@ -141,8 +141,8 @@ def _client(data: dict, actor, unique: str):
 
 
 @transaction.atomic
-def build_demo_order(*, services: int = 10, actor=None, unique: str = ""):
-    """A confirmed order of the first three travellers with `services` services (up to ten, then repeated
+def build_demo_order(*, services: int = 10, actor=None, unique: str = "", confirm: bool = False):
+    """An order (confirmed if `confirm`) of the first three travellers with `services` services (up to ten, then repeated
     by weeks): a tour operator's package, a hotel priced in EUR, a 10 % agent's commission."""
     from apps.orders.services import order_create, order_transition, service_create
 
@@ -162,7 +162,7 @@ def build_demo_order(*, services: int = 10, actor=None, unique: str = ""):
         data["end_dt"] += shift
         service_create(order=order, data=data, actor=actor,
                        travellers=travellers if who == "all" else travellers[:1])
-    if services:
+    if services and confirm:
         order_transition(order=order, action="confirm", actor=actor)
     order.refresh_from_db()
     return order
@@ -175,7 +175,7 @@ def load_demo(stdout) -> None:
 
     load_default_templates()
     ensure_requisites()
-    order = Order.objects.filter(notes=DEMO_NOTE).first() or build_demo_order(services=6)
+    order = Order.objects.filter(notes=DEMO_NOTE).first() or build_demo_order(services=6, confirm=True)
     for doc_type in ("offer", "contract", "invoice", "act"):
         if not Document.objects.filter(order=order, type=doc_type).exists():
             document_generate(order=order, doc_type=doc_type)

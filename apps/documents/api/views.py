@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.generics import ListCreateAPIView
+from rest_framework.generics import GenericAPIView, ListCreateAPIView
 from rest_framework.response import Response
 
 from apps.documents import selectors, services
@@ -67,18 +67,22 @@ class OrderDocumentsView(ApiViewMixin, ListCreateAPIView):
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
 
-class OrderDocumentChecksView(OrderDocumentsView):
+class OrderDocumentChecksView(ApiViewMixin, GenericAPIView):
     """GET ?type=act: what generating that document would say (errors, confirmations, warnings).
     For those who may generate documents."""
 
     required_permissions = ["documents.add_document"]
+    serializer_class = DocumentChecksSerializer
+    queryset = Document.objects.none()
 
     @extend_schema(
         parameters=[OpenApiParameter("type", str, required=True, enum=list(DocumentType.values))],
         responses={200: DocumentChecksSerializer},
     )
     def get(self, request, *args, **kwargs):
-        order = self._order()
+        from apps.orders.models import Order
+
+        order = get_object_or_404(Order, pk=self.kwargs["order_id"])
         payload = DocumentGenerateSerializer(data={"type": request.query_params.get("type", "")})
         payload.is_valid(raise_exception=True)
         doc_type = payload.validated_data["type"]
@@ -89,9 +93,6 @@ class OrderDocumentChecksView(OrderDocumentsView):
             "needs_confirmation": any(f.level == "confirm" for f in findings),
             "checks": [f.as_dict() for f in findings],
         }).data)
-
-    def post(self, request, *args, **kwargs):
-        return self.http_method_not_allowed(request, *args, **kwargs)
 
 
 class DocumentViewSet(BaseReadOnlyViewSet):

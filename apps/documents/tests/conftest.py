@@ -55,7 +55,7 @@ def requisites(db):
 @pytest.fixture
 def make_order(db, requisites, templates, s3_bucket):
     def _make_order(services: int = 4, actor=None):
-        return build_demo_order(services=services, actor=actor, unique=str(next(_unique)))
+        return build_demo_order(services=services, actor=actor, unique=str(next(_unique)), confirm=True)
 
     return _make_order
 

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         else:
             order = (
                 Order.objects.filter(notes=DEMO_NOTE).order_by("-id").first()
-                or build_demo_order(services=options["services"], unique="77")
+                or build_demo_order(services=options["services"], unique="77", confirm=True)
             )
         order = _load_order_for_context(order.pk)
         out = Path(options["out"])
