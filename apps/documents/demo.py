@@ -142,8 +142,8 @@ def _client(data: dict, actor, unique: str):
 
 @transaction.atomic
 def build_demo_order(*, services: int = 10, actor=None, unique: str = "", confirm: bool = False):
-    """An order (confirmed if `confirm`) of the first three travellers with `services` services (up to ten, then repeated
-    by weeks): a tour operator's package, a hotel priced in EUR, a 10 % agent's commission."""
+    """An order (confirmed if `confirm`) of the first three travellers with `services` services (up to
+    ten, then repeated by weeks): a tour operator's package, a hotel priced in EUR, a 10 % commission."""
     from apps.orders.services import order_create, order_transition, service_create
 
     travellers = [_client(data, actor, unique) for data in TRAVELLERS]
