@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "apps.finance",
     "apps.integrations",
     "apps.audit",
+    "apps.workplace",  # «Сегодня», reminders, the search box, the client card's history (issue 16)
 ]
 
 MIDDLEWARE = [

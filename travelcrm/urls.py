@@ -29,6 +29,7 @@ class SwaggerView(ApiViewMixin, SpectacularSwaggerView):
 API_APPS = ["accounts", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
 
 urlpatterns = [
+    path("", include("apps.workplace.urls")),  # /admin/ is «Сегодня», /admin/search/ the search box
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 
 from apps.clients import selectors, services
+from apps.clients.card import render_client_card
 from apps.clients.exports import ClientResource
 from apps.clients.imports.admin import ClientImportAdminMixin
 from apps.clients.models import (
@@ -256,13 +257,22 @@ class ClientAdmin(
         fields = [*CLIENT_FIELDS, "created_at", "updated_at"]
         if not can_see_personal_data(request):
             fields[fields.index("birth_date")] = "masked_birth_date"
+        if obj is not None:
+            fields.append("history_display")
         return fields
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["created_at", "updated_at"]
+        readonly = ["created_at", "updated_at", "history_display"]
         if not can_see_personal_data(request):
             readonly.append("masked_birth_date")
         return readonly
+
+    @admin.display(description=_("история"))
+    def history_display(self, obj):
+        """Orders, leads, payments, documents and consents, from the apps that own them (apps.clients.card)."""
+        if obj is None or obj.pk is None:
+            return ""
+        return render_client_card(obj, _current_request.get()) or "—"
 
     @admin.display(description=_("ФИО"), ordering="last_name")
     def full_name_display(self, obj):

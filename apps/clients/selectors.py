@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
-from apps.clients.models import Client, ClientContact, ClientPassport, build_search_name
+from apps.clients.models import Client, ClientContact, ClientPassport, ContactKind, build_search_name
 from apps.clients.normalization import (
     EMAIL,
     PHONE,
@@ -301,3 +301,28 @@ def client_rows_with_children(rows: Iterable[tuple]) -> list[ClientRow]:
         ]
         result.append(ClientRow(*columns, contacts, passports))
     return result
+
+
+def client_labels(clients: Iterable[Client]) -> dict[int, str]:
+    """«Иванов Иван, 1985 г. р., +7 *** ***-45-67» per client id: namesakes told apart in pickers.
+
+    The phone is always masked here (labels end up in lists and pickers, not only for those who
+    may see personal data). One query for the phones of all the clients.
+    """
+    clients = list(clients)
+    phones: dict[int, ClientContact] = {}
+    contacts = ClientContact.objects.filter(
+        client_id__in=[client.pk for client in clients], kind=ContactKind.PHONE, is_archived=False
+    ).order_by("client_id", "-is_primary", "id")
+    for contact in contacts:
+        phones.setdefault(contact.client_id, contact)
+    return {client.pk: client_label(client, phones.get(client.pk)) for client in clients}
+
+
+def client_label(client: Client, phone: ClientContact | None = None) -> str:
+    parts = [client.full_name]
+    if client.birth_date:
+        parts.append(f"{client.birth_date.year} г. р.")
+    if phone is not None:
+        parts.append(phone.masked_value)
+    return ", ".join(parts)

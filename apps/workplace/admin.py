@@ -1,0 +1,138 @@
+"""Reminders in the admin, the «Сегодня» home page and the search box's results page."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.selectors import managers
+from apps.core.errors import BusinessError
+from apps.workplace import selectors, services
+from apps.workplace.models import Reminder
+
+
+class DoneFilter(admin.SimpleListFilter):
+    title = _("состояние")
+    parameter_name = "done"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Открытые")), ("done", _("Выполненные"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(done_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(done_at__isnull=False)
+        return queryset
+
+
+class ReminderForm(forms.ModelForm):
+    class Meta:
+        model = Reminder
+        fields = ["text", "due_at", "owner", "lead", "client", "order"]
+        widgets = {"text": forms.TextInput(attrs={"size": 80})}
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    form = ReminderForm
+    list_display = ("text", "due_display", "target", "owner", "done_at")
+    list_filter = (DoneFilter, "due_at")
+    list_select_related = ("owner", "lead", "client", "order")
+    search_fields = ("text",)
+    raw_id_fields = ("lead", "client", "order")
+    actions = ["close_reminders"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or request.user.role == "supervisor":
+            return queryset
+        return queryset.filter(owner=request.user)
+
+    def get_changeform_initial_data(self, request):
+        initial = {"owner": request.user.pk, "due_at": timezone.localtime().replace(hour=10, minute=0, second=0)}
+        initial["due_at"] += timezone.timedelta(days=1)
+        return {**initial, **super().get_changeform_initial_data(request)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = managers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_urls(self):
+        close = path("<int:pk>/close/", self.admin_site.admin_view(self.close_view), name="workplace_reminder_close")
+        return [close, *super().get_urls()]
+
+    @admin.display(description=_("когда"), ordering="due_at")
+    def due_display(self, obj):
+        text = timezone.localtime(obj.due_at).strftime("%d.%m.%Y %H:%M")
+        if obj.done_at is None and obj.due_at < timezone.now():
+            return format_html('<b style="color:#ba2121">{}</b>', text)
+        return text
+
+    @admin.display(description=_("к чему"))
+    def target(self, obj):
+        label, url = selectors._reminder_target(obj)
+        return format_html('<a href="{}">{}</a>', url, label) if url else "—"
+
+    def save_model(self, request, obj, form, change):
+        data = {key: form.cleaned_data.get(key) for key in services.REMINDER_FIELDS if key in form.cleaned_data}
+        if change:
+            services.reminder_update(reminder=obj, data=data, actor=request.user)
+        else:
+            obj.pk = services.reminder_create(data=data, actor=request.user).pk
+
+    @admin.action(description=_("Отметить выполненными"), permissions=["change"])
+    def close_reminders(self, request, queryset):
+        closed = 0
+        for reminder in queryset.filter(done_at__isnull=True):
+            services.reminder_close(reminder=reminder, actor=request.user)
+            closed += 1
+        self.message_user(request, f"Закрыто напоминаний: {closed}.", messages.SUCCESS)
+
+    def close_view(self, request, pk):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:index"))
+        reminder = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, reminder):
+            raise PermissionDenied
+        try:
+            services.reminder_close(reminder=reminder, actor=request.user)
+            self.message_user(request, f"Выполнено: «{reminder.text}».", messages.SUCCESS)
+        except BusinessError as error:
+            self.message_user(request, error.detail, messages.WARNING)
+        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:index"))
+
+
+def today_view(request):
+    """«Сегодня»: the home page of the admin, by role (the app list stays in the side column)."""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Сегодня",
+        "sections": selectors.today_sections(request.user),
+        "app_list": admin.site.get_app_list(request),
+        "today": timezone.localdate(),
+    }
+    return TemplateResponse(request, "workplace/today.html", context)
+
+
+def search_view(request):
+    term = request.GET.get("q", "").strip()
+    result = selectors.search(term, request.user)
+    rows = result.all_rows
+    if len(rows) == 1:
+        return HttpResponseRedirect(rows[0].url)
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Поиск: {term}" if term else "Поиск",
+        "term": term,
+        "result": result,
+        "found": bool(rows),
+    }
+    return TemplateResponse(request, "workplace/search.html", context)

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class WorkplaceConfig(AppConfig):
+    """The manager's workplace in the admin: «Сегодня», reminders, the search box, the client's history.
+
+    It sits on top of the domain apps (it reads leads, orders, payments and documents together), like
+    integrations and audit.
+    """
+
+    name = "apps.workplace"
+    label = "workplace"
+    verbose_name = "Рабочее место"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from apps.clients.references import register_client_reference
+        from apps.workplace import history
+        from apps.workplace.models import Reminder
+
+        register_client_reference("workplace.Reminder", "client")
+        auditlog.register(Reminder)
+        history.register()

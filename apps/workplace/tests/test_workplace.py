@@ -1,0 +1,147 @@
+"""«Сегодня», reminders, the search box and the client card's history, as a manager uses them."""
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client as WebClient
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.clients.selectors import client_labels
+from apps.clients.services import contact_add
+from apps.finance.services import payment_create
+from apps.leads.services import lead_create_manual
+from apps.orders.tests.factories import add, flight, make_client, make_order
+from apps.workplace.models import Reminder
+
+pytestmark = pytest.mark.django_db
+
+
+def _web(user):
+    client = WebClient()
+    client.force_login(user)
+    return client
+
+
+def _section(page: str, key: str) -> str:
+    return re.search(rf'id="today-{key}".*?</section>', page, re.S).group(0)
+
+
+def test_today_shows_a_managers_own_work_and_not_others(operator, make_user):
+    other = make_user(Role.OPERATOR)
+    soon = timezone.now() + timedelta(days=2)
+    mine = make_order(operator=operator, deadline=soon)
+    theirs = make_order(operator=other, deadline=soon)
+    add(mine, flight(timezone.localtime() + timedelta(days=3)))
+    lead = lead_create_manual(data={"contact_name": "Анна Звонкова", "contact_phone": "+79161234567"}, actor=operator)
+    unassigned = lead_create_manual(data={"contact_name": "Без Ответственного", "contact_phone": "+79161234568",
+                                          "operator": None})
+    Reminder.objects.create(owner=operator, due_at=timezone.now() - timedelta(hours=1), text="Позвонить Анне",
+                            lead=lead)
+    Reminder.objects.create(owner=operator, due_at=timezone.now() + timedelta(days=3), text="Не сегодня")
+    page = _web(operator).get("/admin/").content.decode()
+    assert "Сегодня," in page
+    deadlines = _section(page, "deadlines")
+    assert mine.number in deadlines and theirs.number not in deadlines
+    assert mine.number in _section(page, "departures")
+    assert mine.number in _section(page, "missing")  # no supplier, no PNR
+    leads = _section(page, "leads")
+    assert lead.number in leads
+    assert unassigned.number in leads or unassigned.operator_id == operator.pk
+    reminders = _section(page, "reminders")
+    assert "Позвонить Анне" in reminders and "Не сегодня" not in reminders
+
+
+def test_today_costs_the_same_queries_whatever_the_data(operator, django_assert_max_num_queries):
+    web = _web(operator)
+    web.get("/admin/")  # warm the session and the permission caches
+    with django_assert_max_num_queries(14) as few:
+        web.get("/admin/")
+    for _ in range(5):
+        order = make_order(operator=operator, deadline=timezone.now() + timedelta(days=1))
+        add(order, flight(timezone.localtime() + timedelta(days=2)))
+        lead = lead_create_manual(data={"contact_name": "Клиент", "contact_phone": "+7916123450" + str(_)},
+                                  actor=operator)
+        Reminder.objects.create(owner=operator, due_at=timezone.now(), text="Задача", lead=lead, order=order)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        web.get("/admin/")
+
+
+def test_reminder_is_set_from_the_order_and_closed_from_today(operator):
+    web = _web(operator)
+    order = make_order(operator=operator)
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert f"/admin/workplace/reminder/add/?order={order.pk}" in page
+    due = timezone.localtime() + timedelta(minutes=5)
+    response = web.post("/admin/workplace/reminder/add/", {
+        "text": "Напомнить про визу", "due_at_0": due.strftime("%d.%m.%Y"), "due_at_1": due.strftime("%H:%M"),
+        "owner": operator.pk, "lead": "", "client": "", "order": order.pk,
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    reminder = Reminder.objects.get(text="Напомнить про визу")
+    assert reminder.order == order and reminder.created_by == operator
+    assert "Напомнить про визу" in _section(web.get("/admin/").content.decode(), "reminders")
+    response = web.post(f"/admin/workplace/reminder/{reminder.pk}/close/", {"next": "/admin/"})
+    assert response.status_code == 302
+    reminder.refresh_from_db()
+    assert reminder.done_at is not None
+    assert "Напомнить про визу" not in _section(web.get("/admin/").content.decode(), "reminders")
+
+
+def test_reminder_without_text_is_refused(operator):
+    response = _web(operator).post("/admin/workplace/reminder/add/", {
+        "text": "  ", "due_at_0": "01.12.2026", "due_at_1": "10:00", "owner": operator.pk,
+    })
+    assert response.status_code == 200
+    assert not Reminder.objects.exists()
+
+
+def test_another_managers_reminder_cannot_be_closed(operator, make_user):
+    other = make_user(Role.OPERATOR)
+    reminder = Reminder.objects.create(owner=other, due_at=timezone.now(), text="Чужое")
+    assert _web(operator).post(f"/admin/workplace/reminder/{reminder.pk}/close/").status_code == 404
+    reminder.refresh_from_db()
+    assert reminder.done_at is None
+
+
+def test_search_box_is_on_every_page_and_finds_by_phone_number_and_names(operator):
+    web = _web(operator)
+    client = make_client(last_name="Новикова", first_name="Ольга")
+    contact_add(client=client, kind="phone", value="+7 916 555-12-34")
+    namesake = make_client(last_name="Новикова", first_name="Ольга")
+    order = make_order(client=client)
+    assert 'action="/admin/search/"' in web.get("/admin/orders/order/").content.decode()
+    response = web.get("/admin/search/", {"q": "8 (916) 555 12 34"})
+    assert response.status_code == 302 and response["Location"] == f"/admin/clients/client/{client.pk}/change/"
+    number = order.number
+    response = web.get("/admin/search/", {"q": f"{number[:4]}-{int(number[5:])}"})
+    assert response["Location"] == f"/admin/orders/order/{order.pk}/change/"
+    page = web.get("/admin/search/", {"q": "новикова ольга"}).content.decode()
+    assert page.count("Новикова Ольга") == 2 and "***" in page  # namesakes told apart by the masked phone
+    assert namesake.pk
+    assert "Ничего не найдено" in web.get("/admin/search/", {"q": "Несуществующий"}).content.decode()
+
+
+def test_client_labels_tell_namesakes_apart(operator):
+    first = make_client(last_name="Иванов", first_name="Иван", birth_date=date(1985, 3, 1))
+    second = make_client(last_name="Иванов", first_name="Иван", birth_date=date(1990, 7, 1))
+    contact_add(client=first, kind="phone", value="+79161234567")
+    labels = client_labels([first, second])
+    assert labels[first.pk] == "Иванов Иван, 1985 г. р., +7 *** ***-45-67"
+    assert labels[second.pk] == "Иванов Иван, 1990 г. р."
+
+
+def test_client_card_tells_the_story(supervisor, django_assert_max_num_queries):
+    client = make_client()
+    order = make_order(client=client)
+    add(order, flight(timezone.localtime() + timedelta(days=10)))
+    payment_create(order_id=order.pk, data={"amount": Decimal("1000"), "currency": "RUB",
+                                            "date": timezone.localdate()}, actor=supervisor)
+    trip = make_order(travellers=[client])
+    lead = lead_create_manual(data={"contact_name": "Тест", "contact_phone": "+79160000001", "client": client})
+    page = _web(supervisor).get(f"/admin/clients/client/{client.pk}/change/").content.decode()
+    for text in (order.number, trip.number, lead.number, "1\u00a0000,00\u00a0₽", "Платежи", "Документы",
+                 "Согласия на обработку ПДн", "турист"):
+        assert text in page, text

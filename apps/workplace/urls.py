@@ -1,0 +1,12 @@
+"""The workplace's admin pages, mounted before the admin's own URLs (see travelcrm/urls.py):
+/admin/ is «Сегодня» (Django's app list moves to its side column), /admin/search/ the search box."""
+
+from django.contrib import admin
+from django.urls import path
+
+from apps.workplace.admin import search_view, today_view
+
+urlpatterns = [
+    path("admin/", admin.site.admin_view(today_view), name="workplace-today"),
+    path("admin/search/", admin.site.admin_view(search_view), name="workplace-search"),
+]
