@@ -32,13 +32,13 @@ def test_supervisor_pages_render_in_russian(supervisor, operator):
     index = client.get("/admin/")
     assert index.status_code == 200
     html = index.content.decode()
-    assert "<title>Управление | Travel CRM</title>" in html
+    assert "<title>Сегодня | Travel CRM</title>" in html  # the home page is «Сегодня» (apps.workplace)
     assert "Travel CRM" in html and "Выйти" in html and "Пользователи" in html
     for url in (USERS_URL, f"{USERS_URL}add/", f"{USERS_URL}{operator.pk}/change/"):
         response = client.get(url)
         assert response.status_code == 200, url
         assert '<html lang="ru"' in response.content.decode()
-    assert "Добавить пользователь" in client.get(f"{USERS_URL}add/").content.decode()
+    assert "Добавить пользователя" in client.get(f"{USERS_URL}add/").content.decode()
 
 
 def test_supervisor_creates_and_edits_users(supervisor):
