@@ -97,6 +97,8 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "PATCH /api/v1/payments/{id}/": (401, 403, 200, 200),
     "PATCH /api/v1/suppliers/{id}/": (401, 200, 403, 200),
     "POST /api/v1/auth/logout/": (401, 400, 400, 400),
+    "POST /api/v1/auth/logout-all/": (401, 205, 205, 205),
+    "POST /api/v1/auth/password/": (401, 400, 400, 400),
     "POST /api/v1/auth/token/": (200, 200, 200, 200),
     "POST /api/v1/auth/token/refresh/": (400, 400, 400, 400),
     "POST /api/v1/clients/": (401, 201, 403, 201),

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.accounts.models import User
 from apps.accounts.selectors import user_with_permissions
+from apps.accounts.services import SESSION_ENDED, token_issued_before_stamp
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -27,6 +28,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise AuthenticationFailed(_("User not found"), code="user_not_found") from None
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        # Sessions ended (password change, "log out everywhere", role change): on the row just read.
+        if token_issued_before_stamp(validated_token, user):
+            raise AuthenticationFailed(SESSION_ENDED, code="token_revoked")
         if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
             api_settings.REVOKE_TOKEN_CLAIM
         ) != get_md5_hash_password(user.password):

@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model, user_logged_in
+from django.contrib.auth import user_logged_in
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
+from apps.accounts import services
 from apps.accounts.models import Role, User
 
 INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
@@ -10,6 +10,10 @@ INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо у�
 
 class TokenObtainSerializer(TokenObtainPairSerializer):
     default_error_messages = {"no_active_account": INVALID_CREDENTIALS}
+
+    @classmethod
+    def get_token(cls, user):
+        return services.token_family_start(user=user)  # a sign-in starts a token family
 
     def validate(self, attrs):
         attrs[self.username_field] = (attrs.get(self.username_field) or "").strip().lower()
@@ -22,12 +26,8 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
 
 class TokenRefreshRotatingSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
-        try:
-            return super().validate(attrs)
-        except get_user_model().DoesNotExist:
-            raise AuthenticationFailed(
-                "Учётная запись не найдена.", "no_active_account"
-            ) from None
+        # Rotation within the sign-in's family; a rotated token used again revokes the family.
+        return services.token_refresh(raw=attrs["refresh"])
 
 
 class TokenPairResponseSerializer(serializers.Serializer):
@@ -53,3 +53,8 @@ class MeSerializer(serializers.Serializer):
     def get_permissions(self, user: User) -> list[str]:
         # Filled by the JWT lookup (apps.accounts.authentication): no query here.
         return sorted(user.get_all_permissions())
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=1024, write_only=True, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=1024, write_only=True, trim_whitespace=False)

@@ -1,4 +1,5 @@
 from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import authenticate, user_logged_out
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
@@ -7,14 +8,17 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from apps.accounts import services
 from apps.accounts.api.serializers import (
     LogoutSerializer,
     MeSerializer,
+    PasswordChangeSerializer,
     TokenObtainSerializer,
     TokenPairResponseSerializer,
     TokenRefreshRotatingSerializer,
 )
 from apps.accounts.lockout import lockout_response
+from apps.core.errors import BusinessError
 from travelcrm.api import ApiViewMixin, BaseAPIView, ErrorSerializer
 
 
@@ -67,6 +71,52 @@ class LogoutView(BaseAPIView):
         if str(token.payload.get("user_id")) != str(request.user.pk):
             raise AuthenticationFailed("Токен принадлежит другому пользователю.", "token_not_valid")
         token.blacklist()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Change the own password; every other session ends, a new token pair is returned",
+    request=PasswordChangeSerializer,
+    responses={200: TokenPairResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
+)
+class PasswordChangeView(BaseAPIView):
+    required_permissions: list[str] = []  # any signed-in user
+
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        # The old password is a password check like a login: the same lockout, the same signals
+        # (authenticate() sends user_login_failed on a wrong one, which django-axes counts).
+        if AxesProxyHandler.is_locked(request._request, {"email": user.email}):
+            return lockout_response(request)
+        checked = authenticate(
+            request._request, email=user.email, password=serializer.validated_data["old_password"]
+        )
+        if checked is None or checked.pk != user.pk:
+            raise BusinessError(
+                "Неверный текущий пароль.",
+                code="invalid_password",
+                fields={"old_password": ["Неверный текущий пароль."]},
+            )
+        refresh = services.user_password_change(user=user, new_password=serializer.validated_data["new_password"])
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="End every session of the current user (all refresh and access tokens stop working)",
+    request=None,
+    responses={205: None, 401: ErrorSerializer},
+)
+class LogoutAllView(BaseAPIView):
+    required_permissions: list[str] = []  # any signed-in user
+
+    def post(self, request):
+        services.user_sessions_end(user=request.user)
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
