@@ -66,3 +66,20 @@ def mask_date(value: date | str | None) -> str:
         return ""
     year = value.year if isinstance(value, date) else str(value)[:4]
     return f"**.**.{year}"
+
+
+def mask_requisite(value: str | None, keep: int = 4) -> str:
+    """An INN or a bank account → "••••••3893": only the last `keep` characters stay."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) <= keep:
+        return MASK * len(value)
+    return MASK * (len(value) - keep) + value[-keep:]
+
+
+def mask_name(value: str | None) -> str:
+    """A payer's name (a person or a company) → "О***": only the first letter stays."""
+    if not value:
+        return ""
+    return f"{str(value).strip()[:1]}{MASK * 3}"

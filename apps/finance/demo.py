@@ -72,12 +72,15 @@ def _payments(stdout) -> None:
 
     today = timezone.localdate()
     made = 0
-    for order in Order.objects.filter(notes__startswith="Демо").exclude(status="cancelled").order_by("id"):
+    # Payments are taken on confirmed orders only (docs/user/accountant.md): drafts are skipped.
+    demo_orders = Order.objects.filter(notes__startswith="Демо").exclude(status__in=("cancelled", "draft"))
+    for order in demo_orders.order_by("id"):
         if Payment.objects.filter(order=order, comment__startswith=MARK).exists() or order.total_amount <= 0:
             continue
         half = (order.total_amount / 2).quantize(Decimal("0.01"))
         payment_create(order_id=order.pk, data={
             "amount": half, "date": today - timedelta(days=3), "method": "bank_transfer",
+            "bank_doc_number": str(100 + order.pk), "bank_doc_date": today - timedelta(days=4),
             "comment": f"{MARK}: предоплата 50 %", **DEMO_PAYER,
         })
         if order.currency == "RUB":

@@ -7,8 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from apps.core.crypto import EncryptedCharField
 from apps.core.money import CURRENCIES
 from apps.finance import validators as v
+
+# Encrypted at rest, masked for roles without clients.view_personal_data and in the audit log.
+PAYER_PERSONAL_FIELDS = ("payer_name", "payer_inn", "payer_account")
+COUNTERPARTY_PERSONAL_FIELDS = ("counterparty_name", "counterparty_inn", "counterparty_account")
 
 RATE_DIGITS = {"max_digits": 20, "decimal_places": 10}
 MONEY_DIGITS = {"max_digits": 14, "decimal_places": 2}
@@ -145,15 +150,22 @@ class Payment(models.Model):
     payer_kind = models.CharField("плательщик", max_length=8, choices=PayerKind.choices, default=PayerKind.CLIENT)
     payer_client = models.ForeignKey("clients.Client", verbose_name="клиент-плательщик", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="payments")
-    payer_name = models.CharField("наименование плательщика", max_length=300, blank=True,
-                                  help_text="Для другого плательщика (организации или человека).")
-    payer_inn = models.CharField("ИНН плательщика", max_length=12, blank=True, validators=[v.validate_inn])
-    payer_account = models.CharField("счёт плательщика", max_length=20, blank=True,
-                                     validators=[v.validate_account_digits])
+    # Name, INN and account may identify a person: encrypted, masked for roles without
+    # clients.view_personal_data, masked in the audit log (apps.finance.apps).
+    payer_name = EncryptedCharField("наименование плательщика", max_length=300, blank=True,
+                                    help_text="Для другого плательщика (организации или человека).")
+    payer_inn = EncryptedCharField("ИНН плательщика", max_length=12, blank=True, validators=[v.validate_inn])
+    payer_kpp = models.CharField("КПП плательщика", max_length=9, blank=True, validators=[v.validate_kpp])
+    payer_account = EncryptedCharField("счёт плательщика", max_length=20, blank=True,
+                                       validators=[v.validate_account_digits])
     payer_bank_name = models.CharField("банк плательщика", max_length=300, blank=True)
     payer_bik = models.CharField("БИК банка плательщика", max_length=9, blank=True, validators=[v.validate_bik])
     payer_corr_account = models.CharField("корсчёт банка плательщика", max_length=20, blank=True,
                                           validators=[v.validate_account_digits])
+    bank_doc_number = models.CharField("номер платёжного поручения", max_length=6, blank=True,
+                                       validators=[v.validate_bank_doc_number],
+                                       help_text="Из банковской выписки; в файле для 1С это «Номер» документа.")
+    bank_doc_date = models.DateField("дата платёжного поручения", null=True, blank=True)
     comment = models.TextField("комментарий", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="кто внёс", null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
@@ -190,5 +202,112 @@ class Payment(models.Model):
             errors["payer_name"] = ["Укажите наименование плательщика."]
         if self.payer_bik and self.payer_account and not v.account_matches_bik(self.payer_account, self.payer_bik):
             errors["payer_account"] = ["Счёт плательщика не соответствует БИК: не сходится контрольный ключ."]
+        bank_document_errors(self, "payer", errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+def bank_document_errors(payment, prefix: str, errors: dict) -> None:
+    """Rules of the bank document on a payment (client's or supplier's), added to `errors`."""
+    inn, kpp = getattr(payment, f"{prefix}_inn") or "", getattr(payment, f"{prefix}_kpp") or ""
+    if kpp and len(inn) == 12:
+        errors.setdefault(f"{prefix}_kpp", []).append("У ИП и физического лица (ИНН из 12 цифр) КПП нет.")
+    if payment.method != PaymentMethod.BANK_TRANSFER and (payment.bank_doc_number or payment.bank_doc_date):
+        errors.setdefault("bank_doc_number", []).append("Платёжное поручение указывается только для банковского "
+                                                       "перевода.")
+    if bool(payment.bank_doc_number) != bool(payment.bank_doc_date):
+        errors.setdefault("bank_doc_date", []).append("Укажите и номер, и дату платёжного поручения.")
+    if payment.bank_doc_date and payment.date and payment.bank_doc_date > payment.date:
+        errors.setdefault("bank_doc_date", []).append("Платёжное поручение не может быть позже даты платежа.")
+    if payment.bank_doc_date and payment.date and (payment.date - payment.bank_doc_date).days > 31:
+        errors.setdefault("bank_doc_date", []).append(
+            "Платёжное поручение старше платежа больше чем на месяц: проверьте дату.")
+
+
+class SupplierPaymentType(models.TextChoices):
+    PAYMENT = "payment", "Оплата поставщику"
+    REFUND = "refund", "Возврат от поставщика"
+
+
+class SupplierPayment(models.Model):
+    """Money to a supplier for an order (or back from it), with the rate to the order's currency fixed
+    when entered — the supplier's half of the books (what we owe tour operators, hotels, carriers)."""
+
+    order = models.ForeignKey("orders.Order", verbose_name="заказ", on_delete=models.PROTECT,
+                              related_name="supplier_payments")
+    supplier = models.ForeignKey("orders.Supplier", verbose_name="поставщик", on_delete=models.PROTECT,
+                                 related_name="payments")
+    # Deleting a service keeps its payments (on the order and supplier): the database sets this link
+    # to NULL (ON DELETE SET NULL, migration 0003), so the orders app's delete needs no extra query.
+    service = models.ForeignKey("orders.Service", verbose_name="услуга", null=True, blank=True,
+                                on_delete=models.DO_NOTHING, db_constraint=False, related_name="supplier_payments",
+                                help_text="Необязательно: за какую услугу заказа.")
+    type = models.CharField("вид", max_length=10, choices=SupplierPaymentType.choices,
+                            default=SupplierPaymentType.PAYMENT)
+    method = models.CharField("способ", max_length=16, choices=PaymentMethod.choices,
+                              default=PaymentMethod.BANK_TRANSFER)
+    amount = models.DecimalField("сумма", **MONEY_DIGITS, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField("валюта", max_length=3, choices=CURRENCIES, default="RUB")
+    rate = models.DecimalField("курс к валюте заказа", **RATE_DIGITS,
+                               help_text="Сколько единиц валюты заказа за единицу валюты платежа; "
+                                         "фиксируется в момент платежа.")
+    rate_is_manual = models.BooleanField("курс введён вручную", default=False)
+    amount_in_order_currency = models.DecimalField("сумма в валюте заказа", **MONEY_DIGITS)
+    date = models.DateField("дата")
+    counterparty_name = EncryptedCharField("наименование поставщика в платёжке", max_length=300, blank=True,
+                                           help_text="Пусто — полное наименование поставщика из справочника.")
+    counterparty_inn = EncryptedCharField("ИНН поставщика", max_length=12, blank=True,
+                                          validators=[v.validate_inn])
+    counterparty_kpp = models.CharField("КПП поставщика", max_length=9, blank=True, validators=[v.validate_kpp])
+    counterparty_account = EncryptedCharField("расчётный счёт поставщика", max_length=20, blank=True,
+                                              validators=[v.validate_account_digits])
+    counterparty_bank_name = models.CharField("банк поставщика", max_length=300, blank=True)
+    counterparty_bik = models.CharField("БИК банка поставщика", max_length=9, blank=True,
+                                        validators=[v.validate_bik])
+    counterparty_corr_account = models.CharField("корсчёт банка поставщика", max_length=20, blank=True,
+                                                 validators=[v.validate_account_digits])
+    bank_doc_number = models.CharField("номер платёжного поручения", max_length=6, blank=True,
+                                       validators=[v.validate_bank_doc_number],
+                                       help_text="Наша платёжка поставщику (или его — при возврате).")
+    bank_doc_date = models.DateField("дата платёжного поручения", null=True, blank=True)
+    comment = models.TextField("комментарий", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="кто внёс", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("внесён", auto_now_add=True)
+    updated_at = models.DateTimeField("изменён", auto_now=True)
+
+    class Meta:
+        verbose_name = "платёж поставщику"
+        verbose_name_plural = "платежи поставщикам"
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["supplier", "date", "id"], name="finance_suppay_supplier_idx"),
+            models.Index(fields=["order", "supplier"], name="finance_suppay_order_idx"),
+            models.Index(fields=["date", "id"], name="finance_suppay_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_suppay_amount_positive"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="finance_suppay_rate_positive"),
+            models.CheckConstraint(condition=models.Q(type__in=SupplierPaymentType.values),
+                                   name="finance_suppay_type_valid"),
+            models.CheckConstraint(condition=models.Q(method__in=PaymentMethod.values),
+                                   name="finance_suppay_method_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} № {self.pk} от {self.date:%d.%m.%Y}: {self.amount} {self.currency}"
+
+    @property
+    def signed_amount_in_order_currency(self) -> Decimal:
+        """What the payment does to our debt to the supplier: a payment lowers it, a refund raises it."""
+        sign = 1 if self.type == SupplierPaymentType.PAYMENT else -1
+        return sign * self.amount_in_order_currency
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if (self.counterparty_bik and self.counterparty_account
+                and not v.account_matches_bik(self.counterparty_account, self.counterparty_bik)):
+            errors["counterparty_account"] = ["Счёт поставщика не соответствует БИК: не сходится контрольный ключ."]
+        bank_document_errors(self, "counterparty", errors)
         if errors:
             raise ValidationError(errors)

@@ -3,12 +3,16 @@
 ROLE_PERMISSIONS = {
     "operator": [
         "finance.view_payment",
+        "finance.view_supplierpayment",
         "finance.view_currencyrate",
     ],
     "accountant": [
         "finance.view_payment",
         "finance.add_payment",
         "finance.change_payment",
+        "finance.view_supplierpayment",
+        "finance.add_supplierpayment",
+        "finance.change_supplierpayment",
         "finance.view_reports",
         "finance.export_payments",
         "finance.view_currencyrate",
@@ -21,6 +25,10 @@ ROLE_PERMISSIONS = {
         "finance.add_payment",
         "finance.change_payment",
         "finance.delete_payment",
+        "finance.view_supplierpayment",
+        "finance.add_supplierpayment",
+        "finance.change_supplierpayment",
+        "finance.delete_supplierpayment",
         "finance.view_reports",
         "finance.export_payments",
         "finance.view_currencyrate",

@@ -8,7 +8,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.core.errors import BusinessError
-from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, PaymentMethod, RateSource
+from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, PaymentMethod, RateSource, SupplierPayment
 
 RUB = "RUB"
 RATE_QUANT = Decimal("0.0000000001")
@@ -72,6 +72,11 @@ def rates_list():
 def payments_list():
     """Payments with what the list shows joined once (order, payer client, who recorded it)."""
     return Payment.objects.select_related("order", "payer_client", "created_by").order_by("-date", "-id")
+
+
+def supplier_payments_list():
+    """Supplier payments with the order, supplier and who recorded them joined once."""
+    return SupplierPayment.objects.select_related("order", "supplier", "created_by").order_by("-date", "-id")
 
 
 # --- Exports ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
 from apps.core.errors import BusinessError
@@ -20,8 +20,11 @@ from apps.finance.models import (
     PaymentMethod,
     PaymentType,
     RateSource,
+    SupplierPayment,
+    SupplierPaymentType,
 )
 from apps.finance.selectors import RATE_QUANT, rate_for
+from apps.orders.models import OrderStatus
 from apps.orders.selectors import order_lock
 from apps.orders.services import order_event_add, order_recalculate
 
@@ -119,8 +122,8 @@ def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int
 # --- Payments --------------------------------------------------------------------------------------
 
 PAYMENT_EDITABLE_FIELDS = (
-    "method", "date", "time", "payer_kind", "payer_client", "payer_name", "payer_inn", "payer_account",
-    "payer_bank_name", "payer_bik", "payer_corr_account", "comment",
+    "method", "date", "time", "payer_kind", "payer_client", "payer_name", "payer_inn", "payer_kpp", "payer_account",
+    "payer_bank_name", "payer_bik", "payer_corr_account", "bank_doc_number", "bank_doc_date", "comment",
 )
 PAYMENT_FIXED_FIELDS = ("order", "type", "currency")
 OVERPAID_CODE = "overpaid"
@@ -177,6 +180,18 @@ def _resolve_rate(*, currency: str, order_currency: str, on_date: date, manual_r
     if manual is not None:
         return manual, True
     return rate_for(currency, order_currency, on_date), False
+
+
+def _refuse_draft(order) -> None:
+    """The one rule for drafts (docs/user/accountant.md): money moves only on a confirmed order.
+
+    A draft is an offer that may still change, so it is in no debt report and no balance; a payment
+    on it is refused until the order is confirmed (and a confirmed order with money on it cannot go
+    back to draft: the orders app refuses that).
+    """
+    if order.status == OrderStatus.DRAFT:
+        raise _fail("order", f"Заказ {order.number} — черновик: сначала подтвердите его, потом вносите платежи.",
+                    "order_draft")
 
 
 def _lock_order(order_id: int):
@@ -287,6 +302,7 @@ def payment_create(*, order_id: int, data: dict, actor=None) -> Payment:
     if payment_type == PaymentType.PAYMENT and order.status == "cancelled":
         raise _fail("order", "Заказ отменён: принять оплату нельзя, можно только оформить возврат.",
                     "order_cancelled")
+    _refuse_draft(order)
     rate, manual = _resolve_rate(currency=currency, order_currency=order.currency, on_date=on_date,
                                  manual_rate=data.get("rate"))
     payment = Payment(order=order, type=payment_type, amount=amount, currency=currency, rate=rate,
@@ -355,3 +371,189 @@ def payment_delete(*, payment_id: int, actor=None) -> None:
             code="refund_exceeds_paid",
         ) from None
     _event(payment=payment, order=order, kind="payment_deleted", verb="Платёж удалён", actor=actor)
+
+
+# --- Supplier payments -----------------------------------------------------------------------------
+
+SUPPLIER_PAYMENT_EDITABLE_FIELDS = (
+    "method", "date", "counterparty_name", "counterparty_inn", "counterparty_kpp", "counterparty_account",
+    "counterparty_bank_name", "counterparty_bik", "counterparty_corr_account", "bank_doc_number", "bank_doc_date",
+    "comment",
+)
+SUPPLIER_PAYMENT_FIXED_FIELDS = ("order", "supplier", "service", "type", "currency")
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+def _supplier_of_payment(order, data: dict):
+    """(supplier, service) of a new supplier payment: the service's supplier when only a service is given."""
+    from apps.orders.models import Service, Supplier, SupplierBalance
+
+    service = None
+    if data.get("service") not in (None, ""):
+        service = Service.objects.filter(pk=_pk(data["service"]), order_id=order.pk).select_related("supplier").first()
+        if service is None:
+            raise _fail("service", "Такой услуги в этом заказе нет.", "service_not_in_order")
+    supplier_id = _pk(data.get("supplier")) or (service.supplier_id if service else None)
+    if supplier_id in (None, ""):
+        raise _fail("supplier", "Укажите поставщика (или услугу заказа с поставщиком).", "supplier_required")
+    if service is not None and service.supplier_id != int(supplier_id):
+        raise _fail("service", "У этой услуги другой поставщик.", "service_supplier_mismatch")
+    supplier = Supplier.objects.filter(pk=supplier_id).first()
+    if supplier is None:
+        raise _fail("supplier", "Поставщик не найден.", "not_found")
+    if not SupplierBalance.objects.filter(order_id=order.pk, supplier_id=supplier.pk).exists():
+        raise _fail("supplier", f"Поставщика «{supplier.name}» нет в услугах заказа {order.number}.",
+                    "supplier_not_in_order")
+    return supplier, service
+
+
+def supplier_paid_totals(order_id: int, supplier_id: int) -> tuple[Decimal, Decimal]:
+    """(net paid to this supplier on the order, net paid to all its suppliers) — one aggregate query."""
+    sign = Case(When(type=SupplierPaymentType.REFUND, then=Value(-1)), default=Value(1))
+    totals = SupplierPayment.objects.filter(order_id=order_id).aggregate(
+        supplier=Sum(F("amount_in_order_currency") * sign, filter=Q(supplier_id=supplier_id)),
+        order=Sum(F("amount_in_order_currency") * sign),
+    )
+    return quantize_money(totals["supplier"] or ZERO), quantize_money(totals["order"] or ZERO)
+
+
+def supplier_balance_refresh(*, order, supplier_id: int):
+    """Recompute what a locked order paid one supplier and all of them; refuses (rolling the caller
+    back) when the supplier would have refunded more than it was paid on this order."""
+    from apps.orders.models import SupplierBalance
+
+    paid, order_paid = supplier_paid_totals(order.pk, supplier_id)
+    if paid < 0:
+        raise _fail("amount", f"Возврат от поставщика больше оплаченного ему по заказу {order.number}.",
+                    "refund_exceeds_paid")
+    SupplierBalance.objects.filter(order_id=order.pk, supplier_id=supplier_id).update(
+        paid=paid, balance=F("cost") - paid
+    )
+    order.supplier_paid_amount = order_paid
+    order.save(update_fields=["supplier_paid_amount"])
+    return order_recalculate(order=order)
+
+
+def _supplier_event(*, payment: SupplierPayment, order, verb: str, actor, moment: datetime | None = None) -> None:
+    amount = f"{payment.amount:,.2f}".replace(",", " ").replace(".", ",")
+    order_event_add(
+        order=order,
+        kind=f"supplier_{payment.type}" if moment is not None else "supplier_payment_changed",
+        title=f"{verb}: {amount} {payment.currency}, {payment.supplier.name}",
+        data={
+            "supplier_payment_id": payment.pk,
+            "supplier_id": payment.supplier_id,
+            "type": payment.type,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "rate": str(payment.rate),
+            "amount_in_order_currency": str(payment.amount_in_order_currency),
+            "date": payment.date.isoformat(),
+            "supplier_balance_due": str(order.supplier_balance_due),
+        },
+        actor=actor,
+        occurred_at=moment or timezone.now(),
+    )
+
+
+def _apply_counterparty(payment: SupplierPayment, data: dict) -> None:
+    for field in SUPPLIER_PAYMENT_EDITABLE_FIELDS:
+        if field in data and data[field] is not None:
+            value = data[field]
+            setattr(payment, field, value.strip() if isinstance(value, str) else value)
+    # The supplier's own requisites from the directory when the payment order does not say otherwise.
+    if not payment.counterparty_name:
+        payment.counterparty_name = payment.supplier.legal_name or payment.supplier.name
+    if not payment.counterparty_inn:
+        payment.counterparty_inn = payment.supplier.inn
+
+
+@transaction.atomic
+def supplier_payment_create(*, order_id: int, data: dict, actor=None) -> SupplierPayment:
+    """Pay a supplier for an order (or take its refund): fixes the rate, updates what we owe it."""
+    order = _lock_order(order_id)
+    payment_type = data.get("type") or SupplierPaymentType.PAYMENT
+    if payment_type not in SupplierPaymentType.values:
+        raise _fail("type", "Вид: оплата поставщику (payment) или возврат от поставщика (refund).", "invalid_type")
+    amount = _check_amount(data.get("amount"))
+    currency = _check_currency(data.get("currency") or order.currency)
+    on_date = data.get("date") or timezone.localdate()
+    _check_date(on_date)
+    _refuse_draft(order)
+    if payment_type == SupplierPaymentType.PAYMENT and order.status == OrderStatus.CANCELLED:
+        raise _fail("order", "Заказ отменён: платить поставщику нельзя, можно только принять его возврат.",
+                    "order_cancelled")
+    supplier, service = _supplier_of_payment(order, data)
+    rate, manual = _resolve_rate(currency=currency, order_currency=order.currency, on_date=on_date,
+                                 manual_rate=data.get("rate"))
+    payment = SupplierPayment(
+        order=order, supplier=supplier, service=service, type=payment_type, amount=amount, currency=currency,
+        rate=rate, rate_is_manual=manual, amount_in_order_currency=quantize_money(amount * rate), created_by=actor,
+        method=data.get("method") or PaymentMethod.BANK_TRANSFER,
+    )
+    _apply_counterparty(payment, {**data, "date": on_date})
+    payment.full_clean()
+    payment.save()
+    order = supplier_balance_refresh(order=order, supplier_id=supplier.pk)
+    verb = "Оплата поставщику" if payment_type == SupplierPaymentType.PAYMENT else "Возврат от поставщика"
+    moment = datetime.combine(on_date, time(12, 0), tzinfo=timezone.get_current_timezone())
+    _supplier_event(payment=payment, order=order, verb=verb, actor=actor,
+                    moment=timezone.now() if on_date == timezone.localdate() else moment)
+    payment.order = order
+    return payment
+
+
+def _locked_supplier_payment(payment_id: int):
+    try:
+        order_id = SupplierPayment.objects.values_list("order_id", flat=True).get(pk=payment_id)
+    except SupplierPayment.DoesNotExist:
+        raise BusinessError("Платёж поставщику не найден.", code="not_found", status_code=404) from None
+    order = _lock_order(order_id)
+    payment = SupplierPayment.objects.select_for_update().select_related("supplier").get(pk=payment_id)
+    payment.order = order
+    return order, payment
+
+
+@transaction.atomic
+def supplier_payment_update(*, payment_id: int, data: dict, actor=None) -> SupplierPayment:
+    """Edit a supplier payment: the fixed rate stays unless a new manual `rate` is given; order,
+    supplier, service, type and currency cannot change (delete and enter again)."""
+    order, payment = _locked_supplier_payment(payment_id)
+    for field in SUPPLIER_PAYMENT_FIXED_FIELDS:
+        if field in data and _fixed_value(data[field]) != _fixed_value(getattr(payment, field)):
+            raise _fail(field, "Заказ, поставщика, услугу, вид и валюту изменить нельзя: удалите платёж и внесите "
+                               "заново.", "immutable_field")
+    if "amount" in data:
+        payment.amount = _check_amount(data["amount"])
+    new_rate = _parse_rate(data.get("rate"))
+    if new_rate is not None and new_rate != payment.rate:
+        payment.rate, payment.rate_is_manual = _resolve_rate(
+            currency=payment.currency, order_currency=order.currency, on_date=payment.date, manual_rate=new_rate
+        )
+    if data.get("date") is not None:
+        _check_date(data["date"])
+    payment.amount_in_order_currency = quantize_money(payment.amount * payment.rate)
+    _apply_counterparty(payment, data)
+    payment.full_clean()
+    payment.save()
+    order = supplier_balance_refresh(order=order, supplier_id=payment.supplier_id)
+    _supplier_event(payment=payment, order=order, verb="Платёж поставщику изменён", actor=actor)
+    return payment
+
+
+@transaction.atomic
+def supplier_payment_delete(*, payment_id: int, actor=None) -> None:
+    order, payment = _locked_supplier_payment(payment_id)
+    payment.delete()
+    payment.pk = payment_id
+    try:
+        order = supplier_balance_refresh(order=order, supplier_id=payment.supplier_id)
+    except BusinessError as error:
+        if error.code != "refund_exceeds_paid":
+            raise
+        raise BusinessError("Платёж удалить нельзя: возвраты от поставщика превысили бы оплаты ему. Сначала "
+                            "удалите возврат.", code="refund_exceeds_paid") from None
+    _supplier_event(payment=payment, order=order, verb="Платёж поставщику удалён", actor=actor)

@@ -103,3 +103,8 @@ def validate_bik(value: str) -> None:
 def validate_account_digits(value: str) -> None:
     if not value.isdigit() or len(value) != 20:
         raise ValidationError("Номер счёта состоит из 20 цифр.", code="account_format")
+
+
+def validate_bank_doc_number(value: str) -> None:
+    if not value.isdigit() or len(value) > 6 or int(value) == 0:
+        raise ValidationError("Номер платёжного поручения — от 1 до 6 цифр, не ноль.", code="bank_doc_number")

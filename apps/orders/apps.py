@@ -29,7 +29,10 @@ class OrdersConfig(AppConfig):
 
         auditlog.register(Supplier)
         # Totals, balance, trip dates and warnings are derived from audited services and payments.
-        derived = ["total_amount", "commission", "balance_due", "trip_start", "trip_end", "warnings", "updated_at"]
+        derived = [
+            "total_amount", "commission", "balance_due", "cost_amount", "margin", "supplier_balance_due",
+            "trip_start", "trip_end", "warnings", "updated_at",
+        ]
         # The travellers (links to clients) are logged by apps.orders.audit, by client id: auditlog's
         # m2m receiver would write the clients' full names and read them once more per change.
         auditlog.register(Order, exclude_fields=derived)

@@ -84,6 +84,8 @@ class ServiceState:
     price_in_order_currency: Decimal = Decimal(0)
     commission_in_order_currency: Decimal = Decimal(0)
     cost_in_order_currency: Decimal = Decimal(0)
+    supplier_id: int | None = None
+    cost_due_date: date | None = None
 
     @classmethod
     def from_service(cls, service, traveller_ids: Iterable | None = None) -> ServiceState:
@@ -105,6 +107,8 @@ class ServiceState:
             price_in_order_currency=service.price_in_order_currency or Decimal(0),
             commission_in_order_currency=service.commission_in_order_currency or Decimal(0),
             cost_in_order_currency=service.cost_in_order_currency or Decimal(0),
+            supplier_id=service.supplier_id,
+            cost_due_date=service.cost_due_date,
         )
 
     @property

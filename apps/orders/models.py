@@ -345,7 +345,7 @@ class Service(models.Model):
         indexes = [
             models.Index(fields=["order", "start_dt"], name="service_order_start_idx"),
             models.Index(fields=["start_dt", "end_dt"], name="service_dates_idx"),
-            models.Index(fields=["supplier", "order"], name="service_supplier_order_idx"),
+            models.Index(fields=["supplier", "start_dt"], name="service_supplier_start_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -396,6 +396,49 @@ class Service(models.Model):
         route = f"{self.origin} → {self.destination}" if self.is_transport and (self.origin or self.destination) else ""
         place = self.city if not self.is_transport else ""
         return " · ".join(filter(None, [str(head or label), route, place]))
+
+
+# --- What we owe suppliers -------------------------------------------------------------------------
+
+# Orders whose money is real: clients owe their balance and we owe suppliers their cost. A draft is
+# an offer (no payments are taken on it, docs/user/accountant.md), a cancelled order owes nothing.
+SETTLED_STATUSES = ("confirmed", "paid", "completed")
+
+
+class SupplierBalance(models.Model):
+    """Our settlement with one supplier on one order, in the order's currency.
+
+    `cost` is the net cost of the supplier's active services while the order is confirmed, paid or
+    completed (kept by the orders services), `paid` what we paid it net of its refunds (kept by
+    finance), `balance` = cost − paid: what we still owe (negative: the supplier owes us). The
+    supplier reports read this table, so they never add up services and payments row by row.
+    """
+
+    order = models.ForeignKey(Order, verbose_name=_("заказ"), on_delete=models.CASCADE,
+                              related_name="supplier_balances")
+    supplier = models.ForeignKey(Supplier, verbose_name=_("поставщик"), on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="balances")
+    cost = models.DecimalField(_("начислено"), default=0, **MONEY)
+    paid = models.DecimalField(_("оплачено"), default=0, **MONEY)
+    balance = models.DecimalField(_("долг"), default=0, **MONEY)
+    due_date = models.DateField(_("срок оплаты"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("расчёты с поставщиком по заказу")
+        verbose_name_plural = _("расчёты с поставщиками по заказам")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "supplier"], nulls_distinct=False,
+                                    name="supplierbalance_order_supplier_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["supplier", "due_date", "order"], condition=~models.Q(balance=0),
+                         name="supplierbalance_debt_idx"),
+            models.Index(fields=["due_date", "order"], condition=~models.Q(balance=0),
+                         name="supplierbalance_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} / {self.supplier or _('без поставщика')}: {self.balance}"
 
 
 # --- Timeline events -------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ WITH travellers AS (
            s.price::text AS price, s.commission::text AS commission,
            s.price_in_order_currency::text AS price_in_order_currency,
            s.commission_in_order_currency::text AS commission_in_order_currency,
-           s.cost_in_order_currency::text AS cost_in_order_currency,
+           s.cost_in_order_currency::text AS cost_in_order_currency, s.supplier_id, s.cost_due_date,
            ARRAY(SELECT st.client_id FROM orders_service_travellers st WHERE st.service_id = s.id) AS traveller_ids
       FROM orders_service s
      WHERE s.order_id = %(order)s
@@ -150,7 +150,7 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(id, type, status, start_dt, end_dt, timezone, origin, destination,
                                                city, price, commission, price_in_order_currency,
                                                commission_in_order_currency, traveller_ids,
-                                               cost_in_order_currency)), '[]')
+                                               cost_in_order_currency, supplier_id, cost_due_date)), '[]')
        FROM services)::text,
     (SELECT coalesce(json_agg(json_build_array(p.client_id, p.kind, p.expiry_date)), '[]')
        FROM clients_clientpassport p
@@ -181,7 +181,7 @@ TRAVELLER_FIELDS = ["id", "last_name", "first_name", "middle_name"]
 
 def _service_state(row: list) -> ServiceState:
     (pk, kind, status, start, end, tz, origin, destination, city, price, commission, price_ordered,
-     commission_ordered, traveller_ids, cost_ordered) = row  # fmt: skip
+     commission_ordered, traveller_ids, cost_ordered, supplier_id, cost_due) = row  # fmt: skip
     return ServiceState(
         id=pk,
         type=kind,
@@ -197,6 +197,8 @@ def _service_state(row: list) -> ServiceState:
         price_in_order_currency=Decimal(price_ordered),
         commission_in_order_currency=Decimal(commission_ordered),
         cost_in_order_currency=Decimal(cost_ordered),
+        supplier_id=supplier_id,
+        cost_due_date=date.fromisoformat(cost_due) if cost_due else None,
         traveller_ids=frozenset(traveller_ids),
     )
 

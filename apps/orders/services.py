@@ -26,6 +26,7 @@ from apps.core.money import ZERO, convert, quantize_money, quantize_rate
 from apps.orders import audit, checks, selectors
 from apps.orders.details import clean_details
 from apps.orders.models import (
+    SETTLED_STATUSES,
     TRANSPORT_TYPES,
     Order,
     OrderEvent,
@@ -74,7 +75,13 @@ def supplier_update(*, supplier: Supplier, data: dict, actor=None) -> Supplier:
 def supplier_delete(*, supplier: Supplier, actor=None) -> None:
     if supplier.services.exists():
         raise ConflictError("Поставщик указан в услугах заказов: удалить его нельзя.", code="supplier_in_use")
-    supplier.delete()
+    if supplier.balances.exclude(paid=0).exists():
+        raise ConflictError("Поставщику есть платежи: удалить его нельзя.", code="supplier_in_use")
+    supplier.balances.all().delete()  # settled rows left from services moved to another supplier
+    try:
+        supplier.delete()
+    except ProtectedError:
+        raise ConflictError("Поставщику есть платежи: удалить его нельзя.", code="supplier_in_use") from None
 
 
 # --- Order numbers ---------------------------------------------------------------------------------
@@ -231,6 +238,13 @@ def order_transition(*, order: Order, action: str, actor=None) -> Order:
             status=order.status,
             allowed_actions=allowed_actions(order.status),
         )
+    if target == OrderStatus.DRAFT and (order.paid_amount != order.refunded_amount or order.supplier_paid_amount):
+        # Drafts carry no money (docs/user/accountant.md): return what was paid first.
+        raise ConflictError(
+            "По заказу есть деньги (оплаты клиента или платежи поставщикам): вернуть его в черновик нельзя. "
+            "Сначала оформите возвраты.",
+            code="order_has_payments",
+        )
     if action == "confirm" and not order.services.exclude(status=ServiceStatus.CANCELLED).exists():
         raise ConflictError("Нельзя подтвердить заказ без услуг.", code="order_without_services")
     previous = order.status
@@ -279,16 +293,61 @@ def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.
     order.commission = quantize_money(sum((s.commission_in_order_currency for s in active), ZERO))
     order.cost_amount = quantize_money(sum((s.cost_in_order_currency for s in active), ZERO))
     order.margin = order.total_amount - order.cost_amount
-    order.supplier_balance_due = order.cost_amount - order.supplier_paid_amount
+    # What we owe suppliers follows the same rule as their balances: only a settled order owes.
+    owed = order.cost_amount if order.status in SETTLED_STATUSES else ZERO
+    order.supplier_balance_due = owed - order.supplier_paid_amount
     order.trip_start = min((s.start_dt for s in active), default=None)
     order.trip_end = max((s.end_dt for s in active), default=None)
     order.balance_due = quantize_money(order.total_amount - order.paid_amount + order.refunded_amount)
     order.warnings = result.warning_dicts + checks.provider_warnings(order)
     order.updated_at = timezone.now()
-    # Derived figures: a plain UPDATE (the services and payments they come from are audited).
+    # Derived figures: a plain UPDATE (the services and payments they come from are audited), and in
+    # the same statement what the order owes each supplier.
     sql, fields = _derived_update_statement()
+    values = [field.get_db_prep_save(getattr(order, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(getattr(order, field.attname), connection) for field in fields])
+        cursor.execute(sql, [*_supplier_balance_params(order, active), *values])
+
+
+# What the order owes each supplier, as a prefix of the derived UPDATE (no extra round trip): upsert
+# the cost and the earliest due date per supplier, zero the cost of suppliers no longer on the order
+# (their rows stay: money may have been paid to them). Parameters: order, suppliers, costs, dues, order.
+SUPPLIER_BALANCES_CTE = """
+WITH new AS (
+    SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::date[]) AS n(supplier_id, cost, due)
+), upserted AS (
+    INSERT INTO orders_supplierbalance AS b (order_id, supplier_id, cost, paid, balance, due_date)
+    SELECT o.id, new.supplier_id, new.cost, 0, new.cost, new.due FROM new, (SELECT %s::bigint AS id) o
+    ON CONFLICT (order_id, supplier_id)
+    DO UPDATE SET cost = EXCLUDED.cost, due_date = EXCLUDED.due_date, balance = EXCLUDED.cost - b.paid
+    WHERE (b.cost, b.due_date) IS DISTINCT FROM (EXCLUDED.cost, EXCLUDED.due_date)
+), zeroed AS (
+    UPDATE orders_supplierbalance b SET cost = 0, due_date = NULL, balance = -b.paid
+     WHERE b.order_id = %s AND b.cost <> 0
+       AND NOT EXISTS (SELECT 1 FROM new WHERE new.supplier_id IS NOT DISTINCT FROM b.supplier_id)
+)
+"""
+
+
+def _supplier_balance_params(order: Order, active: list[checks.ServiceState]) -> list:
+    """What the order owes each supplier: the cost of its active services while the order is settled
+    (confirmed, paid, completed); nothing for a draft or a cancelled order."""
+    costs: dict[int | None, Decimal] = {}
+    dues: dict[int | None, object] = {}
+    if order.status in SETTLED_STATUSES:
+        for state in active:
+            costs[state.supplier_id] = costs.get(state.supplier_id, ZERO) + state.cost_in_order_currency
+            earliest = dues.get(state.supplier_id)
+            if state.cost_due_date and (earliest is None or state.cost_due_date < earliest):
+                dues[state.supplier_id] = state.cost_due_date
+    suppliers = list(costs)
+    return [
+        suppliers,
+        [quantize_money(costs[key]) for key in suppliers],
+        [dues.get(key) for key in suppliers],
+        order.pk,
+        order.pk,
+    ]
 
 
 @functools.cache
@@ -300,7 +359,8 @@ def _derived_update_statement() -> tuple[str, list]:
     fields = [Order._meta.get_field(name) for name in (*DERIVED_FIELDS, "updated_at")]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     # Identifiers from the model's metadata, quoted; every value is a parameter.
-    sql = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
+    update = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
+    sql = SUPPLIER_BALANCES_CTE + update
     return sql, [*fields, Order._meta.pk]
 
 

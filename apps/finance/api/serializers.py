@@ -2,8 +2,18 @@
 
 from rest_framework import serializers
 
+from apps.core.masking import mask_name, mask_requisite
 from apps.core.money import CURRENCIES
-from apps.finance.models import AgencyRequisites, CurrencyRate, PayerKind, Payment, PaymentMethod, PaymentType
+from apps.finance.models import (
+    AgencyRequisites,
+    CurrencyRate,
+    PayerKind,
+    Payment,
+    PaymentMethod,
+    PaymentType,
+    SupplierPayment,
+    SupplierPaymentType,
+)
 from apps.finance.reports import COMMISSION_DIMENSIONS
 
 RATE_FIELD = {"max_digits": 20, "decimal_places": 10}
@@ -40,7 +50,33 @@ class OrderBalanceSerializer(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.DictField())
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
+
+
+def sees_personal_data(context: dict) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and user.has_perm(PERSONAL_DATA_PERMISSION))
+
+
+def mask_counterparty(data: dict, prefix: str) -> dict:
+    """The payer's (supplier's) name, INN and account masked for roles without clients.view_personal_data."""
+    for suffix, mask in (("name", mask_name), ("inn", mask_requisite), ("account", mask_requisite)):
+        key = f"{prefix}_{suffix}"
+        if key in data:
+            data[key] = mask(data[key])
+    return data
+
+
+class MaskedPersonalDataMixin:
+    personal_prefix = "payer"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return data if sees_personal_data(self.context) else mask_counterparty(data, self.personal_prefix)
+
+
+class PaymentSerializer(MaskedPersonalDataMixin, serializers.ModelSerializer):
     """Read and write. On write `rate` is optional: given — a manual rate; omitted — the stored bank rate."""
 
     order_number = serializers.CharField(source="order.number", read_only=True)
@@ -60,17 +96,64 @@ class PaymentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "order", "order_number", "type", "method", "amount", "currency", "rate", "rate_is_manual",
             "amount_in_order_currency", "date", "time", "payer_kind", "payer_client", "payer_client_name",
-            "payer_name", "payer_inn", "payer_account", "payer_bank_name", "payer_bik", "payer_corr_account",
-            "comment", "created_by", "created_by_name", "created_at", "updated_at", "order_balance",
+            "payer_name", "payer_inn", "payer_kpp", "payer_account", "payer_bank_name", "payer_bik",
+            "payer_corr_account", "bank_doc_number", "bank_doc_date", "comment", "created_by", "created_by_name",
+            "created_at", "updated_at", "order_balance",
         ]
         read_only_fields = ["rate_is_manual", "amount_in_order_currency", "created_by", "created_at", "updated_at"]
         extra_kwargs = {
             "order": {"required": False},
-            **{name: {"validators": []} for name in ("payer_inn", "payer_account", "payer_bik", "payer_corr_account")},
+            **{name: {"validators": []} for name in ("payer_inn", "payer_kpp", "payer_account", "payer_bik",
+                                                     "payer_corr_account", "bank_doc_number")},
         }
 
     def get_payer_client_name(self, payment) -> str:
         return payment.payer_client.full_name if payment.payer_client_id else ""
+
+    def validate_currency(self, value: str) -> str:
+        return value.strip().upper()
+
+
+class OrderSupplierBalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    cost_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    supplier_paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    supplier_balance_due = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SupplierPaymentSerializer(MaskedPersonalDataMixin, serializers.ModelSerializer):
+    """Read and write. `supplier` may be left out when `service` (a service of the order) names it;
+    `rate` is optional: given — a manual rate; omitted — the stored bank rate of the date."""
+
+    personal_prefix = "counterparty"
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    order_balance = OrderSupplierBalanceSerializer(source="order", read_only=True)
+    created_by_name = serializers.CharField(source="created_by.full_name", read_only=True, default="")
+    currency = serializers.CharField(max_length=10, required=False)
+    rate = serializers.DecimalField(required=False, allow_null=True, min_value=None, **RATE_FIELD)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    type = serializers.ChoiceField(choices=SupplierPaymentType.choices, required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    date = serializers.DateField(required=False)
+
+    class Meta:
+        model = SupplierPayment
+        fields = [
+            "id", "order", "order_number", "supplier", "supplier_name", "service", "type", "method", "amount",
+            "currency", "rate", "rate_is_manual", "amount_in_order_currency", "date", "counterparty_name",
+            "counterparty_inn", "counterparty_kpp", "counterparty_account", "counterparty_bank_name",
+            "counterparty_bik", "counterparty_corr_account", "bank_doc_number", "bank_doc_date", "comment",
+            "created_by", "created_by_name", "created_at", "updated_at", "order_balance",
+        ]
+        read_only_fields = ["rate_is_manual", "amount_in_order_currency", "created_by", "created_at", "updated_at"]
+        extra_kwargs = {
+            "order": {"required": False},
+            "supplier": {"required": False},
+            **{name: {"validators": []} for name in (
+                "counterparty_inn", "counterparty_kpp", "counterparty_account", "counterparty_bik",
+                "counterparty_corr_account", "bank_doc_number")},
+        }
 
     def validate_currency(self, value: str) -> str:
         return value.strip().upper()

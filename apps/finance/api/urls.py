@@ -7,11 +7,13 @@ from apps.finance.api.views import (
     OneCPaymentsExportView,
     OtherPaymentsExportView,
     PaymentViewSet,
+    SupplierPaymentViewSet,
     report_view,
 )
 
 router = SimpleRouter(trailing_slash=True)
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("supplier-payments", SupplierPaymentViewSet, basename="supplier-payment")
 router.register("finance/rates", CurrencyRateViewSet, basename="currency-rate")
 
 REPORT_SUMMARIES = {
@@ -31,10 +33,12 @@ for name, summary in REPORT_SUMMARIES.items():
     ]
 
 order_payments = PaymentViewSet.as_view({"get": "list", "post": "create"})
+order_supplier_payments = SupplierPaymentViewSet.as_view({"get": "list", "post": "create"})
 
 urlpatterns = [
     path("finance/requisites/", AgencyRequisitesView.as_view(), name="agency-requisites"),
     path("orders/<int:order_id>/payments/", order_payments, name="order-payments"),
+    path("orders/<int:order_id>/supplier-payments/", order_supplier_payments, name="order-supplier-payments"),
     path("exports/1c/payments/", OneCPaymentsExportView.as_view(), name="export-1c-payments"),
     path("exports/payments/other/", OtherPaymentsExportView.as_view(), name="export-other-payments"),
     *report_urls,

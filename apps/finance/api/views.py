@@ -26,8 +26,9 @@ from apps.finance.api.serializers import (
     ExportPeriodSerializer,
     PaymentSerializer,
     ReportFilterSerializer,
+    SupplierPaymentSerializer,
 )
-from apps.finance.models import AgencyRequisites, Payment
+from apps.finance.models import AgencyRequisites, Payment, SupplierPayment
 from apps.finance.onec import statement_for_period
 from apps.finance.reports import REPORTS, ReportFilters, commissions_report, days_overdue
 from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
@@ -165,7 +166,79 @@ class PaymentViewSet(BaseModelViewSet):
         services.payment_delete(payment_id=instance.pk, actor=self.request.user)
 
     def _render(self, payment_id: int) -> dict:
-        return PaymentSerializer(selectors.payments_list().get(pk=payment_id)).data
+        payment = selectors.payments_list().get(pk=payment_id)
+        return PaymentSerializer(payment, context=self.get_serializer_context()).data
+
+
+# --- Supplier payments -------------------------------------------------------------------------------
+
+
+class SupplierPaymentFilter(filters.FilterSet):
+    date_from = filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = SupplierPayment
+        fields = ["order", "supplier", "service", "type", "method", "currency", "rate_is_manual"]
+
+
+class SupplierPaymentViewSet(BaseModelViewSet):
+    """Payments to suppliers and refunds from them. Also mounted per order at /orders/{order_id}/supplier-payments/."""
+
+    serializer_class = SupplierPaymentSerializer
+    filterset_class = SupplierPaymentFilter
+    ordering_fields = ["date", "amount", "created_at"]
+    queryset = selectors.supplier_payments_list()
+
+    def get_queryset(self):
+        queryset = selectors.supplier_payments_list()
+        order_id = self.kwargs.get("order_id")
+        if order_id is not None:
+            queryset = queryset.filter(order_id=order_id)
+        return queryset
+
+    def _order_id(self, serializer) -> int:
+        order_id = self.kwargs.get("order_id")
+        if order_id is not None:
+            from apps.orders.models import Order
+
+            return get_object_or_404(Order.objects.only("id"), pk=order_id).pk
+        order = serializer.validated_data.get("order")
+        if order is None:
+            raise BusinessError("Укажите заказ.", code="validation_error", fields={"order": ["Обязательное поле."]})
+        return order.pk
+
+    def list(self, request, *args, **kwargs):
+        if self.kwargs.get("order_id") is not None:
+            from apps.orders.models import Order
+
+            get_object_or_404(Order.objects.only("id"), pk=self.kwargs["order_id"])
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payment = services.supplier_payment_create(
+            order_id=self._order_id(serializer), data=serializer.validated_data, actor=request.user
+        )
+        return Response(self._render(payment.pk), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        payment = services.supplier_payment_update(
+            payment_id=instance.pk, data=serializer.validated_data, actor=request.user
+        )
+        return Response(self._render(payment.pk))
+
+    def perform_destroy(self, instance):
+        services.supplier_payment_delete(payment_id=instance.pk, actor=self.request.user)
+
+    def _render(self, payment_id: int) -> dict:
+        payment = selectors.supplier_payments_list().get(pk=payment_id)
+        return SupplierPaymentSerializer(payment, context=self.get_serializer_context()).data
 
 
 # --- Reports -----------------------------------------------------------------------------------------

@@ -45,9 +45,11 @@ def make_supplier(name: str | None = None) -> Supplier:
 
 def make_order(
     total: Decimal | str = "100000.00", *, currency: str = "RUB", client=None, operator=None, deadline=None,
-    commission: Decimal | str = "0", supplier=None, start: datetime | None = None,
+    commission: Decimal | str = "0", supplier=None, start: datetime | None = None, confirm: bool = True,
+    cost: Decimal | str | None = None, cost_due_date=None,
 ):
-    """An order whose total is one local service of `total` (so the orders app computes it)."""
+    """An order whose total is one local service of `total` (so the orders app computes it),
+    confirmed (payments are taken on confirmed orders only) unless `confirm=False`."""
     client = client or make_client()
     data = {"client": client, "currency": currency}
     if operator is not None:
@@ -61,6 +63,9 @@ def make_order(
             "type": "local", "start_dt": start, "end_dt": start + timedelta(hours=3), "city": "Москва",
             "price": Decimal(total), "currency": currency, "commission": Decimal(commission),
             "supplier": supplier, "details": {"title": "Экскурсия"},
+            "cost": None if cost is None else Decimal(cost), "cost_due_date": cost_due_date,
         }, travellers=[client])
+        if confirm:
+            order_services.order_transition(order=order, action="confirm", actor=operator)
     order.refresh_from_db()
     return order

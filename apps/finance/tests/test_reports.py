@@ -9,7 +9,6 @@ from django.utils import timezone
 from apps.finance.models import CurrencyRate
 from apps.finance.services import payment_create
 from apps.finance.tests.factories import MSK, make_client, make_order, make_supplier
-from apps.orders.services import order_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +38,6 @@ def book(operator, make_user):
                       commission="5000.00", supplier=sup_b)
     later = make_order("20000.00", client=petrov, operator=operator, deadline=now + timedelta(days=5),
                        commission="1000.00", supplier=sup_a)
-    for order in (overdue, paid, later):
-        order_transition(order=order, action="confirm")
     pay(overdue, "30000.00")
     pay(paid, "50000.00")
     return {"overdue": overdue, "paid": paid, "later": later, "ivanova": ivanova, "petrov": petrov,

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from apps.core.errors import BusinessError
 from apps.orders import services
-from apps.orders.models import ServiceStatus
+from apps.orders.models import ServiceStatus, SupplierBalance
 from apps.orders.tests.factories import add, at, flight, hotel, make_order, make_supplier
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,13 @@ def test_without_a_net_cost_a_sale_is_an_agent_sale_and_the_margin_is_the_commis
     assert order.commission == Decimal("8350.00")
     assert order.cost_amount == Decimal("91650.00")
     assert order.margin == order.commission
+    # A draft owes suppliers nothing yet; once confirmed it owes them the cost.
+    assert order.supplier_balance_due == Decimal("0.00")
+    assert not SupplierBalance.objects.filter(order=order).exists()
+    services.order_transition(order=order, action="confirm")
+    order.refresh_from_db()
     assert order.supplier_balance_due == Decimal("91650.00")
+    assert SupplierBalance.objects.get(order=order, supplier=None).balance == Decimal("91650.00")
 
 
 def test_agent_sale_in_a_foreign_currency_keeps_margin_equal_to_commission_to_the_kopeck():
@@ -120,6 +126,7 @@ def test_the_api_shows_and_takes_the_supplier_side(operator_api):
     body = response.json()
     assert body["cost"] == "65000.50" and body["cost_in_order_currency"] == "65000.50"
     assert body["margin_in_order_currency"] == "4999.50" and body["cost_due_date"] == "2026-11-25"
+    services.order_transition(order=order, action="confirm")
     detail = operator_api.get(f"/api/v1/orders/{order.pk}/").json()
     assert detail["margin"] == "4999.50" and detail["supplier_balance_due"] == "65000.50"
     listed = operator_api.get("/api/v1/orders/").json()["results"][0]
@@ -128,3 +135,21 @@ def test_the_api_shows_and_takes_the_supplier_side(operator_api):
     assert bad.status_code == 400 and "cost" in bad.json()["fields"]
     supplier_body = operator_api.get(f"/api/v1/suppliers/{supplier.pk}/").json()
     assert supplier_body["registry_number"] == "РТО 000001"
+
+
+def test_supplier_balances_follow_services_suppliers_and_the_order_status(operator):
+    pegas, anex = make_supplier(name="Пегас"), make_supplier(name="Анекс")
+    order = make_order()
+    hotel_service = add(
+        order, hotel(at(1, 18), supplier=pegas, cost=Decimal("60000"), cost_due_date=date(2026, 11, 20))
+    )
+    add(order, flight(at(1), supplier=pegas, cost=Decimal("25000"), cost_due_date=date(2026, 11, 10)))
+    services.order_transition(order=order, action="confirm", actor=operator)
+    row = SupplierBalance.objects.get(order=order, supplier=pegas)
+    assert (row.cost, row.balance, row.due_date) == (Decimal("85000.00"), Decimal("85000.00"), date(2026, 11, 10))
+    services.service_update(service=hotel_service, data={"supplier": anex}, actor=operator)
+    balances = {b.supplier_id: (b.cost, b.due_date) for b in SupplierBalance.objects.filter(order=order)}
+    assert balances == {pegas.pk: (Decimal("25000.00"), date(2026, 11, 10)),
+                        anex.pk: (Decimal("60000.00"), date(2026, 11, 20))}
+    services.order_transition(order=order, action="cancel", actor=operator)
+    assert set(SupplierBalance.objects.filter(order=order).values_list("balance", flat=True)) == {Decimal("0.00")}
