@@ -30,10 +30,11 @@ from apps.core.storage import ensure_bucket
 from apps.documents.demo import build_demo_order, ensure_requisites
 from apps.documents.models import DocumentTemplate
 from apps.documents.services import document_generate, load_default_templates
-from apps.finance.services import payment_create, rate_set_manual
+from apps.finance.services import payment_create, rate_set_manual, supplier_payment_create
 from apps.integrations.models import IntegrationSettings
 from apps.leads.services import lead_create_manual
 from apps.orders.models import Supplier
+from apps.orders.services import order_transition, service_update
 from conftest import TEST_PASSWORD
 from travelcrm.role_matrix import DOCS_FILE, END, MATRIX, ROLES, START, docs_table
 
@@ -78,6 +79,11 @@ def world(make_user, settings):
     passport = passport_add(client=client, data={"kind": "internal", "series": "4510",
                                                   "number": str(next(_unique)).zfill(6), "issue_date": "2010-05-01"})
     rate = rate_set_manual(currency="USD", on_date=date(2026, 6, 1), rate=Decimal("90.5"))
+    # Money moves on confirmed orders only (docs/user/accountant.md): the world's order is confirmed,
+    # its first service bought from a supplier that was paid once.
+    supplier = Supplier.objects.create(name="Поставщик для матрицы")
+    service_update(service=order.services.order_by("pk").first(), data={"supplier": supplier})
+    order_transition(order=order, action="confirm")
     objects = {
         "users": users,
         "clients": client.pk,
@@ -90,7 +96,10 @@ def world(make_user, settings):
         "services": order.services.first().pk,
         "payments": payment_create(order_id=order.pk, data={"amount": "1000.00", "currency": "RUB",
                                                             "method": "cash", "date": date(2026, 6, 1)}).pk,
-        "suppliers": Supplier.objects.create(name="Поставщик для матрицы").pk,
+        "suppliers": Supplier.objects.create(name="Поставщик без заказов").pk,
+        "supplier-payments": supplier_payment_create(order_id=order.pk, data={
+            "supplier": supplier, "amount": "100.00", "method": "cash", "date": date(2026, 6, 1)}).pk,
+        "supplier": supplier.pk,
         "documents": document_generate(order=order, doc_type="invoice").pk,
         "document-templates": template.pk,
         "versions": template.versions.order_by("version").first().version,
@@ -156,6 +165,11 @@ def _payloads(world: dict) -> dict:
         "PATCH /api/v1/orders/{id}/": {"notes": "правка"},
         "PATCH /api/v1/suppliers/{id}/": {"name": "Переименован"},
         "PATCH /api/v1/payments/{id}/": {"comment": "правка"},
+        "POST /api/v1/supplier-payments/": {"order": world["orders"], "supplier": world["supplier"],
+                                            "amount": "50.00", "method": "cash", "date": "2026-06-02"},
+        "POST /api/v1/orders/{order_id}/supplier-payments/": {"supplier": world["supplier"], "amount": "50.00",
+                                                              "method": "cash", "date": "2026-06-02"},
+        "PATCH /api/v1/supplier-payments/{id}/": {"comment": "правка"},
     }
 
 

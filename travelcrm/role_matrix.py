@@ -19,6 +19,15 @@ from pathlib import Path
 ROLES = ("anonymous", "operator", "accountant", "supervisor")
 
 MATRIX: dict[str, tuple[int, int, int, int]] = {
+    # issue 17: supplier payments
+    "DELETE /api/v1/supplier-payments/{id}/": (401, 403, 403, 204),
+    "GET /api/v1/orders/{order_id}/supplier-payments/": (401, 200, 200, 200),
+    "GET /api/v1/supplier-payments/": (401, 200, 200, 200),
+    "GET /api/v1/supplier-payments/{id}/": (401, 200, 200, 200),
+    "PATCH /api/v1/supplier-payments/{id}/": (401, 403, 200, 200),
+    "POST /api/v1/orders/{order_id}/supplier-payments/": (401, 403, 201, 201),
+    "POST /api/v1/supplier-payments/": (401, 403, 201, 201),
+    "PUT /api/v1/supplier-payments/{id}/": (401, 403, 400, 400),
     "DELETE /api/v1/clients/{client_pk}/contacts/{id}/": (401, 204, 403, 204),
     "DELETE /api/v1/clients/{client_pk}/files/{id}/": (401, 204, 403, 204),
     "DELETE /api/v1/clients/{client_pk}/passports/{id}/": (401, 204, 403, 204),
@@ -123,8 +132,8 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "POST /api/v1/orders/": (401, 201, 403, 201),
     "POST /api/v1/orders/{id}/cancel/": (401, 200, 403, 200),
     "POST /api/v1/orders/{id}/complete/": (401, 409, 403, 409),
-    "POST /api/v1/orders/{id}/confirm/": (401, 200, 403, 200),
-    "POST /api/v1/orders/{id}/mark_paid/": (401, 409, 403, 409),
+    "POST /api/v1/orders/{id}/confirm/": (401, 409, 403, 409),  # the world's order is confirmed (it has payments)
+    "POST /api/v1/orders/{id}/mark_paid/": (401, 200, 403, 200),
     "POST /api/v1/orders/{id}/reopen/": (401, 409, 403, 409),
     "POST /api/v1/orders/{order_id}/documents/": (401, 201, 403, 201),
     "POST /api/v1/orders/{order_id}/payments/": (401, 403, 201, 201),
