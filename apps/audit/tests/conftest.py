@@ -28,6 +28,7 @@ def subject(bucket, make_user):
     from apps.documents.demo import build_demo_order, ensure_requisites
     from apps.documents.services import document_generate, load_default_templates
     from apps.finance.services import payment_create
+    from apps.orders.services import order_transition
     from apps.leads.models import Lead
     from apps.leads.services import IncomingAttachment, lead_ingest
 
@@ -45,6 +46,7 @@ def subject(bucket, make_user):
                                         size=len(JPEG))],
     )
     Lead.objects.filter(pk=result.lead.pk).update(client=client)
+    order_transition(order=order, action="confirm")  # money moves on confirmed orders only (issue 17)
     payment = payment_create(order_id=order.pk, data={"amount": "1000.00", "currency": "RUB", "method": "cash",
                                                       "date": dt.date(2026, 6, 1), "payer_client": client})
     document = document_generate(order=order, doc_type="contract")
