@@ -28,9 +28,9 @@ def subject(bucket, make_user):
     from apps.documents.demo import build_demo_order, ensure_requisites
     from apps.documents.services import document_generate, load_default_templates
     from apps.finance.services import payment_create
-    from apps.orders.services import order_transition
     from apps.leads.models import Lead
     from apps.leads.services import IncomingAttachment, lead_ingest
+    from apps.orders.services import order_transition
 
     ensure_requisites()
     load_default_templates()
