@@ -6,9 +6,13 @@ through apps.leads.services, so the same rules hold as in the API.
 
 from contextvars import ContextVar
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.urls import NoReverseMatch, reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +21,10 @@ from apps.core.errors import BusinessError
 from apps.core.masking import mask_email, mask_phone
 from apps.core.middleware import russian_titles
 from apps.core.paging import LargeTableAdminMixin
-from apps.leads import services
-from apps.leads.models import Lead, LeadAttachment, LeadMessage
+from apps.leads import selectors, services
+from apps.leads.contacts import sender_contacts
+from apps.leads.conversion import convert_lead
+from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage, LeadStatus
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
 _current_request: ContextVar = ContextVar("lead_admin_request", default=None)
@@ -72,16 +78,53 @@ class LeadAttachmentInline(_ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', obj.file.url, _("скачать"))
 
 
+class LeadAddForm(forms.ModelForm):
+    """A lead taken by phone: who called, how to reach them, what they want."""
+
+    contact_name = forms.CharField(label=_("Имя звонившего"), max_length=200)
+    contact_phone = forms.CharField(label=_("Телефон"), max_length=64, required=False)
+    contact_email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    text = forms.CharField(label=_("Что хочет клиент"), widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                           required=False)
+
+    class Meta:
+        model = Lead
+        fields = ["client", "operator"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("contact_phone") or cleaned.get("contact_email") or cleaned.get("client")):
+            raise ValidationError("Укажите телефон или e-mail звонившего, или выберите клиента.")
+        try:  # the same normalisation the service applies: a phone it cannot read is a form error
+            sender_contacts({"phone": cleaned.get("contact_phone") or "",
+                             "email": cleaned.get("contact_email") or ""}, strict=True)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Причина отказа"), widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
+
+
 @admin.register(Lead)
 class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
-    list_display = ("number", "source", "status", "sender", "client_link", "operator", "created_at")
+    # Seven short columns: fits a 1366 px screen without a horizontal scroll bar.
+    list_display = ("number", "status", "source", "sender", "client_link", "operator", "last_message_at")
     list_filter = ("status", "source", "created_at")
     list_select_related = ("client", "operator", "suggested_client")
-    search_fields = ("number", "external_id")
+    search_fields = ("number",)
+    search_help_text = _("Номер заявки, телефон, e-mail, имя отправителя или слова из сообщения "
+                         "(имя и текст — среди последних 2 000 заявок).")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = [LeadMessageInline, LeadAttachmentInline]
-    actions = ["take_leads", "link_suggested_clients", "merge_into_duplicates"]
+    actions = ["take_leads", "convert_leads", "reject_leads", "link_suggested_clients", "merge_into_duplicates"]
+    change_form_template = "admin/leads/lead/change_form.html"
+    add_fieldsets = (
+        (None, {"fields": ("contact_name", ("contact_phone", "contact_email"), "text", "client", "operator")}),
+    )
     fields = (
         "number", "source", "status", "external_id",
         "sender", "shown_phone", "shown_email", "shown_telegram", "shown_whatsapp",
@@ -169,11 +212,40 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             _("проверьте и примените действие «Объединить с возможным дублем»"),
         )
 
-    def has_add_permission(self, request):
-        # Manual leads are created through the API (lead_create_manual), which checks contacts.
-        return False
+    # --- adding a lead by hand (a phone call) -----------------------------------------------------
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = LeadAddForm
+            kwargs["fields"] = ["client", "operator"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def get_changeform_initial_data(self, request):
+        return {"operator": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def get_search_results(self, request, queryset, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(id__in=selectors.lead_search_ids(term)), False
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            data = {key: form.cleaned_data.get(key) for key in
+                    ("contact_name", "contact_phone", "contact_email", "text", "client", "operator")}
+            created = services.lead_create_manual(data=data, actor=request.user)
+            obj.pk, obj.number = created.pk, created.number
+            obj._state.adding = False
+            return
         data = {name: form.cleaned_data[name] for name in ("client", "operator") if name in form.changed_data}
         try:
             services.lead_update(lead=obj, data=data, actor=request.user)
@@ -199,6 +271,113 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if taken:
             self.message_user(request, _("Взято в работу: %(count)s") % {"count": taken}, messages.SUCCESS)
 
+
+    @admin.action(description=_("Преобразовать в заказ"), permissions=["change"])
+    def convert_leads(self, request, queryset):
+        orders = []
+        for lead in queryset.order_by("pk"):
+            try:
+                orders.append(convert_lead(lead=lead, actor=request.user))
+            except (BusinessError, ValidationError) as error:
+                self.message_user(request, f"{lead.number}: {_message(error)}", messages.WARNING)
+        if len(orders) == 1:
+            self.message_user(request, f"Создан заказ {orders[0].number}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[orders[0].pk]))
+        if orders:
+            numbers = ", ".join(order.number for order in orders)
+            self.message_user(request, f"Создано заказов: {len(orders)} ({numbers}).", messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Отклонить (с причиной)…"), permissions=["change"])
+    def reject_leads(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(reverse("admin:leads_lead_reject") + f"?ids={ids}")
+
+    # --- the buttons on the lead's page ---------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/take/", wrap(self.take_view), name="leads_lead_take"),
+            path("<int:pk>/convert/", wrap(self.convert_view), name="leads_lead_convert"),
+            path("reject/", wrap(self.reject_view), name="leads_lead_reject"),
+            *super().get_urls(),
+        ]
+
+    def _lead_for_change(self, request, pk) -> Lead:
+        lead = get_object_or_404(Lead, pk=pk)
+        if not self.has_change_permission(request, lead):
+            raise PermissionDenied
+        return lead
+
+    def _back(self, lead):
+        return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+    def take_view(self, request, pk):
+        lead = self._lead_for_change(request, pk)
+        if request.method == "POST":
+            try:
+                services.lead_take(lead=lead, actor=request.user)
+                self.message_user(request, f"Заявка {lead.number} в работе.", messages.SUCCESS)
+            except BusinessError as error:
+                self.message_user(request, error.detail, messages.WARNING)
+        return self._back(lead)
+
+    def convert_view(self, request, pk):
+        lead = self._lead_for_change(request, pk)
+        if request.method != "POST":
+            return self._back(lead)
+        try:
+            order = convert_lead(lead=lead, actor=request.user)
+        except (BusinessError, ValidationError) as error:
+            self.message_user(request, f"Не удалось преобразовать: {_message(error)}", messages.ERROR)
+            return self._back(lead)
+        self.message_user(request, f"Создан заказ {order.number} из заявки {lead.number}. Добавьте услуги.",
+                          messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def reject_view(self, request):
+        """Rejecting needs a reason: one small form for the page's button and the list action."""
+        raw_ids = request.POST.get("ids") or request.GET.get("ids") or ""
+        ids = [int(part) for part in raw_ids.split(",") if part.strip().isdigit()][:500]
+        leads = [lead for lead in Lead.objects.filter(pk__in=ids).order_by("pk")
+                 if self.has_change_permission(request, lead)]
+        if not leads:
+            self.message_user(request, "Не выбрано ни одной заявки.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            rejected = 0
+            for lead in leads:
+                try:
+                    services.lead_reject(lead=lead, reason=form.cleaned_data["reason"], actor=request.user)
+                    rejected += 1
+                except BusinessError as error:
+                    self.message_user(request, f"{lead.number}: {error.detail}", messages.WARNING)
+            if rejected:
+                self.message_user(request, f"Отклонено заявок: {rejected}.", messages.SUCCESS)
+            if len(leads) == 1:
+                return self._back(leads[0])
+            return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Отклонить заявку" if len(leads) == 1 else f"Отклонить заявки ({len(leads)})",
+            "opts": self.opts,
+            "leads": leads,
+            "ids": ",".join(str(lead.pk) for lead in leads),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/leads/lead/reject.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["lead_actions"] = {
+                "take": obj.status == LeadStatus.NEW,
+                "convert": obj.status in OPEN_STATUSES,
+                "reject": obj.status in OPEN_STATUSES,
+                "order_url": reverse("admin:orders_order_change", args=[obj.order_id]) if obj.order_id else "",
+            }
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.action(description=_("Привязать предложенного клиента"), permissions=["change"])
     def link_suggested_clients(self, request, queryset):

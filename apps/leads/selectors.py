@@ -1,5 +1,7 @@
 """Reads of leads: one queryset per screen with its joins done once; the intake's hot lookups."""
 
+import re
+
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
@@ -84,3 +86,50 @@ def lead_open_sharing_contacts(terms: list[tuple[str, list[str]]], *, exclude_pk
     if exclude_pk is not None:
         leads = leads.exclude(pk=exclude_pk)
     return leads.order_by("created_at", "id").values_list("pk", flat=True).first()
+
+
+# --- the lead list's search box -------------------------------------------------------------------
+
+# Name and message text are encrypted: they are matched by decrypting the newest leads only, so a
+# search costs the same whatever the table holds. Number, phone and e-mail are exact lookups.
+SEARCH_RECENT_LEADS = 2000
+_LEAD_NUMBER = re.compile(r"^(?:[LlЛл]-?)?0*(\d{1,9})$")
+
+
+def lead_search_ids(term: str) -> set[int]:
+    """Ids of the leads matching a search term: number, phone, e-mail, sender name, message text."""
+    from django.core.exceptions import ValidationError
+
+    from apps.leads.contacts import sender_contacts
+
+    term = " ".join((term or "").split())
+    if not term:
+        return set()
+    found: set[int] = set()
+    number = _LEAD_NUMBER.match(term.replace(" ", ""))
+    if number:
+        found |= set(Lead.objects.filter(number=f"L-{int(number.group(1)):06d}").values_list("id", flat=True))
+    for key in ("phone", "email"):
+        try:
+            contacts = sender_contacts({key: term}, strict=True)
+        except ValidationError:
+            continue
+        for kind, value in contacts.values.items():
+            if value.index:
+                columns = ("phone_index", "whatsapp_index") if kind == "phone" else ("email_index",)
+                condition = Q()
+                for column in columns:
+                    condition |= Q(**{column: value.index})
+                found |= set(Lead.objects.filter(condition).values_list("id", flat=True)[:500])
+    needle = term.lower()
+    if len(needle) >= 3:
+        recent = list(Lead.objects.order_by("-id").values_list("id", flat=True)[:SEARCH_RECENT_LEADS])
+        if recent:
+            floor = recent[-1]
+            for lead_id, name in Lead.objects.filter(id__gte=floor).values_list("id", "contact_name"):
+                if needle in (name or "").lower():
+                    found.add(lead_id)
+            for lead_id, text in LeadMessage.objects.filter(lead_id__gte=floor).values_list("lead_id", "text"):
+                if needle in (text or "").lower():
+                    found.add(lead_id)
+    return found

@@ -8,6 +8,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         self._register_client_references()
+        self._register_lead_converter()
         self._register_audit()
 
     @staticmethod
@@ -20,6 +21,14 @@ class OrdersConfig(AppConfig):
         register_client_reference("orders.Order", "client")
         register_client_m2m("orders.Order", "travellers")
         register_client_m2m("orders.Service", "travellers")
+
+    @staticmethod
+    def _register_lead_converter() -> None:
+        """The lead admin's «Преобразовать в заказ» calls order_create_from_lead through leads' registry."""
+        from apps.leads.conversion import register_lead_converter
+        from apps.orders.services import order_create_from_lead
+
+        register_lead_converter(order_create_from_lead)
 
     @staticmethod
     def _register_audit() -> None:

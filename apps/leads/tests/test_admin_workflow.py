@@ -1,0 +1,118 @@
+"""A lead from start to finish in the admin: added by hand, taken, searched, converted or rejected."""
+
+import re
+
+import pytest
+from django.test import Client as WebClient
+
+from apps.leads.models import Lead, LeadStatus
+from apps.leads.services import lead_create_manual, lead_ingest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(operator):
+    client = WebClient()
+    client.force_login(operator)
+    return client
+
+
+def _lead(**data) -> Lead:
+    base = {"contact_name": "Анна Звонкова", "contact_phone": "+79161234567", "text": "Хотим в Турцию в июне"}
+    return lead_create_manual(data={**base, **data})
+
+
+def test_a_phone_call_is_added_by_hand(web, operator):
+    page = web.get("/admin/leads/lead/add/")
+    assert page.status_code == 200 and "Имя звонившего" in page.content.decode()
+    response = web.post("/admin/leads/lead/add/", {
+        "contact_name": "Пётр Звонарёв", "contact_phone": "8 (916) 765-43-21", "contact_email": "",
+        "text": "Нужен тур в Сочи", "client": "", "operator": operator.pk,
+    })
+    assert response.status_code == 302, response.content.decode()[:3000]
+    lead = Lead.objects.get(source="manual")
+    assert lead.contact_name == "Пётр Звонарёв" and lead.contact_phone == "+79167654321"
+    assert lead.operator == operator and lead.messages.get().text == "Нужен тур в Сочи"
+
+
+def test_a_call_without_contacts_or_with_a_bad_phone_is_refused(web, operator):
+    response = web.post("/admin/leads/lead/add/", {"contact_name": "Безымянный", "contact_phone": "",
+                                                   "contact_email": "", "text": "", "client": "", "operator": ""})
+    assert response.status_code == 200 and "Укажите телефон или e-mail" in response.content.decode()
+    response = web.post("/admin/leads/lead/add/", {"contact_name": "Х", "contact_phone": "12", "contact_email": "",
+                                                   "text": "", "client": "", "operator": ""})
+    assert response.status_code == 200
+    assert not Lead.objects.exists()
+
+
+def test_take_convert_opens_the_new_order(web, operator):
+    lead = _lead()
+    page = web.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
+    assert "Преобразовать в заказ" in page and "Отклонить" in page and "Взять в работу" in page
+    web.post(f"/admin/leads/lead/{lead.pk}/take/")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.IN_PROGRESS and lead.operator == operator
+    response = web.post(f"/admin/leads/lead/{lead.pk}/convert/")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONVERTED and lead.order is not None
+    assert response["Location"] == f"/admin/orders/order/{lead.order_id}/change/"
+    again = web.post(f"/admin/leads/lead/{lead.pk}/convert/", follow=True).content.decode()
+    assert "уже преобразована" in again
+    assert "Преобразовать в заказ</button>" not in again and "Открыть заказ" in again
+
+
+def test_reject_asks_for_a_reason(web):
+    lead = _lead()
+    page = web.get(f"/admin/leads/lead/reject/?ids={lead.pk}")
+    assert page.status_code == 200 and "Причина отказа" in page.content.decode()
+    response = web.post("/admin/leads/lead/reject/", {"ids": str(lead.pk), "reason": ""})
+    assert response.status_code == 200
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW
+    web.post("/admin/leads/lead/reject/", {"ids": str(lead.pk), "reason": "Дорого"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.REJECTED and lead.rejection_reason == "Дорого"
+
+
+def test_list_actions_convert_and_reject(web):
+    first, second = _lead(), _lead(contact_phone="+79160000002")
+    response = web.post("/admin/leads/lead/", {"action": "convert_leads", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+    assert response["Location"] == f"/admin/orders/order/{first.order_id}/change/"
+    response = web.post("/admin/leads/lead/", {"action": "reject_leads", "_selected_action": [second.pk]})
+    assert response["Location"] == f"/admin/leads/lead/reject/?ids={second.pk}"
+
+
+def test_accountant_cannot_convert_or_reject(client, accountant):
+    lead = _lead()
+    client.force_login(accountant)
+    assert client.post(f"/admin/leads/lead/{lead.pk}/convert/").status_code == 403
+    client.post("/admin/leads/lead/reject/", {"ids": str(lead.pk), "reason": "x"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NEW
+
+
+def test_search_by_number_phone_email_name_and_text(web):
+    lead = _lead(contact_email="anna@example.com")
+    other = lead_ingest(channel="telegram", external_id="m-1", sender={"telegram_id": 555, "name": "Борис"},
+                        text="Интересует Мальдивы").lead
+
+    def found(term):
+        page = web.get("/admin/leads/lead/", {"q": term}).content.decode()
+        return {number for number in re.findall(r"L-\d{6}", page)}
+
+    assert found(lead.number) == {lead.number}
+    assert found(str(int(lead.number[2:]))) == {lead.number}
+    assert found("8 916 123-45-67") == {lead.number}
+    assert found("ANNA@example.com") == {lead.number}
+    assert found("звонкова") == {lead.number}
+    assert found("мальдивы") == {other.number}
+    assert found("ничего такого") == set()
+
+
+def test_list_fits_a_laptop_screen(web):
+    _lead()
+    page = web.get("/admin/leads/lead/").content.decode()
+    header = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
+    assert len(re.findall(r"<th[ >]", header)) == 8  # the checkbox and seven short columns
