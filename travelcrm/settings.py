@@ -373,7 +373,13 @@ JOB_LAG_DEGRADED_SECONDS = env.float("JOB_LAG_DEGRADED_SECONDS", default=60.0)
 # An empty value switches a schedule off.
 JOB_SCHEDULES = {
     "retry_stalled": env.str("JOB_SCHEDULE_RETRY_STALLED", default="* * * * *"),
+    "mail_poll": env.str("JOB_SCHEDULE_MAIL_POLL", default="* * * * *"),
+    "inbox_retry": env.str("JOB_SCHEDULE_INBOX_RETRY", default="*/10 * * * *"),
+    # The Central Bank publishes at ~15:30 Moscow time (12:30 UTC).
+    "cbr_rates": env.str("JOB_SCHEDULE_CBR_RATES", default="0 13 * * *"),
+    "backup": env.str("JOB_SCHEDULE_BACKUP", default="30 0 * * *"),
 }
+MAIL_POLL_LIMIT = env.int("MAIL_POLL_LIMIT", default=200)  # e-mails taken per mailbox per poll
 
 # --- Integrations (external services, configured by URL so tests point at local fakes) -------------
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org")

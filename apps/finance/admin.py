@@ -2,9 +2,10 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from import_export.admin import ExportActionMixin
 
@@ -16,6 +17,7 @@ from apps.finance.exports import PaymentResource
 from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, RateSource
 from apps.finance.onec import build_statement, row_to_document
 from apps.finance.selectors import agency_requisites, one_c_rows
+from apps.finance.tasks import fetch_rates_enqueue
 
 # --- Requisites ------------------------------------------------------------------------------------
 
@@ -50,6 +52,21 @@ class CurrencyRateAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     fields = ["date", "currency", "nominal", "rate"]
     readonly_fields = ["bank_date", "source", "created_by"]
+    change_list_template = "admin/finance/currencyrate/change_list.html"
+
+    def get_urls(self):
+        fetch = path("fetch-cbr/", self.admin_site.admin_view(self.fetch_cbr_view), name="finance_currencyrate_fetch")
+        return [fetch, *super().get_urls()]
+
+    def fetch_cbr_view(self, request):
+        """«Загрузить курсы ЦБ»: a job fetches today's and tomorrow's rates (the page does not wait)."""
+        if request.method != "POST" or not self.has_add_permission(request):
+            raise PermissionDenied
+        if fetch_rates_enqueue():
+            self.message_user(request, "Загрузка курсов ЦБ поставлена в очередь: обновите страницу через минуту.")
+        else:
+            self.message_user(request, "Загрузка курсов ЦБ уже стоит в очереди.", level=messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:finance_currencyrate_changelist"))
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.source == RateSource.CBR:
