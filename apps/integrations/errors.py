@@ -10,6 +10,13 @@ class ChannelError(BusinessError):
     default_code = "channel_error"
 
 
+class ChannelRejected(ChannelError):
+    """The channel refused for good (bad token, blocked bot, unknown chat or file): retrying
+    cannot help, so a job gives up at once."""
+
+    default_code = "rejected"
+
+
 def safe_message(error: BaseException, *secrets: str) -> str:
     """The error's text with every given secret blanked out and personal data scrubbed."""
     from travelcrm.logging import scrub

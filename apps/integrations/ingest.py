@@ -1,9 +1,6 @@
 """The one door from the channels into the leads app (apps.leads.services.lead_ingest)."""
 
 import logging
-from collections.abc import Callable
-
-from django.db import transaction
 
 logger = logging.getLogger("travelcrm.integrations")
 
@@ -21,16 +18,15 @@ def attachment(*, name: str, content_type: str, content: bytes | None, size: int
     return IncomingAttachment(name=name, content_type=content_type, content=content, size=size, note=note)
 
 
-def reply_after_commit(send: Callable[[], None], *, channel: str) -> None:
-    """Send an answer to the customer once the lead is committed; a failure only logs."""
+def attachments_waiting(message, note: str) -> list:
+    """The message's attachments stored without content under `note` (downloads to come), by id."""
+    return list(message.attachments.filter(file="", note=note).order_by("id").values_list("pk", flat=True))
 
-    def run():
-        try:
-            send()
-        except Exception as error:  # noqa: BLE001 — a failed reply must never lose the lead
-            logger.warning("reply failed", extra={"channel": channel, "error_type": type(error).__name__})
 
-    transaction.on_commit(run)
+def attachment_fill(*, attachment_id: int, content: bytes | None, note: str = ""):
+    from apps.leads.services import lead_attachment_fill
+
+    return lead_attachment_fill(attachment_id=attachment_id, content=content, note=note)
 
 
 def lead_number(lead) -> str:

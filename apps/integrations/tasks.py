@@ -8,12 +8,16 @@ from django.db import transaction
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
-from apps.integrations import outbound
+from apps.integrations import ingest as door
+from apps.integrations import media, outbound
 from apps.integrations.email.handlers import mailbox_poll
-from apps.integrations.errors import ChannelError
+from apps.integrations.errors import ChannelError, ChannelRejected
 from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import IntegrationSettings, IntegrationType
 from apps.integrations.telegram import client as telegram
+from apps.integrations.telegram.handlers import TOO_BIG_NOTE as TELEGRAM_TOO_BIG_NOTE
+from apps.integrations.whatsapp import client as whatsapp
+from apps.integrations.whatsapp.handlers import TOO_BIG_NOTE as WHATSAPP_TOO_BIG_NOTE
 from apps.jobs.retry import Backoff, PermanentError, RetryLater
 from apps.jobs.schedules import periodic
 
@@ -34,10 +38,10 @@ async def send_outbound(context, *, message_id: int) -> str:
     except telegram.RateLimited as error:
         await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=final)
         raise RetryLater(error.retry_after, "telegram 429") from None
-    except telegram.ChannelRejected as error:
+    except ChannelRejected as error:
         await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=True)
         raise PermanentError(error.code) from None
-    except telegram.ChannelError as error:
+    except ChannelError as error:
         await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=final)
         raise
     await sync_to_async(outbound.outbound_mark_sent)(message_id, str(external_id))
@@ -86,3 +90,38 @@ def poll_mailbox(*, integration_id: int) -> dict:
 def reprocess_inbox(timestamp: int) -> dict:
     """Retry the inbox items that failed (S3 or a channel was down), at most 20 times each."""
     return inbox_reprocess(limit=500, max_attempts=20)
+
+
+# --- Media downloads --------------------------------------------------------------------------
+
+MEDIA_RETRY = Backoff(max_attempts=8, base=5, cap=900)  # ~20 minutes of tries
+
+
+@app.task(name="integrations.fetch_media", queue="intake", retry=MEDIA_RETRY, pass_context=True)
+def fetch_media(context, *, attachment_id: int, channel: str, integration_id: int, ref: str) -> str:
+    """Download one file of an incoming message and attach it to the lead. A file the channel will
+    never give (too big, unknown id, bot removed) or the last failed try leaves a note instead."""
+    integration = IntegrationSettings.objects.filter(pk=integration_id).first()
+    final = context.job.attempts + 1 >= MEDIA_RETRY.max_attempts
+    try:
+        if integration is None:
+            raise ChannelRejected("интеграция удалена")
+        content, note = _download(channel, integration.api_token_encrypted, ref)
+        door.attachment_fill(attachment_id=attachment_id, content=content, note=note)
+    except Exception as error:
+        if not final and not isinstance(error, ChannelRejected):
+            raise  # retried with backoff: network, the channel's 5xx, object storage down
+        reason = error.detail if isinstance(error, ChannelError) else "хранилище файлов недоступно"
+        door.attachment_fill(attachment_id=attachment_id, content=None, note=media.FAILED_NOTE.format(reason=reason))
+        return "failed"
+    return "stored" if content is not None else "noted"
+
+
+def _download(channel: str, token: str, ref: str) -> tuple[bytes | None, str]:
+    if channel == "telegram":
+        try:
+            return telegram.download_file(token, ref), ""
+        except telegram.FileTooBig:
+            return None, TELEGRAM_TOO_BIG_NOTE
+    _info, content = whatsapp.download_media(token, ref)
+    return content, ("" if content is not None else WHATSAPP_TOO_BIG_NOTE)

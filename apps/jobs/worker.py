@@ -12,7 +12,7 @@ import contextlib
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from procrastinate.contrib.django import app
+from procrastinate.contrib.django import app, procrastinate_app
 from procrastinate.periodic import PeriodicRegistry
 
 
@@ -37,12 +37,13 @@ async def _fresh_connections_async(call_next, context, worker):
 
 @contextlib.contextmanager
 def _without_schedules():
-    saved = app.periodic_registry
-    app.periodic_registry = PeriodicRegistry()
+    real = procrastinate_app.current_app  # `app` is a read-only proxy of it
+    saved = real.periodic_registry
+    real.periodic_registry = PeriodicRegistry()
     try:
         yield
     finally:
-        app.periodic_registry = saved
+        real.periodic_registry = saved
 
 
 def run_worker(

@@ -284,6 +284,28 @@ def _store_attachments(
     return LeadAttachment.objects.bulk_create(rows) if rows else []
 
 
+def lead_attachment_fill(*, attachment_id: int, content: bytes | None, note: str = "") -> LeadAttachment | None:
+    """Give a file that a channel announced (stored without content while a job downloads it) its
+    content, or the note why it has none. Idempotent: a row that already has its file is left as
+    it is (a job run twice stores once). None when the row is gone (the lead was deleted)."""
+    stored = _StoredFiles()
+    try:
+        with transaction.atomic():
+            row = LeadAttachment.objects.select_for_update().filter(pk=attachment_id).first()
+            if row is None or row.file:
+                return row
+            if content is not None:
+                key = default_storage.save(random_key("leads", row.name), ContentFile(content))
+                stored.keys.append(key)
+                row.file.name, row.size = key, len(content)
+            row.note = (note or "")[:255]
+            row.save(update_fields=["file", "size", "note"])
+            return row
+    except BaseException:
+        stored.delete_all()
+        raise
+
+
 # --- Manual leads and edits ------------------------------------------------------------------------
 
 

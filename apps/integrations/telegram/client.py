@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from apps.integrations.errors import ChannelError, safe_message
+from apps.integrations.errors import ChannelError, ChannelRejected, safe_message
 
 # PTB logs the Bot API URL — which contains the token — at DEBUG. Never let that reach a handler.
 logging.getLogger("telegram").setLevel(logging.INFO)
@@ -44,12 +44,6 @@ class RateLimited(ChannelError):
     def __init__(self, message: str, *, retry_after: float):
         super().__init__(message)
         self.retry_after = float(retry_after)
-
-
-class ChannelRejected(ChannelError):
-    """Telegram refused for good (bad token, blocked bot, unknown chat): retrying cannot help."""
-
-    default_code = "rejected"
 
 
 def _timeout() -> float:

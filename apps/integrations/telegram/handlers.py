@@ -1,6 +1,7 @@
 """Telegram update → lead: text, contact, photo, document (and other files) messages."""
 
 from apps.integrations import ingest as door
+from apps.integrations import media
 from apps.integrations.inbox import HandlerResult
 from apps.integrations.models import InboxItem
 from apps.integrations.outbound import outbound_enqueue
@@ -74,18 +75,13 @@ def _files(message: dict) -> list[dict]:
     return files
 
 
-def _fetch(token: str, spec: dict):
-    if spec["size"] > client.MAX_DOWNLOAD_BYTES:
-        return door.attachment(
-            name=spec["name"], content_type=spec["content_type"], content=None, size=spec["size"], note=TOO_BIG_NOTE
-        )
-    try:
-        content = client.download_file(token, spec["file_id"])
-    except client.FileTooBig:
-        return door.attachment(
-            name=spec["name"], content_type=spec["content_type"], content=None, size=spec["size"], note=TOO_BIG_NOTE
-        )
-    return door.attachment(name=spec["name"], content_type=spec["content_type"], content=content, size=len(content))
+def _announced(spec: dict):
+    """The attachment as ingest stores it now: no content yet (a job downloads it), or — over the
+    Bot API's 20 MB — never, with a note saying so."""
+    note = TOO_BIG_NOTE if spec["size"] > client.MAX_DOWNLOAD_BYTES else media.PENDING_NOTE
+    return door.attachment(
+        name=spec["name"], content_type=spec["content_type"], content=None, size=spec["size"], note=note
+    )
 
 
 def handle_item(item: InboxItem) -> HandlerResult:
@@ -94,8 +90,8 @@ def handle_item(item: InboxItem) -> HandlerResult:
     if not message or not (message.get("from") or {}).get("id"):
         return HandlerResult(ignored=True, notes=["Обновление без сообщения клиента — пропущено."])
     integration = item.integration
-    token = integration.api_token_encrypted
-    attachments = [_fetch(token, spec) for spec in _files(message)]
+    files = _files(message)
+    attachments = [_announced(spec) for spec in files]
     text = _text(message)
     if not text and not attachments:
         return HandlerResult(ignored=True, notes=["Сообщение без текста и файлов — пропущено."])
@@ -116,6 +112,9 @@ def handle_item(item: InboxItem) -> HandlerResult:
         attachments=attachments,
         verified=_verified(message),
     )
+    downloads = [spec["file_id"] for spec, a in zip(files, attachments, strict=True) if a.note == media.PENDING_NOTE]
+    if downloads and not result.duplicate:
+        media.media_enqueue(message=result.message, channel="telegram", integration_id=integration.pk, refs=downloads)
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND
         reply = template.format(number=door.lead_number(result.lead))
@@ -128,5 +127,5 @@ def handle_item(item: InboxItem) -> HandlerResult:
             text=reply,
             lead_pk=result.lead.pk,
         )
-    notes = [a.note for a in attachments if a.note]
+    notes = [a.note for a in attachments if a.note and a.note != media.PENDING_NOTE]
     return HandlerResult(lead=result.lead, created=result.created, notes=notes)

@@ -2,6 +2,7 @@
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection
 from django.urls import reverse
 
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
@@ -78,14 +79,17 @@ def test_check_connection_action(admin_client, telegram_bot, fake_telegram):
     assert "Telegram отклонил токен бота." in response.content.decode()
 
 
-def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot, settings):
-    storages = {**settings.STORAGES}
-    broken = {
-        **storages["default"],
-        "OPTIONS": {**storages["default"]["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"},
-    }
-    settings.STORAGES = {**storages, "default": broken}
-    settings.TELEGRAM_API_BASE_URL = "http://127.0.0.1:9"  # Telegram unreachable as well
+def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot):
+    # The database refuses new lead messages (as with a full disk): a real PostgreSQL error.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION integrations_test_no_space() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER integrations_test_no_space BEFORE INSERT ON leads_leadmessage "
+            "FOR EACH ROW EXECUTE FUNCTION integrations_test_no_space()"
+        )
     update = {
         "update_id": 1,
         "message": {
@@ -93,7 +97,7 @@ def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot, 
             "date": 1764000000,
             "chat": {"id": 1, "type": "private"},
             "from": {"id": 1, "is_bot": False, "first_name": "Иван"},
-            "document": {"file_id": "X", "file_unique_id": "x", "file_size": 3},
+            "text": "Хотим в Анталью",
         },
     }
     api_client.post(
@@ -105,7 +109,7 @@ def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot, 
     item = InboxItem.objects.get()
     assert item.status == InboxStatus.FAILED
     listing = admin_client.get(reverse("admin:integrations_inboxitem_changelist")).content.decode()
-    assert "Нет связи с Telegram" in listing
+    assert "No space left on device" in listing
 
     response = admin_client.post(
         reverse("admin:integrations_inboxitem_changelist"),

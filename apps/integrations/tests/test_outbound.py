@@ -34,7 +34,7 @@ def test_rolled_back_request_sends_nothing(telegram_bot, fake_telegram):
     run_jobs()
     assert fake_telegram.sent == []
     assert not OutboundMessage.objects.exists()
-    assert not ProcrastinateJob.objects.exists()
+    assert list(ProcrastinateJob.objects.values_list("task_name", "status")) == []
 
 
 def test_same_key_twice_is_one_message(telegram_bot, fake_telegram):

@@ -2,6 +2,7 @@
 
 import io
 import logging
+import time
 from contextlib import redirect_stdout
 
 import pytest
@@ -9,8 +10,10 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from apps.integrations import services
+from apps.integrations import media, services
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings, OutboundMessage, OutboundStatus
 from apps.integrations.tests.conftest import ADMIN_PASSWORD, BOT_TOKEN
 from apps.jobs.worker import run_jobs
@@ -134,6 +137,7 @@ def test_contact_message_gives_the_phone(api_client, telegram_bot):
     assert "Контакт: Иван +79161234567" in lead.messages.get().text
 
 
+@pytest.mark.django_db(transaction=True)  # the downloads are jobs: a real worker reads committed rows
 def test_photo_and_document_are_fetched_and_stored_in_s3(api_client, telegram_bot, fake_telegram):
     photo_small = fake_telegram.add_file(b"small-jpeg", name="s.jpg")
     photo_big = fake_telegram.add_file(b"\xff\xd8big-jpeg-bytes", name="b.jpg")
@@ -151,19 +155,27 @@ def test_photo_and_document_are_fetched_and_stored_in_s3(api_client, telegram_bo
         "file_size": 22,
     }
     _post(api_client, telegram_bot, {"update_id": 106, "message": _message(text=None, document=doc)})
+    # The lead is there at once; the files are announced and fetched by jobs, not in the request.
+    assert Lead.objects.count() == 1
+    assert [(a.is_stored, a.note) for a in LeadAttachment.objects.all()] == [(False, media.PENDING_NOTE)] * 2
+    assert ("getFile", BOT_TOKEN) not in fake_telegram.calls
+    run_jobs()
     attachments = {a.name: a for a in LeadAttachment.objects.all()}
     assert set(attachments) == {"photo_u2.jpg", "passport.pdf"}
+    assert {a.note for a in attachments.values()} == {""}
     with default_storage.open(attachments["passport.pdf"].file.name) as stored:
         assert stored.read() == b"%PDF-1.4 passport scan"
     with default_storage.open(attachments["photo_u2.jpg"].file.name) as stored:
         assert stored.read() == b"\xff\xd8big-jpeg-bytes"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_file_over_20_mb_is_recorded_with_a_note(api_client, telegram_bot, fake_telegram):
     huge = fake_telegram.add_file(None, size=25 * 1024 * 1024, name="video.mp4")
     doc = {"file_id": huge, "file_unique_id": "u9", "file_name": "video.mp4", "mime_type": "video/mp4"}  # size unknown
     response = _post(api_client, telegram_bot, {"update_id": 107, "message": _message(text=None, document=doc)})
     assert response.status_code == 200
+    run_jobs()
     attachment = LeadAttachment.objects.get()
     assert attachment.name == "video.mp4"
     assert not attachment.file
@@ -211,7 +223,10 @@ def test_inactive_bot_webhook_is_404(api_client, telegram_bot, supervisor):
     assert _post(api_client, telegram_bot, {"update_id": 110, "message": _message()}).status_code == 404
 
 
-def test_s3_down_keeps_the_item_and_reprocess_inbox_finishes_it(api_client, telegram_bot, fake_telegram, settings):
+@pytest.mark.django_db(transaction=True)
+def test_s3_down_the_lead_appears_and_the_file_arrives_when_s3_is_back(
+    api_client, telegram_bot, fake_telegram, settings
+):
     document = fake_telegram.add_file(b"%PDF-1.4 voucher", name="voucher.pdf")
     doc = {"file_id": document, "file_unique_id": "u5", "file_name": "voucher.pdf", "file_size": 16}
     storages = {**settings.STORAGES}
@@ -223,22 +238,32 @@ def test_s3_down_keeps_the_item_and_reprocess_inbox_finishes_it(api_client, tele
 
     response = _post(api_client, telegram_bot, {"update_id": 111, "message": _message(text="Ваучер", document=doc)})
 
-    assert response.status_code == 200  # Telegram must not hammer us
-    item = InboxItem.objects.get()
-    assert item.status == InboxStatus.FAILED
-    assert item.error
-    assert item.attempts == 1
-    assert Lead.objects.count() == 0  # nothing half-written
+    assert response.status_code == 200
+    assert InboxItem.objects.get().status == InboxStatus.PROCESSED  # the lead does not wait for S3
+    assert Lead.objects.get().messages.get().text == "Ваучер"
+    run_jobs()  # the download fails on S3 and is retried later
+    job = ProcrastinateJob.objects.get(task_name="integrations.fetch_media")
+    assert job.status == "todo" and job.attempts == 1
+    assert not LeadAttachment.objects.get().is_stored
 
     settings.STORAGES = storages  # S3 is back
-    out = io.StringIO()
-    call_command("reprocess_inbox", stdout=out)
-    assert "processed=1" in out.getvalue()
-    item.refresh_from_db()
-    assert item.status == InboxStatus.PROCESSED
+    time.sleep(max(0.0, (job.scheduled_at - timezone.now()).total_seconds()) + 0.2)  # the backoff (5 s)
+    run_jobs()
     attachment = LeadAttachment.objects.get()
+    assert attachment.note == ""
     with default_storage.open(attachment.file.name) as stored:
         assert stored.read() == b"%PDF-1.4 voucher"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_file_telegram_never_gives_is_noted_on_the_lead(api_client, telegram_bot, fake_telegram):
+    doc = {"file_id": "no-such-file", "file_unique_id": "u6", "file_name": "visa.pdf", "file_size": 10}
+    _post(api_client, telegram_bot, {"update_id": 112, "message": _message(text="Виза", document=doc)})
+    run_jobs()
+    attachment = LeadAttachment.objects.get()
+    assert not attachment.is_stored
+    assert "Не удалось загрузить файл" in attachment.note and "прислать его ещё раз" in attachment.note
+    assert not ProcrastinateJob.objects.filter(status="todo").exists()  # not retried: it cannot help
 
 
 def test_telegram_poll_uses_get_updates_with_offsets(telegram_bot, fake_telegram, supervisor):

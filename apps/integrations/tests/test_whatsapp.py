@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 
 from apps.integrations.models import InboxItem, InboxStatus
 from apps.integrations.tests.conftest import WA_APP_SECRET, WA_VERIFY
+from apps.jobs.worker import run_jobs
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,7 @@ def test_statuses_are_ignored(client, whatsapp_number):
     assert Lead.objects.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the download is a job: a real worker reads committed rows
 def test_media_is_fetched_through_the_graph_media_endpoint(client, whatsapp_number, fake_graph):
     media_id = fake_graph.add_media(b"\x89PNG passport photo", mime_type="image/png")
     image = {
@@ -94,6 +96,8 @@ def test_media_is_fetched_through_the_graph_media_endpoint(client, whatsapp_numb
         "image": {"id": media_id, "mime_type": "image/png", "caption": "Паспорт"},
     }
     assert _post(client, whatsapp_number, _body(image)).status_code == 200
+    assert fake_graph.downloads == 0 and not LeadAttachment.objects.get().is_stored  # not in the request
+    run_jobs()
     attachment = LeadAttachment.objects.get()
     assert attachment.content_type == "image/png"
     with default_storage.open(attachment.file.name) as stored:
@@ -102,10 +106,13 @@ def test_media_is_fetched_through_the_graph_media_endpoint(client, whatsapp_numb
     assert fake_graph.downloads == 1
 
 
-def test_media_failure_keeps_the_item_for_reprocessing(client, whatsapp_number, fake_graph):
+@pytest.mark.django_db(transaction=True)
+def test_unknown_media_is_noted_on_the_lead_not_lost(client, whatsapp_number, fake_graph):
     image = {"from": "79161112233", "id": "wamid.IMG2", "type": "image", "image": {"id": "unknown-media"}}
     assert _post(client, whatsapp_number, _body(image)).status_code == 200
-    item = InboxItem.objects.get()
-    assert item.status == InboxStatus.FAILED
-    assert "404" in item.error
-    assert Lead.objects.count() == 0
+    assert InboxItem.objects.get().status == InboxStatus.PROCESSED
+    run_jobs()
+    attachment = Lead.objects.get().attachments.get()
+    assert not attachment.is_stored and "404" in attachment.note
+
+

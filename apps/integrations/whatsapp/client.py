@@ -6,7 +6,7 @@ Configured by settings.WHATSAPP_GRAPH_URL so tests point it at a local fake. Tim
 import httpx
 from django.conf import settings
 
-from apps.integrations.errors import ChannelError, safe_message
+from apps.integrations.errors import ChannelError, ChannelRejected, safe_message
 
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # the Cloud API's largest media (documents)
 
@@ -19,7 +19,9 @@ def _get(url: str, token: str) -> httpx.Response:
     except httpx.HTTPError as error:
         raise ChannelError(f"Нет связи с WhatsApp Graph API: {safe_message(error, token)}") from None
     if response.status_code in (401, 403):
-        raise ChannelError("WhatsApp отклонил токен доступа.", code="token_invalid", status_code=400)
+        raise ChannelRejected("WhatsApp отклонил токен доступа.", code="token_invalid", status_code=400)
+    if response.status_code in (400, 404, 410):  # unknown or expired media: asking again cannot help
+        raise ChannelRejected(f"WhatsApp Graph API ответил {response.status_code}.")
     if response.status_code >= 400:
         raise ChannelError(f"WhatsApp Graph API ответил {response.status_code}.")
     return response

@@ -1,9 +1,9 @@
 """WhatsApp Cloud API message → lead (text and media; statuses never reach here)."""
 
 from apps.integrations import ingest as door
+from apps.integrations import media
 from apps.integrations.inbox import HandlerResult
 from apps.integrations.models import InboxItem
-from apps.integrations.whatsapp import client
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 TOO_BIG_NOTE = "Файл слишком большой, не загружен из WhatsApp."
@@ -30,25 +30,23 @@ def _text(message: dict) -> str:
     return ""
 
 
-def _attachment(token: str, message: dict):
+def _attachment(message: dict):
+    """The media as ingest stores it now, without content: a job downloads it (media.py)."""
     kind = message.get("type")
     if kind not in MEDIA_KINDS:
         return None
-    media = message.get(kind) or {}
-    info, content = client.download_media(token, media["id"])
-    content_type = media.get("mime_type") or info.get("mime_type") or "application/octet-stream"
+    info = message.get(kind) or {}
+    content_type = info.get("mime_type") or "application/octet-stream"
     extension = content_type.split("/")[-1].split(";")[0]
-    name = media.get("filename") or f"{kind}_{media['id']}.{extension}"
-    size = int(info.get("file_size") or (len(content) if content else 0))
-    note = "" if content is not None else TOO_BIG_NOTE
-    return door.attachment(name=name, content_type=content_type, content=content, size=size, note=note)
+    name = info.get("filename") or f"{kind}_{info['id']}.{extension}"
+    return door.attachment(name=name, content_type=content_type, content=None, size=0, note=media.PENDING_NOTE)
 
 
 def handle_item(item: InboxItem) -> HandlerResult:
     data = item.payload or {}
     message = data.get("message") or {}
     integration = item.integration
-    attachment = _attachment(integration.api_token_encrypted, message)
+    attachment = _attachment(message)
     text = _text(message)
     if not text and attachment is None:
         return HandlerResult(ignored=True, notes=[f"Сообщение типа «{message.get('type')}» не поддерживается."])
@@ -73,5 +71,9 @@ def handle_item(item: InboxItem) -> HandlerResult:
         },
         attachments=[attachment] if attachment else [],
     )
-    notes = [attachment.note] if attachment and attachment.note else []
-    return HandlerResult(lead=result.lead, created=result.created, notes=notes)
+    if attachment is not None and not result.duplicate:
+        kind = message["type"]
+        media.media_enqueue(
+            message=result.message, channel="whatsapp", integration_id=integration.pk, refs=[message[kind]["id"]]
+        )
+    return HandlerResult(lead=result.lead, created=result.created)
