@@ -113,6 +113,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.core.middleware.AdminRussianTitlesMiddleware",  # «Изменить заявку», not «Изменить заявка»
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy for the pages that set one (the public form: its frame-ancestors);
+    # no site-wide policy (CONTENT_SECURITY_POLICY unset), every other page has X-Frame-Options: DENY.
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
     # Personal-data access log (issue 14): one row per request that showed unmasked data.

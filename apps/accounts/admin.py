@@ -2,12 +2,14 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 
 
 class UserCreateForm(UserCreationForm):
@@ -49,6 +51,30 @@ class UserAdmin(DjangoUserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
+
+    @staticmethod
+    def _peer_supervisor(request, obj) -> bool:
+        """Another supervisor, seen by a supervisor: their login stays theirs (only an administrator
+        changes another supervisor's e-mail, password or role — a demoted supervisor's password
+        would be the same takeover)."""
+        return (
+            obj is not None
+            and not request.user.is_superuser
+            and obj.pk != request.user.pk
+            and obj.role == Role.SUPERVISOR
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if self._peer_supervisor(request, obj):
+            fields += ("email", "role")
+        return fields
+
+    def user_change_password(self, request, id, form_url=""):  # noqa: A002 - Django's signature
+        user = self.get_object(request, unquote(id))
+        if self._peer_supervisor(request, user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

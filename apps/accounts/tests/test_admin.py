@@ -136,3 +136,40 @@ def test_pagination_page_size_is_capped_at_200(supervisor_api):
     assert supervisor_api.get("/api/v1/_test/users/").json()["results"].__len__() == 50
     response = supervisor_api.get("/api/v1/_test/users/?page=999")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def _edit_data(user, **changes):
+    data = {"email": user.email, "full_name": user.full_name, "role": user.role, "is_active": "on",
+            "is_staff": "on", "date_joined_0": "2026-01-01", "date_joined_1": "10:00:00",
+            "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "10:00:00"}
+    data.update(changes)
+    return data
+
+
+def test_a_supervisor_cannot_take_over_another_supervisor(make_user, admin_user, operator):
+    me, peer = make_user(Role.SUPERVISOR), make_user(Role.SUPERVISOR)
+    client = admin_login(me)
+    new_password = {"password1": "Brand-new-pass-2026!", "password2": "Brand-new-pass-2026!", "usable_password": "true"}
+    assert client.get(f"{USERS_URL}{peer.pk}/password/").status_code == 403
+    assert client.post(f"{USERS_URL}{peer.pk}/password/", new_password).status_code == 403
+    page = client.get(f"{USERS_URL}{peer.pk}/change/").content.decode()
+    assert 'name="email"' not in page and 'name="role"' not in page  # shown, not editable
+    response = client.post(f"{USERS_URL}{peer.pk}/change/",
+                           _edit_data(peer, email="mine@evil.example", role=Role.OPERATOR, full_name="Пётр Коллега"))
+    assert response.status_code == 302
+    peer.refresh_from_db()
+    assert peer.email != "mine@evil.example" and peer.role == Role.SUPERVISOR and peer.full_name == "Пётр Коллега"
+    assert peer.check_password(TEST_PASSWORD)
+    # Staff below them and their own account remain theirs to manage.
+    assert client.post(f"{USERS_URL}{operator.pk}/password/", new_password).status_code == 302
+    assert client.post(f"{USERS_URL}{operator.pk}/change/",
+                       _edit_data(operator, email="renamed@test.travelcrm")).status_code == 302
+    operator.refresh_from_db()
+    assert operator.email == "renamed@test.travelcrm" and operator.check_password("Brand-new-pass-2026!")
+    assert client.get(f"{USERS_URL}{me.pk}/password/").status_code == 200
+    # An administrator may change a supervisor's e-mail and password.
+    root = admin_login(admin_user)
+    assert root.post(f"{USERS_URL}{peer.pk}/password/", new_password).status_code == 302
+    assert root.post(f"{USERS_URL}{peer.pk}/change/", _edit_data(peer, email="peer2@test.travelcrm")).status_code == 302
+    peer.refresh_from_db()
+    assert peer.email == "peer2@test.travelcrm" and peer.check_password("Brand-new-pass-2026!")

@@ -30,21 +30,41 @@ def _form(**extra):
     return {key: value for key, value in data.items() if value is not None}
 
 
-def test_form_page_is_russian_mobile_friendly_and_embeddable(client):
+def _policy(response) -> dict[str, list[str]]:
+    header = response.headers["Content-Security-Policy"]
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+def test_form_page_is_russian_mobile_friendly_and_framed_by_this_site_only(client):
     response = client.get("/form/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Заявка на поездку" in html
     assert 'name="viewport"' in html
     assert 'href="/form/consent/"' in html
-    assert "X-Frame-Options" not in response.headers  # may be shown in an iframe
-    assert client.get("/form/consent/").status_code == 200
+    policy = _policy(response)
+    assert policy["frame-ancestors"] == ["'self'"] and response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    # the inline <style> runs by its nonce; no script at all
+    nonce = next(value for value in policy["style-src"] if value.startswith("'nonce-"))[7:-1]
+    assert f'<style nonce="{nonce}">' in html and policy["default-src"] == ["'none'"]
+    consent = client.get("/form/consent/")
+    assert consent.status_code == 200 and _policy(consent)["frame-ancestors"] == ["'self'"]
 
 
 def test_frame_ancestors_from_settings(client, settings):
-    settings.WEBFORM_FRAME_ANCESTORS = ["https://agency.example"]
+    settings.WEBFORM_FRAME_ANCESTORS = ["https://agency.example", "https://tours.agency.example"]
     response = client.get("/form/")
-    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://agency.example"
+    assert _policy(response)["frame-ancestors"] == ["'self'", "https://agency.example", "https://tours.agency.example"]
+    assert "X-Frame-Options" not in response.headers  # it cannot name origins; the CSP does
+    posted = client.post("/form/", _form(phone="12"))
+    assert posted.status_code == 400 and "https://agency.example" in posted.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/api/v1/auth/me/", "/api/docs/", "/api/v1/leads/", "/nowhere/"])
+def test_every_other_page_refuses_to_be_framed(client, path, settings):
+    settings.WEBFORM_FRAME_ANCESTORS = ["https://agency.example"]
+    response = client.get(path)
+    assert response.headers["X-Frame-Options"] == "DENY", (path, response.status_code)
 
 
 def test_submitting_the_form_makes_a_lead_with_consent(client):

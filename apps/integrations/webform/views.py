@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.shortcuts import render
+from csp.constants import NONCE, NONE, SELF
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -21,11 +22,28 @@ MAX_BODY_BYTES = 32 * 1024
 TOO_MANY = "Слишком много заявок с вашего адреса. Попробуйте позже."
 
 
+def public_page_policy() -> dict:
+    """The Content-Security-Policy of the public pages (django-csp writes it; read per request).
+
+    Framing: only this site and the agency's own sites in WEBFORM_FRAME_ANCESTORS. The page's only
+    inline piece, its <style>, carries the request's nonce; no script runs at all.
+    """
+    return {
+        "default-src": [NONE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "frame-ancestors": [SELF, *getattr(settings, "WEBFORM_FRAME_ANCESTORS", [])],
+    }
+
+
 def _framed(response):
-    """Allow embedding on the agency's own sites (CSP frame-ancestors from settings, if set)."""
-    ancestors = getattr(settings, "WEBFORM_FRAME_ANCESTORS", None)
-    if ancestors:
-        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(ancestors)
+    """Embeddable by the listed origins only: CSP frame-ancestors; X-Frame-Options, which cannot
+    list origins, says SAMEORIGIN when no other site is listed and is left out otherwise."""
+    response._csp_config = public_page_policy()  # django-csp's CSPMiddleware builds the header
+    if not getattr(settings, "WEBFORM_FRAME_ANCESTORS", None):
+        response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 
