@@ -2,9 +2,9 @@
 
 import logging
 
+from csp.constants import NONCE, NONE, SELF
 from django.conf import settings
 from django.shortcuts import render
-from csp.constants import NONCE, NONE, SELF
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
