@@ -9,7 +9,12 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from apps.core.erasure import register_subject_eraser
+        from apps.integrations.erasure import erase_subject
         from apps.integrations.models import SECRET_FIELDS, IntegrationSettings
+
+        # 152-FZ anonymisation (apps.audit) erases the person's raw inbox payloads too.
+        register_subject_eraser("integrations", erase_subject)
 
         # Secrets never reach the audit diff; neither do the polling cursors (noise).
         auditlog.register(

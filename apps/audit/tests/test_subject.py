@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps
 from django.core.files.storage import default_storage
 
 from apps.audit.models import AccessLogEntry, DestructionRecord
@@ -90,6 +91,9 @@ def test_anonymize_erases_the_person_and_keeps_the_books(
                    *LeadAttachment.objects.filter(lead=lead).values_list("file", flat=True)]
     total_before = Order.objects.get(pk=order.pk).total_amount
     _finish(order)
+    inbox_model = apps.get_model("integrations", "InboxItem")
+    inbox = inbox_model.objects.create(channel="telegram", external_id="tg-1", lead_pk=lead.pk,
+                                       payload={"message": {"text": "мой паспорт 4510 123456"}})
 
     with django_capture_on_commit_callbacks(execute=True):
         response = supervisor_api.post(f"/api/v1/clients/{client.pk}/anonymize/",
@@ -107,6 +111,7 @@ def test_anonymize_erases_the_person_and_keeps_the_books(
     assert lead.contact_name == "" and lead.telegram_index == "" and lead.payload == {}
     assert all(m.text == "" for m in LeadMessage.objects.filter(lead=lead))
     assert not LeadAttachment.objects.filter(lead=lead).exists()
+    assert inbox_model.objects.get(pk=inbox.pk).payload is None
     # The books stay: the order, its total, the payment, the document row and number.
     assert Order.objects.get(pk=order.pk).total_amount == total_before
     assert Payment.objects.filter(pk=subject["payment"].pk, amount="1000.00").exists()
