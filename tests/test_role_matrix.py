@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import Role
 from apps.audit.models import AccessLogEntry, DestructionRecord
+from apps.clients.consents import consent_record, consent_text_ensure
 from apps.clients.models import ClientContact
 from apps.clients.services import client_file_add, passport_add
 from apps.core.storage import ensure_bucket
@@ -114,6 +115,8 @@ def world(make_user, settings):
     objects["destructions"] = DestructionRecord.objects.create(
         client_id=client.pk, subject_label="Клиент №1", performed_by=users[Role.SUPERVISOR],
         performed_by_name="Руководитель", reason="Истёк срок хранения", categories=["contacts"]).pk
+    objects["consents"] = consent_record(
+        text=consent_text_ensure(body="Согласие (матрица ролей)\n"), channel="web", client=client).pk
     return objects
 
 

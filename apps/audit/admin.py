@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit import acts, labels, services
 from apps.audit.models import AccessLogEntry, DestructionRecord
-from apps.clients.models import Client
+from apps.clients import consents
+from apps.clients.models import Client, Consent, ConsentChannel, ConsentPurpose
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.paging import LargeTableAdminMixin
+from apps.documents.consent import current_consent_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -228,3 +230,95 @@ def _act_view(request, pk):
     response["Content-Disposition"] = f'attachment; filename="destruction-act-{record.pk}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- Consents: on the client card, and a paper consent with its scan ----------------------------------
+
+
+class ConsentInline(admin.TabularInline):
+    """The client's own consents on the card (read-only; a paper consent is added on its own page)."""
+
+    model = Consent
+    extra = 0
+    can_delete = False
+    fields = ("channel", "purposes_display", "given_at", "withdrawn_at", "text", "recorded_by")
+    readonly_fields = fields
+    verbose_name_plural = _("согласия на обработку ПДн")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("цели"))
+    def purposes_display(self, consent):
+        labels_by_value = dict(ConsentPurpose.choices)
+        return "; ".join(str(labels_by_value.get(p, p)) for p in consent.purposes)
+
+
+class PaperConsentForm(forms.ModelForm):
+    purposes = forms.MultipleChoiceField(
+        label=_("цели"), choices=ConsentPurpose.choices, widget=forms.CheckboxSelectMultiple,
+        initial=[ConsentPurpose.CONTRACT, ConsentPurpose.TRANSFER],
+    )
+    scan_upload = forms.FileField(label=_("скан подписанного согласия"), help_text=_("PDF, JPEG или PNG."))
+
+    class Meta:
+        model = Consent
+        fields = ("client", "given_at")
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "client", "channel", "given_at", "withdrawn_at")
+    list_filter = ("channel", "given_at")
+    list_select_related = ("client",)
+    autocomplete_fields = ("client",)
+    actions = ["withdraw_consents"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PaperConsentForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("client", "purposes", "given_at", "scan_upload")
+        return ("client", "channel", "purposes", "text", "given_at", "withdrawn_at", "withdrawn_by", "evidence_ip",
+                "evidence_message_id", "recorded_by", "scan")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a consent is evidence: withdrawn, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        saved = consents.consent_record(
+            text=current_consent_text(), channel=ConsentChannel.PAPER, client=form.cleaned_data["client"],
+            purposes=form.cleaned_data["purposes"], given_at=form.cleaned_data.get("given_at"),
+            recorded_by=request.user, scan=form.cleaned_data["scan_upload"],
+        )
+        obj.pk = saved.pk
+
+    @admin.action(description=_("Отозвать согласие (затем можно обезличить клиента)"))
+    def withdraw_consents(self, request, queryset):
+        for consent in queryset.filter(withdrawn_at__isnull=True):
+            consents.consent_withdraw(consent=consent, actor=request.user)
+            if consent.client_id:
+                url = reverse("admin:clients_client_changelist") + f"?id={consent.client_id}"
+                self.message_user(request, format_html(
+                    'Согласие отозвано. <a href="{}">Обезличить клиента #{}</a> — действие «Обезличить (152-ФЗ)».',
+                    url, consent.client_id), messages.WARNING)
+
+
+def _add_consent_inline() -> None:
+    client_admin = admin.site._registry.get(Client)
+    if client_admin is not None and ConsentInline not in client_admin.inlines:
+        client_admin.inlines = [*client_admin.inlines, ConsentInline]
+
+
+_add_consent_inline()

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.audit import labels
 from apps.audit.models import AccessLogEntry, DestructionRecord
+from apps.clients.api.serializers import ConsentCardSerializer
 
 
 class AuditEntrySerializer(serializers.Serializer):
@@ -67,3 +68,18 @@ class AnonymizeSerializer(serializers.Serializer):
     force = serializers.BooleanField(
         default=False, help_text="Anonymise even while an order of the client is in progress (cannot be undone)."
     )
+
+
+class ConsentSerializer(ConsentCardSerializer):
+    """A consent (the client card's shape), with the lead it came from."""
+
+    lead_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class PaperConsentSerializer(serializers.Serializer):
+    purposes = serializers.MultipleChoiceField(
+        choices=["contract", "transfer", "marketing"], required=False,
+        help_text="Default: contract and transfer; marketing only when the person ticked it.",
+    )
+    given_at = serializers.DateTimeField(required=False, help_text="When it was signed (default: now).")
+    scan = serializers.FileField(help_text="The signed consent: PDF, JPEG or PNG (multipart/form-data).")

@@ -4,7 +4,7 @@ from auditlog.models import LogEntry
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import renderers, status
+from rest_framework import mixins, renderers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -15,10 +15,15 @@ from apps.audit.api.serializers import (
     AccessEntrySerializer,
     AnonymizeSerializer,
     AuditEntrySerializer,
+    ConsentSerializer,
     DestructionRecordSerializer,
+    PaperConsentSerializer,
 )
 from apps.audit.models import AccessLogEntry, DestructionRecord
-from apps.clients.models import Client
+from apps.clients import consents
+from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, Consent, ConsentChannel
+from apps.core import access
+from apps.documents.consent import consent_pdf, current_consent_text
 from travelcrm.api import BaseReadOnlyViewSet, BaseViewSet, ErrorSerializer
 
 
@@ -111,8 +116,9 @@ class SubjectRequestViewSet(BaseViewSet):
     action_permissions = {
         "personal_data": ["clients.view_client", "audit.export_personal_data"],
         "anonymize": ["clients.change_client", "audit.anonymize_client"],
+        "consent_pdf": ["clients.view_client", PERSONAL_DATA_PERMISSION],
     }
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ZipRenderer]
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ZipRenderer, PdfRenderer]
 
     def get_object(self) -> Client:
         try:
@@ -148,3 +154,85 @@ class SubjectRequestViewSet(BaseViewSet):
         serializer.is_valid(raise_exception=True)
         record = services.client_anonymize(client=client, actor=request.user, **serializer.validated_data)
         return Response(DestructionRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["clients"], summary="The PDF «Согласие на обработку персональных данных» of the client, for signing",
+        parameters=[CLIENT_PK], responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"], url_path="consent-pdf")
+    def consent_pdf(self, request, *args, **kwargs):
+        client = self.get_object()
+        if client.is_deleted:
+            raise Http404
+        access.note_personal_data_access((client.pk,), (access.BIRTH_DATE,), channel="download")
+        response = HttpResponse(consent_pdf(client=client), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="consent-{client.pk}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+CONSENT_CLIENT = OpenApiParameter("client_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["clients"], summary="Consents of a client (own and given as a lead sender)",
+                       parameters=[CONSENT_CLIENT]),
+    retrieve=extend_schema(tags=["clients"], summary="One consent", parameters=[CONSENT_CLIENT]),
+)
+class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Consents to personal-data processing: list, record a signed paper consent, withdraw."""
+
+    queryset = Consent.objects.all()
+    serializer_class = ConsentSerializer
+    lookup_value_regex = r"\d+"
+    pagination_class = None
+    action_permissions = {"withdraw": ["clients.change_consent"]}
+
+    def get_client(self) -> Client:
+        try:
+            return Client.objects.get(pk=int(self.kwargs["client_pk"]))
+        except (Client.DoesNotExist, ValueError, OverflowError):
+            raise Http404 from None
+
+    def get_queryset(self):
+        return consents.consents_of_client(self.get_client().pk)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["show_pd"] = self.request.user.has_perm(PERSONAL_DATA_PERMISSION)
+        return context
+
+    @extend_schema(
+        tags=["clients"], summary="Record a consent signed on paper, with its scan (multipart/form-data)",
+        parameters=[CONSENT_CLIENT], request={"multipart/form-data": PaperConsentSerializer},
+        responses={201: ConsentSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        client = self.get_client()
+        serializer = PaperConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        consent = consents.consent_record(
+            text=current_consent_text(), channel=ConsentChannel.PAPER, client=client,
+            purposes=sorted(data.get("purposes") or []) or None, given_at=data.get("given_at"),
+            recorded_by=request.user, scan=data["scan"],
+        )
+        return Response(self.get_serializer(consent).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["clients"], summary="Withdraw a consent; the answer proposes anonymising the client",
+        parameters=[CONSENT_CLIENT], request=None, responses={200: OpenApiTypes.OBJECT, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, *args, **kwargs):
+        consent = consents.consent_withdraw(consent=self.get_object(), actor=request.user)
+        client = self.get_client()
+        return Response({
+            "consent": self.get_serializer(consent).data,
+            "anonymize": {
+                "detail": "Согласие отозвано. Если других оснований для обработки нет, обезличьте данные клиента "
+                          "(это необратимо).",
+                "url": f"/api/v1/clients/{client.pk}/anonymize/",
+                "method": "POST",
+            },
+        })

@@ -202,3 +202,26 @@ class ClientFileSerializer(_FastOutput):
             "download_url": instance.file.url if show_pd else None,
             "created_at": instance.created_at.isoformat(),
         }
+
+
+class ConsentCardSerializer(_FastOutput):
+    """A consent on the client card; evidence (IP, browser) masked without the right to see PD."""
+
+    id = serializers.IntegerField(read_only=True)
+    purposes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    channel = serializers.CharField(read_only=True)
+    given_at = serializers.DateTimeField(read_only=True)
+    withdrawn_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    is_active = serializers.BooleanField(read_only=True)
+    text_version = serializers.CharField(read_only=True)
+    text_sha256 = serializers.CharField(read_only=True)
+    evidence = serializers.DictField(read_only=True)
+
+    def to_representation(self, instance):
+        from apps.clients.consents import consent_to_dict
+
+        data = consent_to_dict(instance)
+        if not self._show_pd():
+            data["evidence"] = {key: ("***" if value and key in ("ip", "user_agent") else value)
+                                for key, value in data["evidence"].items()}
+        return data

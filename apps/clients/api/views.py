@@ -15,12 +15,14 @@ from apps.clients.api.renderers import ORJSONRenderer
 from apps.clients.api.serializers import (
     ClientFileSerializer,
     ClientSerializer,
+    ConsentCardSerializer,
     ContactSerializer,
     ContactUpdateSerializer,
     MergeSerializer,
     PassportSerializer,
     client_to_dict,
 )
+from apps.clients.consents import consents_of_client
 from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, ClientContact, ClientFile, ClientPassport
 from apps.core.errors import BusinessError
 from travelcrm.api import BaseModelViewSet, BaseViewSet, ErrorSerializer
@@ -105,6 +107,16 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
         show_pd = can_see_personal_data(request.user)
         rows = selectors.client_rows_with_children(selectors.client_page_rows(ids))
         return self.get_paginated_response([client_to_dict(row, show_pd) for row in rows])
+
+    @extend_schema(tags=["clients"], summary="A client with contacts, passports and consents")
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        # The card shows the consents (152-FZ); the list does not (one query per card, none per row).
+        serializer = ConsentCardSerializer(
+            consents_of_client(response.data["id"]), many=True, context=self.get_serializer_context()
+        )
+        response.data["consents"] = serializer.data
+        return response
 
     def _render(self, client_id: int, status_code: int) -> Response:
         client = selectors.client_list_queryset().get(pk=client_id)
