@@ -21,10 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from apps.audit import acts, labels, services
 from apps.audit.models import AccessLogEntry, DestructionRecord
 from apps.clients import consents
-from apps.clients.models import Client, Consent, ConsentChannel, ConsentPurpose
+from apps.clients.card import register_client_card_section
+from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, Consent, ConsentChannel, ConsentPurpose
+from apps.core import access
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.paging import LargeTableAdminMixin
-from apps.documents.consent import current_consent_text
+from apps.documents.consent import consent_pdf, current_consent_text
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -235,26 +237,32 @@ def _act_view(request, pk):
 # --- Consents: on the client card, and a paper consent with its scan ----------------------------------
 
 
-class ConsentInline(admin.TabularInline):
-    """The client's own consents on the card (read-only; a paper consent is added on its own page)."""
+def consents_card_section(client, request) -> str:
+    """The client card's «Согласия на обработку ПДн»: each consent, and how to add a paper one."""
+    rows = consents.consents_of_client(client.pk)
+    purposes = dict(ConsentPurpose.choices)
+    body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+        (
+            consent.get_channel_display(),
+            "; ".join(str(purposes.get(p, p)) for p in consent.purposes),
+            timezone.localtime(consent.given_at).strftime("%d.%m.%Y %H:%M"),
+            timezone.localtime(consent.withdrawn_at).strftime("%d.%m.%Y %H:%M") if consent.withdrawn_at else "—",
+            consent.text.version,
+        )
+        for consent in rows
+    ))
+    add_url = reverse("admin:clients_consent_add") + f"?client={client.pk}"
+    pdf_url = reverse("admin:clients_consent_pdf", args=[client.pk])
+    return format_html(
+        "<h3>Согласия на обработку ПДн</h3>"
+        "<table><tr><th>Канал</th><th>Цели</th><th>Дано</th><th>Отозвано</th><th>Версия текста</th></tr>{}</table>"
+        '<p><a href="{}">Оформить согласие на бумаге (со сканом)</a> · '
+        '<a href="{}">Бланк согласия для подписи (PDF)</a></p>',
+        body or format_html("<tr><td colspan=5>{}</td></tr>", "Согласий нет."), add_url, pdf_url,
+    )
 
-    model = Consent
-    extra = 0
-    can_delete = False
-    fields = ("channel", "purposes_display", "given_at", "withdrawn_at", "text", "recorded_by")
-    readonly_fields = fields
-    verbose_name_plural = _("согласия на обработку ПДн")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("цели"))
-    def purposes_display(self, consent):
-        labels_by_value = dict(ConsentPurpose.choices)
-        return "; ".join(str(labels_by_value.get(p, p)) for p in consent.purposes)
+register_client_card_section(consents_card_section)
 
 
 class PaperConsentForm(forms.ModelForm):
@@ -294,6 +302,22 @@ class ConsentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a consent is evidence: withdrawn, never deleted
 
+    def get_urls(self):
+        pdf = path("pdf/<int:client_id>/", self.admin_site.admin_view(self.pdf_view), name="clients_consent_pdf")
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request, client_id):
+        if not request.user.has_perms(["clients.view_client", PERSONAL_DATA_PERMISSION]):
+            raise PermissionDenied
+        client = Client.objects.filter(pk=client_id).first()
+        if client is None:
+            raise Http404
+        access.note_personal_data_access((client.pk,), (access.BIRTH_DATE,), channel="download")
+        response = HttpResponse(consent_pdf(client=client), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="consent-{client.pk}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
     def save_model(self, request, obj, form, change):
         if change:
             return
@@ -313,12 +337,3 @@ class ConsentAdmin(admin.ModelAdmin):
                 self.message_user(request, format_html(
                     'Согласие отозвано. <a href="{}">Обезличить клиента #{}</a> — действие «Обезличить (152-ФЗ)».',
                     url, consent.client_id), messages.WARNING)
-
-
-def _add_consent_inline() -> None:
-    client_admin = admin.site._registry.get(Client)
-    if client_admin is not None and ConsentInline not in client_admin.inlines:
-        client_admin.inlines = [*client_admin.inlines, ConsentInline]
-
-
-_add_consent_inline()

@@ -124,7 +124,9 @@ def test_admin_paper_consent_then_card_then_withdraw(admin_user, bucket):
     consent = Consent.objects.get(client=client)
     assert consent.channel == "paper" and consent.recorded_by == admin_user
     card = browser.get(f"/admin/clients/client/{client.pk}/change/").content.decode()
-    assert "согласия на обработку пдн" in card.lower() and "На бумаге" in card
+    assert "Согласия на обработку ПДн" in card and "На бумаге" in card
+    pdf = browser.get(f"/admin/clients/consent/pdf/{client.pk}/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     browser.post("/admin/clients/consent/", {"action": "withdraw_consents", "_selected_action": [consent.pk]})
     consent.refresh_from_db()
     assert consent.withdrawn_at is not None
