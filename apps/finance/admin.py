@@ -11,10 +11,19 @@ from import_export.admin import ExportActionMixin
 
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
+from apps.core.masking import mask_name, mask_requisite
 from apps.core.paging import LargeTableAdminMixin
 from apps.finance import services
 from apps.finance.exports import PaymentResource
-from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, RateSource
+from apps.finance.models import (
+    COUNTERPARTY_PERSONAL_FIELDS,
+    PAYER_PERSONAL_FIELDS,
+    AgencyRequisites,
+    CurrencyRate,
+    Payment,
+    RateSource,
+    SupplierPayment,
+)
 from apps.finance.onec import build_statement, row_to_document
 from apps.finance.selectors import agency_requisites, one_c_rows
 from apps.finance.tasks import fetch_rates_enqueue
@@ -86,9 +95,11 @@ class CurrencyRateAdmin(admin.ModelAdmin):
 
 PAYMENT_FORM_FIELDS = [
     "order", "type", "method", "amount", "currency", "rate", "date", "time", "payer_kind", "payer_client",
-    "payer_name", "payer_inn", "payer_account", "payer_bank_name", "payer_bik", "payer_corr_account", "comment",
+    "payer_name", "payer_inn", "payer_kpp", "payer_account", "payer_bank_name", "payer_bik", "payer_corr_account",
+    "bank_doc_number", "bank_doc_date", "comment",
 ]
 FIXED_ON_CHANGE = ["order", "type", "currency"]
+PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
 
 
 class _DryRun(Exception):
@@ -130,26 +141,62 @@ class PaymentAdminForm(forms.ModelForm):
         return services.payment_create(order_id=self.cleaned_data["order"].pk, data=self.service_data(), actor=actor)
 
 
+class MaskedRequisitesAdminMixin:
+    """The payer's (supplier's) name, INN and account: encrypted, so not searchable; shown masked and
+    read only on an existing payment to staff without clients.view_personal_data."""
+
+    personal_fields: tuple[str, ...] = ()
+
+    def _masked(self, request, obj) -> bool:
+        return obj is not None and not request.user.has_perm(PERSONAL_DATA_PERMISSION)
+
+    def get_fields(self, request, obj=None):
+        fields = list(self.form_fields)
+        if self._masked(request, obj):
+            fields = [f"{name}_masked" if name in self.personal_fields else name for name in fields]
+        return [*fields, *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = self.fixed_on_change if obj is not None else []
+        masked = [f"{name}_masked" for name in self.personal_fields] if self._masked(request, obj) else []
+        return [*fixed, *masked, *self.readonly_fields]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self._masked(request, obj):
+            kwargs["fields"] = [name for name in self.form_fields if name not in self.personal_fields]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+
+def _masked_display(field: str, mask, label: str):
+    @admin.display(description=label)
+    def display(self, obj):
+        return mask(getattr(obj, field))
+
+    return display
+
+
 @admin.register(Payment)
-class PaymentAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class PaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
+                   admin.ModelAdmin):
     form = PaymentAdminForm
+    form_fields = PAYMENT_FORM_FIELDS
+    fixed_on_change = FIXED_ON_CHANGE
+    personal_fields = PAYER_PERSONAL_FIELDS
+    payer_name_masked = _masked_display("payer_name", mask_name, "наименование плательщика")
+    payer_inn_masked = _masked_display("payer_inn", mask_requisite, "ИНН плательщика")
+    payer_account_masked = _masked_display("payer_account", mask_requisite, "счёт плательщика")
     resource_classes = [PaymentResource]
     list_display = ["id", "date", "type", "method", "amount", "currency", "rate", "rate_is_manual",
                     "amount_in_order_currency", "order", "created_by"]
     list_filter = ["type", "method", "currency", "rate_is_manual", "date"]
     list_select_related = ["order", "created_by"]
-    search_fields = ["order__number", "payer_name", "payer_inn", "comment"]
+    # The payer's name and INN are encrypted: payments are found by order number, bank document, comment.
+    search_fields = ["order__number", "bank_doc_number", "comment"]
     date_hierarchy = "date"
-    raw_id_fields = ["order", "payer_client"]
+    autocomplete_fields = ["order"]  # by order number or client name (the orders admin's search)
+    raw_id_fields = ["payer_client"]
     readonly_fields = ["rate_is_manual", "amount_in_order_currency", "created_by", "created_at", "updated_at"]
     actions = ["export_1c"]
-
-    def get_readonly_fields(self, request, obj=None):
-        fixed = FIXED_ON_CHANGE if obj is not None else []
-        return [*fixed, *self.readonly_fields]
-
-    def get_fields(self, request, obj=None):
-        return [*PAYMENT_FORM_FIELDS, *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
         saved = form.run_service(actor=request.user)
@@ -183,3 +230,67 @@ class PaymentAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixi
 
     def has_export_permission(self, request):
         return request.user.has_perm("finance.export_payments")
+
+
+# --- Supplier payments -----------------------------------------------------------------------------
+
+SUPPLIER_PAYMENT_FORM_FIELDS = [
+    "order", "supplier", "service", "type", "method", "amount", "currency", "rate", "date", "counterparty_name",
+    "counterparty_inn", "counterparty_kpp", "counterparty_account", "counterparty_bank_name", "counterparty_bik",
+    "counterparty_corr_account", "bank_doc_number", "bank_doc_date", "comment",
+]
+
+
+class SupplierPaymentAdminForm(PaymentAdminForm):
+    class Meta:
+        model = SupplierPayment
+        fields = SUPPLIER_PAYMENT_FORM_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "supplier" in self.fields:
+            self.fields["supplier"].required = False
+            self.fields["supplier"].help_text = "Пусто — поставщик выбранной услуги."
+
+    def service_data(self) -> dict:
+        return {key: value for key, value in self.cleaned_data.items() if key not in ("order",)}
+
+    def run_service(self, actor) -> SupplierPayment:
+        data = self.service_data()
+        if self.instance.pk:
+            for key in ("supplier", "service"):
+                data.pop(key, None)
+            return services.supplier_payment_update(payment_id=self.instance.pk, data=data, actor=actor)
+        return services.supplier_payment_create(order_id=self.cleaned_data["order"].pk, data=data, actor=actor)
+
+
+@admin.register(SupplierPayment)
+class SupplierPaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
+    form = SupplierPaymentAdminForm
+    form_fields = SUPPLIER_PAYMENT_FORM_FIELDS
+    fixed_on_change = ["order", "supplier", "service", "type", "currency"]
+    personal_fields = COUNTERPARTY_PERSONAL_FIELDS
+    counterparty_name_masked = _masked_display("counterparty_name", mask_name, "наименование поставщика")
+    counterparty_inn_masked = _masked_display("counterparty_inn", mask_requisite, "ИНН поставщика")
+    counterparty_account_masked = _masked_display("counterparty_account", mask_requisite, "счёт поставщика")
+    list_display = ["id", "date", "type", "supplier", "amount", "currency", "rate", "rate_is_manual",
+                    "amount_in_order_currency", "order", "bank_doc_number", "created_by"]
+    list_filter = ["type", "method", "currency", "rate_is_manual", "date"]
+    list_select_related = ["order", "supplier", "created_by"]
+    search_fields = ["order__number", "supplier__name", "bank_doc_number", "comment"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["order", "supplier"]
+    raw_id_fields = ["service"]
+    readonly_fields = ["rate_is_manual", "amount_in_order_currency", "created_by", "created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        saved = form.run_service(actor=request.user)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.supplier_payment_delete(payment_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for payment_id in queryset.values_list("id", flat=True):
+            services.supplier_payment_delete(payment_id=payment_id, actor=request.user)

@@ -145,3 +145,45 @@ def test_payment_changelist_offers_both_exports(accountant_staff, django_assert_
     page = response.content.decode()
     assert response.status_code == 200
     assert 'value="export_1c"' in page and 'value="export_admin_action"' in page
+
+
+def test_payment_form_finds_the_order_by_number_or_client_name(accountant_staff):
+    order = make_order("1000.00", client=make_client("Земляникина", "Вера"))
+    web = browser(accountant_staff)
+    page = web.get("/admin/finance/payment/add/").content.decode()
+    assert "admin-autocomplete" in page and 'name="order"' in page
+    url = "/admin/autocomplete/?app_label=finance&model_name=payment&field_name=order&term="
+    by_name = web.get(url + "Земляникина").json()["results"]
+    by_number = web.get(url + order.number).json()["results"]
+    assert [row["id"] for row in by_name] == [str(order.pk)] == [row["id"] for row in by_number]
+
+
+def test_supplier_payment_in_admin_and_masked_requisites(accountant_staff, make_user):
+    from apps.finance.models import SupplierPayment
+    from apps.finance.tests.factories import make_supplier
+
+    supplier = make_supplier("Пегас")
+    order = make_order("10000.00", supplier=supplier)
+    data = {"order": order.pk, "supplier": "", "service": order.services.get().pk, "type": "payment",
+            "method": "bank_transfer", "amount": "9000.00", "currency": "RUB", "rate": "",
+            "date": str(timezone.localdate()), "counterparty_name": "", "counterparty_inn": "7707083893",
+            "counterparty_kpp": "773601001", "counterparty_account": "40702810800000054321",
+            "counterparty_bank_name": "", "counterparty_bik": "", "counterparty_corr_account": "",
+            "bank_doc_number": "77", "bank_doc_date": str(timezone.localdate()), "comment": ""}
+    web = browser(accountant_staff)
+    response = web.post("/admin/finance/supplierpayment/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    payment = SupplierPayment.objects.get()
+    assert payment.supplier == supplier and payment.counterparty_inn == "7707083893"
+    order.refresh_from_db()
+    assert order.supplier_balance_due == Decimal("1000.00")
+    # The accountant has no clients.view_personal_data: INN and account masked, read only.
+    page = web.get(f"/admin/finance/supplierpayment/{payment.pk}/change/").content.decode()
+    assert "7707083893" not in page and "******3893" in page and "40702810800000054321" not in page
+    supervisor = make_user("supervisor", is_staff=True)
+    shown = browser(supervisor).get(f"/admin/finance/supplierpayment/{payment.pk}/change/").content.decode()
+    assert "7707083893" in shown
+    # A refusal of the service shows on the form and writes nothing.
+    refused = web.post("/admin/finance/supplierpayment/add/", {**data, "type": "refund", "amount": "9000.01"})
+    assert refused.status_code == 200 and "Возврат от поставщика больше" in refused.content.decode()
+    assert SupplierPayment.objects.count() == 1
