@@ -45,6 +45,9 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail"), unique=True)
     full_name = models.CharField(_("ФИО"), max_length=200, blank=True)
+    phone = models.CharField(
+        _("рабочий телефон"), max_length=32, blank=True, help_text=_("Печатается в коммерческих предложениях.")
+    )
     role = models.CharField(_("роль"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
     is_active = models.BooleanField(_("активен"), default=True)
     is_staff = models.BooleanField(

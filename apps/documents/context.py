@@ -490,9 +490,10 @@ def _basis_text(contract: dict, order) -> str:
 def _places(services) -> str:
     """Where the trip goes: the distinct cities and destinations, in order."""
     seen: list[str] = []
+    home = next((s.origin for s in services if s.type in TRANSPORT and s.origin), "")
     for service in services:
         for place in ((service.destination,) if service.type in TRANSPORT else (service.city,)):
-            if place and place not in seen:
+            if place and place not in seen and place != home:
                 seen.append(place)
     return ", ".join(seen)[:300]
 
@@ -600,11 +601,18 @@ def sample_order(*, services: int = 4):
                           [_sample_passport("foreign", "75", "7654321", date(2022, 2, 10), date(2032, 2, 10))])
     operator = SimpleNamespace(full_name="Кузнецова Ольга Андреевна", phone="+74951234567",
                                email="kuznetsova@example.com")
+    extra = _sample_services(3)[2]  # a second hotel offered instead of the first one
+    extra.pk, extra.offer_option, extra.alternative_of_id = 99, "alternative", 3
+    extra.details = {"hotel_name": "Akra Kemer", "room_type": "Superior", "meals": "AI"}
+    extra.price, extra.price_in_order_currency = Decimal("1700.00"), Decimal("156825.00")
+    extra.commission_in_order_currency, extra.cost_in_order_currency = Decimal("15682.50"), Decimal("141142.50")
+    optional = SimpleNamespace(**dict(vars(_sample_services(4)[3]), pk=98, offer_option="optional"))
+    optional.details = {"title": "Экскурсия «Памуккале»"}
     return SimpleNamespace(
         number="2026-000042", created_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC), currency="RUB",
         trip_start=datetime(2026, 7, 10, 6, 40, tzinfo=UTC), trip_end=datetime(2026, 7, 21, 8, 0, tzinfo=UTC),
         deadline=datetime(2026, 12, 1, 15, 0, tzinfo=UTC), client=client, travellers=_Many([client, wife]),
-        services=_Many(_sample_services(services)), operator=operator,
+        services=_Many([*_sample_services(services), extra, optional]), operator=operator,
     )
 
 

@@ -233,6 +233,8 @@ class ServiceForm(forms.ModelForm):
             "cost_currency",
             "cost_rate",
             "cost_due_date",
+            "offer_option",
+            "alternative_of",
             "details",
         ]
 
@@ -269,6 +271,7 @@ class ServiceForm(forms.ModelForm):
     def service_data(self) -> dict:
         data = {key: self.cleaned_data.get(key) for key in services.SERVICE_FIELDS if key in self.cleaned_data}
         data["details"] = self.cleaned_data.get("details") or {}
+        data["alternative_of"] = self.cleaned_data.get("alternative_of")
         return data
 
 
@@ -400,11 +403,15 @@ class ServiceInline(admin.StackedInline):
                     ("price", "currency", "rate"),
                     ("commission", "commission_percent"),
                     ("cost", "cost_currency", "cost_rate", "cost_due_date"),
+                    ("offer_option", "alternative_of"),
                     "details",
                 )
             },
         ),
     )
+
+    # An alternative names another service of this order by id (a select would list every service).
+    raw_id_fields = ("alternative_of",)
 
     class Media:
         js = ("orders/service_inline.js",)
@@ -449,7 +456,7 @@ class OrderForm(forms.ModelForm):
 
     class Meta:
         model = Order
-        fields = ["client", "travellers", "currency", "deadline", "operator", "notes"]
+        fields = ["client", "travellers", "currency", "deadline", "offer_valid_until", "operator", "notes"]
 
     def clean_currency(self):
         currency = self.cleaned_data["currency"]
@@ -542,7 +549,8 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
     def get_fieldsets(self, request, obj=None):
         main = (
             _("Заказ"),
-            {"fields": (("client", "operator"), "travellers", ("currency", "deadline"), "notes", "confirm_warnings")},
+            {"fields": (("client", "operator"), "travellers", ("currency", "deadline", "offer_valid_until"), "notes",
+                        "confirm_warnings")},
         )
         if obj is None:
             return (main,)

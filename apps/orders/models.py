@@ -191,6 +191,10 @@ class Order(models.Model):
     supplier_paid_amount = models.DecimalField(_("оплачено поставщикам"), default=0, editable=False, **MONEY)
     supplier_balance_due = models.DecimalField(_("долг поставщикам"), default=0, editable=False, **MONEY)
     deadline = models.DateTimeField(_("срок"), null=True, blank=True, help_text=_("Срок оплаты или выписки."))
+    offer_valid_until = models.DateField(
+        _("КП действительно до"), null=True, blank=True,
+        help_text=_("Срок действия коммерческого предложения (не срок оплаты)."),
+    )
     client = models.ForeignKey(
         "clients.Client", verbose_name=_("клиент"), on_delete=models.PROTECT, related_name="orders"
     )
@@ -264,6 +268,12 @@ class ServiceStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Отменено")
 
 
+class OfferOption(models.TextChoices):
+    PACKAGE = "", _("В пакете")
+    OPTIONAL = "optional", _("Опция (по желанию)")
+    ALTERNATIVE = "alternative", _("Альтернатива")
+
+
 class Service(models.Model):
     order = models.ForeignKey(Order, verbose_name=_("заказ"), on_delete=models.CASCADE, related_name="services")
     type = models.CharField(_("тип"), max_length=20, choices=ServiceType.choices)
@@ -334,6 +344,17 @@ class Service(models.Model):
     travellers = models.ManyToManyField(
         "clients.Client", verbose_name=_("туристы"), blank=True, related_name="trip_services"
     )
+    # In a commercial offer: "" — part of the package; an option the customer may add; or an
+    # alternative to another service (e.g. another hotel). The offer's total is the package only.
+    offer_option = models.CharField(
+        _("в КП"), max_length=12, choices=OfferOption.choices, blank=True, default="",
+        help_text=_("Опция (по желанию) или альтернатива другой услуги; в сумму КП не входит."),
+    )
+    # ON DELETE SET NULL is the database's (migration 0003): deleting a service costs no extra UPDATE.
+    alternative_of = models.ForeignKey(
+        "self", verbose_name=_("альтернатива услуги"), on_delete=models.DO_NOTHING, null=True, blank=True,
+        related_name="alternatives",
+    )
     details = models.JSONField(_("детали"), default=dict, blank=True)
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
     updated_at = models.DateTimeField(_("изменена"), auto_now=True)
@@ -364,6 +385,11 @@ class Service(models.Model):
             models.CheckConstraint(
                 condition=(models.Q(cost__isnull=True) | models.Q(cost__gte=0)) & models.Q(cost_rate__gt=0),
                 name="service_cost_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(offer_option__in=OfferOption.values)
+                & (models.Q(alternative_of__isnull=True) | models.Q(offer_option=OfferOption.ALTERNATIVE)),
+                name="service_offer_option_valid",
             ),
         ]
 

@@ -28,6 +28,7 @@ from apps.orders.details import clean_details
 from apps.orders.models import (
     SETTLED_STATUSES,
     TRANSPORT_TYPES,
+    OfferOption,
     Order,
     OrderEvent,
     OrderStatus,
@@ -130,7 +131,7 @@ def order_event_add(*, order, kind: str, title: str, data=None, actor=None, occu
 
 # --- Orders ----------------------------------------------------------------------------------------
 
-ORDER_FIELDS = ("client", "currency", "deadline", "operator", "notes")
+ORDER_FIELDS = ("client", "currency", "deadline", "offer_valid_until", "operator", "notes")
 CLOSED_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
 
 
@@ -397,6 +398,7 @@ SERVICE_FIELDS = (
     "cost_currency",
     "cost_rate",
     "cost_due_date",
+    "offer_option",
     "details",
 )
 
@@ -427,6 +429,7 @@ def _apply_service_data(service: Service, order: Order, data: dict) -> None:
             setattr(service, key, data[key])
     service.details = clean_details(service.type, service.details)
     _check_location(service)
+    _apply_offer_option(service, order, data)
     if service.currency == order.currency:
         service.rate = Decimal(1)
     elif not rate_given and ("currency" in data or service.pk is None or not service.rate):
@@ -437,6 +440,31 @@ def _apply_service_data(service: Service, order: Order, data: dict) -> None:
     service.price_in_order_currency = convert(service.price, service.rate)
     service.commission_in_order_currency = convert(service.commission or ZERO, service.rate)
     _apply_cost(service, order, data)
+
+
+def _apply_offer_option(service: Service, order: Order, data: dict) -> None:
+    """An offer's option or alternative: an alternative names another service of the same order
+    (itself in the package or an option), never itself and never an alternative of an alternative."""
+    if "alternative_of" in data:
+        target = data["alternative_of"]
+        target_id = getattr(target, "pk", target)
+        service.alternative_of_id = int(target_id) if target_id not in (None, "") else None
+    if service.offer_option != OfferOption.ALTERNATIVE:
+        service.alternative_of_id = None
+        return
+    message = None
+    if service.alternative_of_id is None:
+        message = "Укажите, альтернативой какой услуги является эта."
+    elif service.pk is not None and service.alternative_of_id == service.pk:
+        message = "Услуга не может быть альтернативой самой себе."
+    else:
+        target = Service.objects.filter(pk=service.alternative_of_id, order_id=order.pk).first()
+        if target is None:
+            message = "Альтернатива — только к услуге этого же заказа."
+        elif target.offer_option == OfferOption.ALTERNATIVE:
+            message = "Выберите основную услугу, а не другую альтернативу."
+    if message:
+        raise BusinessError(message, code="invalid_alternative", fields={"alternative_of": [message]})
 
 
 def _apply_cost(service: Service, order: Order, data: dict) -> None:

@@ -1,5 +1,7 @@
 """Generation, content of the default documents, versioning, statuses, template upload and rollback."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.storage import default_storage
 
@@ -195,3 +197,30 @@ def test_untouched_defaults_are_refreshed_and_supervisor_versions_kept(templates
     act = DocumentTemplateVersion.objects.get(template__type="act", is_active=True)
     assert act.comment == "наш акт"
     assert services.default_templates_refresh() == 0
+
+
+def test_offer_shows_options_apart_with_the_package_total_validity_and_manager(order, operator):
+    from datetime import date
+
+    from apps.accounts.models import User
+    from apps.orders.models import Order
+    from apps.orders.services import service_create
+
+    User.objects.filter(pk=operator.pk).update(full_name="Кузнецова Ольга Андреевна", phone="+74951234567")
+    Order.objects.filter(pk=order.pk).update(operator=operator, offer_valid_until=date(2026, 12, 31))
+    hotel = order.services.get(type="hotel")
+    package_total = sum(s.price_in_order_currency for s in order.services.all())
+    service_create(order=order, data={
+        "type": "hotel", "start_dt": hotel.start_dt, "end_dt": hotel.end_dt, "timezone": hotel.timezone,
+        "city": "Кемер", "price": Decimal("150000.00"), "offer_option": "alternative", "alternative_of": hotel.pk,
+        "details": {"hotel_name": "Akra Kemer"}})
+    text = normalise(pdf_text(services.document_generate(order=order, doc_type="offer")))
+    assert f"Стоимость пакета: {_money(package_total)} руб." in text
+    assert "Вместо п. 3: Проживание: Akra Kemer" in text and "150 000,00" in text
+    assert "Предложение действительно до 31.12.2026." in text
+    assert "Кузнецова Ольга Андреевна, менеджер" in text and "+74951234567" in text and operator.email in text
+    assert "Оплатить" not in text and "20.06.2026" not in text  # the payment deadline is not the validity
+    # Contracts and invoices bill only the package: while an alternative is left, they are refused.
+    with pytest.raises(BusinessError) as caught:
+        services.document_generate(order=order, doc_type="invoice")
+    assert caught.value.code == "document_checks_failed" and "варианты из КП" in caught.value.detail

@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from apps.clients.models import Client
 from apps.core.money import CURRENCIES
 from apps.orders.models import (
+    OfferOption,
     Order,
     OrderStatus,
     Service,
@@ -186,6 +187,8 @@ class ServiceSerializer(serializers.ModelSerializer):
             "cost_due_date",
             "cost_in_order_currency",
             "margin_in_order_currency",
+            "offer_option",
+            "alternative_of",
             "travellers",
             "details",
             "created_at",
@@ -221,6 +224,8 @@ class ServiceSerializer(serializers.ModelSerializer):
             "cost_due_date": s.cost_due_date.isoformat() if s.cost_due_date else None,
             "cost_in_order_currency": _money(s.cost_in_order_currency),
             "margin_in_order_currency": _money(s.price_in_order_currency - s.cost_in_order_currency),
+            "offer_option": s.offer_option,
+            "alternative_of": s.alternative_of_id,
             "travellers": [_person(t) for t in s.travellers.all()],
             "details": s.details,
             "created_at": _iso(s.created_at),
@@ -270,6 +275,14 @@ class ServiceWriteSerializer(serializers.Serializer):
     cost_due_date = serializers.DateField(required=False, allow_null=True, help_text="Срок оплаты поставщику.")
     travellers = ServiceTravellerIdsField(
         required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа)."
+    )
+    offer_option = serializers.ChoiceField(
+        choices=OfferOption.choices, required=False, allow_blank=True,
+        help_text="In an offer: \"\" part of the package, optional — an add-on, alternative — instead of "
+                  "`alternative_of`. Options and alternatives are not in the offer's total.",
+    )
+    alternative_of = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="Id of the service (same order) this one replaces."
     )
     details = serializers.JSONField(required=False, help_text="Поля по типу услуги, см. описание API.")
 
@@ -375,7 +388,7 @@ class OrderDetailSerializer(OrderListSerializer):
     services = ServiceSerializer(many=True)
 
     class Meta(OrderListSerializer.Meta):
-        fields = [*OrderListSerializer.Meta.fields, "notes", "services"]
+        fields = [*OrderListSerializer.Meta.fields, "notes", "offer_valid_until", "services"]
 
     def to_representation(self, o: Order) -> dict:
         return {
@@ -403,6 +416,7 @@ class OrderDetailSerializer(OrderListSerializer):
             "created_at": _iso(o.created_at),
             "updated_at": _iso(o.updated_at),
             "notes": o.notes,
+            "offer_valid_until": o.offer_valid_until.isoformat() if o.offer_valid_until else None,
             "services": [ServiceSerializer().to_representation(s) for s in o.services.all()],
         }
 
@@ -412,6 +426,9 @@ class OrderWriteSerializer(serializers.Serializer):
     travellers = ClientIdsField(required=False, help_text="Туристы заказа (id клиентов).")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     deadline = serializers.DateTimeField(required=False, allow_null=True)
+    offer_valid_until = serializers.DateField(
+        required=False, allow_null=True, help_text="Срок действия коммерческого предложения (не срок оплаты)."
+    )
     operator = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
