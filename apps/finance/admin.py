@@ -24,8 +24,8 @@ from apps.finance.models import (
     RateSource,
     SupplierPayment,
 )
-from apps.finance.onec import build_statement, row_to_document
-from apps.finance.selectors import agency_requisites, one_c_rows
+from apps.finance.onec import MissingBankDocuments, build_statement, row_to_document
+from apps.finance.selectors import agency_requisites, bank_balance_before, one_c_rows
 from apps.finance.tasks import fetch_rates_enqueue
 
 # --- Requisites ------------------------------------------------------------------------------------
@@ -221,9 +221,16 @@ class PaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExport
         if not rows:
             self.message_user(request, "Среди выбранных нет банковских платежей в рублях.", level=messages.WARNING)
             return None
-        documents = [row_to_document(row, requisites) for row in rows]
+        missing = MissingBankDocuments()
+        documents = [row_to_document(row, requisites, missing) for row in rows]
+        try:
+            missing.raise_if_any()
+        except BusinessError as error:
+            self.message_user(request, error.detail, level=messages.ERROR)
+            return None
         content = build_statement(requisites=requisites, documents=documents, date_from=rows[0]["date"],
-                                  date_to=rows[-1]["date"], created_at=timezone.localtime())
+                                  date_to=rows[-1]["date"], created_at=timezone.localtime(),
+                                  opening=bank_balance_before(rows[0]["date"]))
         response = HttpResponse(content, content_type="text/plain; charset=windows-1251")
         response["Content-Disposition"] = 'attachment; filename="kl_to_1c.txt"'
         return response

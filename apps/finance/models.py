@@ -284,6 +284,7 @@ class SupplierPayment(models.Model):
             models.Index(fields=["supplier", "date", "id"], name="finance_suppay_supplier_idx"),
             models.Index(fields=["order", "supplier"], name="finance_suppay_order_idx"),
             models.Index(fields=["date", "id"], name="finance_suppay_date_idx"),
+            models.Index(fields=["method", "date"], name="finance_suppay_method_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_suppay_amount_positive"),

@@ -1,20 +1,31 @@
 """The 1C:Enterprise client-bank exchange file (1CClientBankExchange, format 1.03) for bank payments.
 
 Kontur.Elba and 1C import it as a bank statement of the agency's ruble settlement account:
-payments from clients are incoming documents (ДатаПоступило), refunds outgoing (ДатаСписано).
-Windows-1251, CRLF line ends, amounts with a dot.
+payments from clients and refunds from suppliers are incoming documents (ДатаПоступило), refunds to
+clients and payments to suppliers outgoing (ДатаСписано). `Номер` and `Дата` are the bank payment
+order's (entered with the payment; a bank transfer without them is refused, listed by order), the
+money's day is the payment's date. `НачальныйОстаток` is the balance of the movements recorded here
+before the period. Windows-1251, CRLF line ends, amounts with a dot.
 """
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
 
+from apps.core.errors import BusinessError
 from apps.core.money import ZERO
 from apps.finance.models import AgencyRequisites, VatMode
-from apps.finance.selectors import agency_requisites, bank_payments_for_1c, payer_display_name
+from apps.finance.selectors import (
+    agency_requisites,
+    bank_balance_before,
+    bank_payments_for_1c,
+    bank_supplier_payments_for_1c,
+    payer_display_name,
+)
 
 SENDER = "Travel CRM"
 RECEIVER = "Бухгалтерия предприятия"
@@ -36,11 +47,12 @@ class Party:
 @dataclass(slots=True)
 class BankDocument:
     number: str
-    date: date
+    date: date  # the payment order's date
     amount: Decimal
-    incoming: bool  # True: the client pays the agency; False: the agency refunds the client
+    incoming: bool  # True: money comes to the agency's account; False: it leaves it
     counterparty: Party
     purpose: str
+    moved_on: date | None = None  # the day the money moved (ДатаПоступило / ДатаСписано); default `date`
 
 
 def agency_party(requisites: AgencyRequisites) -> Party:
@@ -93,7 +105,7 @@ class _DocumentWriter:
         self.agency_as_receiver = _party_block("Получатель", agency)
 
     def write(self, doc: BankDocument) -> str:
-        day = _day(doc.date)
+        day = _day(doc.moved_on or doc.date)
         if doc.incoming:
             payer, receiver = _party_block("Плательщик", doc.counterparty), self.agency_as_receiver
             charged, received = "", day
@@ -101,7 +113,7 @@ class _DocumentWriter:
             payer, receiver = self.agency_as_payer, _party_block("Получатель", doc.counterparty)
             charged, received = day, ""
         return (
-            f"СекцияДокумент={DOCUMENT_KIND}\r\nНомер={_clean(doc.number)}\r\nДата={day}\r\n"
+            f"СекцияДокумент={DOCUMENT_KIND}\r\nНомер={_clean(doc.number)}\r\nДата={_day(doc.date)}\r\n"
             f"Сумма={_amount(doc.amount)}\r\n{payer}\r\nДатаСписано={charged}\r\n{receiver}\r\n"
             f"ДатаПоступило={received}\r\nВидПлатежа=\r\nВидОплаты=01\r\nОчередность=5\r\n"
             f"НазначениеПлатежа={_clean(doc.purpose)}\r\nКонецДокумента"
@@ -110,7 +122,7 @@ class _DocumentWriter:
 
 def build_statement(
     *, requisites: AgencyRequisites, documents: Iterable[BankDocument], date_from: date, date_to: date,
-    created_at: datetime,
+    created_at: datetime, opening: Decimal = ZERO,
 ) -> bytes:
     """The whole file, encoded Windows-1251 with CRLF line ends."""
     agency = agency_party(requisites)
@@ -142,10 +154,10 @@ def build_statement(
             ("ДатаНачала", date_from.strftime("%d.%m.%Y")),
             ("ДатаКонца", date_to.strftime("%d.%m.%Y")),
             ("РасчСчет", agency.account),
-            ("НачальныйОстаток", _amount(ZERO)),
+            ("НачальныйОстаток", _amount(opening)),
             ("ВсегоПоступило", _amount(incoming)),
             ("ВсегоСписано", _amount(outgoing)),
-            ("КонечныйОстаток", _amount(incoming - outgoing)),
+            ("КонечныйОстаток", _amount(opening + incoming - outgoing)),
         ]),
         "КонецРасчСчет",
     ]
@@ -157,8 +169,33 @@ def _format(pairs: list[tuple[str, str]]) -> list[str]:
     return [f"{key}={_clean(value)}" for key, value in pairs]
 
 
-def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
-    """A row of selectors.one_c_rows as a bank document."""
+class MissingBankDocuments:
+    """Collects the bank transfers without a payment order number/date while the file is written."""
+
+    LIMIT = 10
+
+    def __init__(self):
+        self.items: list[str] = []
+        self.count = 0
+
+    def add(self, row: dict, who: str) -> None:
+        self.count += 1
+        if len(self.items) < self.LIMIT:
+            self.items.append(f"{who} по заказу {row['order_number']} от {_day(row['date'])} на {row['amount']:.2f} ₽")
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            more = f" и ещё {self.count - self.LIMIT}" if self.count > self.LIMIT else ""
+            raise BusinessError(
+                "В файле для 1С «Номер» — номер платёжного поручения. Укажите номер и дату платёжки у банковских "
+                f"платежей: {'; '.join(self.items)}{more}.",
+                code="bank_document_missing",
+                count=self.count,
+            )
+
+
+def row_to_document(row: dict, requisites: AgencyRequisites, missing: MissingBankDocuments | None = None):
+    """A row of selectors.one_c_rows (a client's payment or refund) as a bank document."""
     incoming = row["type"] == "payment"
     order_date = row["order_date"]
     verb = "Оплата" if incoming else "Возврат оплаты"
@@ -167,17 +204,57 @@ def row_to_document(row: dict, requisites: AgencyRequisites) -> BankDocument:
         f"{vat_note(requisites, row['amount'])}"
     )
     counterparty = Party(
-        name=payer_display_name(row), inn=row["payer_inn"], account=row["payer_account"],
+        name=payer_display_name(row), inn=row["payer_inn"], kpp=row["payer_kpp"], account=row["payer_account"],
         bank_name=row["payer_bank_name"], bik=row["payer_bik"], corr_account=row["payer_corr_account"],
     )
-    return BankDocument(number=str(row["id"]), date=row["date"], amount=row["amount"], incoming=incoming,
-                        counterparty=counterparty, purpose=purpose)
+    if not row["bank_doc_number"] and missing is not None:
+        missing.add(row, "оплата клиента" if incoming else "возврат клиенту")
+    return BankDocument(number=row["bank_doc_number"], date=row["bank_doc_date"] or row["date"],
+                        amount=row["amount"], incoming=incoming, counterparty=counterparty, purpose=purpose,
+                        moved_on=row["date"])
+
+
+def supplier_row_to_document(row: dict, missing: MissingBankDocuments | None = None) -> BankDocument:
+    """A row of selectors.supplier_one_c_rows: our payment to a supplier (outgoing) or its refund (incoming)."""
+    incoming = row["type"] == "refund"
+    verb = "Возврат от поставщика" if incoming else "Оплата"
+    purpose = (
+        f"{verb} по заказу № {row['order_number']} от {_day(row['order_date'])} за туристские услуги. "
+        "НДС не облагается"
+    )
+    counterparty = Party(
+        name=row["counterparty_name"] or row["supplier_legal_name"] or row["supplier_name"],
+        inn=row["counterparty_inn"], kpp=row["counterparty_kpp"], account=row["counterparty_account"],
+        bank_name=row["counterparty_bank_name"], bik=row["counterparty_bik"],
+        corr_account=row["counterparty_corr_account"],
+    )
+    if not row["bank_doc_number"] and missing is not None:
+        missing.add(row, "возврат от поставщика" if incoming else "оплата поставщику")
+    return BankDocument(number=row["bank_doc_number"], date=row["bank_doc_date"] or row["date"],
+                        amount=row["amount"], incoming=incoming, counterparty=counterparty, purpose=purpose,
+                        moved_on=row["date"])
+
+
+def period_documents(date_from: date, date_to: date, requisites: AgencyRequisites,
+                     missing: MissingBankDocuments) -> Iterator[BankDocument]:
+    """Clients' and suppliers' ruble bank payments of the period, by day (two queries, merged)."""
+    clients = ((row["date"], 0, row["id"], row_to_document(row, requisites, missing))
+               for row in bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000))
+    suppliers = ((row["date"], 1, row["id"], supplier_row_to_document(row, missing))
+                 for row in bank_supplier_payments_for_1c(date_from, date_to).iterator(chunk_size=5000))
+    for *_key, document in heapq.merge(clients, suppliers, key=lambda item: item[:3]):
+        yield document
 
 
 def statement_for_period(*, date_from: date, date_to: date, now: datetime | None = None) -> bytes:
-    """The 1C file of the period's ruble bank payments: one query for the payments, one for the requisites."""
+    """The 1C file of the period's ruble bank payments (clients' and suppliers'): the requisites, the
+    opening balance and two row queries. Refused, naming them, when transfers lack their bank document."""
     requisites = agency_requisites()
-    rows = bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000)
-    documents = (row_to_document(row, requisites) for row in rows)
-    return build_statement(requisites=requisites, documents=documents, date_from=date_from, date_to=date_to,
-                           created_at=timezone.localtime(now or timezone.now()))
+    opening = bank_balance_before(date_from)
+    missing = MissingBankDocuments()
+    content = build_statement(
+        requisites=requisites, documents=period_documents(date_from, date_to, requisites, missing),
+        date_from=date_from, date_to=date_to, created_at=timezone.localtime(now or timezone.now()), opening=opening,
+    )
+    missing.raise_if_any()
+    return content

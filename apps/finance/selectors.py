@@ -104,8 +104,8 @@ def _export_rows(date_from: date, date_to: date):
     )
 
 
-ONE_C_FIELDS = ("id", "date", "type", "amount", "payer_name", "payer_inn", "payer_account", "payer_bank_name",
-                "payer_bik", "payer_corr_account")
+ONE_C_FIELDS = ("id", "date", "type", "amount", "payer_name", "payer_inn", "payer_kpp", "payer_account",
+                "payer_bank_name", "payer_bik", "payer_corr_account", "bank_doc_number", "bank_doc_date")
 
 
 def one_c_rows(payments):
@@ -127,6 +127,51 @@ def one_c_rows(payments):
 def bank_payments_for_1c(date_from: date, date_to: date):
     """Ruble bank transfers of the period (the ruble settlement account's statement)."""
     return one_c_rows(Payment.objects.filter(date__gte=date_from, date__lte=date_to))
+
+
+SUPPLIER_ONE_C_FIELDS = (
+    "id", "date", "type", "amount", "counterparty_name", "counterparty_inn", "counterparty_kpp",
+    "counterparty_account", "counterparty_bank_name", "counterparty_bik", "counterparty_corr_account",
+    "bank_doc_number", "bank_doc_date",
+)
+
+
+def supplier_one_c_rows(payments):
+    """What the 1C file needs of ruble bank transfers to (and refunds from) suppliers — one query."""
+    return (
+        payments.filter(method=PaymentMethod.BANK_TRANSFER, currency=RUB)
+        .values(
+            *SUPPLIER_ONE_C_FIELDS,
+            order_number=F("order__number"),
+            order_date=TruncDate("order__created_at", tzinfo=timezone.get_current_timezone()),
+            supplier_name=F("supplier__name"),
+            supplier_legal_name=F("supplier__legal_name"),
+        )
+        .order_by("date", "id")
+    )
+
+
+def bank_supplier_payments_for_1c(date_from: date, date_to: date):
+    return supplier_one_c_rows(SupplierPayment.objects.filter(date__gte=date_from, date__lte=date_to))
+
+
+# The ruble account's movements recorded here before a date: clients' payments and suppliers' refunds
+# in, clients' refunds and payments to suppliers out (the (method, date) indexes of both tables).
+OPENING_BALANCE_SQL = """
+SELECT coalesce((SELECT sum(CASE WHEN type = 'payment' THEN amount ELSE -amount END) FROM finance_payment
+                  WHERE method = 'bank_transfer' AND currency = 'RUB' AND date < %(day)s), 0)
+     - coalesce((SELECT sum(CASE WHEN type = 'payment' THEN amount ELSE -amount END) FROM finance_supplierpayment
+                  WHERE method = 'bank_transfer' AND currency = 'RUB' AND date < %(day)s), 0)
+"""
+
+
+def bank_balance_before(day: date) -> Decimal:
+    """The ruble account's balance from the movements recorded before `day` (НачальныйОстаток)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(OPENING_BALANCE_SQL, {"day": day})
+        return Decimal(cursor.fetchone()[0]).quantize(Decimal("0.01"))
 
 
 def other_payments_for_csv(date_from: date, date_to: date):

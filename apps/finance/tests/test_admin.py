@@ -83,14 +83,22 @@ def test_requisites_admin_validates_checksums(make_user):
 def test_1c_admin_action(accountant_staff):
     make_requisites()
     order = make_order("10000.00")
-    bank = payment_create(order_id=order.pk, data={"amount": Decimal("100.00")})
+    today = timezone.localdate()
+    bank = payment_create(order_id=order.pk, data={"amount": Decimal("100.00"), "bank_doc_number": "4410",
+                                                   "bank_doc_date": today})
     payment_create(order_id=order.pk, data={"amount": Decimal("50.00"), "method": "cash"})
-    response = browser(accountant_staff).post("/admin/finance/payment/", {
+    web = browser(accountant_staff)
+    response = web.post("/admin/finance/payment/", {
         "action": "export_1c", "_selected_action": list(Payment.objects.values_list("id", flat=True)),
     })
     text = response.content.decode("cp1251")
     assert text.startswith("1CClientBankExchange\r\n") and text.count("СекцияДокумент=") == 1
-    assert f"Номер={bank.pk}\r\n" in text
+    assert f"Номер={bank.bank_doc_number}\r\n" in text
+    payment_create(order_id=order.pk, data={"amount": Decimal("5.00")})  # no payment order yet
+    response = web.post("/admin/finance/payment/", {
+        "action": "export_1c", "_selected_action": list(Payment.objects.values_list("id", flat=True)),
+    }, follow=True)
+    assert "номер платёжного поручения" in response.content.decode()
 
 
 def test_payment_export_is_excel_csv():
