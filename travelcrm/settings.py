@@ -217,7 +217,8 @@ S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
 S3_BUCKET = env.str("S3_BUCKET", default="travelcrm")
 STORAGES = {
     "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3 backend; stored objects get their type from their bytes (apps.core.files).
+        "BACKEND": "apps.core.storage.SafeS3Storage",
         "OPTIONS": {
             "endpoint_url": S3_ENDPOINT_URL,
             "bucket_name": S3_BUCKET,

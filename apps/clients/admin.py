@@ -30,6 +30,7 @@ from apps.clients.models import (
     ContactKind,
 )
 from apps.clients.normalization import contact_index, normalize_contact
+from apps.clients.selectors import client_file_url
 from apps.core import access
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
@@ -216,7 +217,7 @@ class ClientFileInline(_PersonalDataInline):
     def download_link(self, obj):
         if not obj or not obj.pk:
             return "—"
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.file.url, obj.original_name)
+        return format_html('<a href="{}" rel="noopener">{}</a>', client_file_url(obj), obj.original_name)
 
 
 # --- Client ------------------------------------------------------------------------------------------

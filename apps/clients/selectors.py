@@ -21,6 +21,7 @@ from apps.clients.normalization import (
     passport_normalised,
 )
 from apps.core.crypto import decryptor
+from apps.core.files import presigned_download_url
 from apps.core.normalize import normalize_passport
 
 
@@ -326,3 +327,8 @@ def client_label(client: Client, phone: ClientContact | None = None) -> str:
     if phone is not None:
         parts.append(phone.masked_value)
     return ", ".join(parts)
+
+
+def client_file_url(stored) -> str:
+    """A pre-signed link to a client's file, saved under its original name and checked type."""
+    return presigned_download_url(stored.file.name, filename=stored.original_name, content_type=stored.content_type)

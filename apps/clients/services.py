@@ -30,6 +30,7 @@ from apps.clients.normalization import contact_index, normalize_contact, passpor
 from apps.clients.references import move_references
 from apps.clients.selectors import client_duplicates
 from apps.core.errors import BusinessError, ConflictError
+from apps.core.files import OCTET_STREAM, normalise_declared, sniff_file
 from apps.core.storage import random_key
 
 logger = logging.getLogger("travelcrm.clients")
@@ -40,14 +41,8 @@ CLIENT_FIELDS = (
     "birth_date", "citizenship", "notes", "operator",
 )
 DUPLICATE_DETAIL = "Клиент с такими контактными данными или документом уже есть."
-ALLOWED_FILE_TYPES = {
-    "application/pdf": b"%PDF",
-    "image/jpeg": b"\xff\xd8\xff",
-    "image/png": b"\x89PNG",
-    "image/webp": b"RIFF",
-    "image/heic": None,
-    "image/tiff": None,
-}
+# Scans of documents a client file may be (checked against the file's bytes by apps.core.files).
+CLIENT_FILE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/tiff"})
 
 
 # --- Input preparation -------------------------------------------------------------------------------
@@ -624,17 +619,15 @@ def check_upload(uploaded) -> str:
         raise ValidationError({"file": ["Файл пустой."]})
     if uploaded.size > limit:
         raise ValidationError({"file": [f"Файл больше допустимого размера ({limit // (1024 * 1024)} МБ)."]})
-    content_type = (getattr(uploaded, "content_type", "") or "").split(";")[0].strip().lower()
-    if content_type not in ALLOWED_FILE_TYPES:
+    declared = normalise_declared(getattr(uploaded, "content_type", ""))
+    actual = sniff_file(uploaded)  # the bytes decide, never the name or the declared type
+    if declared in ("", OCTET_STREAM) and actual in CLIENT_FILE_TYPES:
+        return actual  # a client that does not say what it sends, sending a scan
+    if declared not in CLIENT_FILE_TYPES:
         raise ValidationError({"file": ["Допустимы файлы PDF, JPEG, PNG, WEBP, HEIC, TIFF."]})
-    signature = ALLOWED_FILE_TYPES[content_type]
-    if signature is not None:
-        uploaded.seek(0)
-        head = uploaded.read(len(signature))
-        uploaded.seek(0)
-        if head != signature:
-            raise ValidationError({"file": ["Содержимое файла не соответствует его типу."]})
-    return content_type
+    if actual != declared:
+        raise ValidationError({"file": ["Содержимое файла не соответствует его типу."]})
+    return actual
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ from typing import Any
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from apps.core.files import attach_download_headers
+
 BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_LIKE = re.compile(r"^\+[\d\s()*-]+$")  # "+7 *** ***-45-67" is text, not a formula
@@ -80,5 +82,4 @@ def csv_response(filename: str, columns: list[Column], rows: Iterable) -> Stream
     response = StreamingHttpResponse(
         (line.encode("utf-8") for line in csv_lines(columns, rows)), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attach_download_headers(response, filename)

@@ -6,6 +6,25 @@ from pathlib import PurePosixPath
 import boto3
 from botocore.config import Config
 from django.conf import settings
+from storages.backends.s3 import S3Storage
+
+from apps.core.files import sniff_file
+
+
+class SafeS3Storage(S3Storage):
+    """The S3 backend, keeping with each object a type decided from its bytes and `attachment`.
+
+    django-storages would store the sender's declared type or guess one from the key's extension
+    (`leads/….html` → text/html): an object opened straight from S3 could then render as a page.
+    """
+
+    def _get_write_parameters(self, name, content=None):
+        params = super()._get_write_parameters(name, content)
+        if content is not None:
+            params["ContentType"] = sniff_file(content)
+            params.pop("ContentEncoding", None)  # a guessed ".gz" encoding is the sender's word too
+            params["ContentDisposition"] = "attachment"
+        return params
 
 
 def s3_client(timeout: float = 10):
@@ -34,7 +53,16 @@ def ensure_bucket() -> None:
         client.create_bucket(Bucket=settings.S3_BUCKET)
 
 
+SAFE_SUFFIXES = frozenset({
+    ".pdf", ".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff", ".docx", ".xlsx", ".txt", ".csv",
+})
+
+
 def random_key(prefix: str, original_name: str = "") -> str:
     """A storage key that never carries personal data: prefix/uuid.ext (house rule: random keys)."""
     suffix = PurePosixPath(original_name).suffix.lower()[:10] if original_name else ""
+    # Only a harmless extension is kept: some S3 servers derive the served type from the key's
+    # extension whatever type was stored (SeaweedFS serves `….html` as text/html).
+    if suffix not in SAFE_SUFFIXES:
+        suffix = ""
     return f"{prefix}/{uuid.uuid4().hex}{suffix}"

@@ -4,7 +4,6 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,12 +11,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.core.errors import BusinessError
+from apps.core.files import presigned_download_url
 from apps.core.paging import LargeTableAdminMixin
 from apps.core.personal_data import PersonalDataForbidden
 from apps.documents import services
 from apps.documents.api.views import download_ttl
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
-from apps.documents.selectors import documents_visible_to, require_download_right
+from apps.documents.selectors import documents_visible_to, download_name, require_download_right
 
 # --- Templates --------------------------------------------------------------------------------------
 
@@ -214,7 +214,9 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             return TemplateResponse(request, "admin/personal_data_forbidden.html", {
                 **self.admin_site.each_context(request), "title": "Скачивание недоступно",
                 "code": error.code, "detail": error.detail}, status=403)
-        return HttpResponseRedirect(default_storage.url(document.file.name, expire=download_ttl()))
+        url = presigned_download_url(document.file.name, filename=download_name(document),
+                                     content_type="application/pdf", expire=download_ttl())
+        return HttpResponseRedirect(url)
 
     def generate_view(self, request):
         if not request.user.has_perm("documents.add_document"):

@@ -22,6 +22,11 @@ def require_download_right(user, document: Document) -> None:
         require_personal_data(user, "скачивание договора с паспортными данными")
 
 
+def download_name(document: Document) -> str:
+    """The name a downloaded document is saved under: «Счёт 2026-000123 v2.pdf»."""
+    return f"{document.get_type_display()} {document.order.number} v{document.version}.pdf"
+
+
 def can_see_all_types(user) -> bool:
     return user.has_perm("documents.view_all_document_types")
 

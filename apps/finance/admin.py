@@ -11,6 +11,7 @@ from import_export.admin import ExportActionMixin
 
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
+from apps.core.files import attach_download_headers
 from apps.core.masking import mask_name, mask_requisite
 from apps.core.paging import LargeTableAdminMixin
 from apps.finance import services
@@ -232,8 +233,7 @@ class PaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExport
                                   date_to=rows[-1]["date"], created_at=timezone.localtime(),
                                   opening=bank_balance_before(rows[0]["date"]))
         response = HttpResponse(content, content_type="text/plain; charset=windows-1251")
-        response["Content-Disposition"] = 'attachment; filename="kl_to_1c.txt"'
-        return response
+        return attach_download_headers(response, "kl_to_1c.txt")
 
     def has_export_permission(self, request):
         return request.user.has_perm("finance.export_payments")

@@ -25,6 +25,7 @@ from apps.leads import selectors, services
 from apps.leads.contacts import sender_contacts
 from apps.leads.conversion import convert_lead
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage, LeadStatus
+from apps.leads.selectors import attachment_url
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
 _current_request: ContextVar = ContextVar("lead_admin_request", default=None)
@@ -75,7 +76,7 @@ class LeadAttachmentInline(_ReadOnlyInline):
     def download(self, obj):
         if not obj.file or not _unmasked_now():
             return "—"
-        return format_html('<a href="{}">{}</a>', obj.file.url, _("скачать"))
+        return format_html('<a href="{}">{}</a>', attachment_url(obj), _("скачать"))
 
 
 class LeadAddForm(forms.ModelForm):

@@ -5,6 +5,7 @@ import re
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from apps.core.files import presigned_download_url
 from apps.core.rows import instance_from_row, model_columns, require_transaction
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
@@ -133,3 +134,8 @@ def lead_search_ids(term: str) -> set[int]:
                 if needle in (text or "").lower():
                     found.add(lead_id)
     return found
+
+
+def attachment_url(attachment) -> str:
+    """A pre-signed link to a lead's attachment, saved under its original name and checked type."""
+    return presigned_download_url(attachment.file.name, filename=attachment.name, content_type=attachment.content_type)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
+from apps.core.files import served_type, sniff_content_type
 from apps.core.storage import random_key
 from apps.leads.contacts import CHANNEL_VERIFIED_KINDS, CONTACT_FIELDS, SenderContacts, sender_contacts
 from apps.leads.models import (
@@ -271,11 +272,13 @@ def _store_attachments(
             lead=lead,
             message=message,
             name=(attachment.name or "file")[:255],
-            content_type=(attachment.content_type or "")[:127],
+            # The sender's declared type is only their word: the stored type comes from the bytes.
+            content_type=served_type(attachment.content_type),
             size=max(int(attachment.size or 0), 0),
             note=(attachment.note or "")[:255],
         )
         if attachment.content is not None:
+            row.content_type = sniff_content_type(attachment.content)
             key = default_storage.save(random_key("leads", attachment.name or ""), ContentFile(attachment.content))
             stored.keys.append(key)
             row.file.name = key

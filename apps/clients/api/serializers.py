@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from apps.clients import selectors
 from apps.clients.models import ClientFile, ContactKind, PassportKind, mask_contact_value
+from apps.clients.selectors import client_file_url
 from apps.core import access
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
 
@@ -199,7 +200,7 @@ class ClientFileSerializer(_FastOutput):
             "original_name": instance.original_name if show_pd else "***",
             "content_type": instance.content_type,
             "size": instance.size,
-            "download_url": instance.file.url if show_pd else None,
+            "download_url": client_file_url(instance) if show_pd else None,
             "created_at": instance.created_at.isoformat(),
         }
 

@@ -24,6 +24,7 @@ from apps.clients.api.serializers import (
 )
 from apps.clients.consents import consents_of_client
 from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, ClientContact, ClientFile, ClientPassport
+from apps.clients.selectors import client_file_url
 from apps.core.errors import BusinessError
 from travelcrm.api import BaseModelViewSet, BaseViewSet, ErrorSerializer
 
@@ -300,4 +301,5 @@ class ClientFileViewSet(
     )
     @action(detail=True, methods=["get"])
     def download(self, request, *args, **kwargs):
-        return HttpResponseRedirect(self.get_object().file.url)
+        stored = self.get_object()
+        return HttpResponseRedirect(client_file_url(stored))

@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from apps.clients.imports.api import example_csv
 from apps.clients.imports.reader import ImportFileError, read_upload
 from apps.clients.imports.service import import_clients
+from apps.core.files import content_disposition
 from apps.core.storage import random_key
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -89,7 +90,8 @@ class ClientImportAdminMixin:
             raise PermissionDenied
         return HttpResponse(
             example_csv(), content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="clients_import_example.csv"'},
+            headers={"Content-Disposition": content_disposition("clients_import_example.csv"),
+                     "X-Content-Type-Options": "nosniff"},
         )
 
     def import_csv_view(self, request):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from apps.clients.imports.columns import EXAMPLE_HEADER, EXAMPLE_ROWS
 from apps.clients.imports.reader import ImportFileError, max_import_bytes, read_upload, too_large_error
 from apps.clients.imports.service import import_clients
+from apps.core.files import content_disposition
 from travelcrm.api import BaseAPIView, ErrorSerializer
 
 
@@ -105,7 +106,8 @@ class ClientImportExampleView(BaseAPIView):
         return HttpResponse(
             example_csv(),
             content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="clients_import_example.csv"'},
+            headers={"Content-Disposition": content_disposition("clients_import_example.csv"),
+                     "X-Content-Type-Options": "nosniff"},
         )
 
 

@@ -223,6 +223,35 @@ def test_files_upload_download_and_checks(operator_api, accountant_api, bucket):
     assert operator_api.delete(f"{base}{body['id']}/").status_code == 204
 
 
+def _headers_of(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as download:  # noqa: S310 (local S3)
+        download.read()
+        return dict(download.headers)
+
+
+def test_file_type_comes_from_its_bytes_and_downloads_are_attachments(operator_api, bucket):
+    client = make_client()
+    base = f"{URL}{client.pk}/files/"
+    html = io.BytesIO(b"<html><body><script>fetch('/api/v1/clients/')</script></body></html>")
+    html.name = "scan.tiff"  # the test client declares image/tiff from the name
+    disguised = operator_api.post(base, {"file": html}, format="multipart")
+    assert disguised.status_code == 400
+    assert disguised.json()["fields"]["file"] == ["Содержимое файла не соответствует его типу."]
+    assert not client.files.exists()
+
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 16)
+    png.name = "Паспорт Иванова.png"
+    body = operator_api.post(base, {"file": png}, format="multipart").json()
+    assert body["content_type"] == "image/png"
+    headers = _headers_of(body["download_url"])
+    assert headers["Content-Type"] == "image/png"
+    assert headers["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%D0%9F%D0%B0%D1%81%D0%BF%D0%BE%D1%80%D1%82" in headers["Content-Disposition"]
+    redirect = operator_api.get(f"{base}{body['id']}/download/")
+    assert redirect.status_code == 302
+    assert "response-content-disposition=attachment" in redirect["Location"]
+
+
 def test_list_query_budget_is_constant(operator_api, django_assert_max_num_queries):
     from django.db import connection
 

@@ -3,7 +3,6 @@
 import environ
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView, ListCreateAPIView
 from rest_framework.response import Response
 
+from apps.core.files import presigned_download_url, streamed_download
 from apps.documents import selectors, services
 from apps.documents.api.serializers import (
     DocumentChecksSerializer,
@@ -116,12 +116,12 @@ class DocumentViewSet(BaseReadOnlyViewSet):
     def download(self, request, pk=None):
         document = self.get_object()
         selectors.require_download_right(request.user, document)
-        file_name = f"{document.type}-{document.number}.pdf".replace("/", "-")
+        file_name = selectors.download_name(document)
         if download_streams():
             handle = default_storage.open(document.file.name, "rb")
-            return FileResponse(handle, as_attachment=True, filename=file_name, content_type="application/pdf")
+            return streamed_download(handle, filename=file_name, content_type="application/pdf")
         ttl = download_ttl()
-        url = default_storage.url(document.file.name, expire=ttl)
+        url = presigned_download_url(document.file.name, filename=file_name, content_type="application/pdf", expire=ttl)
         return Response({"url": url, "expires_in": ttl, "file_name": file_name})
 
     @extend_schema(request=None, responses={200: DocumentSerializer})

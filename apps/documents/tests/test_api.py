@@ -2,6 +2,7 @@
 
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -177,6 +178,22 @@ def test_download_streams_when_configured(order, operator_api, settings):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    expected = f"Акт {order.number} v{document.version}.pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert urllib.parse.unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1]) == expected
+
+
+def test_presigned_download_is_an_attachment_named_for_people(order, operator_api):
+    services.document_generate(order=order, doc_type="invoice")
+    document = services.document_generate(order=order, doc_type="invoice")
+    body = operator_api.get(f"/api/v1/documents/{document.pk}/download/").json()
+    assert body["file_name"] == f"Счёт {order.number} v2.pdf"
+    with urllib.request.urlopen(body["url"], timeout=10) as download:  # noqa: S310 (our local S3)
+        assert download.headers["Content-Type"] == "application/pdf"
+        disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert urllib.parse.unquote(disposition.split("filename*=UTF-8''")[1]) == f"Счёт {order.number} v2.pdf"
 
 
 def test_contract_is_downloadable_only_with_the_personal_data_right(order, make_user, client_as, operator_api):

@@ -19,6 +19,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from apps.core.csv_export import Column, csv_response
 from apps.core.db import custom_plans
 from apps.core.errors import BusinessError
+from apps.core.files import attach_download_headers
 from apps.finance import selectors, services
 from apps.finance.api.serializers import (
     AgencyRequisitesSerializer,
@@ -400,8 +401,7 @@ class OneCPaymentsExportView(_ExportView):
         from django.http import HttpResponse
 
         response = HttpResponse(content, content_type="text/plain; charset=windows-1251")
-        response["Content-Disposition"] = f'attachment; filename="kl_to_1c_{date_from:%Y%m%d}_{date_to:%Y%m%d}.txt"'
-        return response
+        return attach_download_headers(response, f"kl_to_1c_{date_from:%Y%m%d}_{date_to:%Y%m%d}.txt")
 
 
 OTHER_PAYMENTS_COLUMNS = [

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from apps.clients.models import Client
 from apps.core.masking import mask_email, mask_phone
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
+from apps.leads.selectors import attachment_url
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
 HIDDEN = "скрыто"
@@ -46,7 +47,7 @@ class LeadAttachmentSerializer(_MaskingMixin, serializers.ModelSerializer):
         return obj.name if self.unmasked else HIDDEN
 
     def get_url(self, obj: LeadAttachment) -> str | None:
-        return obj.file.url if obj.file and self.unmasked else None
+        return attachment_url(obj) if obj.file and self.unmasked else None
 
 
 class LeadMessageSerializer(_MaskingMixin, serializers.ModelSerializer):

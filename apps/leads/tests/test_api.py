@@ -1,4 +1,6 @@
 import datetime as dt
+import urllib.parse
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -116,6 +118,23 @@ def test_messages_and_attachments_are_hidden_without_the_personal_data_right(acc
     seen = operator_api.get(f"{URL}{lead.pk}/").json()
     assert "4510 123012" in seen["messages"][0]["text"]
     assert seen["attachments"][0]["name"] == "passport_ivanov.jpg" and seen["attachments"][0]["url"]
+
+
+def test_attachment_type_comes_from_its_bytes_and_its_link_is_an_attachment(operator_api):
+    lead = lead_ingest(
+        channel="telegram", external_id="9", sender={"telegram_id": "1"}, text="Фото",
+        attachments=[IncomingAttachment("фото.jpg", "image/jpeg", b"<html><script>alert(1)</script></html>", 38),
+                     IncomingAttachment("Билет Москва.pdf", "application/pdf", b"%PDF-1.7 ticket", 15)],
+    ).lead
+    attachments = {a["name"]: a for a in operator_api.get(f"{URL}{lead.pk}/").json()["attachments"]}
+    assert attachments["фото.jpg"]["content_type"] == "application/octet-stream"  # not what the sender said
+    ticket = attachments["Билет Москва.pdf"]
+    assert ticket["content_type"] == "application/pdf"
+    with urllib.request.urlopen(ticket["url"], timeout=10) as download:  # noqa: S310 (local S3)
+        assert download.read() == b"%PDF-1.7 ticket"
+        disposition = download.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert urllib.parse.unquote(disposition.split("filename*=UTF-8''")[1]) == "Билет Москва.pdf"
 
 
 def test_take_and_reject_actions_and_forbidden_transition(operator_api, operator):
