@@ -179,7 +179,7 @@ def test_download_streams_when_configured(order, operator_api, settings):
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert response["X-Content-Type-Options"] == "nosniff"
-    expected = f"Акт {order.number} v{document.version}.pdf"
+    expected = f"Счёт {order.number} v{document.version}.pdf"
     assert response["Content-Disposition"].startswith("attachment;")
     assert urllib.parse.unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1]) == expected
 
