@@ -9,10 +9,9 @@ from contextvars import ContextVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.forms.models import BaseInlineFormSet
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
@@ -36,6 +35,7 @@ from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.masking import mask_date
 from apps.core.paging import LargeTableAdminMixin
+from apps.core.personal_data import PersonalDataForbidden, admin_forbidden_response
 
 CLIENT_FIELDS = ("last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin",
                  "birth_date", "citizenship", "operator", "notes")
@@ -323,22 +323,15 @@ class ClientAdmin(
             # A term that IS a phone / e-mail / passport would reveal a masked value to a guesser.
             # (Names carry neither digits nor "@": a name search stays open to everyone.)
             if not can_see_personal_data(request) and _looks_like_contact(term):
-                raise PermissionDenied(PERSONAL_DATA_SEARCH_REFUSED)
+                raise PersonalDataForbidden(PERSONAL_DATA_SEARCH_REFUSED)
             condition |= Q(id__in=found.values("id"))
         return queryset.filter(condition), False
 
     def changelist_view(self, request, extra_context=None):
         try:
             return super().changelist_view(request, extra_context)
-        except PermissionDenied as error:
-            if str(error) != PERSONAL_DATA_SEARCH_REFUSED:
-                raise
-            return TemplateResponse(
-                request, "admin/personal_data_forbidden.html",
-                {**self.admin_site.each_context(request), "title": "Поиск недоступен",
-                 "code": "personal_data_forbidden", "detail": PERSONAL_DATA_SEARCH_REFUSED},
-                status=403,
-            )
+        except PersonalDataForbidden as error:
+            return admin_forbidden_response(request, self.admin_site, error, "Поиск недоступен")
 
     # --- saves through services --------------------------------------------------------------------
 

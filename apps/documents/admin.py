@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from apps.core.errors import BusinessError
 from apps.core.files import presigned_download_url
 from apps.core.paging import LargeTableAdminMixin
-from apps.core.personal_data import PersonalDataForbidden
+from apps.core.personal_data import PersonalDataForbidden, admin_forbidden_response
 from apps.documents import services
 from apps.documents.api.views import download_ttl
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
@@ -211,9 +211,7 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         try:
             require_download_right(request.user, document)
         except PersonalDataForbidden as error:
-            return TemplateResponse(request, "admin/personal_data_forbidden.html", {
-                **self.admin_site.each_context(request), "title": "Скачивание недоступно",
-                "code": error.code, "detail": error.detail}, status=403)
+            return admin_forbidden_response(request, self.admin_site, error, "Скачивание недоступно")
         url = presigned_download_url(document.file.name, filename=download_name(document),
                                      content_type="application/pdf", expire=download_ttl())
         return HttpResponseRedirect(url)

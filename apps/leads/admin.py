@@ -21,6 +21,7 @@ from apps.core.errors import BusinessError
 from apps.core.masking import mask_email, mask_phone
 from apps.core.middleware import russian_titles
 from apps.core.paging import LargeTableAdminMixin
+from apps.core.personal_data import PersonalDataForbidden, admin_forbidden_response
 from apps.leads import selectors, services
 from apps.leads.contacts import sender_contacts
 from apps.leads.conversion import convert_lead
@@ -150,9 +151,6 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
 
     # The admin instance is shared by all requests: the request rides in a context variable.
     # (rendered before the variable is reset: TemplateResponse renders lazily otherwise).
-    def changelist_view(self, request, extra_context=None):
-        return _rendered_with(request, super().changelist_view, request, extra_context)
-
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return _rendered_with(request, super().changeform_view, request, object_id, form_url, extra_context)
 
@@ -237,7 +235,15 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        return queryset.filter(id__in=selectors.lead_search_ids(term)), False
+        ids = selectors.lead_search_ids(term, personal_data=self._unmasked(request))
+        return queryset.filter(id__in=ids), False
+
+    def changelist_view(self, request, extra_context=None):
+        # A phone / e-mail search by a role without the personal-data right: 403 with the reason.
+        try:
+            return _rendered_with(request, super().changelist_view, request, extra_context)
+        except PersonalDataForbidden as error:
+            return admin_forbidden_response(request, self.admin_site, error, "Поиск недоступен")
 
     def save_model(self, request, obj, form, change):
         if not change:

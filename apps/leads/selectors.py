@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from apps.core.files import presigned_download_url
+from apps.core.personal_data import PersonalDataForbidden
 from apps.core.rows import instance_from_row, model_columns, require_transaction
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
@@ -97,8 +98,13 @@ SEARCH_RECENT_LEADS = 2000
 _LEAD_NUMBER = re.compile(r"^(?:[LlЛл]-?)?0*(\d{1,9})$")
 
 
-def lead_search_ids(term: str) -> set[int]:
-    """Ids of the leads matching a search term: number, phone, e-mail, sender name, message text."""
+def lead_search_ids(term: str, *, personal_data: bool = True) -> set[int]:
+    """Ids of the leads matching a search term: number, phone, e-mail, sender name, message text.
+
+    Without the personal-data right (`personal_data=False`) a phone or e-mail term is refused
+    (PersonalDataForbidden: a guess must not confirm a masked value) and message texts, hidden
+    from such users, are not searched.
+    """
     from django.core.exceptions import ValidationError
 
     from apps.leads.contacts import sender_contacts
@@ -115,6 +121,9 @@ def lead_search_ids(term: str) -> set[int]:
             contacts = sender_contacts({key: term}, strict=True)
         except ValidationError:
             continue
+        if not personal_data and any(value.index for value in contacts.values.values()):
+            raise PersonalDataForbidden(
+                "Нет права на персональные данные клиентов: поиск по телефону и e-mail недоступен.")
         for kind, value in contacts.values.items():
             if value.index:
                 columns = ("phone_index", "whatsapp_index") if kind == "phone" else ("email_index",)
@@ -130,7 +139,8 @@ def lead_search_ids(term: str) -> set[int]:
             for lead_id, name in Lead.objects.filter(id__gte=floor).values_list("id", "contact_name"):
                 if needle in (name or "").lower():
                     found.add(lead_id)
-            for lead_id, text in LeadMessage.objects.filter(lead_id__gte=floor).values_list("lead_id", "text"):
+            messages = LeadMessage.objects.filter(lead_id__gte=floor) if personal_data else LeadMessage.objects.none()
+            for lead_id, text in messages.values_list("lead_id", "text"):
                 if needle in (text or "").lower():
                     found.add(lead_id)
     return found

@@ -116,3 +116,21 @@ def test_list_fits_a_laptop_screen(web):
     page = web.get("/admin/leads/lead/").content.decode()
     header = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
     assert len(re.findall(r"<th[ >]", header)) == 8  # the checkbox and seven short columns
+
+
+def test_search_without_the_personal_data_right_refuses_contacts_and_skips_hidden_texts(client, accountant):
+    """A phone / e-mail guess must not confirm a masked value; hidden message texts are not searched."""
+    lead = _lead(contact_email="anna@example.com")
+    other = lead_ingest(channel="telegram", external_id="m-2", sender={"telegram_id": 556, "name": "Вера"},
+                        text="Мой паспорт 4510 123012, хочу на Мальдивы").lead
+    client.force_login(accountant)
+    for term in ("8 916 123-45-67", "anna@example.com"):
+        response = client.get("/admin/leads/lead/", {"q": term})
+        assert response.status_code == 403, term
+        page = response.content.decode()
+        assert "personal_data_forbidden" in page and lead.number not in page
+    by_text = client.get("/admin/leads/lead/", {"q": "мальдивы"})
+    assert by_text.status_code == 200 and other.number not in by_text.content.decode()
+    by_name = client.get("/admin/leads/lead/", {"q": "вера"}).content.decode()
+    assert other.number in by_name
+    assert lead.number in client.get("/admin/leads/lead/", {"q": lead.number}).content.decode()
