@@ -144,3 +144,60 @@ def test_login_with_wrong_password_leaks_nothing(api_client, operator, log_lines
         api_client.post("/api/v1/auth/token/", {"email": operator.email, "password": "x"}, format="json")
     text = json.dumps(log_lines(), ensure_ascii=False)
     assert operator.email not in text and SECRETS["password"] not in text
+
+
+# --- The development server's own request lines (issue 12, point 8) ----------------------------------
+
+PERSONAL = ("79161234567", "9161234567", "anna@example.com", "anna%40example.com", "4510 123456",
+            "4510%20123456", "4510123456", "Anna.Petrova")
+
+
+@pytest.fixture
+def dev_server():
+    """Django's development server (runserver's WSGIServer and request handler) on a free port."""
+    import threading
+
+    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer, get_internal_wsgi_application
+
+    server = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+    server.set_app(get_internal_wsgi_application())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dev_server_lines_are_json_and_carry_no_personal_data(dev_server, log_lines, capsys):
+    import httpx
+
+    queries = [
+        ("GET", "/api/v1/leads/?phone=%2B79161234567&email=anna%40example.com"),  # 401
+        ("GET", "/api/v1/clients/?passport=4510%20123456&ordering=-created_at"),  # 401
+        ("GET", "/nowhere/?phone=89161234567&q=Anna.Petrova"),  # 404
+        ("GET", "/form/?email=anna@example.com&x=%2B7%20916%20123-45-67"),  # 200
+        ("POST", "/api/v1/auth/token/?email=anna@example.com&passport=4510123456"),  # 400
+    ]
+    with httpx.Client(base_url=dev_server, timeout=10) as http:
+        statuses = [http.request(method, url, json={}).status_code for method, url in queries]
+    assert statuses == [401, 401, 404, 200, 400]
+    lines = log_lines()  # every line is one JSON object, or this raises
+    server_lines = [line for line in lines if line["logger"] == "django.server"]
+    # every 4xx request line came through the project's handler, scrubbed
+    assert len(server_lines) == 4, server_lines
+    assert any("phone=***&email=***" in line["message"] for line in server_lines)
+    assert all("socket" not in json.dumps(line) for line in server_lines)
+    captured = capsys.readouterr()
+    text = json.dumps(lines, ensure_ascii=False) + captured.out + captured.err
+    for value in PERSONAL:
+        assert value not in text, value
+    assert "GET /" not in captured.err  # nothing fell through to Python's last-resort printer
+
+
+def test_query_strings_are_scrubbed_in_any_message(log_lines):
+    logging.getLogger("travelcrm.test").warning(
+        "called %s", "/api/v1/clients/?phone=8%20(916)%20123-45-67&search=Anna.Petrova&page=2"
+    )
+    [line] = [line for line in log_lines() if line["logger"] == "travelcrm.test"]
+    assert line["message"] == "called /api/v1/clients/?phone=***&search=***&page=2"

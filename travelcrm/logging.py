@@ -4,7 +4,12 @@
   writes one access line per request (method, path, status, duration_ms, user_id).
 - RequestContextFilter stamps request_id and user_id on every record logged during the request.
 - PersonalDataFilter scrubs e-mails, phone numbers, passport numbers, passwords and tokens from
-  the message and every extra field, whatever logger produced them.
+  the message and every extra field, whatever logger produced them. Query strings are decoded
+  first (a phone arrives as %2B7916…), and the values of parameters that name personal data
+  (?phone=, ?email=, ?passport=, ?search= …) are masked whatever they look like.
+
+settings.LOGGING sends Django's own loggers (the development server's request lines included)
+through the same handler, so no line reaches the output unfiltered or outside JSON.
 """
 
 import json
@@ -14,6 +19,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -110,12 +116,36 @@ def _phone_or_keep(candidate: str) -> str:
 
 # Extra attributes that are ours and never carry personal data.
 _SAFE_EXTRAS = {"request_id", "user_id", "method", "status", "duration_ms"}
+# Extra attributes Django passes that are objects, not data for a log line.
+_DROPPED_EXTRAS = {"request"}
 
 
-def scrub(text: str) -> str:
+# A URL's query string inside any text: "?a=1&b=2" up to a space, a quote or the end.
+_QUERY_RE = re.compile(r"\?([^\s\"'<>?#]*=[^\s\"'<>#]*)")
+# Query parameters whose value is personal data or a secret, whatever it looks like.
+_SENSITIVE_PARAM_RE = re.compile(
+    r"(?i)(phone|tel|mail|passport|search|^q$|name|birth|inn|account|contact|whatsapp|telegram|address"
+    r"|password|token|secret|key|code|signature)"
+)
+
+
+def _scrub_query(match: re.Match) -> str:
+    pairs = parse_qsl(match.group(1), keep_blank_values=True)
+    if not pairs:
+        return match.group(0)
+    shown = [f"{_scrub_plain(key)}={MASK if _SENSITIVE_PARAM_RE.search(key) else _scrub_plain(value)}"
+             for key, value in pairs]
+    return "?" + "&".join(shown)
+
+
+def _scrub_plain(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def scrub(text: str) -> str:
+    return _scrub_plain(_QUERY_RE.sub(_scrub_query, text))
 
 
 def _scrub_value(value):
@@ -125,7 +155,10 @@ def _scrub_value(value):
         return {key: _scrub_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub_value(item) for item in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Any other object would be written as str(value) by the formatter: scrub that text now.
+    return scrub(str(value))
 
 
 class PersonalDataFilter(logging.Filter):
@@ -140,7 +173,11 @@ class PersonalDataFilter(logging.Filter):
             record.exc_text = scrub(record.exc_text)
         record.exc_info = None
         for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD_ATTRS and key not in _SAFE_EXTRAS:
+            if key in _DROPPED_EXTRAS:
+                # django.request's HttpRequest (path and query) and runserver's socket (the client's
+                # address): the line's request_id already ties it to its request.
+                delattr(record, key)
+            elif key not in _STANDARD_ATTRS and key not in _SAFE_EXTRAS:
                 setattr(record, key, _scrub_value(value))
         return True
 

@@ -346,9 +346,13 @@ LOGGING = {
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        # Our request log line replaces Django's own "GET /path" lines.
+        # Django's own loggers write through our handler only: its defaults would print plain lines
+        # (DEBUG's console handler; runserver's request lines, which without a handler of their own
+        # fell to Python's last-resort stderr printer, query string and all).
+        "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        # Our request log line replaces Django's own "GET /path" lines; 4xx/5xx still come, filtered.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        "django.server": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
