@@ -1,7 +1,7 @@
 """Telegram update → lead: text, contact, photo, document (and other files) messages."""
 
+from apps.integrations import consent, media
 from apps.integrations import ingest as door
-from apps.integrations import media
 from apps.integrations.inbox import HandlerResult
 from apps.integrations.models import InboxItem
 from apps.integrations.outbound import outbound_enqueue
@@ -115,9 +115,15 @@ def handle_item(item: InboxItem) -> HandlerResult:
     downloads = [spec["file_id"] for spec, a in zip(files, attachments, strict=True) if a.note == media.PENDING_NOTE]
     if downloads and not result.duplicate:
         media.media_enqueue(message=result.message, channel="telegram", integration_id=integration.pk, refs=downloads)
+    if not result.duplicate and consent.is_agreement(text):
+        # «Согласен» in the chat: a confirming action from the verified from.id (152-FZ).
+        consent.consent_from_lead(lead=result.lead, channel="telegram",
+                                  message_id=f"telegram:{chat_id}:{message.get('message_id')}")
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND
         reply = template.format(number=door.lead_number(result.lead))
+        if result.created and not consent.has_active_consent(result.lead):
+            reply += consent.consent_invitation(result.lead)
         # Sent by a job enqueued in this transaction: one reply per lead message, never lost.
         outbound_enqueue(
             channel="telegram",

@@ -1,7 +1,7 @@
 """WhatsApp Cloud API message → lead (text and media; statuses never reach here)."""
 
+from apps.integrations import consent, media
 from apps.integrations import ingest as door
-from apps.integrations import media
 from apps.integrations.inbox import HandlerResult
 from apps.integrations.models import InboxItem
 
@@ -71,6 +71,9 @@ def handle_item(item: InboxItem) -> HandlerResult:
         },
         attachments=[attachment] if attachment else [],
     )
+    if not result.duplicate and consent.is_agreement(text):
+        # «Согласен» from the verified wa_id: the sender's consent (152-FZ).
+        consent.consent_from_lead(lead=result.lead, channel="whatsapp", message_id=f"whatsapp:{message['id']}")
     if attachment is not None and not result.duplicate:
         kind = message["type"]
         media.media_enqueue(

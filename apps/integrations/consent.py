@@ -1,0 +1,86 @@
+"""Consent to personal-data processing from messenger and e-mail senders (152-FZ).
+
+The first reply to a new lead carries a link to the consent text; the sender consents by a
+confirming action: opening the link and pressing «Даю согласие» (any channel), or answering
+«Согласен» in the same Telegram / WhatsApp chat (the sender's verified id). The consent is recorded
+in the clients' registry against the sender's verified identity, so it appears on the client card
+once the sender becomes a client.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Q
+from django.urls import reverse
+
+from apps.clients.consents import consent_record
+from apps.clients.models import Consent, ConsentChannel
+from apps.documents.consent import current_consent_text
+
+SALT = "travelcrm.consent-link"
+LINK_MAX_AGE = 60 * 60 * 24 * 60  # a link in a chat stays valid for 60 days
+AGREE_WORDS = {"согласен", "согласна", "даю согласие", "согласен.", "согласна.", "да, согласен", "да, согласна"}
+# The sender identity each channel verifies, and where the lead keeps it.
+SUBJECT_FIELD = {"telegram": "contact_telegram", "whatsapp": "contact_whatsapp", "email": "contact_email"}
+
+
+def consent_token(lead) -> str:
+    return signing.dumps({"lead": lead.pk}, salt=SALT, compress=True)
+
+
+def lead_from_token(token: str):
+    from apps.leads.models import Lead
+
+    try:
+        data = signing.loads(token, salt=SALT, max_age=LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Lead.objects.filter(pk=data.get("lead")).first()
+
+
+def consent_url(lead) -> str:
+    path = reverse("consent-confirm", args=[consent_token(lead)])
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}" if settings.PUBLIC_BASE_URL else path
+
+
+def consent_invitation(lead, *, can_reply: bool = True) -> str:
+    """The paragraph added to the first reply of a new lead."""
+    how = " или ответьте на это сообщение словом «Согласен»" if can_reply else ""
+    return (
+        "\n\nЧтобы мы могли подобрать и оформить поездку, нам нужно ваше согласие на обработку персональных "
+        f"данных. Текст согласия: {consent_url(lead)} — нажмите там «Даю согласие»{how}."
+    )
+
+
+def is_agreement(text: str) -> bool:
+    return " ".join((text or "").lower().split()) in AGREE_WORDS
+
+
+def has_active_consent(lead) -> bool:
+    """One query: an active consent of the lead, of its client, or of its sender's verified id."""
+    from apps.clients.consents import subject_index_of
+
+    condition = Q(lead_id=lead.pk)
+    if lead.client_id:
+        condition |= Q(client_id=lead.client_id)
+    kind = lead.source if lead.source in SUBJECT_FIELD else ""
+    value = getattr(lead, SUBJECT_FIELD[kind], "") if kind else ""
+    if value:
+        condition |= Q(subject_kind=kind, subject_index=subject_index_of(kind, value))
+    return Consent.objects.filter(condition, withdrawn_at__isnull=True).exists()
+
+
+def consent_from_lead(*, lead, channel: str, message_id: str = "", ip: str | None = None, user_agent: str = ""):
+    """Record the sender's consent (idempotent: an active consent for this lead is returned as is)."""
+    existing = Consent.objects.filter(lead_id=lead.pk, withdrawn_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    kind = lead.source if lead.source in SUBJECT_FIELD else ""
+    value = getattr(lead, SUBJECT_FIELD[kind], "") if kind else ""
+    if not value and lead.contact_email:
+        kind, value = "email", lead.contact_email
+    return consent_record(
+        text=current_consent_text(), channel=channel if channel in ConsentChannel.values else ConsentChannel.WEB,
+        client=lead.client if lead.client_id else None, subject_kind=kind if value else "",
+        subject_value=value, lead_id=lead.pk, evidence_message_id=message_id, evidence_ip=ip,
+        evidence_user_agent=user_agent,
+    )
