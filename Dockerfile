@@ -33,7 +33,9 @@ USER app
 
 EXPOSE 8000
 # Our own JSON request log replaces gunicorn's access log.
-ENV GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 2 --timeout 60 --graceful-timeout 30"
+# 2 processes × 4 threads: a slow request holds one thread, not half the server (HEAVY_REQUEST_SLOTS
+# keeps slow ones below the thread count). Compose sets GUNICORN_WORKERS / GUNICORN_THREADS.
+ENV GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 2 --threads 4 --timeout 60 --graceful-timeout 30"
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status == 200 else 1)"
 CMD ["gunicorn", "travelcrm.wsgi:application"]

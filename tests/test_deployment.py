@@ -12,7 +12,7 @@ from tests.test_settings import settings_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_ONLY = {
-    "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_PORT", "GUNICORN_WORKERS",
+    "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
     "LOG_MAX_SIZE", "LOG_MAX_FILES",
 }
 REQUIRED_SECRETS = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ADMIN_PASSWORD"}
@@ -105,6 +105,15 @@ def test_ports(compose):
     assert "ports" not in compose["services"]["db"], "PostgreSQL stays inside the compose network"
     minio_ports = compose["services"]["minio"]["ports"]
     assert all(port.startswith("127.0.0.1:") for port in minio_ports)
+
+
+def test_the_web_server_has_threads_beyond_the_heavy_slots(compose):
+    """A slow report holds one thread; quick requests still find free ones (HEAVY_REQUEST_SLOTS)."""
+    from django.conf import settings
+
+    args = compose["services"]["api"]["environment"]["GUNICORN_CMD_ARGS"]
+    assert "--workers ${GUNICORN_WORKERS:-2}" in args and "--threads ${GUNICORN_THREADS:-4}" in args
+    assert settings.HEAVY_REQUEST_SLOTS < 2 * 4
 
 
 def test_commands(compose):

@@ -138,7 +138,7 @@ def exception_handler(exc, context):
         fields = {}
         if isinstance(exc.detail, dict) and "detail" in exc.detail:
             detail = exc.detail["detail"]
-    if isinstance(exc, exceptions.Throttled) and exc.wait:
+    if getattr(exc, "wait", None):  # Throttled, ServerBusy
         response["Retry-After"] = str(int(exc.wait))
     response.data = error_body(code, detail, fields)
     return response

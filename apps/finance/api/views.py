@@ -20,6 +20,7 @@ from apps.core.csv_export import Column, csv_response
 from apps.core.db import custom_plans
 from apps.core.errors import BusinessError
 from apps.core.files import attach_download_headers
+from apps.core.heavy import HeavyRequestMixin
 from apps.finance import selectors, services
 from apps.finance.api.serializers import (
     AgencyRequisitesSerializer,
@@ -308,7 +309,7 @@ class WindowCountPagination(PageNumberPagination):
         })
 
 
-class ReportView(BaseAPIView):
+class ReportView(HeavyRequestMixin, BaseAPIView):
     """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
 
     required_permissions = ["finance.view_reports"]
@@ -372,7 +373,7 @@ def report_view(name: str, summary: str) -> type[ReportView]:
 # --- Exports -----------------------------------------------------------------------------------------
 
 
-class _ExportView(BaseAPIView):
+class _ExportView(HeavyRequestMixin, BaseAPIView):
     required_permissions = ["finance.export_payments"]
     renderer_classes = [JSONRenderer, CsvRenderer]
 
