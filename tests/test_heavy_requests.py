@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def other_process_holding(settings):
     """Another web process (its own PostgreSQL session) holding heavy slots."""
+    # A streamed response a test never read gives its slot back only when closed; start clean.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_all()")
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     held = []
