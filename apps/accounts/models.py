@@ -61,6 +61,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Not a column: the permission names read with the user (apps.accounts.selectors), which
+    # apps.accounts.backends.PermissionBackend answers has_perm() from. None: ask the database.
+    preloaded_permissions: set[str] | None = None
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -54,13 +54,16 @@ def _travellers_prefetch(prefix: str = "") -> Prefetch:
     )
 
 
-def set_prefetched_travellers(service: Service, clients: list) -> None:
-    """`service.travellers.all()` answers `clients` without a query, as after prefetch_related
-    (Django's own prefetch stores a queryset with its result cache filled, like this)."""
-    travellers = service.travellers.all()
-    travellers._result_cache = list(clients)
-    travellers._prefetch_done = True
-    service._prefetched_objects_cache = {**getattr(service, "_prefetched_objects_cache", {}), "travellers": travellers}
+def _service_travellers_prefetch() -> Prefetch:
+    """A service's travellers (names only) as the list `service.traveller_list`, as with_travellers() sets it."""
+    return Prefetch("travellers", queryset=_travellers_prefetch().queryset, to_attr="traveller_list")
+
+
+def with_travellers(service: Service, clients: list) -> Service:
+    """Give a just written service its travellers as the API reads them (`traveller_list`, the
+    attribute _service_travellers_prefetch fills), from names the service call already read."""
+    service.traveller_list = list(clients)
+    return service
 
 
 def order_list() -> QuerySet[Order]:
@@ -111,12 +114,16 @@ def order_rows(ids: list[int]) -> list[dict]:
 
 
 def order_detail() -> QuerySet[Order]:
-    services = Service.objects.select_related("supplier").prefetch_related(_travellers_prefetch())
+    services = Service.objects.select_related("supplier").prefetch_related(_service_travellers_prefetch())
     return order_list().prefetch_related(Prefetch("services", queryset=services))
 
 
 def services_of(order_id: int) -> QuerySet[Service]:
-    return Service.objects.filter(order_id=order_id).select_related("supplier").prefetch_related(_travellers_prefetch())
+    return (
+        Service.objects.filter(order_id=order_id)
+        .select_related("supplier")
+        .prefetch_related(_service_travellers_prefetch())
+    )
 
 
 def order_events(order_id: int) -> QuerySet[OrderEvent]:

@@ -602,8 +602,7 @@ def service_create(*, order: Order | int, data: dict, actor=None, travellers=Non
         data={"service_id": service.pk, "type": service.type},
         actor=actor,
     )
-    selectors.set_prefetched_travellers(service, facts.clients(traveller_ids))
-    return service
+    return selectors.with_travellers(service, facts.clients(traveller_ids))
 
 
 @transaction.atomic
@@ -631,8 +630,7 @@ def service_update(*, service: Service, data: dict, actor=None, travellers=None)
         data={"service_id": service.pk, "type": service.type},
         actor=actor,
     )
-    selectors.set_prefetched_travellers(service, facts.clients(traveller_ids))
-    return service
+    return selectors.with_travellers(service, facts.clients(traveller_ids))
 
 
 @transaction.atomic

@@ -145,6 +145,13 @@ class LocalDateTimeField(serializers.DateTimeField):
 # --- Services --------------------------------------------------------------------------------------
 
 
+def _service_travellers(service: Service) -> list:
+    """The travellers the selectors (Prefetch to_attr) or the service calls (with_travellers) loaded
+    as `traveller_list`; a service read any other way asks the database."""
+    loaded = getattr(service, "traveller_list", None)
+    return list(service.travellers.all()) if loaded is None else loaded
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     """A service as the API shows it: times in the place's time zone, travellers by name."""
 
@@ -226,7 +233,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "margin_in_order_currency": _money(s.price_in_order_currency - s.cost_in_order_currency),
             "offer_option": s.offer_option,
             "alternative_of": s.alternative_of_id,
-            "travellers": [_person(t) for t in s.travellers.all()],
+            "travellers": [_person(t) for t in _service_travellers(s)],
             "details": s.details,
             "created_at": _iso(s.created_at),
             "updated_at": _iso(s.updated_at),
