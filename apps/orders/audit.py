@@ -15,14 +15,15 @@ Entries keep auditlog's own m2m shape, `{"travellers": {"type": "m2m", "operatio
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
+
+from apps.orders import queries
 
 FIELD = "travellers"
 
@@ -41,28 +42,12 @@ def _through(model: type[models.Model] | models.Model):
     return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
 
 
-@functools.cache
-def _link_statement(model: type[models.Model]) -> str:
-    """`INSERT INTO <m2m table> (<owner>, <client>) SELECT %s, unnest(%s)`, built once per model."""
-    through, owner, client = _through(model)
-    quote = connection.ops.quote_name
-    table = quote(through._meta.db_table)
-    owner_column, client_column = (quote(through._meta.get_field(name).column) for name in (owner, client))
-    return f"INSERT INTO {table} ({owner_column}, {client_column}) SELECT %s, unnest(%s::bigint[])"
-
-
-def _link(instance: models.Model, client_ids: Iterable[int]) -> None:
-    """INSERT the links in one static statement (no m2m_changed signal: this module logs them)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_link_statement(type(instance)), [instance.pk, list(client_ids)])
-
-
 def create_with_travellers(instance: models.Model, client_ids: list[int]) -> None:
     """Save a new order or service with its travellers; one CREATE entry records fields and travellers."""
     with disable_auditlog():  # auditlog's post_save entry is replaced by the one below
         instance.save()
     if client_ids:
-        _link(instance, client_ids)
+        queries.travellers_link(instance, client_ids)
     changes = model_instance_diff(None, instance, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES) or {}
     if client_ids:
         changes[FIELD] = _travellers_change("add", client_ids)
@@ -80,7 +65,7 @@ def set_travellers(instance: models.Model, client_ids: Iterable[int], current: I
             instance, action=LogEntry.Action.UPDATE, changes={FIELD: _travellers_change("delete", removed)}
         )
     if added:
-        _link(instance, sorted(added))
+        queries.travellers_link(instance, sorted(added))
         LogEntry.objects.log_create(
             instance, action=LogEntry.Action.UPDATE, changes={FIELD: _travellers_change("add", added)}
         )

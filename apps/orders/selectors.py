@@ -1,6 +1,5 @@
 """Reads of the orders app: querysets with their joins done once, the order lock, check inputs."""
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,36 +8,21 @@ import orjson
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from apps.core.rows import instance_from_row, model_columns, require_transaction
+from apps.orders import queries
 from apps.orders.checks import OrderState, ServiceState
 from apps.orders.models import Order, OrderEvent, Service, Supplier
-
-
-@functools.cache
-def _lock_statement() -> str:
-    """`SELECT <every column> FROM orders_order WHERE id = %s FOR UPDATE`, built once from the model."""
-    quote = connection.ops.quote_name
-    # Identifiers from the model's metadata, quoted; the one value is a parameter.
-    return (
-        f"SELECT {model_columns(Order)} FROM {quote(Order._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(Order._meta.pk.column)} = %s FOR UPDATE"
-    )
 
 
 def order_lock(order_id: int) -> Order:
     """The order row, locked (`SELECT ... FOR UPDATE`) until the caller's transaction ends.
 
-    Every write of an order or its services starts here, so the statement is built once instead of
-    by the ORM on each call (the same instance `Order.objects.select_for_update().get()` would give:
-    fields with a database converter, the JSON of `warnings`, are converted the same way).
+    Every write of an order or its services starts here (apps.orders.queries.order_locked: the
+    instance `Order.objects.select_for_update().get()` would give, without compiling the queryset).
     """
-    require_transaction()
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_statement(), [order_id])
-        row = cursor.fetchone()
-    if row is None:
+    order = queries.order_locked(order_id)
+    if order is None:
         raise Order.DoesNotExist("Order matching query does not exist.")
-    return instance_from_row(Order, row)
+    return order
 
 
 def supplier_list() -> QuerySet[Supplier]:
@@ -71,30 +55,6 @@ def order_list() -> QuerySet[Order]:
     return Order.objects.select_related("client", "operator").prefetch_related(_travellers_prefetch())
 
 
-ORDER_ROWS_SQL = """
-SELECT o.id, o.number, o.status, o.currency, o.total_amount, o.commission, o.paid_amount, o.refunded_amount,
-       o.balance_due, o.deadline, o.trip_start, o.trip_end, o.warnings::text, o.created_at, o.updated_at,
-       o.cost_amount, o.margin, o.supplier_paid_amount, o.supplier_balance_due,
-       o.client_id, c.last_name, c.first_name, c.middle_name, o.operator_id, u.full_name, u.email,
-       (SELECT coalesce(json_agg(json_build_object('id', t.id, 'full_name',
-                   concat_ws(' ', t.last_name, t.first_name, nullif(t.middle_name, '')))
-                   ORDER BY t.last_name, t.id), '[]')::text
-          FROM orders_order_travellers ot JOIN clients_client t ON t.id = ot.client_id
-         WHERE ot.order_id = o.id)
-  FROM orders_order o
-  JOIN clients_client c ON c.id = o.client_id
-  LEFT JOIN accounts_user u ON u.id = o.operator_id
- WHERE o.id = ANY(%s)
-"""
-ORDER_ROW_KEYS = (
-    "id", "number", "status", "currency", "total_amount", "commission", "paid_amount", "refunded_amount",
-    "balance_due", "deadline", "trip_start", "trip_end", "warnings", "created_at", "updated_at",
-    "cost_amount", "margin", "supplier_paid_amount", "supplier_balance_due",
-    "client_id", "client__last_name", "client__first_name", "client__middle_name",
-    "operator_id", "operator__full_name", "operator__email", "traveller_list",
-)  # fmt: skip
-
-
 def order_rows(ids: list[int]) -> list[dict]:
     """A page of the order list as plain rows in the order of `ids`, travellers included.
 
@@ -103,9 +63,7 @@ def order_rows(ids: list[int]) -> list[dict]:
     """
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(ORDER_ROWS_SQL, [list(ids)])
-        found = {row[0]: dict(zip(ORDER_ROW_KEYS, row, strict=True)) for row in cursor.fetchall()}
+    found = queries.order_list_rows(ids)
     page = [found[pk] for pk in ids if pk in found]
     for row in page:  # JSON came as text: orjson parses it faster than the driver would
         row["traveller_list"] = orjson.loads(row["traveller_list"])
@@ -128,42 +86,6 @@ def services_of(order_id: int) -> QuerySet[Service]:
 
 def order_events(order_id: int) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order_id=order_id).select_related("actor")
-
-
-# Everything the checks and the totals of one order need, in one statement: the order's (live)
-# travellers with their names, its services with the ids of their travellers, and the live
-# passports of everyone involved. Run it only after order_lock(): in READ COMMITTED a statement sees
-# what was committed when it started, so reading these in the locking statement itself could miss a
-# change committed while it waited for the lock. Numbers travel as text (JSON numbers would become
-# floats), times as ISO 8601 in UTC (the connection's zone).
-ORDER_FACTS_SQL = """
-WITH travellers AS (
-    SELECT c.id, c.last_name, c.first_name, c.middle_name
-      FROM orders_order_travellers ot JOIN clients_client c ON c.id = ot.client_id
-     WHERE ot.order_id = %(order)s AND NOT c.is_deleted
-), services AS (
-    SELECT s.id, s.type, s.status, s.start_dt, s.end_dt, s.timezone, s.origin, s.destination, s.city,
-           s.price::text AS price, s.commission::text AS commission,
-           s.price_in_order_currency::text AS price_in_order_currency,
-           s.commission_in_order_currency::text AS commission_in_order_currency,
-           s.cost_in_order_currency::text AS cost_in_order_currency, s.supplier_id, s.cost_due_date,
-           ARRAY(SELECT st.client_id FROM orders_service_travellers st WHERE st.service_id = s.id) AS traveller_ids
-      FROM orders_service s
-     WHERE s.order_id = %(order)s
-)
-SELECT
-    (SELECT coalesce(json_agg(json_build_array(id, last_name, first_name, middle_name) ORDER BY last_name, id), '[]')
-       FROM travellers)::text,
-    (SELECT coalesce(json_agg(json_build_array(id, type, status, start_dt, end_dt, timezone, origin, destination,
-                                               city, price, commission, price_in_order_currency,
-                                               commission_in_order_currency, traveller_ids,
-                                               cost_in_order_currency, supplier_id, cost_due_date)), '[]')
-       FROM services)::text,
-    (SELECT coalesce(json_agg(json_build_array(p.client_id, p.kind, p.expiry_date)), '[]')
-       FROM clients_clientpassport p
-      WHERE p.is_active AND NOT p.is_archived
-        AND p.client_id IN (SELECT id FROM travellers UNION SELECT unnest(traveller_ids) FROM services))::text
-"""
 
 
 @dataclass
@@ -211,10 +133,9 @@ def _service_state(row: list) -> ServiceState:
 
 
 def order_facts(order: Order) -> OrderFacts:
-    """The checks' input of a (locked) order in one static statement: no ORM compilation, no models."""
-    with connection.cursor() as cursor:
-        cursor.execute(ORDER_FACTS_SQL, {"order": order.pk})
-        travellers, services, passports = (orjson.loads(value) for value in cursor.fetchone())
+    """The checks' input of a (locked) order in one statement (apps.orders.queries.order_facts_json:
+    read it only after the order lock)."""
+    travellers, services, passports = (orjson.loads(value) for value in queries.order_facts_json(order.pk))
     found: dict = {}
     for client_id, kind, expiry in passports:
         found.setdefault(client_id, []).append((kind, date.fromisoformat(expiry) if expiry else None))

@@ -11,19 +11,17 @@ Leads: order_create_from_lead.
 from __future__ import annotations
 
 import copy
-import functools
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import ProtectedError
-from django.db.utils import IntegrityError, ProgrammingError
 from django.utils import timezone
 
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.money import ZERO, convert, quantize_money, quantize_rate
-from apps.orders import audit, checks, selectors
+from apps.orders import audit, checks, queries, selectors
 from apps.orders.details import clean_details
 from apps.orders.models import (
     SETTLED_STATUSES,
@@ -91,21 +89,7 @@ def supplier_delete(*, supplier: Supplier, actor=None) -> None:
 def order_number_next(year: int | None = None) -> str:
     """`2026-000123` from the PostgreSQL sequence of that year (created on first use)."""
     year = year or timezone.localdate().year
-    sequence = f"order_number_{int(year)}"
-    with connection.cursor() as cursor:
-        try:
-            with transaction.atomic():
-                cursor.execute("SELECT nextval(%s)", [sequence])
-                value = cursor.fetchone()[0]
-        except ProgrammingError:  # the year's sequence does not exist yet
-            try:
-                with transaction.atomic():
-                    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence}")
-            except (IntegrityError, ProgrammingError):  # another transaction created it at the same moment
-                pass
-            cursor.execute("SELECT nextval(%s)", [sequence])
-            value = cursor.fetchone()[0]
-    return f"{year}-{value:06d}"
+    return f"{year}-{queries.order_number_value(year):06d}"
 
 
 # --- Timeline events -------------------------------------------------------------------------------
@@ -264,17 +248,7 @@ def order_recalculate(*, order: Order) -> Order:
     return order
 
 
-DERIVED_FIELDS = (
-    "total_amount",
-    "commission",
-    "cost_amount",
-    "margin",
-    "supplier_balance_due",
-    "trip_start",
-    "trip_end",
-    "balance_due",
-    "warnings",
-)
+DERIVED_FIELDS = queries.DERIVED_FIELDS
 
 
 def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.CheckResult] | None = None) -> None:
@@ -304,30 +278,7 @@ def _recalculate(order: Order, checked: tuple[list[checks.ServiceState], checks.
     order.updated_at = timezone.now()
     # Derived figures: a plain UPDATE (the services and payments they come from are audited), and in
     # the same statement what the order owes each supplier.
-    sql, fields = _derived_update_statement()
-    values = [field.get_db_prep_save(getattr(order, field.attname), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_supplier_balance_params(order, active), *values])
-
-
-# What the order owes each supplier, as a prefix of the derived UPDATE (no extra round trip): upsert
-# the cost and the earliest due date per supplier, zero the cost of suppliers no longer on the order
-# (their rows stay: money may have been paid to them). Parameters: order, suppliers, costs, dues, order.
-SUPPLIER_BALANCES_CTE = """
-WITH new AS (
-    SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::date[]) AS n(supplier_id, cost, due)
-), upserted AS (
-    INSERT INTO orders_supplierbalance AS b (order_id, supplier_id, cost, paid, balance, due_date)
-    SELECT o.id, new.supplier_id, new.cost, 0, new.cost, new.due FROM new, (SELECT %s::bigint AS id) o
-    ON CONFLICT (order_id, supplier_id)
-    DO UPDATE SET cost = EXCLUDED.cost, due_date = EXCLUDED.due_date, balance = EXCLUDED.cost - b.paid
-    WHERE (b.cost, b.due_date) IS DISTINCT FROM (EXCLUDED.cost, EXCLUDED.due_date)
-), zeroed AS (
-    UPDATE orders_supplierbalance b SET cost = 0, due_date = NULL, balance = -b.paid
-     WHERE b.order_id = %s AND b.cost <> 0
-       AND NOT EXISTS (SELECT 1 FROM new WHERE new.supplier_id IS NOT DISTINCT FROM b.supplier_id)
-)
-"""
+    queries.order_save_derived(order, _supplier_balance_params(order, active))
 
 
 def _supplier_balance_params(order: Order, active: list[checks.ServiceState]) -> list:
@@ -349,20 +300,6 @@ def _supplier_balance_params(order: Order, active: list[checks.ServiceState]) ->
         order.pk,
         order.pk,
     ]
-
-
-@functools.cache
-def _derived_update_statement() -> tuple[str, list]:
-    """`UPDATE orders_order SET <derived fields>, updated_at WHERE id`, built once from the model:
-    every service write ends with it, and the ORM would compile the same UPDATE each time. Values go
-    through each field's get_db_prep_save, as in the ORM (the JSON of `warnings` included)."""
-    quote = connection.ops.quote_name
-    fields = [Order._meta.get_field(name) for name in (*DERIVED_FIELDS, "updated_at")]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    # Identifiers from the model's metadata, quoted; every value is a parameter.
-    update = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
-    sql = SUPPLIER_BALANCES_CTE + update
-    return sql, [*fields, Order._meta.pk]
 
 
 def order_check(*, order: Order) -> checks.CheckResult:
