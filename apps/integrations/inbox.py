@@ -8,13 +8,13 @@ A channel calls `inbox_store(...)` (its own transaction, committed at once) and 
 
 import importlib
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.integrations import queries
 from apps.integrations.errors import safe_message
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
 
@@ -59,23 +59,10 @@ def inbox_store(
         payload=payload,
         received_at=timezone.now(),
     )
-    columns = [f for f in InboxItem._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(getattr(item, f.attname), connection) for f in columns]
-    names = ", ".join(f.column for f in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    # Only our own table and column names are interpolated; every value is a parameter.
-    sql = (
-        f"INSERT INTO {InboxItem._meta.db_table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608, E501
-    )
-    # Outside a transaction the statement commits by itself; inside one, a savepoint keeps a
-    # failed insert from breaking the caller's transaction.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with guard, connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    pk = queries.inbox_insert(item)
+    if pk is None:
         return None, False
-    item.pk = row[0]
+    item.pk = pk
     item._state.adding = False
     item._state.db = connection.alias
     return item, True
@@ -90,7 +77,7 @@ def inbox_process(item: InboxItem | int) -> InboxItem | None:
     item_id = item if isinstance(item, int) else item.pk
     try:
         with transaction.atomic():
-            state = _lock(item_id)
+            state = queries.inbox_lock(item_id)
             if state is None:  # being processed right now by someone else, or gone
                 return None
             if isinstance(item, int):
@@ -113,16 +100,6 @@ def inbox_process(item: InboxItem | int) -> InboxItem | None:
         return InboxItem.objects.filter(pk=item_id).first()
 
 
-def _lock(item_id: int) -> tuple[str, int] | None:
-    """Lock the item's row (skipping it when another process holds it): (status, attempts) or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [item_id])
-        return cursor.fetchone()
-
-
-_LOCK_SQL = f"SELECT status, attempts FROM {InboxItem._meta.db_table} WHERE id = %s FOR UPDATE SKIP LOCKED"  # noqa: S608
-
-
 def _mark_done(item: InboxItem, result: HandlerResult) -> None:
     item.status = InboxStatus.IGNORED if result.ignored else InboxStatus.PROCESSED
     item.attempts += 1
@@ -131,18 +108,7 @@ def _mark_done(item: InboxItem, result: HandlerResult) -> None:
     if result.lead is not None:
         item.lead_pk = result.lead.pk
         item.lead_number = str(getattr(result.lead, "number", "") or "")[:32]
-    # What item.save(update_fields=[...]) would write, without compiling the UPDATE on every item.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _DONE_SQL,
-            [str(item.status), item.attempts, item.processed_at, item.error, item.lead_pk, item.lead_number, item.pk],
-        )
-
-
-_DONE_SQL = (
-    f"UPDATE {InboxItem._meta.db_table} SET status = %s, attempts = %s, processed_at = %s, error = %s, "  # noqa: S608
-    "lead_pk = %s, lead_number = %s WHERE id = %s"
-)
+    queries.inbox_save_done(item)
 
 
 def inbox_reprocess(

@@ -1,0 +1,108 @@
+"""Hand-written SQL of the integrations app (docs/development.md, "Raw SQL"), composed with psycopg.sql.
+
+Kept because the Telegram webhook benchmark needs it (BENCHMARKS.md, issue 13): every incoming
+update runs these. Identifiers come from the models' metadata, values are placeholders, each text
+is rendered once. Tested against their ORM equivalents in apps/integrations/tests/test_queries.py.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import nullcontext
+
+from django.db import connection, transaction
+from psycopg import sql
+
+from apps.core.rows import column_sql, columns_sql, instance_from_row, render, table_sql
+from apps.integrations.models import InboxItem, IntegrationSettings
+
+
+@functools.cache
+def _integration_active_statement() -> str:
+    model = IntegrationSettings
+    return render(
+        sql.SQL("SELECT {columns} FROM {table} WHERE {pk} = %s AND {type} = %s AND {active}").format(
+            columns=columns_sql(model),
+            table=table_sql(model),
+            pk=column_sql(model, "id"),
+            type=column_sql(model, "type"),
+            active=column_sql(model, "is_active"),
+        )
+    )
+
+
+def integration_active(pk: int, integration_type: str) -> IntegrationSettings | None:
+    """IntegrationSettings.objects.filter(pk=pk, type=integration_type, is_active=True).first()."""
+    with connection.cursor() as cursor:
+        cursor.execute(_integration_active_statement(), [pk, str(integration_type)])
+        row = cursor.fetchone()
+    return None if row is None else instance_from_row(IntegrationSettings, row)
+
+
+@functools.cache
+def _inbox_insert_statement() -> tuple[str, list]:
+    fields = [field for field in InboxItem._meta.concrete_fields if not field.primary_key]
+    insert = "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}"
+    statement = sql.SQL(insert).format(
+        table=table_sql(InboxItem),
+        columns=sql.SQL(", ").join(sql.Identifier(field.column) for field in fields),
+        values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
+        pk=column_sql(InboxItem, "id"),
+    )
+    return render(statement), fields
+
+
+def inbox_insert(item: InboxItem) -> int | None:
+    """item.save() unless a unique constraint already holds the item (then None): one statement.
+
+    Outside a transaction it commits by itself; inside one, a savepoint keeps a refused insert
+    from breaking the caller's transaction.
+    """
+    statement, fields = _inbox_insert_statement()
+    values = [field.get_db_prep_save(getattr(item, field.attname), connection) for field in fields]
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _inbox_lock_statement() -> str:
+    return render(
+        sql.SQL("SELECT {status}, {attempts} FROM {table} WHERE {pk} = %s FOR UPDATE SKIP LOCKED").format(
+            status=column_sql(InboxItem, "status"),
+            attempts=column_sql(InboxItem, "attempts"),
+            table=table_sql(InboxItem),
+            pk=column_sql(InboxItem, "id"),
+        )
+    )
+
+
+def inbox_lock(item_id: int) -> tuple[str, int] | None:
+    """Lock the item's row, skipping it when another process holds it: (status, attempts) or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_inbox_lock_statement(), [item_id])
+        return cursor.fetchone()
+
+
+INBOX_DONE_FIELDS = ("status", "attempts", "processed_at", "error", "lead_pk", "lead_number")
+
+
+@functools.cache
+def _inbox_done_statement() -> str:
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = %s").format(column_sql(InboxItem, name)) for name in INBOX_DONE_FIELDS
+    )
+    return render(
+        sql.SQL("UPDATE {table} SET {assignments} WHERE {pk} = %s").format(
+            table=table_sql(InboxItem), assignments=assignments, pk=column_sql(InboxItem, "id")
+        )
+    )
+
+
+def inbox_save_done(item: InboxItem) -> None:
+    """What item.save(update_fields=INBOX_DONE_FIELDS) writes, without compiling the UPDATE per item."""
+    values = [str(item.status), item.attempts, item.processed_at, item.error, item.lead_pk, item.lead_number]
+    with connection.cursor() as cursor:
+        cursor.execute(_inbox_done_statement(), [*values, item.pk])

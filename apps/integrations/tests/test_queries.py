@@ -1,0 +1,76 @@
+"""Each statement of apps/integrations/queries.py gives what its ORM equivalent gives, on the same data."""
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from apps.integrations import queries
+from apps.integrations.models import InboxItem, IntegrationSettings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def integration():
+    return IntegrationSettings.objects.create(
+        type="email", purpose="sales", imap_host="imap.test", imap_user="sales", is_active=True
+    )
+
+
+def _item(integration=None, external_id="u-1") -> InboxItem:
+    return InboxItem(
+        channel="email", integration=integration, external_id=external_id,
+        payload={"text": "Хотим в Анталью", "n": 1}, received_at=timezone.now(),
+    )  # fmt: skip
+
+
+def test_integration_active_is_the_orms_filter(integration):
+    raw = queries.integration_active(integration.pk, "email")
+    orm = IntegrationSettings.objects.filter(pk=integration.pk, type="email", is_active=True).first()
+    for field in IntegrationSettings._meta.concrete_fields:
+        assert getattr(raw, field.attname) == getattr(orm, field.attname), field.name
+    assert not raw._state.adding
+    assert queries.integration_active(integration.pk, "telegram") is None
+    IntegrationSettings.objects.filter(pk=integration.pk).update(is_active=False)
+    assert queries.integration_active(integration.pk, "email") is None
+
+
+def test_inbox_insert_stores_what_save_stores_and_refuses_a_duplicate(integration):
+    raw, orm = _item(integration, "u-1"), _item(integration, "u-2")
+    raw.pk = queries.inbox_insert(raw)
+    orm.save()
+    columns = [f.attname for f in InboxItem._meta.concrete_fields if f.attname not in ("id", "external_id")]
+    stored = {item.external_id: item for item in InboxItem.objects.filter(pk__in=[raw.pk, orm.pk])}
+    for name in columns:
+        if name != "received_at":
+            assert getattr(stored["u-1"], name) == getattr(stored["u-2"], name), name
+    assert stored["u-1"].received_at == raw.received_at
+    with transaction.atomic():  # inside a transaction the refused insert leaves it usable
+        assert queries.inbox_insert(_item(integration, "u-1")) is None
+        assert InboxItem.objects.filter(external_id="u-1").count() == 1
+    assert queries.inbox_insert(_item(None, "u-1")) is not None  # without an integration: another key
+
+
+def test_inbox_lock_reads_what_select_for_update_reads(integration):
+    item = _item(integration)
+    item.save()
+    with transaction.atomic():
+        raw = queries.inbox_lock(item.pk)
+        orm = InboxItem.objects.select_for_update(skip_locked=True).values_list("status", "attempts").get(pk=item.pk)
+        assert raw == orm
+        assert queries.inbox_lock(999_999_999) is None
+
+
+def test_inbox_save_done_writes_what_save_update_fields_writes(integration):
+    raw, orm = _item(integration, "d-1"), _item(integration, "d-2")
+    raw.save()
+    orm.save()
+    for item in (raw, orm):
+        item.status, item.attempts, item.processed_at = "processed", 3, timezone.now()
+        item.error, item.lead_pk, item.lead_number = "заметка", 42, "L-42"
+    queries.inbox_save_done(raw)
+    orm.save(update_fields=list(queries.INBOX_DONE_FIELDS))
+    values = InboxItem.objects.values(*queries.INBOX_DONE_FIELDS)
+    first, second = values.get(pk=raw.pk), values.get(pk=orm.pk)
+    assert first.pop("processed_at") == raw.processed_at and second.pop("processed_at") == orm.processed_at
+    assert first == second
