@@ -2,12 +2,11 @@
 
 import re
 
-from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from apps.core.files import presigned_download_url
 from apps.core.personal_data import PersonalDataForbidden
-from apps.core.rows import instance_from_row, model_columns, require_transaction
+from apps.leads import queries
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
 
@@ -26,18 +25,12 @@ def lead_detail() -> QuerySet[Lead]:
 
 
 # --- Intake lookups ---------------------------------------------------------------------------------
-# Every incoming message runs these. They are plain SQL built once from the model, not querysets:
-# compiling the queryset cost the webhook more CPU than the indexed lookup itself.
+# Every incoming message runs these: plain SQL from apps.leads.queries (see there why).
 
 
 def message_id_taken(channel: str, external_id: str) -> int | None:
     """The id of the message already taken as (channel, external_id), or None (the usual case)."""
-    table = connection.ops.quote_name(LeadMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        # The equality implies `external_id IS NOT NULL`: the partial unique index answers.
-        cursor.execute(f"SELECT id FROM {table} WHERE channel = %s AND external_id = %s", [channel, external_id])  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return queries.message_id_taken(channel, external_id)
 
 
 def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | None:
@@ -49,24 +42,7 @@ def lead_open_of_sender_locked(terms: list[tuple[str, list[str]]]) -> Lead | Non
     """
     if not terms:
         return None
-    require_transaction()
-    quote = connection.ops.quote_name
-    conditions, params = [], []
-    for name, values in terms:
-        column = quote(Lead._meta.get_field(name).column)  # a model field, or FieldDoesNotExist
-        conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
-        params += values
-    params += [str(status.value) for status in OPEN_STATUSES]
-    # Identifiers from the model's metadata, quoted; every value is a parameter.
-    sql = (
-        f"SELECT {model_columns(Lead)} FROM {quote(Lead._meta.db_table)} "  # noqa: S608
-        f"WHERE ({' OR '.join(conditions)}) AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
-        "ORDER BY created_at DESC, id DESC LIMIT 1 FOR UPDATE"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return None if row is None else instance_from_row(Lead, row)
+    return queries.lead_open_locked(terms)
 
 
 def lead_open_sharing_contacts(terms: list[tuple[str, list[str]]], *, exclude_pk=None) -> int | None:

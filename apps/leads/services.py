@@ -14,13 +14,14 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.files import served_type, sniff_content_type
 from apps.core.storage import random_key
+from apps.leads import queries
 from apps.leads.contacts import CHANNEL_VERIFIED_KINDS, CONTACT_FIELDS, SenderContacts, sender_contacts
 from apps.leads.models import (
     ALLOWED_TRANSITIONS,
@@ -206,9 +207,7 @@ def _advisory_locks(names: Sequence[str]) -> None:
     keys = [
         int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True) for name in names
     ]
-    calls = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", keys)  # noqa: S608 — only placeholders are interpolated
+    queries.advisory_locks(keys)
 
 
 def _known_message(channel: str, external_id: str) -> LeadMessage | None:
