@@ -6,9 +6,9 @@ from typing import NamedTuple
 
 import orjson
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet, TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import Prefetch, Q, QuerySet
 
+from apps.clients import queries
 from apps.clients.models import Client, ClientContact, ClientPassport, ContactKind, build_search_name
 from apps.clients.normalization import (
     EMAIL,
@@ -245,31 +245,11 @@ class ClientRow(NamedTuple):
         return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
 
 
-def _children_sql(model, columns: str, order: str) -> RawSQL:
-    table, client_table = model._meta.db_table, Client._meta.db_table
-    # Fixed SQL built from model metadata and literals above, no user input.
-    return RawSQL(  # noqa: S611
-        f"(SELECT coalesce(json_agg(json_build_array({columns}) ORDER BY {order}), '[]')::text "  # noqa: S608
-        f"FROM {table} child WHERE child.client_id = {client_table}.id AND NOT child.is_archived)",
-        [],
-        output_field=TextField(),
-    )
-
-
 def client_rows(queryset: QuerySet[Client]) -> QuerySet:
     """The (filtered, ordered) clients as tuples with their children as JSON text: countable (the
     count leaves the unused aggregates out) and sliceable for pagination."""
     return queryset.annotate(
-        contacts_json=_children_sql(
-            ClientContact, "child.id, child.kind, child.value, child.is_primary, child.created_at",
-            "child.kind, child.is_primary DESC, child.id",
-        ),
-        passports_json=_children_sql(
-            ClientPassport,
-            "child.id, child.kind, child.series, child.number, child.issue_date, child.expiry_date, "
-            "child.issued_by, child.is_active",
-            "child.is_active DESC, child.issue_date DESC, child.id",
-        ),
+        contacts_json=queries.contacts_json(), passports_json=queries.passports_json()
     ).values_list(*CLIENT_ROW_FIELDS, "contacts_json", "passports_json")
 
 

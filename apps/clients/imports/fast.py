@@ -19,9 +19,10 @@ import hmac
 import re
 
 import phonenumbers
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
+from apps.clients import queries
 from apps.core import crypto
 from apps.core.normalize import normalize_email, normalize_phone
 
@@ -53,20 +54,12 @@ class FastEncryptor:
         fields = [field for field in opts.concrete_fields if not field.primary_key and not field.generated]
         columns_text = [self._column_text(field, rows, timezone.now()) for field in fields]
         ids: list[int] = []
-        quote = connection.ops.quote_name
         names = ([opts.pk] if return_ids else []) + fields
-        sql = f"COPY {quote(opts.db_table)} ({', '.join(quote(field.column) for field in names)}) FROM STDIN"
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            if return_ids:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [opts.db_table, opts.pk.column, len(rows)],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                columns_text.insert(0, [str(pk) for pk in ids])
-            lines = ["\t".join(cells) for cells in zip(*columns_text, strict=True)]
-            with cursor.cursor.copy(sql) as copy:
-                copy.write(("\n".join(lines) + "\n").encode("utf-8"))
+        if return_ids:
+            ids = queries.serial_ids(model, len(rows))
+            columns_text.insert(0, [str(pk) for pk in ids])
+        lines = ["\t".join(cells) for cells in zip(*columns_text, strict=True)]
+        queries.copy_in(model, names, ("\n".join(lines) + "\n").encode("utf-8"))
         return ids
 
     def _column_text(self, field, rows: list[dict], now) -> list[str]:

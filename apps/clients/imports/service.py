@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
+from apps.clients import queries
 from apps.clients.imports.fast import FastEncryptor
 from apps.clients.imports.reader import CsvSource, ImportFileError, open_csv
 from apps.clients.imports.rows import PreparedRow, RowContext, RowError, prepare_row
@@ -385,18 +386,12 @@ def _live_index_count() -> int:
 def _read_all_owners() -> dict[str, int | set[int]]:
     """blind index -> client id (a set in the rare case of several owners), read in chunks with a
     plain cursor (no model rows, no full result list in memory)."""
-    contact, passport = ClientContact._meta.db_table, ClientPassport._meta.db_table
     owners: dict[str, int | set[int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT blind_index, client_id FROM {contact} WHERE NOT is_archived "  # noqa: S608 - table names
-            f"UNION ALL SELECT number_index, client_id FROM {passport} WHERE NOT is_archived"
-        )
-        while chunk := cursor.fetchmany(50_000):
-            for index, client_id in chunk:
-                known = owners.setdefault(index, client_id)
-                if known != client_id:  # an index held twice (a phone and a WhatsApp contact of two clients)
-                    owners[index] = (known if isinstance(known, set) else {known}) | {client_id}
+    for chunk in queries.index_owners_all():
+        for index, client_id in chunk:
+            known = owners.setdefault(index, client_id)
+            if known != client_id:  # an index held twice (a phone and a WhatsApp contact of two clients)
+                owners[index] = (known if isinstance(known, set) else {known}) | {client_id}
     return owners
 
 
@@ -405,19 +400,10 @@ def _existing_owners(rows: list[PreparedRow]) -> dict[str, set[int]]:
     contact_indexes = list({index for row in rows for _kind, _value, index in row.contacts})
     passport_indexes = list({row.passport.index for row in rows if row.passport is not None})
     owners: dict[str, set[int]] = {}
-    contact, passport = ClientContact._meta.db_table, ClientPassport._meta.db_table
-    with connection.cursor() as cursor:
-        # Blind indexes are namespaced by kind (phone and WhatsApp share the phone namespace).
-        # One array parameter instead of thousands of IN placeholders.
-        for table, column, indexes in ((contact, "blind_index", contact_indexes),
-                                       (passport, "number_index", passport_indexes)):
-            if not indexes:
-                continue
-            cursor.execute(
-                f"SELECT {column}, client_id FROM {table} WHERE {column} = ANY(%s) AND NOT is_archived",  # noqa: S608
-                [indexes],
-            )
-            for index, client_id in cursor.fetchall():
+    # Blind indexes are namespaced by kind (phone and WhatsApp share the phone namespace).
+    for model, indexes in ((ClientContact, contact_indexes), (ClientPassport, passport_indexes)):
+        if indexes:
+            for index, client_id in queries.index_owners(model, indexes):
                 owners.setdefault(index, set()).add(client_id)
     return owners
 

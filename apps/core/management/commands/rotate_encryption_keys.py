@@ -7,8 +7,9 @@ Python objects and rows are updated in batches, one transaction per batch.
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import transaction
 
+from apps.core import queries
 from apps.core.crypto import encrypted_fields, rotate_token
 
 
@@ -42,21 +43,5 @@ class Command(BaseCommand):
 
     @staticmethod
     def _rotate_batch(model, columns: list[str], pks: list) -> None:
-        table = model._meta.db_table
-        pk_column = model._meta.pk.column
-        db_columns = [model._meta.get_field(name).column for name in columns]
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote(pk_column)}, {', '.join(quote(c) for c in db_columns)} "  # noqa: S608
-                f"FROM {quote(table)} WHERE {quote(pk_column)} = ANY(%s) FOR UPDATE",
-                [pks],
-            )
-            rows = cursor.fetchall()
-            for pk, *tokens in rows:
-                rotated = [rotate_token(token) if token else token for token in tokens]
-                assignments = ", ".join(f"{quote(c)} = %s" for c in db_columns)
-                cursor.execute(
-                    f"UPDATE {quote(table)} SET {assignments} WHERE {quote(pk_column)} = %s",  # noqa: S608
-                    [*rotated, pk],
-                )
+        for pk, *tokens in queries.tokens_locked(model, columns, pks):
+            queries.tokens_write(model, columns, pk, [rotate_token(token) if token else token for token in tokens])

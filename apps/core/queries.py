@@ -1,0 +1,38 @@
+"""Hand-written SQL of apps.core (docs/development.md, "Raw SQL"), composed with psycopg.sql.
+
+Key rotation reads and writes the encrypted columns' tokens as they are stored. Not for speed:
+the ORM cannot do it — an encrypted field's converter decrypts what is read, and its
+get_db_prep_save encrypts whatever is written, expressions included. Tested in
+apps/clients/tests/test_services.py (test_rotate_encryption_keys_command) on real rows.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Model
+from psycopg import sql
+
+from apps.core.rows import column_sql, render, table_sql
+
+
+def tokens_locked(model: type[Model], fields: list[str], pks: list) -> list[tuple]:
+    """(pk, *tokens) of the rows `pks`, locked FOR UPDATE, the encrypted `fields` as stored."""
+    statement = sql.SQL("SELECT {pk}, {columns} FROM {table} WHERE {pk} = ANY(%s) FOR UPDATE").format(
+        pk=column_sql(model, model._meta.pk.name),
+        columns=sql.SQL(", ").join(column_sql(model, name) for name in fields),
+        table=table_sql(model),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(render(statement), [pks])
+        return cursor.fetchall()
+
+
+def tokens_write(model: type[Model], fields: list[str], pk, tokens: list) -> None:
+    """Store `tokens` as they are in the encrypted `fields` of the row `pk`."""
+    statement = sql.SQL("UPDATE {table} SET {assignments} WHERE {pk} = %s").format(
+        table=table_sql(model),
+        assignments=sql.SQL(", ").join(sql.SQL("{} = %s").format(column_sql(model, name)) for name in fields),
+        pk=column_sql(model, model._meta.pk.name),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(render(statement), [*tokens, pk])
