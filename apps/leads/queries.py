@@ -75,6 +75,8 @@ def lead_open_locked(terms: Sequence[tuple[str, Sequence[str]]]) -> Lead | None:
     """Lead.objects.select_for_update().filter(<any term>, status__in=OPEN_STATUSES)
     .order_by("-created_at", "-id").first(); terms are (field name, values) pairs, any one matching."""
     require_transaction()
+    if not terms:  # nothing to match: no statement (an empty OR would be invalid SQL)
+        return None
     shape = tuple((name, len(values)) for name, values in terms)
     params = [value for _, values in terms for value in values]
     params += [str(status.value) for status in OPEN_STATUSES]

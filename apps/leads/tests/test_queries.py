@@ -20,6 +20,8 @@ def ingest(external_id, sender, channel="web"):
 
 
 def _orm_open_lead(terms):
+    if not terms:
+        return None
     any_term = functools.reduce(operator.or_, (Q(**{f"{name}__in": values}) for name, values in terms))
     return (
         Lead.objects.select_for_update()

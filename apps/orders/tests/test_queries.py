@@ -76,16 +76,18 @@ def test_order_facts_are_what_the_orm_reads(order):
     assert set(by_id) == {s.pk for s in orm_services}
     for service in orm_services:
         (_, kind, status, start, end, tz, origin, destination, city, price, commission, price_ordered,
-         commission_ordered, traveller_ids) = by_id[service.pk]  # fmt: skip
+         commission_ordered, traveller_ids, cost_ordered) = by_id[service.pk]  # fmt: skip
         assert (kind, status, tz, origin, destination, city) == (
             service.type, service.status, service.timezone, service.origin, service.destination, service.city
         )
         assert (timezone.datetime.fromisoformat(start), timezone.datetime.fromisoformat(end)) == (
             service.start_dt, service.end_dt
         )
-        assert [Decimal(price), Decimal(commission), Decimal(price_ordered), Decimal(commission_ordered)] == [
-            service.price, service.commission, service.price_in_order_currency, service.commission_in_order_currency
-        ]
+        assert [Decimal(price), Decimal(commission), Decimal(price_ordered), Decimal(commission_ordered),
+                Decimal(cost_ordered)] == [
+            service.price, service.commission, service.price_in_order_currency, service.commission_in_order_currency,
+            service.cost_in_order_currency,
+        ]  # fmt: skip
         assert sorted(traveller_ids) == sorted(c.pk for c in service.travellers.all())
         assert (supplier_id, cost_due) == (
             service.supplier_id, service.cost_due_date.isoformat() if service.cost_due_date else None
