@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -45,12 +44,7 @@ def bounded_count(queryset: QuerySet, limit: int | None = None) -> RowCount:
 
 def planner_estimate(queryset: QuerySet) -> int:
     """Rows PostgreSQL expects the query to return (EXPLAIN, nothing is executed)."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):  # psycopg returns json as text when no loader is registered
-        plan = json.loads(plan)
+    plan = json.loads(queryset.explain(format="json"))
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
