@@ -22,18 +22,19 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.backends.signals import connection_created
 
+from apps.core import queries
+
 
 @contextmanager
 def custom_plans(*, work_mem: str | None = None, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """One transaction whose statements are planned for their own arguments (never a cached
     generic plan), with `work_mem` (default settings.REPORT_WORK_MEM) for its sorts and hashes."""
     with transaction.atomic(using=using):
-        with connections[using].cursor() as cursor:
-            # set_config(..., true) is SET LOCAL: it ends with this transaction.
-            cursor.execute(
-                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', %s, true)",
-                [work_mem or settings.REPORT_WORK_MEM],
-            )
+        queries.set_config(
+            connections[using],
+            {"plan_cache_mode": "force_custom_plan", "work_mem": work_mem or settings.REPORT_WORK_MEM},
+            local=True,  # SET LOCAL: it ends with this transaction
+        )
         yield
 
 
@@ -46,8 +47,7 @@ def enable_statement_timeout() -> None:
 def _set_statement_timeout(sender, connection, **kwargs) -> None:
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.API_STATEMENT_TIMEOUT_MS}ms"])
+    queries.set_config(connection, {"statement_timeout": f"{settings.API_STATEMENT_TIMEOUT_MS}ms"}, local=False)
 
 
 def is_query_timeout(error: BaseException) -> bool:

@@ -36,3 +36,15 @@ def tokens_write(model: type[Model], fields: list[str], pk, tokens: list) -> Non
     )
     with connection.cursor() as cursor:
         cursor.execute(render(statement), [*tokens, pk])
+
+
+def set_config(connection, values: dict[str, str], *, local: bool) -> None:
+    """PostgreSQL settings of this connection: `SELECT set_config(name, value, is_local), ...`.
+
+    local=True is SET LOCAL (ends with the transaction), False lasts for the session. The names
+    are values here (set_config takes text), so they are parameters like the values.
+    """
+    calls = sql.SQL(", ").join([sql.SQL("set_config(%s, %s, %s)")] * len(values))
+    params = [item for name, value in values.items() for item in (name, value, local)]
+    with connection.cursor() as cursor:
+        cursor.execute(render(sql.SQL("SELECT {}").format(calls)), params)
