@@ -76,7 +76,7 @@ def test_order_facts_are_what_the_orm_reads(order):
     assert set(by_id) == {s.pk for s in orm_services}
     for service in orm_services:
         (_, kind, status, start, end, tz, origin, destination, city, price, commission, price_ordered,
-         commission_ordered, traveller_ids, cost_ordered) = by_id[service.pk]  # fmt: skip
+         commission_ordered, traveller_ids, cost_ordered, supplier_id, cost_due) = by_id[service.pk]  # fmt: skip
         assert (kind, status, tz, origin, destination, city) == (
             service.type, service.status, service.timezone, service.origin, service.destination, service.city
         )
