@@ -8,6 +8,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.core.errors import BusinessError
+from apps.finance import queries
 from apps.finance.models import AgencyRequisites, CurrencyRate, Payment, PaymentMethod, RateSource, SupplierPayment
 
 RUB = "RUB"
@@ -155,23 +156,9 @@ def bank_supplier_payments_for_1c(date_from: date, date_to: date):
     return supplier_one_c_rows(SupplierPayment.objects.filter(date__gte=date_from, date__lte=date_to))
 
 
-# The ruble account's movements recorded here before a date: clients' payments and suppliers' refunds
-# in, clients' refunds and payments to suppliers out (the (method, date) indexes of both tables).
-OPENING_BALANCE_SQL = """
-SELECT coalesce((SELECT sum(CASE WHEN type = 'payment' THEN amount ELSE -amount END) FROM finance_payment
-                  WHERE method = 'bank_transfer' AND currency = 'RUB' AND date < %(day)s), 0)
-     - coalesce((SELECT sum(CASE WHEN type = 'payment' THEN amount ELSE -amount END) FROM finance_supplierpayment
-                  WHERE method = 'bank_transfer' AND currency = 'RUB' AND date < %(day)s), 0)
-"""
-
-
 def bank_balance_before(day: date) -> Decimal:
     """The ruble account's balance from the movements recorded before `day` (НачальныйОстаток)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(OPENING_BALANCE_SQL, {"day": day})
-        return Decimal(cursor.fetchone()[0]).quantize(Decimal("0.01"))
+    return queries.bank_rub_net_before(day).quantize(Decimal("0.01"))
 
 
 def other_payments_for_csv(date_from: date, date_to: date):
