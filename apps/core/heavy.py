@@ -11,8 +11,9 @@ if a worker dies holding one.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from rest_framework.exceptions import APIException
+
+from apps.core import queries
 
 # The advisory-lock class (first key) of the heavy slots: "HEAV" in ASCII, unlikely to collide.
 LOCK_CLASS = 0x48454156
@@ -30,20 +31,13 @@ def acquire_slot() -> int | None:
     slots = settings.HEAVY_REQUEST_SLOTS
     if slots <= 0:
         return -1  # no limit configured
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s FROM generate_series(0, %s) AS s WHERE pg_try_advisory_lock(%s, s) LIMIT 1",
-            [slots - 1, LOCK_CLASS],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return queries.advisory_lock_try_any(LOCK_CLASS, slots)
 
 
 def release_slot(slot: int | None) -> None:
     if slot is None or slot < 0:
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, slot])
+    queries.advisory_unlock(LOCK_CLASS, slot)
 
 
 class HeavyRequestMixin:

@@ -48,3 +48,19 @@ def set_config(connection, values: dict[str, str], *, local: bool) -> None:
     params = [item for name, value in values.items() for item in (name, value, local)]
     with connection.cursor() as cursor:
         cursor.execute(render(sql.SQL("SELECT {}").format(calls)), params)
+
+
+def advisory_lock_try_any(lock_class: int, slots: int) -> int | None:
+    """Take the first free session advisory lock (lock_class, 0..slots-1); its number, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s FROM generate_series(0, %s) AS s WHERE pg_try_advisory_lock(%s, s) LIMIT 1",
+            [slots - 1, lock_class],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def advisory_unlock(lock_class: int, key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, key])
