@@ -9,7 +9,8 @@ before the period. Windows-1251, CRLF line ends, amounts with a dot.
 """
 
 import heapq
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -124,18 +125,58 @@ def build_statement(
     *, requisites: AgencyRequisites, documents: Iterable[BankDocument], date_from: date, date_to: date,
     created_at: datetime, opening: Decimal = ZERO,
 ) -> bytes:
-    """The whole file, encoded Windows-1251 with CRLF line ends."""
+    """The whole file in memory, encoded Windows-1251 with CRLF line ends (the API streams it instead,
+    with write_statement)."""
+    return b"".join(write_statement(requisites=requisites, documents=documents, date_from=date_from,
+                                    date_to=date_to, created_at=created_at, opening=opening))
+
+
+def write_statement(
+    *, requisites: AgencyRequisites, documents: Iterable[BankDocument], date_from: date, date_to: date,
+    created_at: datetime, opening: Decimal = ZERO, spool_bytes: int = 8 * 1024 * 1024,
+    check: Callable[[], None] | None = None,
+) -> Iterator[bytes]:
+    """The file as chunks of Windows-1251 bytes, in constant memory whatever the number of documents.
+
+    The totals (ВсегоПоступило, ВсегоСписано, КонечныйОстаток) stand in the header, before the
+    documents: so the documents are written once, as they are read, to a temporary file that spills to
+    disk past `spool_bytes` while the totals are summed; then the header, and the documents read back.
+    All documents are read, and `check` (which may raise) is called, before anything is returned.
+    """
     agency = agency_party(requisites)
     writer = _DocumentWriter(agency)
-    body: list[str] = []
+    spool = tempfile.SpooledTemporaryFile(max_size=spool_bytes)  # noqa: SIM115 - closed by _chunks
     incoming = outgoing = ZERO
-    for doc in documents:
-        if doc.incoming:
-            incoming += doc.amount
-        else:
-            outgoing += doc.amount
-        body.append(writer.write(doc))
-    header = [
+    try:
+        for doc in documents:
+            if doc.incoming:
+                incoming += doc.amount
+            else:
+                outgoing += doc.amount
+            spool.write((writer.write(doc) + "\r\n").encode("cp1251", errors="replace"))
+        spool.write("КонецФайла\r\n".encode("cp1251"))
+        if check is not None:
+            check()
+    except BaseException:
+        spool.close()
+        raise
+    header = _header(agency, date_from, date_to, created_at, opening, incoming, outgoing)
+    spool.seek(0)
+    return _chunks(header, spool)
+
+
+def _chunks(header: bytes, spool) -> Iterator[bytes]:
+    try:
+        yield header
+        while chunk := spool.read(256 * 1024):
+            yield chunk
+    finally:
+        spool.close()
+
+
+def _header(agency: Party, date_from: date, date_to: date, created_at: datetime, opening: Decimal,
+            incoming: Decimal, outgoing: Decimal) -> bytes:
+    lines = [
         "1CClientBankExchange",
         *_format([
             ("ВерсияФормата", "1.03"),
@@ -161,8 +202,7 @@ def build_statement(
         ]),
         "КонецРасчСчет",
     ]
-    text = "\r\n".join([*header, *body, "КонецФайла"]) + "\r\n"
-    return text.encode("cp1251", errors="replace")
+    return ("\r\n".join(lines) + "\r\n").encode("cp1251", errors="replace")
 
 
 def _format(pairs: list[tuple[str, str]]) -> list[str]:
@@ -246,15 +286,15 @@ def period_documents(date_from: date, date_to: date, requisites: AgencyRequisite
         yield document
 
 
-def statement_for_period(*, date_from: date, date_to: date, now: datetime | None = None) -> bytes:
-    """The 1C file of the period's ruble bank payments (clients' and suppliers'): the requisites, the
-    opening balance and two row queries. Refused, naming them, when transfers lack their bank document."""
+def statement_for_period(*, date_from: date, date_to: date, now: datetime | None = None) -> Iterator[bytes]:
+    """The 1C file of the period's ruble bank payments (clients' and suppliers'), as chunks of bytes in
+    constant memory: the requisites, the opening balance and two row queries. Refused, naming them,
+    when transfers lack their bank document — before the first chunk, so a refusal is a clean 400."""
     requisites = agency_requisites()
     opening = bank_balance_before(date_from)
     missing = MissingBankDocuments()
-    content = build_statement(
+    return write_statement(
         requisites=requisites, documents=period_documents(date_from, date_to, requisites, missing),
         date_from=date_from, date_to=date_to, created_at=timezone.localtime(now or timezone.now()), opening=opening,
+        check=missing.raise_if_any,
     )
-    missing.raise_if_any()
-    return content

@@ -72,7 +72,7 @@ def test_1c_file_format_and_round_trip(accountant_api, month, tmp_path, django_a
         response = accountant_api.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=windows-1251"
-    raw = response.content
+    raw = b"".join(response.streaming_content)  # streamed in constant memory
     text = raw.decode("cp1251")
     assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
     lines = text.split("\r\n")
@@ -159,5 +159,25 @@ def test_export_without_requisites_is_400(accountant_api):
 def test_empty_period_still_parses(accountant_api, tmp_path):
     make_requisites()
     response = accountant_api.get("/api/v1/exports/1c/payments/?from=2026-01-01&to=2026-01-31")
-    text = response.content.decode("cp1251")
+    text = b"".join(response.streaming_content).decode("cp1251")
     assert "СекцияДокумент" not in text and text.endswith("КонецФайла\r\n")
+
+
+def test_the_1c_file_is_written_as_it_is_read(month, tmp_path):
+    """A spool smaller than the file spills to disk: the chunks are the very bytes of the in-memory file."""
+    from django.utils import timezone
+
+    from apps.finance.onec import build_statement, period_documents, write_statement
+    from apps.finance.selectors import agency_requisites
+
+    requisites, now = agency_requisites(), timezone.now()
+    args = {"requisites": requisites, "date_from": month["from"], "date_to": month["to"], "created_at": now}
+
+    def documents():
+        from apps.finance.onec import MissingBankDocuments
+
+        return period_documents(month["from"], month["to"], requisites, MissingBankDocuments())
+
+    chunks = list(write_statement(documents=documents(), spool_bytes=64, **args))
+    assert len(chunks) >= 2 and chunks[0].startswith("1CClientBankExchange".encode("cp1251"))
+    assert b"".join(chunks) == build_statement(documents=documents(), **args)
