@@ -1,4 +1,4 @@
-# Travel CRM — the application image (API, admin, workers later).
+# Travel CRM — the application image (API, admin, job worker).
 #   docker build -t travelcrm .            # runtime image (target "runtime", the default)
 #   docker build --target test -t travelcrm-test .   # + test/lint tools (docker-compose.override.yml)
 FROM python:3.11-slim AS runtime
@@ -13,6 +13,16 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
+
+# Backups use pg_dump / pg_restore of the server's major version (compose runs postgres:16); they
+# come from that very image, with its libpq (libpq5 brings the libraries libpq itself needs).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=postgres:16-bookworm /usr/lib/postgresql/16/bin/pg_dump /usr/lib/postgresql/16/bin/pg_restore \
+    /usr/lib/postgresql/16/bin/
+COPY --from=postgres:16-bookworm /usr/lib/x86_64-linux-gnu/libpq.so.5* /usr/lib/postgresql/16/lib/
+ENV BACKUP_PG_BIN_DIR=/usr/lib/postgresql/16/bin
 
 RUN groupadd --system --gid 1000 app \
     && useradd --system --uid 1000 --gid app --home-dir /app --shell /usr/sbin/nologin app

@@ -13,7 +13,7 @@ from tests.test_settings import settings_variables
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_ONLY = {
     "POSTGRES_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "API_PORT", "GUNICORN_WORKERS", "GUNICORN_THREADS",
-    "LOG_MAX_SIZE", "LOG_MAX_FILES",
+    "LOG_MAX_SIZE", "LOG_MAX_FILES", "BACKUP_HOST_DIR",
 }
 REQUIRED_SECRETS = {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "ADMIN_PASSWORD"}
 
@@ -66,6 +66,14 @@ def test_worker_runs_the_jobs_with_the_api_settings(compose):
     assert worker["depends_on"] == {"api": {"condition": "service_healthy"}}, "the API migrates first"
     assert worker["restart"] == "unless-stopped" and worker["stop_grace_period"]
     assert "ports" not in worker
+    assert any(volume.endswith(":/backups") for volume in worker["volumes"])
+    assert api["environment"]["BACKUP_DIR"] == "/backups"
+
+
+def test_image_carries_the_servers_own_pg_dump(compose, dockerfile):
+    server_major = compose["services"]["db"]["image"].split(":")[1].split("-")[0]
+    assert f"COPY --from=postgres:{server_major}-bookworm /usr/lib/postgresql/{server_major}/bin/pg_dump" in dockerfile
+    assert f"ENV BACKUP_PG_BIN_DIR=/usr/lib/postgresql/{server_major}/bin" in dockerfile
 
 
 @pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.override.yml"])

@@ -393,6 +393,26 @@ JOB_SCHEDULES = {
 }
 MAIL_POLL_LIMIT = env.int("MAIL_POLL_LIMIT", default=200)  # e-mails taken per mailbox per poll
 
+# --- Backups (manage.py backup / restore; docs/operations.md «Резервные копии») -------------------
+# Where: a directory (a mounted NAS / another disk) or a separate S3 bucket — never the data bucket.
+BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups"))
+BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="")
+if BACKUP_BUCKET:
+    BACKUP_DIR = ""
+# Public age keys ("age1...", or "ssh-ed25519 ...") the backups are encrypted for. Only the public
+# half lives here; the private key is kept off the server (docs/operations.md «Ключи»).
+BACKUP_AGE_RECIPIENTS = env.list("BACKUP_AGE_RECIPIENTS", default=[])
+# The private key file, read by `manage.py restore` only (or pass --identity).
+BACKUP_AGE_IDENTITY_FILE = env.str("BACKUP_AGE_IDENTITY_FILE", default="")
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+# pg_dump / pg_restore of the server's major version; empty = found automatically.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
+BACKUP_TIMEOUT_SECONDS = env.int("BACKUP_TIMEOUT_SECONDS", default=6 * 3600)
+# Written into each backup's manifest; empty = the git commit when there is one.
+APP_VERSION = env.str("APP_VERSION", default="")
+
 # --- Integrations (external services, configured by URL so tests point at local fakes) -------------
 TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org")
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v21.0")

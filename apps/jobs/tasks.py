@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from procrastinate.contrib.django import app
 
+from apps.jobs.retry import Backoff
 from apps.jobs.schedules import periodic
 
 logger = logging.getLogger("travelcrm.jobs")
@@ -25,3 +26,18 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
     if count:
         logger.warning("stalled jobs put back in the queue", extra={"count": count})
     return count
+
+
+@periodic("backup")
+@app.task(name="jobs.backup", queue="long", queueing_lock="jobs.backup", retry=Backoff(max_attempts=3, base=600))
+def backup_nightly(timestamp: int) -> dict:
+    """The nightly backup (BACKUP_DIR or BACKUP_BUCKET, retention applied). A failure is logged as
+    an error, retried twice, then stays `failed` in «Задачи» for the IT person."""
+    from apps.jobs.backup import BackupError, backup_create
+
+    try:
+        result = backup_create()
+    except BackupError as error:
+        logger.error("backup failed", extra={"error": str(error)[:500]})
+        raise
+    return {"name": result.name, "size": result.size, "seconds": result.seconds, "deleted": result.deleted}
