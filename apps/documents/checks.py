@@ -165,6 +165,13 @@ OPERATOR_FIELDS = {
 def _tour_operators(services) -> list[Finding]:
     """Decree 1852: a tour contract names the tour operator, its registry number and financial security."""
     findings = []
+    kinds = {s.type for s in services}
+    if not tour_operators(services) and {"flight", "hotel"} <= kinds:
+        findings.append(Finding(
+            "tour_operator_not_set", WARNING,
+            "Перелёт и проживание без туроператора: если это туристский продукт туроператора, укажите его "
+            "поставщиком услуг — договор должен назвать туроператора, его реестровый номер и финансовое обеспечение.",
+            _url("admin:orders_supplier_changelist"), "Туроператоры"))
     for supplier in tour_operators(services):
         missing = [label for name, label in OPERATOR_FIELDS.items() if getattr(supplier, name, None) in (None, "")]
         if not (supplier.legal_name or "").strip():
