@@ -71,7 +71,7 @@ def test_contract_lists_travellers_and_services(order):
     text = normalise(pdf_text(document))
     for traveller in order.travellers.all():
         assert traveller.full_name in text
-    assert "Приложение № 1. Перечень услуг" in text
+    assert "Приложение № 1. Потребительские свойства туристского продукта" in text
     assert "SVO → AYT" in text
 
 
@@ -181,7 +181,8 @@ def test_contract_preamble_is_declined_and_gendered(order):
     text = normalise(pdf_text(services.document_generate(order=order, doc_type="contract")))
     assert ("именуемое в дальнейшем «Агент», в лице генерального директора Ивановой Марии Петровны, "
             "действующей на основании Устава") in text
-    assert "Смирнов Алексей Викторович, 12.03.1985 г. р., именуемый в дальнейшем «Заказчик»" in text
+    assert "гражданин Смирнов Алексей Викторович, 12.03.1985 г. р., паспорт РФ" in text
+    assert "именуемый в дальнейшем «Заказчик»" in text
     assert "(ая)" not in text and "(ый)" not in text
 
 
