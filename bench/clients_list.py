@@ -39,14 +39,14 @@ APP_PORT, FLOOR_PORT = 8110, 8111
 sys.path.insert(0, str(ROOT))
 
 
-def bench_env() -> dict:
+def bench_env(suffix: str = "_clients_bench") -> dict:
     """Production-like settings (DEBUG off) with throw-away secrets, shared by seeding and servers."""
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
     env.update({
         "DEBUG": "false",
-        "DATABASE_URL": bench_database_url("_clients_bench"),
+        "DATABASE_URL": bench_database_url(suffix),
         "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEY": os.environ.get("BENCH_FIELD_ENCRYPTION_KEY") or Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": os.environ.get("BENCH_BLIND_INDEX_KEY") or secrets.token_hex(32),
@@ -159,37 +159,55 @@ def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
 # --- The floor: raw SQL + orjson, served by gunicorn the same way -------------------------------------
 
 _floor_conn = None
+_floor_crypter = None
 
 
 def floor_app(environ, start_response):
     """WSGI app: the first 50 live clients (newest first) with contacts and passports, 3 queries."""
     import orjson
     import psycopg
+    from cryptography.fernet import Fernet, MultiFernet
 
-    global _floor_conn
+    global _floor_conn, _floor_crypter
     if _floor_conn is None or _floor_conn.closed:
         _floor_conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+        keys = [key.strip() for key in os.environ["FIELD_ENCRYPTION_KEY"].split(",") if key.strip()]
+        _floor_crypter = MultiFernet([Fernet(key) for key in keys])
     conn = _floor_conn
-    total = conn.execute("SELECT count(*) FROM clients_client WHERE NOT is_deleted").fetchone()[0]
+
+    def plain(token):  # fair: the floor decrypts the same values the API shows
+        return _floor_crypter.decrypt(token.encode("ascii")).decode("utf-8") if token else token
+
+    # Counted like the API counts: exactly up to 10 000 rows, else the planner's estimate.
+    total = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM clients_client WHERE NOT is_deleted LIMIT 10001) AS bounded"
+    ).fetchone()[0]
+    if total > 10_000:
+        total = conn.execute(
+            "EXPLAIN (FORMAT JSON) SELECT id FROM clients_client WHERE NOT is_deleted"
+        ).fetchone()[0][0]["Plan"]["Plan Rows"]
     columns = ["id", "last_name", "first_name", "middle_name", "last_name_latin", "first_name_latin", "birth_date",
                "citizenship", "notes", "operator_id", "created_at", "updated_at"]
     rows = conn.execute(
         f"SELECT {', '.join(columns)} FROM clients_client WHERE NOT is_deleted ORDER BY id DESC LIMIT 50"  # noqa: S608
     ).fetchall()
     clients = [dict(zip(columns, row, strict=True)) for row in rows]
+    for client in clients:
+        client["birth_date"] = plain(client["birth_date"])
     ids = [client["id"] for client in clients]
     by_id = {client["id"]: client | {"contacts": [], "passports": []} for client in clients}
     for client_id, kind, value, primary in conn.execute(
         "SELECT client_id, kind, value, is_primary FROM clients_clientcontact "
         "WHERE client_id = ANY(%s) AND NOT is_archived ORDER BY kind, id", [ids]
     ):
-        by_id[client_id]["contacts"].append({"kind": kind, "value": value, "is_primary": primary})
+        by_id[client_id]["contacts"].append({"kind": kind, "value": plain(value), "is_primary": primary})
     for client_id, kind, series, number, issue_date, issued_by in conn.execute(
         "SELECT client_id, kind, series, number, issue_date, issued_by FROM clients_clientpassport "
         "WHERE client_id = ANY(%s) AND NOT is_archived ORDER BY id", [ids]
     ):
         by_id[client_id]["passports"].append(
-            {"kind": kind, "series": series, "number": number, "issue_date": issue_date, "issued_by": issued_by}
+            {"kind": kind, "series": plain(series), "number": plain(number), "issue_date": issue_date,
+             "issued_by": plain(issued_by)}
         )
     body = orjson.dumps({"count": total, "results": [by_id[i] for i in ids]})
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -278,6 +296,36 @@ def load(port: int, path: str, headers: dict, seconds: float, concurrency: int =
     return result
 
 
+def load_paths(port: int, paths: list[str], headers: dict, seconds: float, concurrency: int) -> dict:
+    """Like load(), each user cycling through `paths` (different searches at once)."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(offset: int):
+        nonlocal errors
+        local, bad, n = [], 0, offset
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, _ = hit(port, paths[n % len(paths)], headers)
+            local.append(time.perf_counter() - started)
+            bad += status != 200
+            n += 1
+        with lock:
+            latencies.extend(local)
+            errors += bad
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / (time.perf_counter() - began),
+            **summary(latencies)}
+
+
 def summary(latencies: list[float]) -> dict:
     ordered = sorted(latencies)
     p95 = ordered[max(int(len(ordered) * 0.95) - 1, 0)] if ordered else float("nan")
@@ -286,14 +334,19 @@ def summary(latencies: list[float]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--scale", type=int, default=1, help="1 = 100 000 clients, 10 = 1 000 000 (own database)")
+    parser.add_argument("--clients", type=int, default=None, help="overrides --scale")
+    parser.add_argument("--port", type=int, default=APP_PORT, help="the API's port; the floor's is the next one")
+    parser.add_argument("--search-users", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
+    clients_wanted = args.clients or 100_000 * args.scale
+    app_port, floor_port = args.port, args.port + 1
 
     stable_keys()
-    env = bench_env()
+    env = bench_env(suffix="_clients_bench" if args.scale == 1 else f"_clients_bench_x{args.scale}")
     os.environ.update(env)
     create_database(env["DATABASE_URL"], drop=args.reseed)
     import django
@@ -303,7 +356,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    added = seed(args.clients)
+    added = seed(clients_wanted)
     print(f"seed: {added} clients added in {time.perf_counter() - started:.1f} s", flush=True)
 
     from rest_framework_simplejwt.tokens import RefreshToken
@@ -318,20 +371,20 @@ def main() -> None:
     max_id = Client.objects.order_by("-id").values_list("id", flat=True).first()
 
     logs = ROOT / "var"
-    servers = [start_gunicorn("travelcrm.wsgi:application", APP_PORT, env, logs / "bench_clients_app.log"),
-               start_gunicorn("bench.clients_list:floor_app", FLOOR_PORT, env, logs / "bench_clients_floor.log")]
+    servers = [start_gunicorn("travelcrm.wsgi:application", app_port, env, logs / "bench_clients_app.log"),
+               start_gunicorn("bench.clients_list:floor_app", floor_port, env, logs / "bench_clients_floor.log")]
     try:
-        status, body = hit(APP_PORT, "/api/v1/clients/?page_size=50", headers)
+        status, body = hit(app_port, "/api/v1/clients/?page_size=50", headers)
         assert status == 200, body[:500]
         import orjson
 
         page = orjson.loads(body)
         assert len(page["results"]) == 50 and page["results"][0]["phones"][0].startswith("+7916"), page["results"][0]
-        floor_status, _ = hit(FLOOR_PORT, "/", {})
+        floor_status, _ = hit(floor_port, "/", {})
         assert floor_status == 200
-        for port, path in ((APP_PORT, "/api/v1/clients/?page_size=50"), (FLOOR_PORT, "/")):
+        for port, path in ((app_port, "/api/v1/clients/?page_size=50"), (floor_port, "/")):
             load(port, path, headers, 2.0)  # warm-up
-        targets = {"app": (APP_PORT, "/api/v1/clients/?page_size=50"), "floor": (FLOOR_PORT, "/")}
+        targets = {"app": (app_port, "/api/v1/clients/?page_size=50"), "floor": (floor_port, "/")}
         both = interleaved(targets, headers, args.seconds)
         app, floor = both["app"], both["floor"]
         both_one = interleaved(targets, headers, args.seconds / 2, concurrency=1)
@@ -340,7 +393,7 @@ def main() -> None:
         empty_latencies = []
         for _ in range(100):
             started = time.perf_counter()
-            hit(APP_PORT, "/health/live", {})
+            hit(app_port, "/health/live", {})
             empty_latencies.append(time.perf_counter() - started)
 
         rng = random.Random(7)
@@ -348,16 +401,33 @@ def main() -> None:
         for _ in range(args.lookups):
             client_id = rng.randint(1, max_id)
             started = time.perf_counter()
-            status, body = hit(APP_PORT, f"/api/v1/clients/?phone={urllib.parse.quote(bench_phone(client_id))}",
+            status, body = hit(app_port, f"/api/v1/clients/?phone={urllib.parse.quote(bench_phone(client_id))}",
                                headers)
             lookup_latencies.append(time.perf_counter() - started)
             wrong += status != 200 or orjson.loads(body)["count"] > 1
         search_latencies = []
         for term in ("кузнец", "SERGEI", "семёнов ив", "zzzz") * 15:
             started = time.perf_counter()
-            status, _ = hit(APP_PORT, f"/api/v1/clients/?page_size=50&search={urllib.parse.quote(term)}", headers)
+            status, _ = hit(app_port, f"/api/v1/clients/?page_size=50&search={urllib.parse.quote(term)}", headers)
             search_latencies.append(time.perf_counter() - started)
             wrong += status != 200
+        deep_page = min(10_000, max(total // 50, 1))
+        deep_latencies = []
+        for _ in range(20):
+            started = time.perf_counter()
+            status, _ = hit(app_port, f"/api/v1/clients/?page_size=50&page={deep_page}", headers)
+            deep_latencies.append(time.perf_counter() - started)
+            wrong += status != 200
+        cursor_latencies, cursor_path = [], "/api/v1/clients/?page_size=50&cursor="
+        for _ in range(20):  # an integrator walking everything: each page costs the same
+            started = time.perf_counter()
+            status, body = hit(app_port, cursor_path, headers)
+            cursor_latencies.append(time.perf_counter() - started)
+            wrong += status != 200
+            cursor_path = orjson.loads(body)["next"].split("127.0.0.1", 1)[-1].split(str(app_port), 1)[-1]
+        search_terms = ["кузнец", "SERGEI", "семёнов ив", "zzzz", "петров", "ivan"]
+        concurrent_search = load_paths(app_port, [f"/api/v1/clients/?page_size=50&search={urllib.parse.quote(term)}"
+                                                  for term in search_terms], headers, args.seconds, args.search_users)
         selector_latencies = []
         for _ in range(args.lookups):
             phone = bench_phone(rng.randint(1, max_id))
@@ -390,6 +460,13 @@ def main() -> None:
           f"p95 {lookup['p95_ms']:.1f} ms, unexpected answers {wrong}")
     print(f"search by name over HTTP (?search=, partial Cyrillic/Latin, 60 sequential): p50 {search['p50_ms']:.1f} ms, "
           f"p95 {search['p95_ms']:.1f} ms")
+    deep, walk = summary(deep_latencies), summary(cursor_latencies)
+    print(f"deep page (page={deep_page}, 50 a page, 20 sequential): p50 {deep['p50_ms']:.1f} ms, "
+          f"p95 {deep['p95_ms']:.1f} ms (target at 1M: <= 200 ms)")
+    print(f"cursor walk (?cursor=, 20 pages in a row): p50 {walk['p50_ms']:.1f} ms, p95 {walk['p95_ms']:.1f} ms")
+    print(f"search by name, {args.search_users} concurrent users for {args.seconds:.0f} s: "
+          f"{concurrent_search['rps']:.1f} req/s, p50 {concurrent_search['p50_ms']:.1f} ms, "
+          f"p95 {concurrent_search['p95_ms']:.1f} ms, errors {concurrent_search['errors']} (target at 1M: <= 150 ms)")
     print(f"lookup by phone in-process (clients_by_contacts): p50 {selector['p50_ms']:.2f} ms, "
           f"p95 {selector['p95_ms']:.2f} ms (target <= 20 ms)")
 
