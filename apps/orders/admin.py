@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -447,6 +448,11 @@ class OrderEventInline(admin.TabularInline):
 # --- Orders ----------------------------------------------------------------------------------------
 
 
+class PaidOverrideForm(forms.Form):
+    reason = forms.CharField(label=_("Причина"), widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                             help_text=_("Например: «оплата наличными в офисе, квитанция у бухгалтера»."))
+
+
 class OrderForm(forms.ModelForm):
     confirm_warnings = forms.BooleanField(
         label=_("Подтверждаю"),
@@ -539,7 +545,50 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
         _transition_admin_action("complete", "Завершить"),
         _transition_admin_action("cancel", "Отменить"),
         _transition_admin_action("reopen", "Вернуть в черновик"),
+        "mark_paid_with_debt",
     ]
+
+    @admin.action(description=_("Отметить оплаченным при долге (руководитель, с причиной)…"),
+                  permissions=["mark_paid_with_debt"])
+    def mark_paid_with_debt(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:200])
+        return HttpResponseRedirect(reverse("admin:orders_order_paid_override") + f"?ids={ids}")
+
+    def has_mark_paid_with_debt_permission(self, request):
+        return request.user.has_perm("orders.mark_paid_with_debt")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.paid_override_view)
+        return [path("paid-override/", view, name="orders_order_paid_override"), *super().get_urls()]
+
+    def paid_override_view(self, request):
+        """A supervisor marks orders paid although money is still owed; the reason goes to the timeline."""
+        if not self.has_mark_paid_with_debt_permission(request):
+            raise PermissionDenied
+        raw = request.POST.get("ids") or request.GET.get("ids") or ""
+        orders = list(Order.objects.filter(pk__in=[int(x) for x in raw.split(",") if x.isdigit()][:200]))
+        form = PaidOverrideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = 0
+            for order in orders:
+                try:
+                    services.order_transition(order=order, action="mark_paid", actor=request.user,
+                                              override_reason=form.cleaned_data["reason"])
+                    done += 1
+                except BusinessError as error:
+                    self.message_user(request, f"{order.number}: {error.detail}", messages.ERROR)
+            if done:
+                self.message_user(request, f"Отмечено оплаченными: {done}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:orders_order_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Отметить оплаченным при долге",
+            "opts": self.opts,
+            "orders": orders,
+            "ids": ",".join(str(order.pk) for order in orders),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/orders/order/paid_override.html", context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "operator":  # the responsible person is a manager, never an accountant

@@ -221,6 +221,7 @@ class Order(models.Model):
         verbose_name = _("заказ")
         verbose_name_plural = _("заказы")
         ordering = ["-created_at", "-id"]
+        permissions = [("mark_paid_with_debt", _("Может отметить заказ оплаченным при долге (с причиной)"))]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),
             models.Index(fields=["deadline"], name="order_deadline_idx"),

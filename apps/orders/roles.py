@@ -14,5 +14,5 @@ _EDIT = [
 ROLE_PERMISSIONS = {
     "operator": _VIEW + _EDIT,
     "accountant": _VIEW,
-    "supervisor": _VIEW + _EDIT + ["orders.delete_order", "orders.delete_supplier"],
+    "supervisor": _VIEW + _EDIT + ["orders.delete_order", "orders.delete_supplier", "orders.mark_paid_with_debt"],
 }

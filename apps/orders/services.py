@@ -210,8 +210,12 @@ def allowed_actions(status: str) -> list[str]:
 
 
 @transaction.atomic
-def order_transition(*, order: Order, action: str, actor=None) -> Order:
-    """Move the order along its life cycle; a forbidden move is a 409 with the reason."""
+def order_transition(*, order: Order, action: str, actor=None, override_reason: str = "") -> Order:
+    """Move the order along its life cycle; a forbidden move is a 409 with the reason.
+
+    «Оплачен» while the customer still owes money is refused unless someone with
+    orders.mark_paid_with_debt (a supervisor) overrides it with a reason, written to the timeline.
+    """
     if action not in TRANSITIONS:
         raise BusinessError("Неизвестное действие со статусом заказа.", code="unknown_action")
     order = order_lock(order.pk)
@@ -232,12 +236,41 @@ def order_transition(*, order: Order, action: str, actor=None) -> Order:
         )
     if action == "confirm" and not order.services.exclude(status=ServiceStatus.CANCELLED).exists():
         raise ConflictError("Нельзя подтвердить заказ без услуг.", code="order_without_services")
+    override_reason = (override_reason or "").strip()
+    if action == "mark_paid" and order.balance_due > 0:
+        _check_paid_override(order, actor, override_reason)
     previous = order.status
     order.status = target
     order.save(update_fields=["status", "updated_at"])
     _recalculate(order)
     order_event_add(order=order, kind="status_changed", title=title, data={"from": previous, "to": target}, actor=actor)
+    if action == "mark_paid" and order.balance_due > 0:
+        order_event_add(
+            order=order,
+            kind="paid_override",
+            title=f"Отмечен оплаченным при долге {order.balance_due} {order.currency}: {override_reason}",
+            data={"balance_due": str(order.balance_due), "reason": override_reason},
+            actor=actor,
+        )
     return order
+
+
+def _check_paid_override(order: Order, actor, reason: str) -> None:
+    debt = f"{order.balance_due} {order.currency}"
+    if not reason:
+        raise ConflictError(
+            f"По заказу долг {debt}: отметить его оплаченным нельзя. Примите оплату или попросите "
+            "руководителя отметить оплату с указанием причины.",
+            code="order_has_debt",
+            fields={"override_reason": ["Нужна причина, и отметить может только руководитель."]},
+            balance_due=str(order.balance_due),
+        )
+    if actor is None or not actor.has_perm("orders.mark_paid_with_debt"):
+        raise ConflictError(
+            f"По заказу долг {debt}: отметить его оплаченным с долгом может только руководитель.",
+            code="order_has_debt",
+            balance_due=str(order.balance_due),
+        )
 
 
 @transaction.atomic

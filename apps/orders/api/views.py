@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -49,14 +50,28 @@ class SupplierViewSet(BaseModelViewSet):
         services.supplier_delete(supplier=instance, actor=self.request.user)
 
 
+class MarkPaidSerializer(drf_serializers.Serializer):
+    override_reason = drf_serializers.CharField(
+        required=False, allow_blank=True,
+        help_text="Only when the order still has a debt: why it is marked paid anyway (needs "
+                  "orders.mark_paid_with_debt, i.e. a supervisor); written to the timeline.",
+    )
+
+
 def _transition_action(name: str, summary: str):
     def transition(self, request, pk=None):
-        order = services.order_transition(order=self.get_object(), action=name, actor=request.user)
+        reason = ""
+        if name == "mark_paid" and isinstance(request.data, dict):
+            reason = str(request.data.get("override_reason") or "")
+        order = services.order_transition(
+            order=self.get_object(), action=name, actor=request.user, override_reason=reason
+        )
         return Response(OrderDetailSerializer(selectors.order_detail().get(pk=order.pk)).data)
 
     transition.__name__ = name
     transition = action(detail=True, methods=["post"], url_path=name)(transition)
-    return extend_schema(request=None, responses={200: OrderDetailSerializer, 409: _CONFLICT}, summary=summary)(
+    request_body = MarkPaidSerializer if name == "mark_paid" else None
+    return extend_schema(request=request_body, responses={200: OrderDetailSerializer, 409: _CONFLICT}, summary=summary)(
         transition
     )
 

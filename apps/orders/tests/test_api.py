@@ -105,8 +105,25 @@ def test_transitions_over_api(operator_api):
     assert response.json()["code"] == "invalid_transition"
     assert "Подтверждён" in response.json()["detail"]
     assert response.json()["allowed_actions"] == ["mark_paid", "cancel", "reopen"]
-    assert operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/").json()["status"] == "paid"
-    assert operator_api.post(f"/api/v1/orders/{order.pk}/complete/").json()["status"] == "completed"
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/")
+    assert response.status_code == 409 and response.json()["code"] == "order_has_debt"  # 30 000 still owed
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/", {"override_reason": "наличные"})
+    assert response.status_code == 409 and "только руководитель" in response.json()["detail"]
+    assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+def test_supervisor_marks_paid_with_debt_and_the_reason_is_on_the_timeline(supervisor_api):
+    order = make_order()
+    add(order, flight(at(1)))
+    supervisor_api.post(f"/api/v1/orders/{order.pk}/confirm/")
+    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark_paid/", {"override_reason": "  "})
+    assert response.status_code == 409 and response.json()["fields"]["override_reason"]
+    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark_paid/",
+                                   {"override_reason": "Оплата наличными в офисе"})
+    assert response.status_code == 200 and response.json()["status"] == "paid"
+    event = order.events.get(kind="paid_override")
+    assert "Оплата наличными в офисе" in event.title and "30000.00 RUB" in event.title
+    assert supervisor_api.post(f"/api/v1/orders/{order.pk}/complete/").json()["status"] == "completed"
 
 
 def test_removing_a_traveller_who_has_services_is_refused(operator_api):

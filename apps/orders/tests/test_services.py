@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.accounts.models import User
 from apps.core.errors import BusinessError, ConflictError
 from apps.orders import services
 from apps.orders.models import Order, OrderEvent, ServiceStatus
@@ -109,7 +110,11 @@ def test_transitions_and_forbidden_one():
     with pytest.raises(ConflictError) as error:
         services.order_transition(order=order, action="complete")
     assert error.value.code == "invalid_transition"
-    services.order_transition(order=order, action="mark_paid")
+    with pytest.raises(ConflictError) as error:
+        services.order_transition(order=order, action="mark_paid")  # 30 000 still owed
+    assert error.value.code == "order_has_debt"
+    boss = User.objects.create_user(email="boss@test.travelcrm", password="x" * 16, role="supervisor")
+    services.order_transition(order=order, action="mark_paid", actor=boss, override_reason="наличные в офисе")
     services.order_transition(order=order, action="complete")
     assert Order.objects.get(pk=order.pk).status == "completed"
     with pytest.raises(ConflictError):
