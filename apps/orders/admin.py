@@ -201,7 +201,8 @@ class ServiceForm(forms.ModelForm):
         max_digits=18,
         decimal_places=8,
         required=False,
-        help_text=_("Нужен, когда валюта услуги отличается от валюты заказа."),
+        help_text=_("Пусто — курс ЦБ на дату услуги; для будущей даты — последний известный курс ЦБ "
+                    "(ориентировочно, точный зафиксирует оплата)."),
     )
     cost_rate = forms.DecimalField(
         label=_("Курс нетто к валюте заказа"),
@@ -251,6 +252,12 @@ class ServiceForm(forms.ModelForm):
             for name in ("start_dt", "end_dt"):
                 self.initial[name] = getattr(self.instance, name).astimezone(local).replace(tzinfo=None)
             self.initial["details"] = _ordered_details(self.instance.type, self.instance.details or {})
+            if self.instance.rate_is_estimate:
+                self.fields["rate"].help_text = format_html(
+                    '<b style="color:#b26a00">{}</b>',
+                    "Ориентировочный курс: последний известный курс ЦБ (услуга в будущем). "
+                    "Точный курс зафиксирует оплата; можно ввести свой.",
+                )
             self.fields["details"].help_text = format_html(
                 '<span class="orders-details-help">{}</span>', _type_help(self.instance.type)
             )

@@ -308,6 +308,12 @@ class Service(models.Model):
         help_text=_("Сколько единиц валюты заказа за единицу валюты услуги."),
         **RATE,
     )
+    rate_is_estimate = models.BooleanField(
+        _("курс ориентировочный"),
+        default=False,
+        editable=False,
+        help_text=_("Для услуги в будущем взят последний известный курс ЦБ; точный курс зафиксирует оплата."),
+    )
     commission = models.DecimalField(_("комиссия"), default=0, **MONEY)
     commission_percent = models.DecimalField(
         _("комиссия, %"),

@@ -11,6 +11,7 @@ Leads: order_create_from_lead.
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -380,16 +381,36 @@ def _ensure_editable(order: Order) -> None:
         )
 
 
+# How far back the latest known bank rate is looked for (weekends and holidays have none).
+ESTIMATE_LOOKBACK_DAYS = 10
+
+
 def _rate_for(service: Service, order: Order, *, currency: str | None = None, field: str = "rate") -> Decimal:
+    return _rate_and_estimate(service, order, currency=currency, field=field)[0]
+
+
+def _rate_and_estimate(
+    service: Service, order: Order, *, currency: str | None = None, field: str = "rate"
+) -> tuple[Decimal, bool]:
+    """The rate of the service's date; for a date in the future, the latest known rate as an estimate
+    (True): the bank publishes no rate ahead, and the payment fixes the real one."""
     currency = currency or service.currency
     rate_for = rate_provider()
     message = f"Укажите курс {currency} к валюте заказа {order.currency}."
     if rate_for is None:
         raise BusinessError(message, code="rate_required", fields={field: [message]})
+    on_date, today = timezone.localdate(service.start_dt), timezone.localdate()
     try:
-        return rate_for(currency, order.currency, timezone.localdate(service.start_dt))
+        return rate_for(currency, order.currency, on_date), False
     except BusinessError as error:
-        raise BusinessError(message, code="rate_required", fields={field: [message]}) from error
+        if on_date <= today:
+            raise BusinessError(message, code="rate_required", fields={field: [message]}) from error
+    for back in range(ESTIMATE_LOOKBACK_DAYS + 1):
+        try:
+            return rate_for(currency, order.currency, today - timedelta(days=back)), True
+        except BusinessError:
+            continue
+    raise BusinessError(message, code="rate_required", fields={field: [message]})
 
 
 def _apply_service_data(service: Service, order: Order, data: dict) -> None:
@@ -401,9 +422,11 @@ def _apply_service_data(service: Service, order: Order, data: dict) -> None:
     _check_location(service)
     _apply_offer_option(service, order, data)
     if service.currency == order.currency:
-        service.rate = Decimal(1)
+        service.rate, service.rate_is_estimate = Decimal(1), False
     elif not rate_given and ("currency" in data or service.pk is None or not service.rate):
-        service.rate = _rate_for(service, order)
+        service.rate, service.rate_is_estimate = _rate_and_estimate(service, order)
+    elif rate_given:
+        service.rate_is_estimate = False  # typed by a person
     service.rate = quantize_rate(service.rate)
     if service.commission_percent is not None:
         service.commission = quantize_money(Decimal(service.price) * Decimal(service.commission_percent) / 100)

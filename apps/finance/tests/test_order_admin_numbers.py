@@ -98,3 +98,41 @@ def test_a_normal_edit_needs_no_confirmation(web):
     service = add(order, flight(at(1), price=Decimal("30000")))
     data = _order_post(order, services=[_row(service, price="45 000,00")])
     assert web.post(f"/admin/orders/order/{order.pk}/change/", data).status_code == 302
+
+
+def test_future_foreign_service_takes_the_latest_bank_rate_as_an_estimate(web):
+    from datetime import timedelta
+
+    from apps.orders import services
+
+    order = make_order()
+    _usd_rate("91.11", on=timezone.localdate() - timedelta(days=2))  # a weekend: the last rate is older
+    start = timezone.localtime() + timedelta(days=60)
+    service = services.service_create(order=order, data={
+        "type": "hotel", "start_dt": start, "end_dt": start + timedelta(days=7), "city": "Анталья",
+        "price": Decimal("1000"), "currency": "USD", "details": {"hotel_name": "Rixos"},
+    })
+    assert service.rate == Decimal("91.11") and service.rate_is_estimate
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Ориентировочный курс" in page
+    services.service_update(service=service, data={"rate": Decimal("92.5")})
+    service.refresh_from_db()
+    assert service.rate == Decimal("92.5") and not service.rate_is_estimate
+
+
+def test_past_service_without_a_rate_is_still_refused(web):
+    from datetime import timedelta
+
+    import pytest as _pytest
+
+    from apps.core.errors import BusinessError
+    from apps.orders import services
+
+    order = make_order()
+    start = timezone.localtime() - timedelta(days=30)
+    with _pytest.raises(BusinessError) as error:
+        services.service_create(order=order, data={
+            "type": "hotel", "start_dt": start, "end_dt": start + timedelta(days=7), "city": "Анталья",
+            "price": Decimal("1000"), "currency": "USD", "details": {"hotel_name": "Rixos"},
+        })
+    assert error.value.code == "rate_required"
