@@ -138,7 +138,7 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "POST /api/v1/orders/{id}/cancel/": (401, 200, 403, 200),
     "POST /api/v1/orders/{id}/complete/": (401, 409, 403, 409),
     "POST /api/v1/orders/{id}/confirm/": (401, 409, 403, 409),  # the world's order is confirmed (it has payments)
-    "POST /api/v1/orders/{id}/mark_paid/": (401, 200, 403, 200),
+    "POST /api/v1/orders/{id}/mark_paid/": (401, 409, 403, 409),  # it still owes: needs override_reason
     "POST /api/v1/orders/{id}/reopen/": (401, 409, 403, 409),
     "POST /api/v1/orders/{order_id}/documents/": (401, 201, 403, 201),
     "POST /api/v1/orders/{order_id}/payments/": (401, 403, 201, 201),

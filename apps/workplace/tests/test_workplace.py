@@ -13,6 +13,7 @@ from apps.clients.selectors import client_labels
 from apps.clients.services import contact_add
 from apps.finance.services import payment_create
 from apps.leads.services import lead_create_manual
+from apps.orders.services import order_transition
 from apps.orders.tests.factories import add, flight, make_client, make_order
 from apps.workplace.models import Reminder
 
@@ -137,6 +138,7 @@ def test_client_card_tells_the_story(supervisor, django_assert_max_num_queries):
     client = make_client()
     order = make_order(client=client)
     add(order, flight(timezone.localtime() + timedelta(days=10)))
+    order_transition(order=order, action="confirm")
     payment_create(order_id=order.pk, data={"amount": Decimal("1000"), "currency": "RUB",
                                             "date": timezone.localdate()}, actor=supervisor)
     trip = make_order(travellers=[client])
