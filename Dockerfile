@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# WeasyPrint (PDF documents) needs pango; DejaVu fonts carry Cyrillic.
+# WeasyPrint (PDF documents) needs pango; DejaVu fonts carry Cyrillic; poppler-utils' pdftoppm draws
+# the PNG previews of template versions in the admin.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 
 # Backups use pg_dump / pg_restore of the server's major version (compose runs postgres:16); they

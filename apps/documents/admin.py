@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -71,7 +72,15 @@ class TemplateVersionUploadForm(forms.ModelForm):
     type = forms.ChoiceField(label="Тип документа", choices=DocumentType.choices)
     name = forms.CharField(label="Название шаблона", max_length=200, required=False,
                            help_text="Если пусто — прежнее название (или название по умолчанию).")
-    activate = forms.BooleanField(label="Сделать активной", required=False, initial=True)
+    activate = forms.BooleanField(
+        label="Сделать активной", required=False, initial=True,
+        help_text="Снимите отметку, чтобы сначала посмотреть предпросмотр (кнопка «Предпросмотр») и "
+                  "активировать версию позже действием в списке версий.",
+    )
+    preview_order = forms.IntegerField(
+        label="Заказ для предпросмотра (ID)", required=False, min_value=1,
+        help_text="Кроме образца, показать первые страницы с данными этого заказа.",
+    )
 
     class Meta:
         model = DocumentTemplateVersion
@@ -95,8 +104,79 @@ class DocumentTemplateVersionAdmin(admin.ModelAdmin):
     list_display = ["template", "version", "is_active", "comment", "uploaded_by", "uploaded_at"]
     list_filter = ["template__type", "is_active"]
     list_select_related = ["template", "uploaded_by"]
-    readonly_fields = ["template", "version", "is_active", "comment", "uploaded_by", "uploaded_at", "body", "css"]
+    readonly_fields = ["template", "version", "is_active", "comment", "uploaded_by", "uploaded_at", "tools",
+                       "diff_display", "body", "css"]
     actions = ["activate_version"]
+    change_form_template = "admin/documents/documenttemplateversion/change_form.html"
+
+    def get_urls(self):
+        own = [path("preview/", self.admin_site.admin_view(self.preview_view),
+                    name="documents_documenttemplateversion_preview")]
+        return own + super().get_urls()
+
+    @admin.display(description="действия")
+    def tools(self, version):
+        preview = reverse("admin:documents_documenttemplateversion_preview") + f"?version={version.pk}"
+        new = (reverse("admin:documents_documenttemplateversion_add")
+               + f"?type={version.template.type}&from={version.pk}")
+        return format_html('<a class="button" href="{}" target="_blank">Предпросмотр (PNG первых страниц)</a> '
+                           '<a class="button" href="{}">Новая версия на основе этой</a>', preview, new)
+
+    @admin.display(description="изменения относительно предыдущей версии")
+    def diff_display(self, version):
+        diff = services.template_version_diff(version)
+        if diff["previous"] is None:
+            return "Это первая версия шаблона."
+        return render_to_string("admin/documents/documenttemplateversion/diff.html", diff)
+
+    def preview_view(self, request):
+        """PNG of the first pages: the sample order and, if given, a real one. POST: a text not saved yet
+        (the upload form's «Предпросмотр»); GET ?version=: a stored version. Nothing is written."""
+        if not request.user.has_perm("documents.add_documenttemplateversion"):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        version = None
+        if source.get("version", "").isdigit():
+            version = get_object_or_404(DocumentTemplateVersion.objects.select_related("template"),
+                                        pk=int(source["version"]))
+            doc_type, body, css = version.template.type, version.body, version.css
+        else:
+            doc_type, body, css = source.get("type", ""), source.get("body", ""), source.get("css", "")
+        order_id = source.get("preview_order") or source.get("order") or ""
+        previews, errors = [], []
+        if doc_type not in DocumentType.values or not body.strip():
+            errors.append("Укажите тип документа и текст шаблона.")
+        else:
+            previews.append(self._preview_block(doc_type, body, css, None, errors))
+            if str(order_id).isdigit():
+                previews.append(self._preview_block(doc_type, body, css, int(order_id), errors, user=request.user))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version,
+                   "title": "Предпросмотр шаблона", "previews": [p for p in previews if p], "errors": errors,
+                   "order_id": order_id}
+        return TemplateResponse(request, "admin/documents/documenttemplateversion/preview.html", context)
+
+    @staticmethod
+    def _preview_block(doc_type, body, css, order_id, errors, user=None) -> dict | None:
+        import base64
+
+        from apps.orders.models import Order
+
+        order = None
+        if order_id is not None:
+            if not user.has_perm("clients.view_personal_data"):
+                errors.append("Предпросмотр с реальным заказом показывает персональные данные — нужно право на них.")
+                return None
+            order = Order.objects.filter(pk=order_id).first()
+            if order is None:
+                errors.append(f"Заказ {order_id} не найден.")
+                return None
+        try:
+            pages = services.template_preview(doc_type=doc_type, body=body, css=css, order=order)
+        except BusinessError as error:
+            errors.append(error.detail)
+            return None
+        title = f"Заказ {order.number}" if order else "Образец (вымышленный заказ)"
+        return {"title": title, "pages": [base64.b64encode(page).decode() for page in pages]}
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -105,20 +185,26 @@ class DocumentTemplateVersionAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["type", "name", "body", "css", "comment", "activate"]
+            return ["type", "name", "body", "css", "comment", "activate", "preview_order"]
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
 
     def get_changeform_initial_data(self, request):
+        """A new version starts from the active one (or from the version named by ?from=)."""
         initial = super().get_changeform_initial_data(request)
         doc_type = request.GET.get("type")
         if doc_type in DocumentType.values:
             initial["type"] = doc_type
-            active = DocumentTemplateVersion.objects.filter(template__type=doc_type, is_active=True).first()
-            if active is not None:
-                initial.update({"body": active.body, "css": active.css})
+            versions = DocumentTemplateVersion.objects.filter(template__type=doc_type)
+            start = None
+            if str(request.GET.get("from", "")).isdigit():
+                start = versions.filter(pk=int(request.GET["from"])).first()
+            start = start or versions.filter(is_active=True).first()
+            if start is not None:
+                initial.update({"body": start.body, "css": start.css,
+                                "comment": f"На основе версии {start.version}: "})
         return initial
 
     def has_delete_permission(self, request, obj=None):

@@ -366,3 +366,71 @@ def document_mark_sent(*, document: Document, actor=None) -> Document:
 
 def document_mark_signed(*, document: Document, actor=None) -> Document:
     return document_mark(document=document, status=DocumentStatus.SIGNED, actor=actor)
+
+
+# --- Template previews and diffs (issue 18 point 7) -------------------------------------------------
+
+PREVIEW_PAGES = 2
+PREVIEW_DPI = 60
+
+
+def template_preview(*, doc_type: str, body: str, css: str = "", order=None, pages: int = PREVIEW_PAGES) -> list[bytes]:
+    """PNG images of the first pages of a template's text rendered with the sample order, or with a
+    real order (its data as a document would print it). The same sandbox and limits as generation."""
+    from apps.finance.selectors import agency_requisites
+
+    _check_type(doc_type)
+    if order is None:
+        context = sample_context(doc_type, services=6)
+    else:
+        fresh = _load_order_for_context(order.pk)
+        context = build_context(fresh, doc_type, requisites=agency_requisites(), number=f"{fresh.number}-ПРОСМОТР",
+                                basis=_basis(latest_contract(order.pk)),
+                                valid_until=getattr(fresh, "offer_valid_until", None))
+    try:
+        pdf = rendering.render_pdf(body, css, context)
+    except rendering.RenderError as error:
+        raise _render_error(error) from None
+    return pdf_to_png(pdf, pages=pages)
+
+
+def pdf_to_png(pdf: bytes, *, pages: int = PREVIEW_PAGES, dpi: int = PREVIEW_DPI) -> list[bytes]:
+    """The first pages of a PDF as PNG (poppler's pdftoppm, bounded in time)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = shutil.which("pdftoppm")
+    if binary is None:
+        raise BusinessError("Предпросмотр недоступен: на сервере не установлен poppler-utils (pdftoppm).",
+                            code="preview_unavailable")
+    with tempfile.TemporaryDirectory(prefix="tpl-preview-") as folder:
+        source = Path(folder) / "doc.pdf"
+        source.write_bytes(pdf)
+        try:
+            subprocess.run(  # noqa: S603 (a fixed binary, our own file)
+                [binary, "-png", "-r", str(dpi), "-f", "1", "-l", str(pages), str(source), str(Path(folder) / "p")],
+                check=True, timeout=20, capture_output=True,
+            )
+        except (subprocess.SubprocessError, OSError):
+            raise BusinessError("Не удалось построить предпросмотр страниц.", code="preview_failed") from None
+        return [path.read_bytes() for path in sorted(Path(folder).glob("p-*.png"))]
+
+
+def template_version_diff(version: DocumentTemplateVersion) -> dict:
+    """Unified diff of a version's body and CSS against the previous version of its template."""
+    import difflib
+
+    previous = (
+        DocumentTemplateVersion.objects.filter(template_id=version.template_id, version__lt=version.version)
+        .order_by("-version").first()
+    )
+    if previous is None:
+        return {"previous": None, "body": [], "css": []}
+
+    def lines(old: str, new: str, name: str) -> list[str]:
+        return list(difflib.unified_diff(old.splitlines(), new.splitlines(), f"{name} v{previous.version}",
+                                         f"{name} v{version.version}", n=2, lineterm=""))
+
+    return {"previous": previous.version, "body": lines(previous.body, version.body, "HTML"),
+            "css": lines(previous.css, version.css, "CSS")}
