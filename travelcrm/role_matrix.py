@@ -19,7 +19,21 @@ from pathlib import Path
 ROLES = ("anonymous", "operator", "accountant", "supervisor")
 
 MATRIX: dict[str, tuple[int, int, int, int]] = {
-    # issue 17: supplier payments
+    # issue 17: reports (XLSX, supplier debts, sales and margin, funnel) and supplier payments
+    "GET /api/v1/reports/clients/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/commissions/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/debts/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/funnel/": (401, 403, 200, 200),
+    "GET /api/v1/reports/funnel/csv/": (401, 403, 200, 200),
+    "GET /api/v1/reports/funnel/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/fx/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/orders/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/sales/": (401, 403, 200, 200),
+    "GET /api/v1/reports/sales/csv/": (401, 403, 200, 200),
+    "GET /api/v1/reports/sales/xlsx/": (401, 403, 200, 200),
+    "GET /api/v1/reports/supplier-debts/": (401, 403, 200, 200),
+    "GET /api/v1/reports/supplier-debts/csv/": (401, 403, 200, 200),
+    "GET /api/v1/reports/supplier-debts/xlsx/": (401, 403, 200, 200),
     "DELETE /api/v1/supplier-payments/{id}/": (401, 403, 403, 204),
     "GET /api/v1/orders/{order_id}/supplier-payments/": (401, 200, 200, 200),
     "GET /api/v1/supplier-payments/": (401, 200, 200, 200),

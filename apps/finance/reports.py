@@ -32,7 +32,24 @@ from apps.finance.models import CurrencyRate, Payment, PaymentType
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 WIDE = DecimalField(max_digits=30, decimal_places=10)
+# The one rule (docs/user/accountant.md): money moves, and debts count, only on confirmed, paid and
+# completed orders — a draft is an offer, a cancelled order owes nothing. The same statuses as
+# apps.orders.models.SETTLED_STATUSES (what we owe suppliers follows them too).
 DEBT_STATUSES = ("confirmed", "paid", "completed")
+
+ORDER_STATUS_LABELS = {
+    "draft": "Черновик", "confirmed": "Подтверждён", "paid": "Оплачен", "completed": "Завершён",
+    "cancelled": "Отменён",
+}
+LEAD_SOURCE_LABELS = {
+    "telegram": "Telegram", "whatsapp": "WhatsApp", "email": "Электронная почта", "web": "Форма на сайте",
+    "manual": "Вручную",
+}
+
+
+def status_label(row: dict, key: str = "status") -> str:
+    """A status code as people read it (CSV / XLSX); the JSON API keeps the code."""
+    return ORDER_STATUS_LABELS.get(row.get(key), row.get(key) or "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,8 @@ class ReportFilters:
     client: int | None = None
     currency: str | None = None
     on_date: date | None = None  # fx: the date to compare with (default today)
+    supplier: int | None = None  # supplier debts, commissions
+    ageing: str | None = None  # debts, supplier debts: one bucket of AGEING
 
 
 def _start(day: date) -> datetime:
@@ -92,6 +111,9 @@ def _orders():
 # --- clients: orders, turnover, paid, debt per client (and currency) ---------------------------------
 
 
+DEBT_Q = Q(balance_due__gt=0, status__in=DEBT_STATUSES)
+
+
 def _client_name_of(field: str) -> Subquery:
     """The client's name by a correlated subquery: grouping stays on ids (no join, no text in GROUP BY),
     and PostgreSQL evaluates it only for the rows of the page."""
@@ -104,7 +126,8 @@ def _client_name_of(field: str) -> Subquery:
 
 
 def _clients_base(filters: ReportFilters) -> QuerySet:
-    return _orders().filter(_period("created_at", filters), _order_filters(filters)).exclude(status="cancelled")
+    # Sales are settled orders: a draft is an offer, a cancelled order no sale (DEBT_STATUSES).
+    return _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
 
 
 def clients_report(filters: ReportFilters) -> QuerySet:
@@ -129,7 +152,7 @@ def clients_report(filters: ReportFilters) -> QuerySet:
             client_name=_client_name_of("client_id"),
             orders=per_group(Count("id")),
             paid=per_group(Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY)),
-            debt=per_group(Coalesce(Sum("balance_due", filter=Q(balance_due__gt=0)), ZERO, output_field=MONEY)),
+            debt=per_group(Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY)),
         )
         .order_by("-turnover", "client_id", "currency")
     )
@@ -144,7 +167,7 @@ def clients_report_all(filters: ReportFilters) -> QuerySet:
             turnover=Sum("total_amount"),
             orders=Count("id"),
             paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY),
-            debt=Coalesce(Sum("balance_due", filter=Q(balance_due__gt=0)), ZERO, output_field=MONEY),
+            debt=Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY),
         )
         .annotate(client_name=_client_name_of("client_id"))
         .order_by("-turnover", "client_id", "currency")
@@ -165,7 +188,8 @@ def orders_report(filters: ReportFilters) -> QuerySet:
         _orders()
         .filter(_period("created_at", filters), _order_filters(filters))
         .values("id", "number", "status", "created_at", "deadline", "currency", "client_id", "operator_id",
-                "total_amount", "paid_amount", "refunded_amount", "commission", "balance_due")
+                "total_amount", "paid_amount", "refunded_amount", "commission", "balance_due", "cost_amount",
+                "margin", "supplier_paid_amount", "supplier_balance_due")
         .annotate(client_name=_client_name("client__"), operator_name=_operator_name(""))
         .order_by("-created_at", "-id")
     )
@@ -176,20 +200,72 @@ def orders_count(filters: ReportFilters) -> int:
 
 
 ORDERS_COLUMNS = [
-    Column("Номер заказа", "number"), Column("Дата", "created_at"), Column("Статус", "status"),
+    Column("Номер заказа", "number"), Column("Дата", "created_at"), Column("Статус", status_label),
     Column("Клиент", "client_name"), Column("Менеджер", "operator_name"), Column("Валюта", "currency"),
     Column("Сумма", "total_amount"), Column("Оплачено", "paid_amount"), Column("Возвращено", "refunded_amount"),
-    Column("Комиссия", "commission"), Column("Долг", "balance_due"), Column("Срок оплаты", "deadline"),
+    Column("Комиссия", "commission"), Column("Себестоимость", "cost_amount"), Column("Маржа", "margin"),
+    Column("Оплачено поставщикам", "supplier_paid_amount"), Column("Долг поставщикам", "supplier_balance_due"),
+    Column("Долг клиента", lambda row: row["balance_due"] if row["status"] in DEBT_STATUSES else ZERO),
+    Column("Срок оплаты", "deadline"),
 ]
 
 
 # --- debts: who owes what, how many days past the deadline, oldest first ---------------------------
 
 
+# Ageing of a debt by its due date: not due yet (or no date), 1–30, 31–90 and more than 90 days overdue.
+AGEING = {
+    "not_due": "Срок не наступил",
+    "1_30": "1–30 дней",
+    "31_90": "31–90 дней",
+    "90_plus": "Больше 90 дней",
+}
+
+
+def _ageing_bounds(today: date) -> dict[str, tuple[date | None, date | None]]:
+    """Bucket → (due on or after, due before) as local days."""
+    return {
+        "not_due": (today, None),
+        "1_30": (today - timedelta(days=30), today),
+        "31_90": (today - timedelta(days=90), today - timedelta(days=30)),
+        "90_plus": (None, today - timedelta(days=90)),
+    }
+
+
+def ageing_q(field: str, bucket: str, *, is_datetime: bool, today: date | None = None) -> Q:
+    """The rows of one ageing bucket by the due `field` (an aware datetime or a date column)."""
+    since, before = _ageing_bounds(today or timezone.localdate())[bucket]
+    convert = _start if is_datetime else (lambda day: day)
+    q = Q()
+    if since is not None:
+        q &= Q(**{f"{field}__gte": convert(since)})
+    if before is not None:
+        q &= Q(**{f"{field}__lt": convert(before)})
+    if bucket == "not_due":
+        q |= Q(**{f"{field}__isnull": True})
+    return q
+
+
+def ageing_of(due: date | None, today: date | None = None) -> str:
+    if due is None:
+        return "not_due"
+    overdue = ((today or timezone.localdate()) - due).days
+    if overdue <= 0:
+        return "not_due"
+    return "1_30" if overdue <= 30 else "31_90" if overdue <= 90 else "90_plus"
+
+
+def _debts_base(filters: ReportFilters) -> QuerySet:
+    qs = _orders().filter(_period("deadline", filters), _order_filters(filters), balance_due__gt=0,
+                          status__in=DEBT_STATUSES)
+    if filters.ageing:
+        qs = qs.filter(ageing_q("deadline", filters.ageing, is_datetime=True))
+    return qs
+
+
 def debts_report(filters: ReportFilters) -> QuerySet:
     return (
-        _orders()
-        .filter(_period("deadline", filters), _order_filters(filters), balance_due__gt=0, status__in=DEBT_STATUSES)
+        _debts_base(filters)
         .values("id", "number", "status", "deadline", "currency", "client_id", "operator_id",
                 "total_amount", "paid_amount", "refunded_amount", "balance_due")
         .annotate(client_name=_client_name("client__"), operator_name=_operator_name(""))
@@ -199,11 +275,21 @@ def debts_report(filters: ReportFilters) -> QuerySet:
 
 def debts_count(filters: ReportFilters) -> int:
     """Debtors without the joins of the page query (names are only needed for the page)."""
-    return (
-        _orders()
-        .filter(_period("deadline", filters), _order_filters(filters), balance_due__gt=0, status__in=DEBT_STATUSES)
-        .count()
-    )
+    return _debts_base(filters).count()
+
+
+def _ageing_totals(qs: QuerySet, amount: str, due_field: str, *, is_datetime: bool) -> list[dict]:
+    """Per currency: the total and each ageing bucket's part — one aggregate query."""
+    buckets = {
+        f"ageing_{bucket}": Coalesce(Sum(amount, filter=ageing_q(due_field, bucket, is_datetime=is_datetime)),
+                                     ZERO, output_field=MONEY)
+        for bucket in AGEING
+    }
+    return list(qs.values("currency").annotate(total=Sum(amount), rows=Count("id"), **buckets).order_by("currency"))
+
+
+def debts_totals(filters: ReportFilters) -> list[dict]:
+    return _ageing_totals(_debts_base(filters).order_by(), "balance_due", "deadline", is_datetime=True)
 
 
 def days_overdue(row: dict, today: date | None = None) -> int:
@@ -218,6 +304,8 @@ DEBTS_COLUMNS = [
     Column("Клиент", "client_name"), Column("Номер заказа", "number"), Column("Менеджер", "operator_name"),
     Column("Валюта", "currency"), Column("Сумма заказа", "total_amount"), Column("Оплачено", "paid_amount"),
     Column("Долг", "balance_due"), Column("Срок оплаты", "deadline"), Column("Дней просрочки", days_overdue),
+    Column("Просрочка", lambda row: AGEING[ageing_of(timezone.localtime(row["deadline"]).date()
+                                                     if row.get("deadline") else None)]),
 ]
 
 
@@ -226,9 +314,29 @@ DEBTS_COLUMNS = [
 COMMISSION_DIMENSIONS = ("month", "supplier", "operator")
 
 
-def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMISSION_DIMENSIONS) -> QuerySet:
+def _sales_services(filters: ReportFilters) -> QuerySet:
+    """Active services of settled orders (a draft is not a sale yet, a cancelled one no longer)."""
     from apps.orders.models import Service
 
+    qs = (Service.objects.filter(_period("order__created_at", filters), _order_filters(filters, "order__"),
+                                 order__status__in=DEBT_STATUSES)
+          .exclude(status="cancelled"))
+    if filters.supplier:
+        qs = qs.filter(supplier_id=filters.supplier)
+    return qs
+
+
+def commissions_totals(filters: ReportFilters) -> list[dict]:
+    return list(
+        _sales_services(filters).values(order_currency=F("order__currency")).annotate(
+            rows=Count("id"), sales=Sum("price_in_order_currency"), commission=Sum("commission_in_order_currency"),
+            cost=Sum("cost_in_order_currency"),
+            margin=Sum(F("price_in_order_currency") - F("cost_in_order_currency"), output_field=MONEY),
+        ).order_by("order_currency")
+    )
+
+
+def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMISSION_DIMENSIONS) -> QuerySet:
     fields: list[str] = []
     annotations: dict = {}
     if "month" in group_by:
@@ -241,9 +349,7 @@ def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMI
         annotations["operator_name"] = Coalesce("order__operator__full_name", Value("Без менеджера"))
         fields += ["order__operator_id", "operator_name"]
     return (
-        Service.objects.filter(_period("order__created_at", filters), _order_filters(filters, "order__"))
-        .exclude(status="cancelled")
-        .exclude(order__status="cancelled")
+        _sales_services(filters)
         .annotate(**annotations, order_currency=F("order__currency"))
         .values(*fields, "order_currency")
         .annotate(
@@ -251,6 +357,8 @@ def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMI
             orders=Count("order_id", distinct=True),
             sales=Sum("price_in_order_currency"),
             commission=Sum("commission_in_order_currency"),
+            cost=Sum("cost_in_order_currency"),
+            margin=Sum(F("price_in_order_currency") - F("cost_in_order_currency"), output_field=MONEY),
         )
         .order_by(*[f for f in ("month", "supplier_name", "operator_name") if f in fields], "order_currency")
     )
@@ -260,7 +368,7 @@ COMMISSIONS_COLUMNS = [
     Column("Месяц", lambda row: row["month"].strftime("%m.%Y") if row.get("month") else ""),
     Column("Поставщик", "supplier_name"), Column("Менеджер", "operator_name"), Column("Валюта", "order_currency"),
     Column("Заказов", "orders"), Column("Услуг", "services"), Column("Продажи", "sales"),
-    Column("Комиссия", "commission"),
+    Column("Комиссия", "commission"), Column("Себестоимость", "cost"), Column("Маржа", "margin"),
 ]
 
 
@@ -316,6 +424,185 @@ FX_COLUMNS = [
 ]
 
 
+def fx_totals(filters: ReportFilters) -> list[dict]:
+    return list(
+        fx_report(filters).order_by().values("order_currency").annotate(
+            rows=Count("id"), difference=Sum("difference"),
+        ).values("rows", "difference", currency=F("order_currency")).order_by("currency")
+    )
+
+
+def clients_totals(filters: ReportFilters) -> list[dict]:
+    return list(
+        _clients_base(filters).values("currency").annotate(
+            rows=Count("client_id", distinct=True), turnover=Sum("total_amount"),
+            paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY),
+            debt=Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY),
+        ).order_by("currency")
+    )
+
+
+def orders_totals(filters: ReportFilters) -> list[dict]:
+    return list(
+        _orders().filter(_period("created_at", filters), _order_filters(filters)).values("currency").annotate(
+            rows=Count("id"), total_amount=Sum("total_amount"), paid_amount=Sum("paid_amount"),
+            refunded_amount=Sum("refunded_amount"), commission=Sum("commission"), cost_amount=Sum("cost_amount"),
+            margin=Sum("margin"), debt=Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY),
+            supplier_balance_due=Sum("supplier_balance_due"),
+        ).order_by("currency")
+    )
+
+
+# --- supplier debts: what we owe each supplier by order, oldest due date first ---------------------
+
+
+def _supplier_debts_base(filters: ReportFilters) -> QuerySet:
+    """Rows of orders_supplierbalance that are not settled (balance ≠ 0: its partial indexes).
+
+    The balances already follow the rule on drafts: only confirmed, paid and completed orders owe
+    their suppliers; a cancelled order's row shows what the supplier must return (negative)."""
+    from apps.orders.models import SupplierBalance
+
+    qs = SupplierBalance.objects.exclude(balance=0)
+    if filters.supplier:
+        qs = qs.filter(supplier_id=filters.supplier)
+    if filters.currency:
+        qs = qs.filter(order__currency=filters.currency)
+    if filters.operator:
+        qs = qs.filter(order__operator_id=filters.operator)
+    if filters.client:
+        qs = qs.filter(order__client_id=filters.client)
+    if filters.date_from:
+        qs = qs.filter(due_date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(due_date__lte=filters.date_to)
+    if filters.ageing:
+        qs = qs.filter(ageing_q("due_date", filters.ageing, is_datetime=False))
+    return qs
+
+
+def supplier_debts_report(filters: ReportFilters) -> QuerySet:
+    return (
+        _supplier_debts_base(filters)
+        .values("id", "order_id", "supplier_id", "cost", "paid", "balance", "due_date",
+                order_number=F("order__number"), order_status=F("order__status"), currency=F("order__currency"))
+        .annotate(supplier_name=Coalesce("supplier__name", Value("Без поставщика")))
+        .order_by(F("due_date").asc(nulls_last=True), "order_id", "supplier_id")
+    )
+
+
+def supplier_debts_count(filters: ReportFilters) -> int:
+    return _supplier_debts_base(filters).count()
+
+
+def supplier_debts_totals(filters: ReportFilters) -> list[dict]:
+    qs = _supplier_debts_base(filters).annotate(currency=F("order__currency")).order_by()
+    buckets = {
+        f"ageing_{bucket}": Coalesce(Sum("balance", filter=ageing_q("due_date", bucket, is_datetime=False)),
+                                     ZERO, output_field=MONEY)
+        for bucket in AGEING
+    }
+    return list(qs.values("currency").annotate(total=Sum("balance"), rows=Count("id"), **buckets)
+                .order_by("currency"))
+
+
+def supplier_days_overdue(row: dict, today: date | None = None) -> int:
+    if row.get("due_date") is None:
+        return 0
+    return max(((today or timezone.localdate()) - row["due_date"]).days, 0)
+
+
+SUPPLIER_DEBTS_COLUMNS = [
+    Column("Поставщик", "supplier_name"), Column("Номер заказа", "order_number"),
+    Column("Статус заказа", lambda row: status_label(row, "order_status")), Column("Валюта", "currency"),
+    Column("Начислено", "cost"), Column("Оплачено", "paid"), Column("Долг", "balance"),
+    Column("Срок оплаты", "due_date"), Column("Дней просрочки", supplier_days_overdue),
+    Column("Просрочка", lambda row: AGEING[ageing_of(row.get("due_date"))]),
+]
+
+
+# --- sales and margin by month ---------------------------------------------------------------------
+
+
+def _sales_orders(filters: ReportFilters) -> QuerySet:
+    return _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
+
+
+def sales_report(filters: ReportFilters) -> QuerySet:
+    return (
+        _sales_orders(filters)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "currency")
+        .annotate(orders=Count("id"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
+                  commission=Sum("commission"), paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY))
+        .order_by("month", "currency")
+    )
+
+
+def sales_totals(filters: ReportFilters) -> list[dict]:
+    return list(
+        _sales_orders(filters).values("currency").annotate(
+            rows=Count("id"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
+            commission=Sum("commission"),
+        ).order_by("currency")
+    )
+
+
+SALES_COLUMNS = [
+    Column("Месяц", lambda row: row["month"].strftime("%m.%Y") if row.get("month") else ""),
+    Column("Валюта", "currency"), Column("Заказов", "orders"), Column("Продажи", "sales"),
+    Column("Себестоимость", "cost"), Column("Маржа", "margin"), Column("Комиссия", "commission"),
+    Column("Оплачено клиентами", "paid"),
+]
+
+
+# --- funnel: leads → orders → paid, by channel or by manager ---------------------------------------
+
+FUNNEL_PAID = Q(order__status__in=("paid", "completed")) | Q(
+    order__total_amount__gt=0, order__paid_amount__gte=F("order__total_amount") + F("order__refunded_amount"))
+
+
+def _funnel_base(filters: ReportFilters) -> QuerySet:
+    from apps.leads.models import Lead
+
+    qs = Lead.objects.filter(_period("created_at", filters))
+    if filters.operator:
+        qs = qs.filter(operator_id=filters.operator)
+    if filters.client:
+        qs = qs.filter(client_id=filters.client)
+    return qs
+
+
+def funnel_report(filters: ReportFilters, by: str = "source") -> QuerySet:
+    """Leads of the period grouped by channel (`source`) or manager (`operator`): how many became
+    orders (converted) and how many of those orders are paid — one aggregate query."""
+    key = "source" if by == "source" else "operator_id"
+    qs = _funnel_base(filters).values(key)
+    if by != "source":
+        qs = qs.annotate(operator_name=Coalesce("operator__full_name", Value("Без менеджера")))
+    return qs.annotate(
+        leads=Count("id"),
+        orders=Count("id", filter=Q(order__isnull=False) & ~Q(order__status="cancelled")),
+        paid=Count("id", filter=FUNNEL_PAID),
+    ).order_by("-leads", key)
+
+
+def funnel_totals(filters: ReportFilters) -> list[dict]:
+    row = _funnel_base(filters).aggregate(
+        rows=Count("id"), leads=Count("id"),
+        orders=Count("id", filter=Q(order__isnull=False) & ~Q(order__status="cancelled")),
+        paid=Count("id", filter=FUNNEL_PAID),
+    )
+    return [{"currency": "", **row}]
+
+
+FUNNEL_COLUMNS = [
+    Column("Канал", lambda row: LEAD_SOURCE_LABELS.get(row.get("source"), row.get("source") or "")),
+    Column("Менеджер", "operator_name"), Column("Заявок", "leads"), Column("Заказов", "orders"),
+    Column("Оплачено", "paid"),
+]
+
+
 @dataclass(frozen=True)
 class Report:
     name: str
@@ -325,13 +612,23 @@ class Report:
     # A cheaper COUNT than the page query's; "window": the count comes with the page (one query).
     count: Callable[[ReportFilters], int] | str | None = None
     build_all: Callable[[ReportFilters], QuerySet] | None = None  # for the whole-report CSV, if different
+    # Per currency, the figures of everything the filter selects (not only the page): one aggregate query.
+    totals: Callable[[ReportFilters], list[dict]] | None = None
 
 
 REPORTS = {
     "clients": Report("clients", "Отчёт по клиентам", clients_report, CLIENTS_COLUMNS, "window",
-                      clients_report_all),
-    "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, orders_count),
-    "debts": Report("debts", "Долги", debts_report, DEBTS_COLUMNS, debts_count),
-    "commissions": Report("commissions", "Комиссии", commissions_report, COMMISSIONS_COLUMNS, "window"),
-    "fx": Report("fx", "Курсовые разницы", fx_report, FX_COLUMNS),
+                      clients_report_all, clients_totals),
+    "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, orders_count,
+                     totals=orders_totals),
+    "debts": Report("debts", "Долги клиентов", debts_report, DEBTS_COLUMNS, debts_count, totals=debts_totals),
+    "commissions": Report("commissions", "Комиссии и маржа", commissions_report, COMMISSIONS_COLUMNS, "window",
+                          totals=commissions_totals),
+    "fx": Report("fx", "Курсовые разницы", fx_report, FX_COLUMNS, totals=fx_totals),
+    "supplier-debts": Report("supplier-debts", "Долги поставщикам", supplier_debts_report, SUPPLIER_DEBTS_COLUMNS,
+                             supplier_debts_count, totals=supplier_debts_totals),
+    "sales": Report("sales", "Продажи и маржа по месяцам", sales_report, SALES_COLUMNS, "window",
+                    totals=sales_totals),
+    "funnel": Report("funnel", "Воронка: заявки → заказы → оплаты", funnel_report, FUNNEL_COLUMNS, "window",
+                     totals=funnel_totals),
 }

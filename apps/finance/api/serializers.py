@@ -167,6 +167,11 @@ class ReportFilterSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     on_date = serializers.DateField(required=False, help_text="fx: дата курса для сравнения (по умолчанию сегодня).")
     group_by = serializers.CharField(required=False, help_text="commissions: month,supplier,operator (любые).")
+    supplier = serializers.IntegerField(required=False, min_value=1)
+    ageing = serializers.ChoiceField(choices=["not_due", "1_30", "31_90", "90_plus"], required=False,
+                                     help_text="debts, supplier-debts: одна группа просрочки.")
+    by = serializers.ChoiceField(choices=["source", "operator"], required=False,
+                                 help_text="funnel: по каналам (source) или по менеджерам (operator).")
 
     def validate_group_by(self, value: str) -> tuple[str, ...]:
         parts = tuple(part.strip() for part in value.split(",") if part.strip())

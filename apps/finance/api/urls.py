@@ -22,6 +22,9 @@ REPORT_SUMMARIES = {
     "debts": "Долги: кто сколько должен и на сколько дней просрочил (старые первыми)",
     "commissions": "Комиссии по месяцам, поставщикам и менеджерам",
     "fx": "Курсовые разницы: платежи по курсу платежа против курса другой даты",
+    "supplier-debts": "Долги поставщикам по заказам: начислено, оплачено, долг, срок (старые первыми)",
+    "sales": "Продажи, себестоимость и маржа по месяцам",
+    "funnel": "Воронка: заявки → заказы → оплаты по каналам или менеджерам",
 }
 
 report_urls = []
@@ -30,6 +33,7 @@ for name, summary in REPORT_SUMMARIES.items():
     report_urls += [
         path(f"reports/{name}/", view, name=f"report-{name}"),
         path(f"reports/{name}/csv/", view, {"format": "csv"}, name=f"report-{name}-csv"),
+        path(f"reports/{name}/xlsx/", view, {"format": "xlsx"}, name=f"report-{name}-xlsx"),
     ]
 
 order_payments = PaymentViewSet.as_view({"get": "list", "post": "create"})

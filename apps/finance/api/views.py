@@ -1,5 +1,7 @@
 """Thin views of the finance API: parse, call one service or selector, render."""
 
+from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 
 from django.core.paginator import Paginator as DjangoPaginator
@@ -33,7 +35,15 @@ from apps.finance.api.serializers import (
 )
 from apps.finance.models import AgencyRequisites, Payment, SupplierPayment
 from apps.finance.onec import statement_for_period
-from apps.finance.reports import REPORTS, ReportFilters, commissions_report, days_overdue
+from apps.finance.reports import (
+    REPORTS,
+    ReportFilters,
+    commissions_report,
+    days_overdue,
+    funnel_report,
+    supplier_days_overdue,
+)
+from apps.finance.xlsx import XLSX_TYPE, xlsx_response
 from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
 from travelcrm.permissions import PageNumberPagination
 
@@ -47,6 +57,14 @@ class CsvRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data if isinstance(data, bytes) else str(data).encode()
+
+
+class XlsxRenderer(CsvRenderer):
+    """Lets `?format=xlsx` through content negotiation; the report view builds the workbook."""
+
+    media_type = XLSX_TYPE
+    format = "xlsx"
+    charset = None
 
 
 # --- Requisites --------------------------------------------------------------------------------------
@@ -251,7 +269,11 @@ _FILTER_PARAMETERS = [
     OpenApiParameter("operator", OpenApiTypes.INT), OpenApiParameter("client", OpenApiTypes.INT),
     OpenApiParameter("currency", OpenApiTypes.STR), OpenApiParameter("page", OpenApiTypes.INT),
     OpenApiParameter("page_size", OpenApiTypes.INT),
-    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv — файл для Excel"),
+    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"],
+                     description="csv / xlsx — файл для Excel (весь отчёт по фильтру)"),
+    OpenApiParameter("supplier", OpenApiTypes.INT), OpenApiParameter("ageing", OpenApiTypes.STR,
+                                                                     enum=["not_due", "1_30", "31_90", "90_plus"]),
+    OpenApiParameter("by", OpenApiTypes.STR, enum=["source", "operator"], description="funnel: группировка"),
 ]
 
 
@@ -314,18 +336,20 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
     """One finance report: JSON pages, or the whole report as CSV (?format=csv or …/csv/)."""
 
     required_permissions = ["finance.view_reports"]
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, CsvRenderer, XlsxRenderer]
     report_name = ""
 
     @staticmethod
     def _filters(params: dict) -> ReportFilters:
-        return ReportFilters(**{k: v for k, v in params.items() if k != "group_by"})
+        return ReportFilters(**{k: v for k, v in params.items() if k not in ("group_by", "by")})
 
     def _queryset(self, params: dict, whole: bool = False):
         filters_ = self._filters(params)
         report = REPORTS[self.report_name]
         if self.report_name == "commissions" and params.get("group_by"):
             return commissions_report(filters_, params["group_by"])
+        if self.report_name == "funnel":
+            return funnel_report(filters_, params.get("by") or "source")
         if whole and report.build_all:
             return report.build_all(filters_)
         return report.build(filters_)
@@ -334,11 +358,15 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
         params = ReportFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         report = REPORTS[self.report_name]
+        stamp = timezone.localdate().strftime("%Y-%m-%d")
         if request.accepted_renderer.format == "csv":
             # Streamed after the view returns: its cursor must not live in a transaction that ends here.
             queryset = self._queryset(params.validated_data, whole=True)
-            stamp = timezone.localdate().strftime("%Y-%m-%d")
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
+        if request.accepted_renderer.format == "xlsx":
+            queryset = self._queryset(params.validated_data, whole=True)
+            return xlsx_response(f"report-{report.name}-{stamp}.xlsx", report.title, report.columns,
+                                 queryset.iterator(chunk_size=5000))
         # A report's best plan depends on its period and filters: never a cached generic plan.
         with custom_plans():
             return self._page(request, report, params.validated_data)
@@ -352,22 +380,47 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
             paginator = ReportPagination()
             count = (lambda: report.count(self._filters(params))) if report.count else None
             page = paginator.paginate_queryset(queryset, request, view=self, count=count)
-        return paginator.get_paginated_response([self.present(row) for row in page])
+        response = paginator.get_paginated_response([self.present(row) for row in page])
+        if report.totals:
+            response.data["totals"] = [wire_row(row) for row in report.totals(self._filters(params))]
+        return response
 
     def present(self, row: dict) -> dict:
-        return row
+        return wire_row(row)
 
 
 class DebtsReportView(ReportView):
     report_name = "debts"
 
     def present(self, row: dict) -> dict:
-        return {**row, "days_overdue": days_overdue(row)}
+        return wire_row({**row, "days_overdue": days_overdue(row)})
+
+
+class SupplierDebtsReportView(ReportView):
+    report_name = "supplier-debts"
+
+    def present(self, row: dict) -> dict:
+        return wire_row({**row, "days_overdue": supplier_days_overdue(row)})
+
+
+def wire_row(row: dict) -> dict:
+    """The API's wire format: money (Decimal) as a string, dates and moments in ISO 8601."""
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value.quantize(Decimal("0.01"))) if value.as_tuple().exponent >= -2 else str(value)
+        elif isinstance(value, datetime):
+            out[key] = timezone.localtime(value).isoformat() if timezone.is_aware(value) else value.isoformat()
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
 
 
 def report_view(name: str, summary: str) -> type[ReportView]:
-    base = DebtsReportView if name == "debts" else ReportView
-    view = type(f"{name.title()}ReportView", (base,), {"report_name": name})
+    base = {"debts": DebtsReportView, "supplier-debts": SupplierDebtsReportView}.get(name, ReportView)
+    view = type(f"{name.title().replace('-', '')}ReportView", (base,), {"report_name": name})
     return extend_schema(summary=summary, parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})(view)
 
 
