@@ -104,3 +104,10 @@ def test_admin_change_list_counts_boundedly_and_pages_over_ids(client, admin_use
     assert changelist.full_result_count is None  # no exact count of the whole table
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 6" in sql for sql in counts)
+
+
+def test_a_search_counts_exactly_only_up_to_its_own_lower_limit(operator_api, twelve_clients, settings):
+    settings.SEARCH_EXACT_COUNT_LIMIT = 3
+    body = operator_api.get(URL, {"page_size": 2, "search": "Иван"}).json()
+    assert body["count_is_estimate"] is True and body["count"] >= 4
+    assert operator_api.get(URL, {"page_size": 2}).json()["count"] == 12  # a plain list counts to the usual limit

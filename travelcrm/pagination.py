@@ -4,7 +4,8 @@
   a million rows deep); only the page's rows are then read with their joins, prefetches and per-row
   JSON. A view may hand over a flat `values_list("pk", flat=True)` queryset and read the rows itself
   (the client and order lists do), or a model queryset, whose page rows are read here.
-- **Counts are exact up to LIST_EXACT_COUNT_LIMIT**, above it the planner's estimate with
+- **Counts are exact up to LIST_EXACT_COUNT_LIMIT** (SEARCH_EXACT_COUNT_LIMIT for `?search=`), above
+  it the planner's estimate with
   `count_is_estimate: true` (apps.core.paging). The last page and short lists need no count query.
 - **Cursor (keyset) mode** for integrators walking everything: `?cursor=` (empty for the first
   page) pages by id, newest first, whatever `ordering` says; `next` carries the cursor of the next
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.query import FlatValuesListIterable
 from rest_framework.exceptions import NotFound, ValidationError
@@ -53,8 +55,17 @@ class ListPagination(BasePagination):
         if not ids and self.number > 1:
             raise NotFound("Такой страницы нет: она за концом списка.")
         # Only a page with more rows after it needs a count query; otherwise the count is known.
-        self.count = bounded_count(ids_queryset) if self.has_next else RowCount(offset + len(ids), False)
+        if self.has_next:
+            self.count = bounded_count(ids_queryset, limit=self._count_limit(request))
+        else:
+            self.count = RowCount(offset + len(ids), False)
         return ids
+
+    @staticmethod
+    def _count_limit(request) -> int | None:
+        """A search counts exactly only up to SEARCH_EXACT_COUNT_LIMIT: a common name matches tens of
+        thousands of a million clients, and counting them all would cost more than the page."""
+        return settings.SEARCH_EXACT_COUNT_LIMIT if request.query_params.get("search") else None
 
     def _cursor_page(self, ids_queryset: QuerySet, request) -> list:
         after = decode_cursor(request.query_params.get(self.cursor_query_param, ""))
