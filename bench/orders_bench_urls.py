@@ -2,7 +2,8 @@
 
 (a) /bench/naive/orders/ — the typical implementation: DRF ModelSerializers over the same models,
     nested client/operator/travellers, no select_related / prefetch_related (N+1 queries).
-(b) /bench/floor/orders/ — the floor: the same page of rows by one raw SQL query (+ the count),
+(b) /bench/fair/orders/ — the same serializers with select_related / prefetch_related: the fair DRF baseline.
+(c) /bench/floor/orders/ — the floor: the same page of rows by one raw SQL query (+ the count),
     dumped with orjson; no DRF, no authentication, no permission check.
 """
 
@@ -50,6 +51,12 @@ class NaiveOrderViewSet(BaseReadOnlyViewSet):
     filter_backends = []
 
 
+class FairOrderViewSet(NaiveOrderViewSet):
+    """The same serializers as a careful DRF developer would serve them: joins and one prefetch."""
+
+    queryset = Order.objects.select_related("client", "operator").prefetch_related("travellers")
+
+
 FLOOR_SQL = """
 SELECT o.id, o.number, o.status, o.currency, o.total_amount::text, o.commission::text, o.paid_amount::text,
        o.refunded_amount::text, o.balance_due::text, o.deadline, o.client_id,
@@ -91,6 +98,7 @@ def floor_orders(request):
 
 urlpatterns = [
     path("bench/naive/orders/", NaiveOrderViewSet.as_view({"get": "list"})),
+    path("bench/fair/orders/", FairOrderViewSet.as_view({"get": "list"})),
     path("bench/floor/orders/", floor_orders),
     path("", include("travelcrm.urls")),
 ]

@@ -3,7 +3,8 @@
     python scripts/devservices.py exec -- .venv/bin/python bench/orders_list.py [--seconds 15]
 
 1. Seeds its own database (BENCH_DATABASE_URL, default: the DATABASE_URL server, database
-   "<name>_orders_bench"): 20 000 clients, 50 000 orders (each with 2 travellers), 250 000 services
+   "<name>_orders_bench", "<name>_orders_bench_x10" with --scale 10): 20 000 clients, 50 000 × scale
+   orders (each with 2 travellers), 5 services each
    (5 per order, each with its travellers) by INSERT ... SELECT generate_series in a few seconds;
    re-runs reuse the rows (--reseed starts over). Then ANALYZE.
 2. Serves the app with gunicorn (2 sync workers, DEBUG off, settings bench.orders_bench_settings
@@ -12,6 +13,7 @@
    change of the shared machine's load hits all three alike), side by side in one run:
      app    GET /api/v1/orders/?page_size=50            (JWT of an operator)
      naive  GET /bench/naive/orders/?page_size=50       (ModelSerializer, no select/prefetch; JWT)
+     fair   GET /bench/fair/orders/?page_size=50        (the same with select_related / prefetch_related)
      floor  GET /bench/floor/orders/?page_size=50       (raw SQL + orjson, no auth)
    requests/s, p50, p95 — and the ratios app/naive and app/floor.
 4. Adding a service (checks + recalculation) to an order with 30 services: --adds sequential
@@ -48,14 +50,14 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def bench_env() -> dict:
+def bench_env(suffix: str = "_orders_bench") -> dict:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
     env.update(
         {
             "DEBUG": "false",
-            "DATABASE_URL": bench_database_url("_orders_bench"),
+            "DATABASE_URL": bench_database_url(suffix),
             "SECRET_KEY": secrets.token_urlsafe(60),
             "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -75,50 +77,55 @@ def manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-SEED_SQL = [
-    # clients
-    f"""INSERT INTO clients_client (last_name, first_name, middle_name, last_name_latin, first_name_latin,
-        citizenship, notes, search_name, created_at, updated_at, is_deleted)
-      SELECT 'Фамилия' || i, 'Имя' || (i % 97), 'Отчество', '', '', 'RU', '',
-             lower('фамилия' || i || ' имя' || (i % 97) || ' отчество'), now(), now(), false
-        FROM generate_series(1, {CLIENTS}) AS i""",
-    # orders
-    f"""INSERT INTO orders_order (number, status, currency, total_amount, commission, paid_amount, refunded_amount,
-        balance_due, deadline, notes, warnings, trip_start, trip_end, created_at, updated_at, client_id, operator_id)
-      SELECT '2026-' || lpad(i::text, 6, '0'),
-             (ARRAY['draft','confirmed','paid','completed','cancelled'])[1 + i % 5], 'RUB',
-             150000, 9000, 50000, 0, 100000, now() + (i % 60) * interval '1 day', '',
-             CASE WHEN i % 7 = 0 THEN '[{{"code": "geography_gap", "message": "Разрыв маршрута", "service_ids": []}}]'
-                  ELSE '[]' END::jsonb,
-             now() + (i % 90) * interval '1 day', now() + (i % 90 + 7) * interval '1 day',
-             now() - i * interval '1 minute', now(), (SELECT min(id) FROM clients_client) + (i % {CLIENTS}),
-             (SELECT id FROM accounts_user WHERE email = '{BENCH_EMAIL}')
-        FROM generate_series(1, {ORDERS}) AS i""",
-    """INSERT INTO orders_order_travellers (order_id, client_id)
-      SELECT o.id, o.client_id FROM orders_order o
-      UNION ALL
-      SELECT o.id, (SELECT min(id) FROM clients_client) + ((o.client_id + 1) % 20000) FROM orders_order o""",
-    # services: 5 per order
-    f"""INSERT INTO orders_service (type, status, start_dt, end_dt, timezone, origin, destination, city, address,
-        price, currency, rate, commission, commission_percent, price_in_order_currency, commission_in_order_currency,
-        details, created_at, updated_at, order_id, supplier_id)
-      SELECT (ARRAY['flight','transfer','hotel','transfer','flight'])[k],
-             'booked', o.trip_start + (k - 1) * interval '1 day',
-             o.trip_start + (k - 1) * interval '1 day' + interval '3 hours',
-             'Europe/Moscow',
-             CASE WHEN k IN (1, 2, 4, 5) THEN 'SVO' ELSE '' END, CASE WHEN k IN (1, 2, 4, 5) THEN 'AYT' ELSE '' END,
-             CASE WHEN k = 3 THEN 'Анталья' ELSE '' END, '', 30000, 'RUB', 1, 1800, NULL, 30000, 1800,
-             CASE WHEN k = 3 THEN '{{"hotel_name": "Rixos"}}'
-                  ELSE '{{"carrier": "SU", "flight_number": "2136"}}' END::jsonb,
-             now(), now(), o.id, NULL
-        FROM orders_order o CROSS JOIN generate_series(1, {SERVICES_PER_ORDER}) AS k""",
-    """INSERT INTO orders_service_travellers (service_id, client_id)
-      SELECT s.id, o.client_id FROM orders_service s JOIN orders_order o ON o.id = s.order_id""",
-    "ANALYZE",
-]
+def seed_sql(orders: int) -> list[str]:
+    """The seeding statements for `orders` orders (64-bit series: products overflow int4 past ~271 000)."""
+    return [
+        # clients
+        f"""INSERT INTO clients_client (last_name, first_name, middle_name, last_name_latin, first_name_latin,
+            citizenship, notes, search_name, created_at, updated_at, is_deleted)
+          SELECT 'Фамилия' || i, 'Имя' || (i % 97), 'Отчество', '', '', 'RU', '',
+                 lower('фамилия' || i || ' имя' || (i % 97) || ' отчество'), now(), now(), false
+            FROM generate_series(1::bigint, {CLIENTS}) AS i""",
+        # orders
+        f"""INSERT INTO orders_order (number, status, currency, total_amount, commission, paid_amount, refunded_amount,
+            balance_due, deadline, notes, warnings, trip_start, trip_end, created_at, updated_at, client_id,
+                operator_id)
+          SELECT '2026-' || lpad(i::text, 6, '0'),
+                 (ARRAY['draft','confirmed','paid','completed','cancelled'])[1 + (i % 5)::int], 'RUB',
+                 150000, 9000, 50000, 0, 100000, now() + (i % 60) * interval '1 day', '',
+                 CASE WHEN i % 7 = 0 THEN '[{{"code": "geography_gap", "message": "Разрыв маршрута",
+                     "service_ids": []}}]'
+                      ELSE '[]' END::jsonb,
+                 now() + (i % 90) * interval '1 day', now() + (i % 90 + 7) * interval '1 day',
+                 now() - i * interval '1 minute', now(), (SELECT min(id) FROM clients_client) + (i % {CLIENTS}),
+                 (SELECT id FROM accounts_user WHERE email = '{BENCH_EMAIL}')
+            FROM generate_series(1::bigint, {orders}) AS i""",
+        """INSERT INTO orders_order_travellers (order_id, client_id)
+          SELECT o.id, o.client_id FROM orders_order o
+          UNION ALL
+          SELECT o.id, (SELECT min(id) FROM clients_client) + ((o.client_id + 1) % 20000) FROM orders_order o""",
+        # services: 5 per order
+        f"""INSERT INTO orders_service (type, status, start_dt, end_dt, timezone, origin, destination, city, address,
+            price, currency, rate, commission, commission_percent, price_in_order_currency,
+                commission_in_order_currency,
+            details, created_at, updated_at, order_id, supplier_id)
+          SELECT (ARRAY['flight','transfer','hotel','transfer','flight'])[k],
+                 'booked', o.trip_start + (k - 1) * interval '1 day',
+                 o.trip_start + (k - 1) * interval '1 day' + interval '3 hours',
+                 'Europe/Moscow',
+                 CASE WHEN k IN (1, 2, 4, 5) THEN 'SVO' ELSE '' END, CASE WHEN k IN (1, 2, 4, 5) THEN 'AYT' ELSE '' END,
+                 CASE WHEN k = 3 THEN 'Анталья' ELSE '' END, '', 30000, 'RUB', 1, 1800, NULL, 30000, 1800,
+                 CASE WHEN k = 3 THEN '{{"hotel_name": "Rixos"}}'
+                      ELSE '{{"carrier": "SU", "flight_number": "2136"}}' END::jsonb,
+                 now(), now(), o.id, NULL
+            FROM orders_order o CROSS JOIN generate_series(1, {SERVICES_PER_ORDER}) AS k""",
+        """INSERT INTO orders_service_travellers (service_id, client_id)
+          SELECT s.id, o.client_id FROM orders_service s JOIN orders_order o ON o.id = s.order_id""",
+        "VACUUM ANALYZE",
+    ]
 
 
-def seed(env: dict, reseed: bool) -> None:
+def seed(env: dict, reseed: bool, orders: int = ORDERS) -> None:
     import psycopg
 
     url = env["DATABASE_URL"]
@@ -128,8 +135,8 @@ def seed(env: dict, reseed: bool) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         user = conn.execute("SELECT id FROM accounts_user WHERE email = %s", [BENCH_EMAIL]).fetchone()
         loaded = conn.execute("SELECT count(*) FROM orders_order").fetchone()[0]
-        if reseed or loaded < ORDERS:
-            log("seeding 20 000 clients, 50 000 orders, 250 000 services")
+        if reseed or loaded < orders:
+            log(f"seeding {CLIENTS} clients, {orders} orders, {orders * SERVICES_PER_ORDER} services")
             conn.execute(
                 "TRUNCATE orders_service_travellers, orders_service, orders_order_travellers, orders_orderevent, "
                 "orders_order, clients_client RESTART IDENTITY CASCADE"
@@ -143,7 +150,7 @@ def seed(env: dict, reseed: bool) -> None:
                     cwd=ROOT, env=env, check=True,
                 )  # fmt: skip
             started = time.perf_counter()
-            for statement in SEED_SQL:
+            for statement in seed_sql(orders):
                 conn.execute(statement)
             log(f"seeded in {time.perf_counter() - started:.1f} s")
         else:
@@ -229,6 +236,7 @@ def run_wrk(path: str, token: str | None, seconds: int, connections: int) -> dic
 ENDPOINTS = (
     ("app", "/api/v1/orders/?page_size=50", True),
     ("naive", "/bench/naive/orders/?page_size=50", True),
+    ("fair", "/bench/fair/orders/?page_size=50", True),
     ("floor", "/bench/floor/orders/?page_size=50", False),
 )
 
@@ -322,18 +330,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--adds", type=int, default=200)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--scale", type=int, default=1, help="1 = 50 000 orders, 10 = 500 000 (own database)")
     args = parser.parse_args()
 
-    env = bench_env()
-    seed(env, args.reseed)
+    env = bench_env("_orders_bench" if args.scale == 1 else f"_orders_bench_x{args.scale}")
+    seed(env, args.reseed, ORDERS * args.scale)
     server = start_gunicorn(env)
     try:
         token = access_token(env)
-        for path in ("/api/v1/orders/?page_size=50", "/bench/naive/orders/?page_size=50"):
+        for path in ("/api/v1/orders/?page_size=50", "/bench/naive/orders/?page_size=50",
+                     "/bench/fair/orders/?page_size=50"):
             status, body = request("GET", path, token)
             assert status == 200 and len(body["results"]) == 50, (path, status, body)
         results = bench_lists(token, args.seconds, args.connections, args.rounds)
         results["app_vs_naive"] = round(results["app"]["rps"] / max(results["naive"]["rps"], 0.01), 2)
+        results["app_vs_fair"] = round(results["app"]["rps"] / max(results["fair"]["rps"], 0.01), 2)
         results["app_vs_floor"] = round(results["app"]["rps"] / max(results["floor"]["rps"], 0.01), 2)
         results["add_service"] = bench_add_service(token, args.adds)
         results["cpu_per_request"] = cpu_per_request(env, 60, results["add_service"]["order_id"])
