@@ -196,3 +196,16 @@ class ExportPeriodSerializer(serializers.Serializer):
         if (attrs["date_to"] - attrs["date_from"]).days > 366:
             raise serializers.ValidationError({"to": ["Выгрузка — не больше чем за год."]})
         return attrs
+
+
+class StatementParamsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    currency = serializers.ChoiceField(choices=CURRENCIES, default="RUB")
+
+    def validate(self, attrs):
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"to": ["Конец периода раньше начала."]})
+        if (attrs["date_to"] - attrs["date_from"]).days > 731:
+            raise serializers.ValidationError({"to": ["Акт сверки — не больше чем за два года."]})
+        return attrs

@@ -8,6 +8,7 @@ from apps.finance.api.views import (
     OtherPaymentsExportView,
     PaymentViewSet,
     SupplierPaymentViewSet,
+    SupplierStatementView,
     report_view,
 )
 
@@ -43,6 +44,8 @@ urlpatterns = [
     path("finance/requisites/", AgencyRequisitesView.as_view(), name="agency-requisites"),
     path("orders/<int:order_id>/payments/", order_payments, name="order-payments"),
     path("orders/<int:order_id>/supplier-payments/", order_supplier_payments, name="order-supplier-payments"),
+    path("finance/supplier-statements/<int:supplier_id>/", SupplierStatementView.as_view(),
+         name="supplier-statement"),
     path("exports/1c/payments/", OneCPaymentsExportView.as_view(), name="export-1c-payments"),
     path("exports/payments/other/", OtherPaymentsExportView.as_view(), name="export-other-payments"),
     *report_urls,

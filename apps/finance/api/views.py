@@ -31,6 +31,7 @@ from apps.finance.api.serializers import (
     ExportPeriodSerializer,
     PaymentSerializer,
     ReportFilterSerializer,
+    StatementParamsSerializer,
     SupplierPaymentSerializer,
 )
 from apps.finance.models import AgencyRequisites, Payment, SupplierPayment
@@ -43,6 +44,7 @@ from apps.finance.reports import (
     funnel_report,
     supplier_days_overdue,
 )
+from apps.finance.statements import statement_pdf, statement_xlsx, supplier_statement
 from apps.finance.xlsx import XLSX_TYPE, xlsx_response
 from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
 from travelcrm.permissions import PageNumberPagination
@@ -422,6 +424,59 @@ def report_view(name: str, summary: str) -> type[ReportView]:
     base = {"debts": DebtsReportView, "supplier-debts": SupplierDebtsReportView}.get(name, ReportView)
     view = type(f"{name.title().replace('-', '')}ReportView", (base,), {"report_name": name})
     return extend_schema(summary=summary, parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})(view)
+
+
+# --- Reconciliation statement with a supplier -------------------------------------------------------
+
+
+class PdfRenderer(CsvRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+
+class SupplierStatementView(HeavyRequestMixin, BaseAPIView):
+    """Акт сверки with one supplier for a period: JSON, PDF (?format=pdf) or XLSX (?format=xlsx)."""
+
+    required_permissions = ["finance.view_reports"]
+    renderer_classes = [JSONRenderer, PdfRenderer, XlsxRenderer]
+
+    @extend_schema(
+        summary="Акт сверки с поставщиком за период (JSON, PDF или XLSX)",
+        parameters=[OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+                    OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+                    OpenApiParameter("currency", OpenApiTypes.STR, description="валюта заказов, по умолчанию RUB"),
+                    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "pdf", "xlsx"])],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, supplier_id: int, format=None):  # noqa: A002
+        params = StatementParamsSerializer(data={
+            "date_from": request.query_params.get("from") or request.query_params.get("date_from"),
+            "date_to": request.query_params.get("to") or request.query_params.get("date_to"),
+            "currency": request.query_params.get("currency") or "RUB",
+        })
+        params.is_valid(raise_exception=True)
+        statement = supplier_statement(supplier_id=supplier_id, **params.validated_data)
+        name = f"akt-sverki-{supplier_id}-{statement.date_from:%Y%m%d}-{statement.date_to:%Y%m%d}"
+        if request.accepted_renderer.format == "pdf":
+            from django.http import HttpResponse
+
+            response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+            return response
+        if request.accepted_renderer.format == "xlsx":
+            from django.http import FileResponse
+
+            return FileResponse(statement_xlsx(statement), as_attachment=True, filename=f"{name}.xlsx",
+                                content_type=XLSX_TYPE)
+        return Response(wire_row({
+            "supplier": statement.supplier_id, "supplier_name": statement.supplier_name,
+            "currency": statement.currency, "date_from": statement.date_from, "date_to": statement.date_to,
+            "opening": statement.opening, "total_debit": statement.total_debit,
+            "total_credit": statement.total_credit, "closing": statement.closing,
+            "movements": [wire_row({"date": m.day, "document": m.document, "order_number": m.order_number,
+                                    "debit": m.debit, "credit": m.credit}) for m in statement.movements],
+        }))
 
 
 # --- Exports -----------------------------------------------------------------------------------------

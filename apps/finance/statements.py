@@ -1,0 +1,223 @@
+"""The reconciliation statement with a supplier (акт сверки взаимных расчётов) for a period.
+
+From the agency's side, in the orders' currency (one statement per currency):
+- credit («Кредит»): the supplier's services we owe for — the net cost of each active service of a
+  confirmed, paid or completed order, on the day the service starts — and its refunds to us;
+- debit («Дебет»): what we paid it.
+Balance = credit − debit: positive, we owe the supplier; negative, it owes us (an advance). The
+rule is the one of the supplier debts report (orders.SupplierBalance), so the closing balance of
+a statement up to the last service equals the supplier's debt there.
+Four queries whatever the number of movements: two sums for the opening balance, two row queries.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from apps.core.errors import BusinessError
+from apps.core.money import ZERO
+from apps.finance.models import SupplierPayment, SupplierPaymentType
+
+SETTLED = ("confirmed", "paid", "completed")
+SERVICE_LABELS = {"flight": "авиабилет", "rail": "ж/д билет", "hotel": "проживание", "transfer": "трансфер",
+                  "local": "местная услуга"}
+
+
+@dataclass(slots=True)
+class Movement:
+    day: date
+    document: str
+    order_number: str
+    debit: Decimal = ZERO  # we paid the supplier
+    credit: Decimal = ZERO  # the supplier's services, its refunds to us
+
+
+@dataclass
+class Statement:
+    supplier_id: int
+    supplier_name: str
+    supplier_inn: str
+    currency: str
+    date_from: date
+    date_to: date
+    opening: Decimal
+    movements: list[Movement] = field(default_factory=list)
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((m.debit for m in self.movements), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((m.credit for m in self.movements), ZERO)
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.total_credit - self.total_debit
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _services(supplier_id: int, currency: str):
+    from apps.orders.models import Service
+
+    return (Service.objects.filter(supplier_id=supplier_id, order__currency=currency, order__status__in=SETTLED)
+            .exclude(status="cancelled"))
+
+
+def _payments(supplier_id: int, currency: str):
+    return SupplierPayment.objects.filter(supplier_id=supplier_id, order__currency=currency)
+
+
+def _opening(supplier_id: int, currency: str, date_from: date) -> Decimal:
+    """Credit − debit of everything before the period: one sum over services, one over payments."""
+    accrued = _services(supplier_id, currency).filter(start_dt__lt=_start(date_from)).aggregate(
+        value=Sum("cost_in_order_currency"))["value"] or ZERO
+    sums = _payments(supplier_id, currency).filter(date__lt=date_from).aggregate(
+        paid=Sum("amount_in_order_currency", filter=Q(type=SupplierPaymentType.PAYMENT)),
+        refunded=Sum("amount_in_order_currency", filter=Q(type=SupplierPaymentType.REFUND)),
+    )
+    return accrued - (sums["paid"] or ZERO) + (sums["refunded"] or ZERO)
+
+
+def _service_movements(supplier_id: int, currency: str, date_from: date, date_to: date):
+    rows = (
+        _services(supplier_id, currency)
+        .filter(start_dt__gte=_start(date_from), start_dt__lt=_start(date_to + timedelta(days=1)))
+        .values("id", "start_dt", "type", "cost_in_order_currency", order_number=F("order__number"))
+        .order_by("start_dt", "id")
+    )
+    zone = timezone.get_current_timezone()
+    for row in rows.iterator(chunk_size=2000):
+        day = row["start_dt"].astimezone(zone).date()
+        label = SERVICE_LABELS.get(row["type"], row["type"])
+        yield (day, 0, row["id"], Movement(day, f"Услуги: {label}", row["order_number"],
+                                           credit=row["cost_in_order_currency"]))
+
+
+def _payment_movements(supplier_id: int, currency: str, date_from: date, date_to: date):
+    rows = (
+        _payments(supplier_id, currency).filter(date__gte=date_from, date__lte=date_to)
+        .values("id", "date", "type", "amount_in_order_currency", "bank_doc_number", "bank_doc_date",
+                order_number=F("order__number"))
+        .order_by("date", "id")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        doc = f" № {row['bank_doc_number']} от {row['bank_doc_date']:%d.%m.%Y}" if row["bank_doc_number"] else ""
+        if row["type"] == SupplierPaymentType.REFUND:
+            movement = Movement(row["date"], f"Возврат от поставщика{doc}", row["order_number"],
+                                credit=row["amount_in_order_currency"])
+        else:
+            movement = Movement(row["date"], f"Оплата{doc}", row["order_number"], debit=row["amount_in_order_currency"])
+        yield (row["date"], 1, row["id"], movement)
+
+
+def supplier_statement(*, supplier_id: int, date_from: date, date_to: date, currency: str = "RUB") -> Statement:
+    from apps.orders.models import Supplier
+
+    if date_from > date_to:
+        raise BusinessError("Конец периода раньше начала.", code="validation_error",
+                            fields={"date_to": ["Конец периода раньше начала."]})
+    if (date_to - date_from).days > 731:
+        raise BusinessError("Акт сверки — не больше чем за два года.", code="validation_error",
+                            fields={"date_to": ["Период не больше двух лет."]})
+    supplier = Supplier.objects.filter(pk=supplier_id).only("id", "name", "legal_name", "inn").first()
+    if supplier is None:
+        raise BusinessError("Поставщик не найден.", code="not_found", status_code=404)
+    statement = Statement(
+        supplier_id=supplier.pk, supplier_name=supplier.legal_name or supplier.name, supplier_inn=supplier.inn,
+        currency=currency, date_from=date_from, date_to=date_to,
+        opening=_opening(supplier.pk, currency, date_from),
+    )
+    merged = heapq.merge(_service_movements(supplier.pk, currency, date_from, date_to),
+                         _payment_movements(supplier.pk, currency, date_from, date_to), key=lambda item: item[:3])
+    statement.movements = [item[3] for item in merged]
+    return statement
+
+
+# --- Files -----------------------------------------------------------------------------------------
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", "\u00a0").replace(".", ",") if value else ""
+
+
+def _result(statement: Statement, agency_name: str) -> str:
+    closing, day = statement.closing, f"{statement.date_to:%d.%m.%Y}"
+    if closing > 0:
+        return (f"На {day} задолженность {agency_name} перед {statement.supplier_name} составляет "
+                f"{_amount(closing)} {statement.currency}.")
+    if closing < 0:
+        return (f"На {day} задолженность {statement.supplier_name} перед {agency_name} составляет "
+                f"{_amount(-closing)} {statement.currency}.")
+    return f"На {day} задолженность отсутствует."
+
+
+def _agency():
+    from apps.finance.models import AgencyRequisites
+
+    requisites = AgencyRequisites.objects.first()
+    if requisites is None:
+        return "агентством", ""
+    return requisites.short_name or requisites.legal_name, requisites.accountant_name
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """A4 PDF (WeasyPrint; every external resource refused — the page uses only system fonts)."""
+    import weasyprint
+    from django.template.loader import render_to_string
+    from weasyprint.urls import URLFetcher
+
+    class RefuseAll(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise ValueError("Загрузка внешних ресурсов запрещена.")
+
+    agency_name, accountant_name = _agency()
+    opening, closing = statement.opening, statement.closing
+    html = render_to_string("finance/supplier_statement.html", {
+        "s": statement, "agency_name": agency_name, "accountant_name": accountant_name,
+        "rows": [Movement(m.day, m.document, m.order_number, _amount(m.debit), _amount(m.credit))
+                 for m in statement.movements],
+        # A negative balance (the supplier owes us) stands in the debit column.
+        "opening_debit": _amount(-opening) if opening < 0 else "", "opening_credit": _amount(max(opening, ZERO)),
+        "closing_debit": _amount(-closing) if closing < 0 else "", "closing_credit": _amount(max(closing, ZERO)),
+        "total_debit": _amount(statement.total_debit), "total_credit": _amount(statement.total_credit),
+        "result": _result(statement, agency_name),
+    })
+    return weasyprint.HTML(string=html, url_fetcher=RefuseAll()).write_pdf()
+
+
+def statement_xlsx(statement: Statement):
+    """The same statement as a workbook (a temporary file, rewound)."""
+    from apps.core.csv_export import Column
+    from apps.finance.xlsx import xlsx_file
+
+    agency_name, _ = _agency()
+    columns = [Column("Дата", "day"), Column("Документ", "document"), Column("Заказ", "order_number"),
+               Column("Дебет (оплачено нами)", "debit"), Column("Кредит (услуги, возвраты)", "credit")]
+    opening, closing = statement.opening, statement.closing
+    rows = [
+        Movement(statement.date_from, f"Сальдо на {statement.date_from:%d.%m.%Y}", "",
+                 debit=-opening if opening < 0 else None, credit=opening if opening > 0 else None),
+        *statement.movements,
+        Movement(statement.date_to, "Обороты за период", "", debit=statement.total_debit,
+                 credit=statement.total_credit),
+        Movement(statement.date_to, f"Сальдо на {statement.date_to:%d.%m.%Y}", "",
+                 debit=-closing if closing < 0 else None, credit=closing if closing > 0 else None),
+    ]
+    head = [
+        ["Акт сверки взаимных расчётов"],
+        [f"за период с {statement.date_from:%d.%m.%Y} по {statement.date_to:%d.%m.%Y}, валюта {statement.currency}"],
+        [f"между {agency_name} и {statement.supplier_name}"
+         + (f" (ИНН {statement.supplier_inn})" if statement.supplier_inn else "")],
+        [_result(statement, agency_name)],
+    ]
+    return xlsx_file("Акт сверки", columns, rows, head=head)

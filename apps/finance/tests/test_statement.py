@@ -1,0 +1,95 @@
+"""The reconciliation statement (акт сверки) with a supplier: opening balance, movements, closing balance."""
+
+import io
+import zipfile
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.finance.services import supplier_payment_create
+from apps.finance.statements import supplier_statement
+from apps.finance.tests.factories import MSK, make_order, make_requisites, make_supplier
+from apps.orders.models import SupplierBalance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pegas():
+    """Pegas: a service of 90 000 net in March (before the period), paid 60 000 in March;
+    in April a service of 19 000 net, a payment of 40 000 and a refund of 5 000 from Pegas;
+    a draft's service in April (an offer: not in the statement)."""
+    make_requisites()
+    supplier = make_supplier("Пегас")
+    march = make_order("100000.00", commission="10000.00", supplier=supplier,
+                       start=datetime(2026, 3, 20, 10, 0, tzinfo=MSK))
+    make_order("20000.00", commission="1000.00", supplier=supplier,
+               start=datetime(2026, 4, 15, 0, 30, tzinfo=MSK))  # 14 April in UTC: the local day counts
+    make_order("70000.00", supplier=supplier, confirm=False, start=datetime(2026, 4, 2, 10, 0, tzinfo=MSK))
+    pay = supplier_payment_create
+    pay(order_id=march.pk, data={"supplier": supplier, "amount": Decimal("60000.00"), "date": date(2026, 3, 25),
+                                 "bank_doc_number": "101", "bank_doc_date": date(2026, 3, 25)})
+    pay(order_id=march.pk, data={"supplier": supplier, "amount": Decimal("40000.00"), "date": date(2026, 4, 10),
+                                 "bank_doc_number": "142", "bank_doc_date": date(2026, 4, 9)})
+    pay(order_id=march.pk, data={"supplier": supplier, "type": "refund", "amount": Decimal("5000.00"),
+                                 "date": date(2026, 4, 28)})
+    return supplier
+
+
+def test_statement_balances_by_hand(pegas):
+    statement = supplier_statement(supplier_id=pegas.pk, date_from=date(2026, 4, 1), date_to=date(2026, 4, 30))
+    # Opening: 90 000 owed for March − 60 000 paid = 30 000 we owe.
+    assert statement.opening == Decimal("30000.00")
+    assert [(m.day, m.debit, m.credit) for m in statement.movements] == [
+        (date(2026, 4, 10), Decimal("40000.00"), Decimal("0")),  # our payment № 142
+        (date(2026, 4, 15), Decimal("0"), Decimal("19000.00")),  # the April service, its local day
+        (date(2026, 4, 28), Decimal("0"), Decimal("5000.00")),  # Pegas returned money to us
+    ]
+    assert statement.movements[0].document == "Оплата № 142 от 09.04.2026"
+    # Closing: 30 000 + 19 000 + 5 000 − 40 000 = 14 000.
+    assert (statement.total_debit, statement.total_credit, statement.closing) == (
+        Decimal("40000.00"), Decimal("24000.00"), Decimal("14000.00"))
+    # The same rule as the supplier debts: all the balances of Pegas add up to the closing balance.
+    owed = sum(SupplierBalance.objects.filter(supplier=pegas).values_list("balance", flat=True))
+    assert owed == statement.closing
+
+
+def test_statement_as_pdf_xlsx_and_json(accountant_api, pegas, tmp_path):
+    url = f"/api/v1/finance/supplier-statements/{pegas.pk}/?from=2026-04-01&to=2026-04-30"
+    body = accountant_api.get(url).json()
+    assert body["opening"] == "30000.00" and body["closing"] == "14000.00" and len(body["movements"]) == 3
+    assert body["movements"][0] == {"date": "2026-04-10", "document": "Оплата № 142 от 09.04.2026",
+                                    "order_number": body["movements"][0]["order_number"], "debit": "40000.00",
+                                    "credit": "0.00"}
+    pdf = accountant_api.get(url + "&format=pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    (tmp_path / "akt.pdf").write_bytes(pdf.content)
+    xlsx = accountant_api.get(url + "&format=xlsx")
+    assert xlsx.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(xlsx.streaming_content))) as archive:
+        text = archive.read("xl/worksheets/sheet1.xml").decode()  # constant_memory: strings inline
+    assert "Акт сверки взаимных расчётов" in text and "задолженность" in text
+
+
+@pytest.mark.parametrize("query", ["from=2026-05-01&to=2026-04-01", "from=x&to=y", "from=2020-01-01&to=2026-01-01",
+                                   "from=2026-04-01&to=2026-04-30&currency=XXX", ""])
+def test_statement_bad_parameters(accountant_api, pegas, query):
+    response = accountant_api.get(f"/api/v1/finance/supplier-statements/{pegas.pk}/?{query}")
+    assert response.status_code == 400 and response.json()["code"] == "validation_error"
+
+
+def test_statement_missing_supplier_and_roles(accountant_api, operator_api, pegas):
+    today = timezone.localdate()
+    missing = accountant_api.get(f"/api/v1/finance/supplier-statements/999999/?from={today}&to={today}")
+    assert missing.status_code == 404
+    url = f"/api/v1/finance/supplier-statements/{pegas.pk}/?from={today - timedelta(days=1)}&to={today}"
+    assert operator_api.get(url).status_code == 403
+
+
+def test_statement_query_count_does_not_grow_with_movements(accountant_api, pegas, django_assert_max_num_queries):
+    url = f"/api/v1/finance/supplier-statements/{pegas.pk}/?from=2026-01-01&to=2026-12-31"
+    accountant_api.get(url)
+    with django_assert_max_num_queries(9):  # supplier, 2 opening sums, 2 row queries, heavy slot, savepoints
+        assert len(accountant_api.get(url).json()["movements"]) == 5
