@@ -231,7 +231,8 @@ def service_dict(service, index: int) -> dict:
         "dates": _date_range(start, end),
         "place": place,
         "details": _service_details(service),
-        "name": _line_name(kind, _service_details(service), place),
+        # An invoice/act line: the city without the street address keeps lines short.
+        "name": _line_name(kind, _service_details(service), place if kind in TRANSPORT else service.city),
         "price": price,
         # The agency's reward in this service (price − net cost; for an agent sale the commission).
         "agent_fee": max(fee, ZERO),
