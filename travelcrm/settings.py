@@ -113,9 +113,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.core.middleware.AdminRussianTitlesMiddleware",  # «Изменить заявку», not «Изменить заявка»
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Content-Security-Policy for the pages that set one (the public form: its frame-ancestors);
-    # no site-wide policy (CONTENT_SECURITY_POLICY unset), every other page has X-Frame-Options: DENY.
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy (django-csp) for the public pages that set one (the web form: its
+    # frame-ancestors); no site-wide policy, every other page has X-Frame-Options: DENY.
+    "travelcrm.content_security.PublicPagesCSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
     # Personal-data access log (issue 14): one row per request that showed unmasked data.
@@ -431,6 +431,7 @@ CBR_RETRY_BACKOFF_SECONDS = env.float("CBR_RETRY_BACKOFF_SECONDS", default=0.5)
 # Accepted submissions per client address (a form refused for a typo does not count).
 WEBFORM_RATE_LIMIT = env.str("WEBFORM_RATE_LIMIT", default="10/hour")
 WEBFORM_FRAME_ANCESTORS = env.list("WEBFORM_FRAME_ANCESTORS", default=[])
+CSP_PAGE_PREFIXES = ["/form/"]  # the pages whose views set a Content-Security-Policy
 IMAP_CA_FILE = env.str("IMAP_CA_FILE", default="")
 
 # --- Admin exports (django-import-export): the "export selected" action downloads the Excel CSV at once.
