@@ -3,10 +3,10 @@
     .venv/bin/python bench/auth_me_ab.py --before 5db76a9^ --after 5db76a9 --rounds 6 --duration 8
 
 Checks out `--before` (a git ref) into a temporary worktree, starts gunicorn on it and on
-`--after` (another ref, or this tree when not given) (ports --port and --port+1, 2 sync workers each, DEBUG=false, the same database), mints one
-JWT the way a sign-in does (with the sign-in time, and the user's tokens_valid_after set, so the
-new check runs its comparison) and loads each server in turn with wrk, A B A B …, so both see
-the same machine load. Prints per-round figures, the after/before ratio of the medians, and the
+`--after` (another ref, or this tree when not given) on ports --port and --port+1 (2 sync workers
+each, DEBUG=false, the same database), mints one JWT the way a sign-in does (with the sign-in
+time, and the user's tokens_valid_after set, so the new check runs its comparison) and loads each
+server in turn with wrk, A B B A …, so both see the same machine load. Prints per-round figures, the after/before ratio of the medians, and the
 application CPU per request (from /proc: less sensitive to the shared machine's load than req/s).
 """
 
@@ -103,7 +103,7 @@ def main() -> int:
     try:
         servers["before"] = (start(baseline, env, args.port, args.workers), args.port)
         servers["after"] = (start(changed, env, args.port + 1, args.workers), args.port + 1)
-        for name, (_process, port) in servers.items():
+        for _process, port in servers.values():
             url = f"http://127.0.0.1:{port}/api/v1/auth/me/"
             check_endpoint(url, headers)
             run_wrk(wrk, url, headers, 2, args.connections, 1) if wrk else run_python(url, headers, 2, args.connections)
