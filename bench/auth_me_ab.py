@@ -6,8 +6,9 @@ Checks out `--before` (a git ref) into a temporary worktree, starts gunicorn on 
 `--after` (another ref, or this tree when not given) on ports --port and --port+1 (2 sync workers
 each, DEBUG=false, the same database), mints one JWT the way a sign-in does (with the sign-in
 time, and the user's tokens_valid_after set, so the new check runs its comparison) and loads each
-server in turn with wrk, A B B A …, so both see the same machine load. Prints per-round figures, the after/before ratio of the medians, and the
-application CPU per request (from /proc: less sensitive to the shared machine's load than req/s).
+server in turn with wrk, A B B A …, so both see the same machine load. Prints per-round figures,
+the after/before ratio of the medians, and the application CPU per request (from /proc: less
+sensitive to the shared machine's load than req/s).
 """
 
 import argparse
