@@ -26,6 +26,7 @@ from apps.leads import selectors, services
 from apps.leads.contacts import sender_contacts
 from apps.leads.conversion import convert_lead
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage, LeadStatus
+from apps.leads.pagehooks import lead_page_context
 from apps.leads.selectors import attachment_url
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
@@ -384,6 +385,7 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
                 "reject": obj.status in OPEN_STATUSES,
                 "order_url": reverse("admin:orders_order_change", args=[obj.order_id]) if obj.order_id else "",
             }
+            context.update(lead_page_context(obj, request))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @admin.action(description=_("Привязать предложенного клиента"), permissions=["change"])

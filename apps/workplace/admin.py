@@ -136,3 +136,40 @@ def search_view(request):
         "found": bool(rows),
     }
     return TemplateResponse(request, "workplace/search.html", context)
+
+
+def lead_reply_view(request, pk):
+    """POST from the reply box on the lead's page: enqueue the reply, back to the lead."""
+    from apps.leads.models import Lead
+    from apps.workplace import replies
+
+    lead = get_object_or_404(Lead, pk=pk)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[pk]))
+    if not request.user.has_perm("leads.change_lead"):
+        raise PermissionDenied
+    try:
+        replies.lead_reply(lead=lead, text=request.POST.get("text", ""),
+                           token=request.POST.get("token") or replies.new_reply_token(), actor=request.user)
+        messages.success(request, "Ответ поставлен в очередь на отправку; статус — в блоке «Ответ клиенту».")
+    except BusinessError as error:
+        messages.error(request, error.detail)
+    return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[pk]) + "#reply")
+
+
+def lead_page_reply_context(lead, request) -> dict:
+    """The reply box of the lead's page: the channel's problem (if any), a one-time token, the
+    outgoing messages with their delivery status."""
+    from apps.workplace import replies
+
+    if request is None or not request.user.has_perm("leads.change_lead"):
+        return {}
+    return {
+        "reply": {
+            "url": reverse("workplace-lead-reply", args=[lead.pk]),
+            "problem": replies.reply_channel_problem(lead),
+            "token": replies.new_reply_token(),
+            "channel": lead.get_source_display(),
+            "outbound": replies.lead_outbound(lead),
+        }
+    }

@@ -4,9 +4,10 @@
 from django.contrib import admin
 from django.urls import path
 
-from apps.workplace.admin import search_view, today_view
+from apps.workplace.admin import lead_reply_view, search_view, today_view
 
 urlpatterns = [
     path("admin/", admin.site.admin_view(today_view), name="workplace-today"),
     path("admin/search/", admin.site.admin_view(search_view), name="workplace-search"),
+    path("admin/leads/lead/<int:pk>/reply/", admin.site.admin_view(lead_reply_view), name="workplace-lead-reply"),
 ]
