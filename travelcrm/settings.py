@@ -392,6 +392,7 @@ JOB_SCHEDULES = {
     # The Central Bank publishes at ~15:30 Moscow time (12:30 UTC).
     "cbr_rates": env.str("JOB_SCHEDULE_CBR_RATES", default="0 13 * * *"),
     "backup": env.str("JOB_SCHEDULE_BACKUP", default="30 0 * * *"),
+    "sessions_purge": env.str("JOB_SCHEDULE_SESSIONS_PURGE", default="15 1 * * *"),
 }
 MAIL_POLL_LIMIT = env.int("MAIL_POLL_LIMIT", default=200)  # e-mails taken per mailbox per poll
 

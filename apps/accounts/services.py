@@ -196,3 +196,15 @@ def user_password_change(*, user: User, new_password: str) -> RefreshToken:
     while time.time() <= user.tokens_valid_after.timestamp():
         time.sleep(0.0005)
     return token_family_start(user=user)
+
+
+@transaction.atomic
+def sessions_purge() -> dict[str, int]:
+    """Delete what no token can use any more: families older than JWT_REFRESH_MAX_DAYS (every
+    token of theirs has expired) and expired refresh-token records (with their blacklist rows)."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    now = timezone.now()
+    families, _ = RefreshTokenFamily.objects.filter(created_at__lt=now - _max_age()).delete()
+    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return {"families": families, "tokens": tokens}

@@ -181,3 +181,18 @@ def test_admin_role_change_deactivation_and_password_end_the_sessions(make_user,
                           _change_form(employee, full_name="Новое Имя"))
     assert response.status_code == 302
     assert me(fresh["access"]) == 200
+
+
+def test_old_sessions_are_purged(operator):
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from apps.accounts.tasks import sessions_purge_daily
+
+    old, current = sign_in(operator.email), sign_in(operator.email)
+    old_family = RefreshTokenFamily.objects.get(pk=RefreshToken(old["refresh"])["fam"])
+    RefreshTokenFamily.objects.filter(pk=old_family.pk).update(created_at=timezone.now() - timedelta(days=31))
+    OutstandingToken.objects.filter(jti=RefreshToken(old["refresh"])["jti"]).update(
+        expires_at=timezone.now() - timedelta(days=1))
+    assert sessions_purge_daily(timestamp=0) == {"families": 1, "tokens": 1}
+    assert RefreshTokenFamily.objects.count() == 1 and refresh(current["refresh"]).status_code == 200
+    assert refresh(old["refresh"]).status_code == 401
