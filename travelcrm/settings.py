@@ -221,6 +221,10 @@ STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]  # 
 
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:8333")
 S3_BUCKET = env.str("S3_BUCKET", default="travelcrm")
+# Stored files (scans, attachments, documents, imports) encrypted by the app before they reach object
+# storage (issue 14): AES-256-GCM per object, data keys wrapped by FIELD_ENCRYPTION_KEY.
+FILE_ENCRYPTION = env.bool("FILE_ENCRYPTION", default=True)
+
 STORAGES = {
     "default": {
         # django-storages' S3 backend; stored objects get their type from their bytes (apps.core.files).

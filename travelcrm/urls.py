@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.views import file_download
 from travelcrm import health
 from travelcrm.api import ApiViewMixin
 
@@ -37,6 +38,8 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("api/v1/", include([path("", include(f"apps.{app}.api.urls")) for app in API_APPS])),
     path("", include("apps.integrations.public_urls")),
+    # Stored files are encrypted (issue 14): expiring links to the app, which decrypts and streams.
+    path("files/<str:token>/", file_download, name="file-download"),
 ]
 
 handler400 = "travelcrm.api.bad_request_view"

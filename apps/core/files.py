@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 import filetype
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 
@@ -131,9 +132,13 @@ def download_headers(filename: str, content_type: str | None) -> dict[str, str]:
 
 def presigned_download_url(key: str, *, filename: str, content_type: str | None, expire: int | None = None,
                            storage=None) -> str:
-    """A pre-signed GET link whose response carries our disposition and type, whatever S3 stored."""
+    """An expiring download link. Encrypted storage: a link to the app, which decrypts and streams
+    (S3 holds only ciphertext); otherwise S3's pre-signed GET with our disposition and type."""
     headers = download_headers(filename, content_type)
     storage = storage or default_storage
+    if getattr(storage, "encrypts", False) and settings.FILE_ENCRYPTION:
+        return app_download_url(key, filename=filename, content_type=content_type,
+                                expire=expire or getattr(storage, "querystring_expire", 900))
     return storage.url(key, parameters={
         "ResponseContentDisposition": headers["Content-Disposition"],
         "ResponseContentType": headers["Content-Type"],
@@ -154,3 +159,36 @@ def attach_download_headers(response, filename: str):
     response["Content-Disposition"] = content_disposition(filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- Links to files the app decrypts and streams ------------------------------------------------------
+
+
+def app_download_url(key: str, *, filename: str, content_type: str | None, expire: int) -> str:
+    """/files/<token>/: the token is Fernet-encrypted (the key and the original name are not readable
+    in the link, and it cannot be forged) and expires like a pre-signed link."""
+    import json
+    import time
+
+    from django.urls import reverse
+
+    from apps.core.crypto import encrypt_str
+
+    payload = json.dumps({"k": key, "n": filename, "t": content_type or "", "e": int(time.time()) + int(expire)})
+    return reverse("file-download", args=[encrypt_str(payload)])
+
+
+def app_download_payload(token: str) -> dict | None:
+    """The link's {k, n, t} while it is valid, else None."""
+    import json
+    import time
+
+    from apps.core.crypto import UndecryptableValueError, decrypt_str
+
+    try:
+        payload = json.loads(decrypt_str(token))
+    except (UndecryptableValueError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("e", 0) < time.time():
+        return None
+    return payload

@@ -1,30 +1,82 @@
 """Object storage helpers (S3 / MinIO / SeaweedFS) shared by every app that keeps files."""
 
+import base64
+import io
 import uuid
 from pathlib import PurePosixPath
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.conf import settings
+from django.core.files.base import File
 from storages.backends.s3 import S3Storage
+from storages.utils import ReadBytesWrapper, clean_name, is_seekable
 
+from apps.core.envelope import CHUNK, DecryptingReader, EncryptingReader, new_data_key
 from apps.core.files import sniff_file
 
 
 class SafeS3Storage(S3Storage):
-    """The S3 backend, keeping with each object a type decided from its bytes and `attachment`.
+    """The S3 backend: every object encrypted by the app before it leaves (apps.core.envelope),
+    with `attachment` and an opaque type, and decrypted as a stream on open.
+
+    Objects stored before encryption was switched on (no data key row) are read as they are.
 
     django-storages would store the sender's declared type or guess one from the key's extension
     (`leads/….html` → text/html): an object opened straight from S3 could then render as a page.
     """
 
+    encrypts = True
+
     def _get_write_parameters(self, name, content=None):
         params = super()._get_write_parameters(name, content)
         if content is not None:
-            params["ContentType"] = sniff_file(content)
+            encrypted = isinstance(getattr(content, "file", content), EncryptingReader)
+            params["ContentType"] = "application/octet-stream" if encrypted else sniff_file(content)
             params.pop("ContentEncoding", None)  # a guessed ".gz" encoding is the sender's word too
             params["ContentDisposition"] = "attachment"
         return params
+
+    def _save(self, name, content):
+        if not settings.FILE_ENCRYPTION:
+            return super()._save(name, content)
+        from apps.core.models import StoredObjectKey
+
+        data_key = new_data_key()
+        if is_seekable(content):
+            content.seek(0)
+        saved = super()._save(name, File(EncryptingReader(ReadBytesWrapper(content), data_key), name=name))
+        StoredObjectKey.objects.update_or_create(
+            key=clean_name(saved), defaults={"data_key": base64.b64encode(data_key).decode("ascii")}
+        )
+        return saved
+
+    def _open(self, name, mode="rb"):
+        data_key = _data_key(name)
+        if data_key is None:
+            return super()._open(name, mode)  # stored before encryption: read as it is
+        key = self._normalize_name(clean_name(name))
+        try:
+            body = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=key)["Body"]
+        except ClientError as err:
+            if err.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                raise FileNotFoundError(f"File does not exist: {name}") from None
+            raise
+        return File(io.BufferedReader(DecryptingReader(body, data_key), buffer_size=CHUNK), name=name)
+
+    def delete(self, name):
+        super().delete(name)
+        from apps.core.models import StoredObjectKey
+
+        StoredObjectKey.objects.filter(key=clean_name(name)).delete()
+
+
+def _data_key(name: str) -> bytes | None:
+    from apps.core.models import StoredObjectKey
+
+    row = StoredObjectKey.objects.filter(key=clean_name(name)).values_list("data_key", flat=True).first()
+    return base64.b64decode(row) if row else None
 
 
 def s3_client(timeout: float = 10):
