@@ -102,3 +102,19 @@ def _empty_job_queue(request, django_db_blocker):
     yield
     if transactional:
         empty()
+
+
+def fetch_download(url: str) -> tuple[bytes, dict]:
+    """Body and headers of a download link: the app's own /files/ link (stored files are encrypted,
+    issue 14) through the test client, an absolute (pre-signed S3) link over HTTP."""
+    import urllib.request
+
+    from django.test import Client as _Browser
+
+    if url.startswith("/"):
+        response = _Browser().get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        return body, {key: value for key, value in response.items()}
+    with urllib.request.urlopen(url, timeout=10) as download:  # noqa: S310 (local S3)
+        return download.read(), dict(download.headers)

@@ -13,7 +13,7 @@ from django.core.files.base import File
 from storages.backends.s3 import S3Storage
 from storages.utils import ReadBytesWrapper, clean_name, is_seekable
 
-from apps.core.envelope import CHUNK, DecryptingReader, EncryptingReader, new_data_key
+from apps.core.envelope import CHUNK, DecryptingReader, EncryptingReader, encrypt_bytes, new_data_key
 from apps.core.files import sniff_file
 
 
@@ -51,6 +51,25 @@ class SafeS3Storage(S3Storage):
             key=clean_name(saved), defaults={"data_key": base64.b64encode(data_key).decode("ascii")}
         )
         return saved
+
+    def put_bytes(self, key: str, data: bytes) -> str:
+        """Store a small file in one PutObject (no transfer manager and its threads), encrypted like
+        every save. Returns the key."""
+        from apps.core.models import StoredObjectKey
+
+        params = {"ContentDisposition": "attachment"}
+        if settings.FILE_ENCRYPTION:
+            data_key = new_data_key()
+            body = encrypt_bytes(data, data_key)
+            params["ContentType"] = "application/octet-stream"
+        else:
+            body, params["ContentType"] = data, sniff_file(io.BytesIO(data))
+        self.connection.meta.client.put_object(Bucket=self.bucket_name, Key=key, Body=body, **params)
+        if settings.FILE_ENCRYPTION:
+            StoredObjectKey.objects.update_or_create(
+                key=key, defaults={"data_key": base64.b64encode(data_key).decode("ascii")}
+            )
+        return key
 
     def _open(self, name, mode="rb"):
         data_key = _data_key(name)

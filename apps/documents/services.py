@@ -307,12 +307,8 @@ def store_pdf(pdf: bytes, doc_type: str) -> str:
     multipart transfer manager and its thread pool: ~50 ms of CPU per small PDF for nothing)."""
     key = random_key("documents", f"{doc_type}.pdf")
     storage = default_storage
-    connection = getattr(storage, "connection", None)
-    if connection is not None and not getattr(storage, "location", ""):
-        connection.meta.client.put_object(
-            Bucket=storage.bucket_name, Key=key, Body=pdf, ContentType="application/pdf"
-        )
-        return key
+    if hasattr(storage, "put_bytes") and not getattr(storage, "location", ""):
+        return storage.put_bytes(key, pdf)  # encrypted at rest like every stored file (issue 14)
     return storage.save(key, ContentFile(pdf))
 
 

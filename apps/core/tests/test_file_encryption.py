@@ -102,3 +102,20 @@ def test_rotate_encryption_keys_covers_file_keys(bucket, settings):
         assert handle.read() == JPEG
     assert _raw(key) == raw_before  # the object itself was not rewritten
     default_storage.delete(key)
+
+
+def test_encrypt_stored_files_encrypts_what_was_stored_before(bucket, settings, monkeypatch):
+    from apps.core.management.commands.encrypt_stored_files import Command
+
+    settings.FILE_ENCRYPTION = False
+    key = default_storage.save(random_key("test", "old.pdf"), ContentFile(PDF))
+    assert _raw(key).startswith(b"%PDF")
+    settings.FILE_ENCRYPTION = True
+    monkeypatch.setattr(Command, "_plaintext_keys", staticmethod(lambda: {key}))  # only this test's object
+    out = io.StringIO()
+    call_command("encrypt_stored_files", stdout=out)
+    assert "Encrypted: 1" in out.getvalue()
+    assert _raw(key).startswith(envelope.MAGIC)
+    with default_storage.open(key, "rb") as handle:
+        assert handle.read() == PDF
+    default_storage.delete(key)

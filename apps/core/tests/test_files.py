@@ -7,7 +7,6 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -100,8 +99,11 @@ def test_random_keys_keep_only_harmless_extensions():
         assert "." not in key.rsplit("/", 1)[-1], key
 
 
-def test_stored_object_type_comes_from_its_bytes_not_its_name(bucket):
-    """HTML sent as «page.html», declared image/tiff, is kept as octet-stream + attachment."""
+@pytest.mark.django_db
+def test_stored_object_type_comes_from_its_bytes_not_its_name(bucket, settings):
+    """HTML sent as «page.html», declared image/tiff, is kept as octet-stream + attachment (the
+    unencrypted mode; encrypted objects are always opaque octet-stream, apps/core/tests/test_file_encryption.py)."""
+    settings.FILE_ENCRYPTION = False
     upload = ContentFile(HTML, name="page.html")
     upload.content_type = "image/tiff"
     key = default_storage.save(random_key("probe", "page.html"), upload)
@@ -115,7 +117,9 @@ def test_stored_object_type_comes_from_its_bytes_not_its_name(bucket):
         default_storage.delete(png_key)
 
 
-def test_presigned_link_serves_an_attachment_with_the_original_name(bucket):
+@pytest.mark.django_db
+def test_presigned_link_serves_an_attachment_with_the_original_name(bucket, settings):
+    settings.FILE_ENCRYPTION = False  # S3's own pre-signed link (encrypted files are streamed by the app)
     key = default_storage.save(random_key("probe", "x.pdf"), ContentFile(PDF))
     try:
         url = presigned_download_url(key, filename="Договор 2026-000123 v1.pdf", content_type="application/pdf")

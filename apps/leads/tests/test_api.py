@@ -11,6 +11,7 @@ from apps.core.storage import ensure_bucket
 from apps.leads.models import Lead
 from apps.leads.services import IncomingAttachment, lead_ingest
 from apps.leads.tests.factories import make_client
+from conftest import fetch_download
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/leads/"
@@ -98,7 +99,7 @@ def test_detail_has_messages_and_attachment_links(operator_api):
     assert [m["text"] for m in body["messages"]] == ["Файл"]
     attachment = body["attachments"][0]
     assert attachment["name"] == "ticket.pdf" and attachment["size"] == 6
-    assert attachment["url"].startswith("http") and "Signature" in attachment["url"]
+    assert attachment["url"].startswith("/files/")  # stored encrypted: the app decrypts and streams (issue 14)
 
 
 def test_messages_and_attachments_are_hidden_without_the_personal_data_right(accountant_api, operator_api):
@@ -130,9 +131,9 @@ def test_attachment_type_comes_from_its_bytes_and_its_link_is_an_attachment(oper
     assert attachments["фото.jpg"]["content_type"] == "application/octet-stream"  # not what the sender said
     ticket = attachments["Билет Москва.pdf"]
     assert ticket["content_type"] == "application/pdf"
-    with urllib.request.urlopen(ticket["url"], timeout=10) as download:  # noqa: S310 (local S3)
-        assert download.read() == b"%PDF-1.7 ticket"
-        disposition = download.headers["Content-Disposition"]
+    content, headers = fetch_download(ticket["url"])
+    assert content == b"%PDF-1.7 ticket"
+    disposition = headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert urllib.parse.unquote(disposition.split("filename*=UTF-8''")[1]) == "Билет Москва.pdf"
 

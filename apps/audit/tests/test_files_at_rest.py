@@ -1,0 +1,43 @@
+"""Every kind of stored personal file is ciphertext in S3: scans, lead attachments, documents, imports."""
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from apps.audit.tests.conftest import JPEG
+from apps.clients.models import ClientFile
+from apps.core.envelope import MAGIC
+from apps.core.storage import random_key, s3_client
+from apps.leads.models import LeadAttachment
+
+pytestmark = pytest.mark.django_db
+
+CSV = "Фамилия;Имя;Паспорт\nИванов;Иван;4510 123456\n".encode()
+
+
+def _raw(key: str) -> bytes:
+    return s3_client().get_object(Bucket=settings.S3_BUCKET, Key=key)["Body"].read()
+
+
+def test_no_plaintext_reaches_object_storage(subject):
+    scan = ClientFile.objects.get(pk=subject["scan"].pk)
+    attachment = LeadAttachment.objects.get(lead=subject["lead"])
+    document = subject["document"]
+    pending_import = default_storage.save(random_key("imports/pending", ".csv"), ContentFile(CSV))
+    objects = {
+        "client scan": (scan.file.name, b"\xff\xd8\xff"),
+        "lead attachment": (attachment.file.name, b"\xff\xd8\xff"),
+        "generated document": (document.file.name, b"%PDF"),
+        "pending import": (pending_import, "Иванов".encode()),
+    }
+    for what, (key, plaintext_marker) in objects.items():
+        raw = _raw(key)
+        assert raw.startswith(MAGIC), what
+        assert plaintext_marker not in raw, what
+        assert b"scan-of-a-passport" not in raw and b"4510 123456" not in raw, what
+    with default_storage.open(scan.file.name, "rb") as handle:
+        assert handle.read() == JPEG
+    with default_storage.open(document.file.name, "rb") as handle:
+        assert handle.read(4) == b"%PDF"
+    default_storage.delete(pending_import)
