@@ -301,3 +301,6 @@ class SupplierPaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, adm
     def delete_queryset(self, request, queryset):
         for payment_id in queryset.values_list("id", flat=True):
             services.supplier_payment_delete(payment_id=payment_id, actor=request.user)
+
+
+from apps.finance import admin_reports  # noqa: E402, F401 — registers «Отчёты»

@@ -312,3 +312,14 @@ class SupplierPayment(models.Model):
         bank_document_errors(self, "counterparty", errors)
         if errors:
             raise ValidationError(errors)
+
+
+class FinanceReport(Payment):
+    """Only a place in the admin: the «Отчёты» section (apps.finance.admin_reports), seen by those
+    with finance.view_reports (accountants, supervisors). No rows of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "отчёт"
+        verbose_name_plural = "Отчёты"
+        default_permissions = ()

@@ -1,0 +1,90 @@
+"""The admin's «Отчёты» section: every report page with filters, totals, an SVG chart, rows and files."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client as BrowserClient
+from django.utils import timezone
+
+from apps.finance.reports import REPORTS
+from apps.finance.services import payment_create, supplier_payment_create
+from apps.finance.tests.factories import make_client, make_order, make_supplier
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(user) -> BrowserClient:
+    client = BrowserClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def books(make_user):
+    supplier = make_supplier("Пегас")
+    now = timezone.now()
+    order = make_order("100000.00", client=make_client("Отчётова", "Ирина"), commission="10000.00",
+                       supplier=supplier, deadline=now - timedelta(days=40),
+                       cost_due_date=timezone.localdate() - timedelta(days=5))
+    payment_create(order_id=order.pk, data={"amount": Decimal("30000.00"), "method": "cash"})
+    supplier_payment_create(order_id=order.pk, data={"supplier": supplier, "amount": Decimal("20000.00"),
+                                                     "method": "cash"})
+    return {"accountant": make_user("accountant", is_staff=True), "operator": make_user("operator", is_staff=True),
+            "supplier": supplier, "order": order}
+
+
+def test_index_lists_reports_with_charts(books):
+    page = browser(books["accountant"]).get("/admin/finance/financereport/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for report in REPORTS.values():
+        assert report.title in text
+    assert text.count("<svg") >= 3 and "Долги клиентов по просрочке" in text
+    assert "<script" not in text.split('id="content-main"')[1]  # charts need no JavaScript
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_every_report_page_shows_totals_rows_and_files(books, name, django_assert_max_num_queries):
+    web = browser(books["accountant"])
+    web.get(f"/admin/finance/financereport/{name}/")  # sessions, permissions, content types warmed
+    with django_assert_max_num_queries(12):
+        page = web.get(f"/admin/finance/financereport/{name}/?currency=RUB")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"/api/v1/reports/{name}/xlsx/?currency=RUB" in text and f"/api/v1/reports/{name}/csv/" in text
+
+
+def test_debts_page_ageing_and_status_labels(books):
+    web = browser(books["accountant"])
+    text = web.get("/admin/finance/financereport/debts/").content.decode()
+    assert "31–90 дней" in text and "70\u00a0000,00" in text and books["order"].number in text
+    orders = web.get("/admin/finance/financereport/orders/").content.decode()
+    assert "Подтверждён" in orders
+    supplier = web.get(f"/admin/finance/financereport/supplier-debts/?supplier={books['supplier'].pk}")
+    assert "70\u00a0000,00" in supplier.content.decode()  # 90 000 cost − 20 000 paid
+
+
+def test_bad_filters_and_unknown_reports(books):
+    web = browser(books["accountant"])
+    bad = web.get("/admin/finance/financereport/debts/?date_from=2026-02-01&date_to=2026-01-01")
+    assert bad.status_code == 200 and "Конец периода раньше начала" in bad.content.decode()
+    assert web.get("/admin/finance/financereport/debts/?date_from=abc").status_code == 200
+    assert web.get("/admin/finance/financereport/planets/").status_code == 404
+    assert web.get("/admin/finance/financereport/debts/?page=999").status_code == 200
+
+
+def test_operators_do_not_see_reports(books):
+    web = browser(books["operator"])
+    assert web.get("/admin/finance/financereport/").status_code == 403
+    assert web.get("/admin/finance/financereport/debts/").status_code == 403
+
+
+def test_statement_form_gives_pdf_and_xlsx_links(books):
+    web = browser(books["accountant"])
+    today = timezone.localdate()
+    page = web.get(f"/admin/finance/financereport/statement/?supplier={books['supplier'].pk}"
+                   f"&date_from={today - timedelta(days=30)}&date_to={today}&currency=RUB").content.decode()
+    assert "format=pdf" in page and "format=xlsx" in page
+    pdf_link = page.split('href="')[-2].split('"')[0].replace("&amp;", "&")
+    assert web.get(pdf_link).content[:5] == b"%PDF-"
