@@ -89,7 +89,7 @@ def seed_sql(orders: int) -> list[str]:
         # orders
         f"""INSERT INTO orders_order (number, status, currency, total_amount, commission, paid_amount, refunded_amount,
             balance_due, deadline, notes, warnings, trip_start, trip_end, created_at, updated_at, client_id,
-                operator_id)
+                operator_id, cost_amount, margin, supplier_balance_due, supplier_paid_amount)
           SELECT '2026-' || lpad(i::text, 6, '0'),
                  (ARRAY['draft','confirmed','paid','completed','cancelled'])[1 + (i % 5)::int], 'RUB',
                  150000, 9000, 50000, 0, 100000, now() + (i % 60) * interval '1 day', '',
@@ -98,7 +98,7 @@ def seed_sql(orders: int) -> list[str]:
                       ELSE '[]' END::jsonb,
                  now() + (i % 90) * interval '1 day', now() + (i % 90 + 7) * interval '1 day',
                  now() - i * interval '1 minute', now(), (SELECT min(id) FROM clients_client) + (i % {CLIENTS}),
-                 (SELECT id FROM accounts_user WHERE email = '{BENCH_EMAIL}')
+                 (SELECT id FROM accounts_user WHERE email = '{BENCH_EMAIL}'), 0, 9000, 0, 0
             FROM generate_series(1::bigint, {orders}) AS i""",
         """INSERT INTO orders_order_travellers (order_id, client_id)
           SELECT o.id, o.client_id FROM orders_order o
@@ -108,7 +108,8 @@ def seed_sql(orders: int) -> list[str]:
         f"""INSERT INTO orders_service (type, status, start_dt, end_dt, timezone, origin, destination, city, address,
             price, currency, rate, commission, commission_percent, price_in_order_currency,
                 commission_in_order_currency,
-            details, created_at, updated_at, order_id, supplier_id)
+            details, created_at, updated_at, order_id, supplier_id, cost_currency, cost_rate, offer_option,
+                cost_in_order_currency)
           SELECT (ARRAY['flight','transfer','hotel','transfer','flight'])[k],
                  'booked', o.trip_start + (k - 1) * interval '1 day',
                  o.trip_start + (k - 1) * interval '1 day' + interval '3 hours',
@@ -117,7 +118,7 @@ def seed_sql(orders: int) -> list[str]:
                  CASE WHEN k = 3 THEN 'Анталья' ELSE '' END, '', 30000, 'RUB', 1, 1800, NULL, 30000, 1800,
                  CASE WHEN k = 3 THEN '{{"hotel_name": "Rixos"}}'
                       ELSE '{{"carrier": "SU", "flight_number": "2136"}}' END::jsonb,
-                 now(), now(), o.id, NULL
+                 now(), now(), o.id, NULL, 'RUB', 1, '', 0
             FROM orders_order o CROSS JOIN generate_series(1, {SERVICES_PER_ORDER}) AS k""",
         """INSERT INTO orders_service_travellers (service_id, client_id)
           SELECT s.id, o.client_id FROM orders_service s JOIN orders_order o ON o.id = s.order_id""",

@@ -1,14 +1,19 @@
-"""Test data for finance: orders with a total, made through the orders services (no shortcuts)."""
+"""Test data for finance: orders with a total and payments, made through the services (no shortcuts)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from zoneinfo import ZoneInfo
 
+import factory
+
 from apps.clients.models import Client
-from apps.finance.services import requisites_save
+from apps.clients.tests.factories import ClientFactory
+from apps.finance.models import Payment
+from apps.finance.services import payment_create, requisites_save
 from apps.orders import services as order_services
 from apps.orders.models import Supplier
+from apps.orders.tests.factories import OrderFactory, ServiceFactory, SupplierFactory
 
 MSK = ZoneInfo("Europe/Moscow")
 _seq = count(1)
@@ -36,11 +41,27 @@ def make_requisites(**extra):
 
 
 def make_client(last_name: str | None = None, first_name: str = "Анна", **extra) -> Client:
-    return Client.objects.create(last_name=last_name or f"Смирнова{next(_seq)}", first_name=first_name, **extra)
+    return ClientFactory(last_name=last_name or f"Смирнова{next(_seq)}", first_name=first_name, **extra)
 
 
 def make_supplier(name: str | None = None) -> Supplier:
-    return Supplier.objects.create(name=name or f"Туроператор {next(_seq)}")
+    return SupplierFactory(name=name or f"Туроператор {next(_seq)}")
+
+
+class PaymentFactory(factory.Factory):
+    """The one way to record a payment in tests: payment_create. Keyword arguments are its `data`
+    (amount, type, method, date, payer_*…), plus `order` (a confirmed order of 100 000 ₽ unless
+    given) and `actor`."""
+
+    class Meta:
+        model = Payment
+
+    order = factory.LazyFunction(lambda: make_order())
+    amount = Decimal("1000.00")
+
+    @classmethod
+    def _create(cls, model_class, *args, order, actor=None, **data):
+        return payment_create(order_id=order.pk, data=data, actor=actor)
 
 
 def make_order(
@@ -56,15 +77,15 @@ def make_order(
         data["operator"] = operator
     if deadline is not None:
         data["deadline"] = deadline
-    order = order_services.order_create(data=data, actor=operator, travellers=[client])
+    order = OrderFactory(actor=operator, travellers=[client], **data)
     if Decimal(total) > 0:
         start = start or datetime(2027, 1, 10, 10, 0, tzinfo=MSK)
-        order_services.service_create(order=order, data={
+        ServiceFactory(order=order, travellers=[client], **{
             "type": "local", "start_dt": start, "end_dt": start + timedelta(hours=3), "city": "Москва",
             "price": Decimal(total), "currency": currency, "commission": Decimal(commission),
             "supplier": supplier, "details": {"title": "Экскурсия"},
             "cost": None if cost is None else Decimal(cost), "cost_due_date": cost_due_date,
-        }, travellers=[client])
+        })
         if confirm:
             order_services.order_transition(order=order, action="confirm", actor=operator)
     order.refresh_from_db()

@@ -1,19 +1,16 @@
-"""Test data for leads: clients with contacts written the way the clients app writes them."""
+"""Test data for leads: clients come from apps.clients.tests.factories.ClientFactory (the one way)."""
 
 import itertools
 
-from apps.clients.models import Client, ClientContact
-from apps.clients.normalization import contact_index, normalize_contact
-
-_counter = itertools.count(1)
+from apps.clients.models import Client
+from apps.clients.tests.factories import ClientFactory
 
 
 def make_client(*, phone: str = "", email: str = "", telegram: str = "", last_name: str = "Иванов") -> Client:
-    client = Client.objects.create(last_name=last_name, first_name=f"Иван{next(_counter)}")
-    for kind, value in (("phone", phone), ("email", email), ("telegram", telegram)):
-        if value:
-            normalised = normalize_contact(kind, value)
-            ClientContact.objects.create(
-                client=client, kind=kind, value=normalised, blind_index=contact_index(kind, normalised), is_primary=True
-            )
-    return client
+    """A client with (only) the given contacts, through client_create."""
+    contacts = {"phones": [phone] if phone else [], "emails": [email] if email else [],
+                "telegram": [telegram] if telegram else []}
+    return ClientFactory(last_name=last_name, first_name=f"Иван{next(_counter)}", **contacts)
+
+
+_counter = itertools.count(1)

@@ -1,32 +1,77 @@
-"""Test data for the orders app: clients (through the clients model), suppliers, orders, services."""
+"""Test data for the orders app: suppliers, orders and services, made through the orders services
+(clients through apps.clients.tests.factories.ClientFactory, the one way to make a client).
+
+    OrderFactory(travellers=[...], deadline=...)      # client: a new one unless given; travellers: [client]
+    ServiceFactory(order=order, **flight(at(2)))       # any service data; travellers: the order's unless given
+"""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import count
 from zoneinfo import ZoneInfo
 
+import factory
+
 from apps.clients.models import Client
+from apps.clients.tests.factories import ClientFactory
 from apps.orders import services
-from apps.orders.models import Supplier
+from apps.orders.models import Order, Service, Supplier
 
 MSK = ZoneInfo("Europe/Moscow")
-_names = count(1)
+
+
+class SupplierFactory(factory.Factory):
+    class Meta:
+        model = Supplier
+
+    name = factory.Sequence(lambda n: f"Поставщик {n + 1}")
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, **data):
+        return services.supplier_create(data=data, actor=actor)
+
+
+class OrderFactory(factory.Factory):
+    """Keyword arguments are order_create's `data`, plus `actor` and `travellers` ([client] by default)."""
+
+    class Meta:
+        model = Order
+
+    client = factory.SubFactory(ClientFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, actor=None, travellers=None, **data):
+        travellers = [data["client"]] if travellers is None else travellers
+        return services.order_create(data=data, actor=actor, travellers=travellers)
+
+
+class ServiceFactory(factory.Factory):
+    """Keyword arguments are service_create's `data` (see flight(), hotel(), transfer()), plus `order`,
+    `actor` and `travellers` (the order's travellers by default)."""
+
+    class Meta:
+        model = Service
+
+    order = factory.SubFactory(OrderFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, order, actor=None, travellers=None, **data):
+        if not data:
+            data = flight(at(2))
+        return services.service_create(order=order, data=data, travellers=travellers, actor=actor)
 
 
 def make_client(last_name: str | None = None, first_name: str = "Иван", **extra) -> Client:
-    number = next(_names)
-    return Client.objects.create(last_name=last_name or f"Петров{number}", first_name=first_name, **extra)
+    names = {"last_name": last_name} if last_name else {}
+    return ClientFactory(first_name=first_name, **names, **extra)
 
 
 def make_supplier(**extra) -> Supplier:
-    extra.setdefault("name", f"Поставщик {next(_names)}")
-    return Supplier.objects.create(**extra)
+    return SupplierFactory(**extra)
 
 
-def make_order(*, client=None, travellers=None, actor=None, **data):
-    client = client or make_client()
-    travellers = [client] if travellers is None else travellers
-    return services.order_create(data={"client": client, **data}, actor=actor, travellers=travellers)
+def make_order(*, client=None, travellers=None, actor=None, **data) -> Order:
+    client = client or ClientFactory()
+    return OrderFactory(client=client, travellers=travellers, actor=actor, **data)
 
 
 def at(day: int, hour: int = 10, minute: int = 0, month: int = 12, tz=MSK) -> datetime:
@@ -75,5 +120,5 @@ def transfer(start, origin="AYT", destination="Кемер", **extra) -> dict:
     return data
 
 
-def add(order, data: dict, travellers=None, actor=None):
-    return services.service_create(order=order, data=data, travellers=travellers, actor=actor)
+def add(order, data: dict, travellers=None, actor=None) -> Service:
+    return ServiceFactory(order=order, travellers=travellers, actor=actor, **data)
