@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from apps.core.storage import s3_client
+from apps.jobs import queries
 
 logger = logging.getLogger("travelcrm.backup")
 
@@ -108,19 +109,8 @@ def _pg_env_and_args(tool: str) -> tuple[dict, list[str]]:
 # --- What the database holds ----------------------------------------------------------------------
 
 
-def _tables() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
-        return [row[0] for row in cursor.fetchall()]
-
-
 def row_counts() -> dict[str, int]:
-    counts = {}
-    with connection.cursor() as cursor:
-        for table in _tables():
-            cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 — names from pg_tables
-            counts[table] = cursor.fetchone()[0]
-    return counts
+    return queries.row_counts()
 
 
 def migration_state() -> dict[str, list[str]]:
@@ -314,10 +304,7 @@ def backup_create(*, destination: Destination | None = None, progress: Progress 
         # One snapshot for the row counts, the migration state and pg_dump (--snapshot), so the
         # manifest describes exactly the dump even while the CRM keeps working.
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SELECT pg_export_snapshot()")
-                snapshot = cursor.fetchone()[0]
+            snapshot = queries.export_snapshot()
             counts, migrations = row_counts(), migration_state()
             bucket_total = sum(
                 page.get("KeyCount", 0)
@@ -442,7 +429,7 @@ def _identities(identity_files: list[str]) -> list:
 
 
 def _target_is_empty() -> None:
-    if _tables():
+    if queries.public_tables():
         raise BackupError(
             f"База {connection.settings_dict['NAME']} не пуста: восстановление делается в пустую базу "
             "(создайте новую: createdb, и укажите её в DATABASE_URL)."
