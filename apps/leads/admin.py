@@ -196,10 +196,24 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if obj.suggested_client_id is None:
             return "—"
         return format_html(
-            "{} <small>({})</small>",
+            "{} {}<br><small>{}</small>",
             _admin_link("admin:clients_client_change", obj.suggested_client_id, obj.suggested_client.full_name),
-            _("контакты указаны отправителем, не подтверждены: проверьте и примените действие "
-              "«Привязать предложенного клиента»"),
+            self._suggestion_button("admin:leads_lead_link_client", obj, _("Привязать этого клиента")),
+            _("Телефон или e-mail указал сам отправитель (не подтверждены): проверьте, прежде чем привязать."),
+        )
+
+    def _suggestion_button(self, view_name: str, lead, label: str):
+        """A submit button of the change form that posts to the suggestion's own URL (formaction):
+        one click after a look, with the form's CSRF token, without a nested form. Only for open
+        leads and for staff who may change them."""
+        request = _current_request.get()
+        if not lead.is_open or request is None or not self.has_change_permission(request, lead):
+            return ""
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate '
+            'style="margin-left:8px;padding:4px 10px">{}</button>',
+            reverse(view_name, args=[lead.pk]),
+            label,
         )
 
     @admin.display(description=_("возможно, дубль заявки"))
@@ -207,9 +221,12 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if obj.possible_duplicate_of_id is None:
             return "—"
         return format_html(
-            "{} <small>({})</small>",
+            "{} {}<br><small>{}</small>",
             _admin_link("admin:leads_lead_change", obj.possible_duplicate_of_id, obj.possible_duplicate_of.number),
-            _("проверьте и примените действие «Объединить с возможным дублем»"),
+            self._suggestion_button("admin:leads_lead_merge_into", obj,
+                                    _("Объединить с %(number)s") % {"number": obj.possible_duplicate_of.number}),
+            _("Открытая заявка с теми же контактами. Если это тот же человек, сообщения и файлы этой "
+              "заявки перейдут туда, а эта будет закрыта."),
         )
 
     # --- adding a lead by hand (a phone call) -----------------------------------------------------
@@ -309,6 +326,8 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             path("<int:pk>/take/", wrap(self.take_view), name="leads_lead_take"),
             path("<int:pk>/convert/", wrap(self.convert_view), name="leads_lead_convert"),
             path("reject/", wrap(self.reject_view), name="leads_lead_reject"),
+            path("<int:pk>/link-client/", wrap(self.link_client_view), name="leads_lead_link_client"),
+            path("<int:pk>/merge-into/", wrap(self.merge_into_view), name="leads_lead_merge_into"),
             *super().get_urls(),
         ]
 
@@ -330,6 +349,30 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             except BusinessError as error:
                 self.message_user(request, error.detail, messages.WARNING)
         return self._back(lead)
+
+    def link_client_view(self, request, pk):
+        """The button next to «возможно, это клиент» (POST only)."""
+        lead = self._lead_for_change(request, pk)
+        if request.method == "POST":
+            try:
+                lead = services.lead_link_client(lead=lead, actor=request.user)
+                self.message_user(request, f"Клиент привязан к заявке {lead.number}.", messages.SUCCESS)
+            except (BusinessError, ValidationError) as error:
+                self.message_user(request, _message(error), messages.WARNING)
+        return self._back(lead)
+
+    def merge_into_view(self, request, pk):
+        """The button next to «возможно, дубль заявки» (POST only): on success, off to the merged lead."""
+        lead = self._lead_for_change(request, pk)
+        if request.method != "POST":
+            return self._back(lead)
+        try:
+            target = services.lead_merge_into(lead=lead, actor=request.user)
+        except (BusinessError, ValidationError) as error:
+            self.message_user(request, _message(error), messages.WARNING)
+            return self._back(lead)
+        self.message_user(request, f"Заявка {lead.number} объединена с {target.number}.", messages.SUCCESS)
+        return self._back(target)
 
     def convert_view(self, request, pk):
         lead = self._lead_for_change(request, pk)

@@ -81,3 +81,30 @@ def test_admin_actions_link_the_suggested_client_and_merge_the_duplicate(admin_u
     browser.post(changelist, {"action": "merge_into_duplicates", "_selected_action": [claimed.pk]})
     claimed.refresh_from_db()
     assert claimed.status == "rejected" and own.messages.count() == 2
+
+
+def test_buttons_next_to_the_suggestions_link_and_merge_in_one_click(admin_user, accountant):
+    client = make_client(phone="+79165550033")
+    own = lead_ingest(channel="whatsapp", external_id="wa-2", sender={"whatsapp_id": "79165550033"}).lead
+    claimed = lead_ingest(channel="web", external_id="web-2", sender={"phone": "+79165550033"}).lead
+    browser = browser_for(admin_user)
+    page = browser.get(f"/admin/leads/lead/{claimed.pk}/change/").content.decode()
+    assert f'formaction="/admin/leads/lead/{claimed.pk}/link-client/"' in page
+    assert f'formaction="/admin/leads/lead/{claimed.pk}/merge-into/"' in page
+    # a role that may only look gets neither the buttons nor the URLs
+    viewer = browser_for(accountant)
+    viewer_page = viewer.get(f"/admin/leads/lead/{claimed.pk}/change/")
+    assert viewer_page.status_code in (200, 403) and "formaction" not in viewer_page.content.decode()
+    assert viewer.post(f"/admin/leads/lead/{claimed.pk}/link-client/").status_code == 403
+    assert browser.get(f"/admin/leads/lead/{claimed.pk}/link-client/").status_code == 302  # GET changes nothing
+    claimed.refresh_from_db()
+    assert claimed.client_id is None
+    assert browser.post(f"/admin/leads/lead/{claimed.pk}/link-client/").status_code == 302
+    claimed.refresh_from_db()
+    assert claimed.client_id == client.pk and claimed.suggested_client_id is None
+    merged = browser.post(f"/admin/leads/lead/{claimed.pk}/merge-into/")
+    assert merged.status_code == 302 and merged["Location"] == f"/admin/leads/lead/{own.pk}/change/"
+    claimed.refresh_from_db()
+    assert claimed.status == "rejected" and own.messages.count() == 2
+    closed_page = browser.get(f"/admin/leads/lead/{claimed.pk}/change/").content.decode()
+    assert "formaction" not in closed_page  # a closed lead offers nothing to do
