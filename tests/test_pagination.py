@@ -110,4 +110,12 @@ def test_a_search_counts_exactly_only_up_to_its_own_lower_limit(operator_api, tw
     settings.SEARCH_EXACT_COUNT_LIMIT = 3
     body = operator_api.get(URL, {"page_size": 2, "search": "Иван"}).json()
     assert body["count_is_estimate"] is True and body["count"] >= 4
+
+    settings.SEARCH_EXACT_COUNT_LIMIT = 0  # the default: no count query for a search with a next page
+    with CaptureQueriesContext(connection) as queries:
+        body = operator_api.get(URL, {"page_size": 2, "page": 2, "search": "Иван"}).json()
+    assert body["count_is_estimate"] is True and body["count"] >= 5  # never below what the pages prove
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    last = operator_api.get(URL, {"page_size": 5, "page": 3, "search": "Иван"}).json()
+    assert last["count"] == 12 and last["count_is_estimate"] is False  # the last page knows the count
     assert operator_api.get(URL, {"page_size": 2}).json()["count"] == 12  # a plain list counts to the usual limit

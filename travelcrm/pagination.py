@@ -56,15 +56,18 @@ class ListPagination(BasePagination):
             raise NotFound("Такой страницы нет: она за концом списка.")
         # Only a page with more rows after it needs a count query; otherwise the count is known.
         if self.has_next:
-            self.count = bounded_count(ids_queryset, limit=self._count_limit(request))
+            count = bounded_count(ids_queryset, limit=self._count_limit(request))
+            # Never below what the pages prove: this page is full and has a next one.
+            self.count = RowCount(max(count.value, offset + len(ids) + 1), count.is_estimate)
         else:
             self.count = RowCount(offset + len(ids), False)
         return ids
 
     @staticmethod
     def _count_limit(request) -> int | None:
-        """A search counts exactly only up to SEARCH_EXACT_COUNT_LIMIT: a common name matches tens of
-        thousands of a million clients, and counting them all would cost more than the page."""
+        """A search counts exactly only up to SEARCH_EXACT_COUNT_LIMIT (0 by default: the planner's
+        estimate, no count query): a common surname matches tens of thousands of a million clients, and
+        counting them — even up to a limit, through the trigram index's bitmap — cost 300 ms."""
         return settings.SEARCH_EXACT_COUNT_LIMIT if request.query_params.get("search") else None
 
     def _cursor_page(self, ids_queryset: QuerySet, request) -> list:

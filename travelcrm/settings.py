@@ -153,8 +153,9 @@ DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_
 # Lists count exactly up to this many rows; above it they show the planner's estimate, flagged as such
 # (`count_is_estimate` in the API, «около N» in the admin): an exact count(*) grows with the table.
 LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
-# The same for a list filtered by ?search= (a common name matches tens of thousands of clients).
-SEARCH_EXACT_COUNT_LIMIT = env.int("SEARCH_EXACT_COUNT_LIMIT", default=1_000)
+# The same for a list filtered by ?search= (a common name matches tens of thousands of clients);
+# 0 = never count a search that has a next page, show the planner's estimate.
+SEARCH_EXACT_COUNT_LIMIT = env.int("SEARCH_EXACT_COUNT_LIMIT", default=0)
 # A query of a web request running longer than this is cancelled by PostgreSQL and the request
 # answers 503 query_timeout (apps.core.db; management commands and workers are not limited). 0 = off.
 API_STATEMENT_TIMEOUT_MS = env.int("API_STATEMENT_TIMEOUT_MS", default=30_000)

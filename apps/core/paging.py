@@ -36,6 +36,8 @@ def bounded_count(queryset: QuerySet, limit: int | None = None) -> RowCount:
     """
     limit = exact_count_limit() if limit is None else limit
     ids = queryset.order_by().values("pk")
+    if limit <= 0:  # no count query at all: the planner's estimate (a list that has a next page)
+        return RowCount(max(planner_estimate(ids), 1), True)
     counted = ids[: limit + 1].count()
     if counted <= limit:
         return RowCount(counted, False)
