@@ -12,8 +12,11 @@ settings.LOGGING sends Django's own loggers (the development server's request li
 through the same handler, so no line reaches the output unfiltered or outside JSON.
 """
 
+import fcntl
 import json
 import logging
+import logging.handlers
+import os
 import re
 import time
 import uuid
@@ -203,3 +206,57 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A size-rotated log file that several processes (gunicorn workers, job workers) append to.
+
+    Plain RotatingFileHandler rotates per process: two processes rename the same file and lines
+    written in between land in a file that is renamed away again. Here every write and rotation
+    happens under an exclusive lock on `<file>.lock`, and a process whose file was rotated by
+    another one reopens the new file first — so no line is lost or doubled at the boundary.
+    For logrotate instead (docs/logrotate.example), set LOG_FILE_MAX_BYTES=0: the handler then
+    only reopens the file once logrotate has moved it.
+    """
+
+    def __init__(self, filename, maxBytes=0, backupCount=0, encoding="utf-8"):  # noqa: N803 — logging's names
+        super().__init__(filename, maxBytes=maxBytes, backupCount=backupCount, encoding=encoding, delay=True)
+        self._lock_path = f"{self.baseFilename}.lock"
+        self._lock_file = None
+        self._lock_pid = None
+
+    def _interprocess_lock(self):
+        if self._lock_file is None or self._lock_pid != os.getpid():  # a fork gets its own descriptor
+            self._lock_file = open(self._lock_path, "a")  # noqa: SIM115 — held for the process's life
+            self._lock_pid = os.getpid()
+        return self._lock_file
+
+    def _reopen_if_moved(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            moved = os.stat(self.baseFilename).st_ino != os.fstat(self.stream.fileno()).st_ino
+        except FileNotFoundError:
+            moved = True
+        if moved:
+            self.stream.close()
+            self.stream = None  # reopened by emit (delay=True)
+
+    def emit(self, record):
+        lock = self._interprocess_lock()
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            self._reopen_if_moved()
+            super().emit(record)
+            if self.stream is not None:
+                self.stream.flush()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def shouldRollover(self, record):  # noqa: N802
+        if self.maxBytes <= 0:
+            return False
+        if self.stream is None:
+            self.stream = self._open()
+        # The size on disk, not this process's offset: the others wrote too.
+        return os.fstat(self.stream.fileno()).st_size + len(self.format(record)) + 1 >= self.maxBytes

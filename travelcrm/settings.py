@@ -376,6 +376,25 @@ LOGGING = {
     },
 }
 
+# Without Docker: LOG_FILE also writes the JSON lines to a file, rotated at LOG_FILE_MAX_BYTES
+# keeping LOG_FILE_BACKUPS old files (0 bytes = never rotate here: logrotate does it, see
+# docs/logrotate.example). Safe with many processes writing to one file.
+LOG_FILE = env.str("LOG_FILE", default="")
+LOG_FILE_MAX_BYTES = env.int("LOG_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+LOG_FILE_BACKUPS = env.int("LOG_FILE_BACKUPS", default=10)
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "()": "travelcrm.logging.SharedRotatingFileHandler",
+        "filename": LOG_FILE,
+        "maxBytes": LOG_FILE_MAX_BYTES,
+        "backupCount": LOG_FILE_BACKUPS,
+        "formatter": "json",
+        "filters": ["request_context", "personal_data"],
+    }
+    for logger_config in [LOGGING["root"], *LOGGING["loggers"].values()]:
+        if "stdout" in logger_config.get("handlers", []):
+            logger_config["handlers"] = [*logger_config["handlers"], "file"]
+
 # --- Background jobs (Procrastinate on the same PostgreSQL; docs/development.md «Jobs») ------------
 # Tasks live in each app's tasks.py (autodiscovered). The worker is `manage.py worker`.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
