@@ -33,6 +33,7 @@ from apps.documents.models import DocumentTemplate
 from apps.documents.services import document_generate, load_default_templates
 from apps.finance.services import payment_create, rate_set_manual, supplier_payment_create
 from apps.integrations.models import IntegrationSettings
+from apps.jobs.models import JobProgress
 from apps.leads.services import lead_create_manual
 from apps.orders.models import Supplier
 from apps.orders.services import order_transition, service_update
@@ -109,6 +110,8 @@ def world(make_user, settings):
         "telegram": IntegrationSettings.objects.create(type="telegram", is_active=True).pk,
         "whatsapp": IntegrationSettings.objects.create(type="whatsapp", is_active=True).pk,
     }
+    objects["jobs"] = JobProgress.objects.create(
+        kind="test", title="Матрица ролей", created_by=users[Role.SUPERVISOR]).pk
     objects["audit"] = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
     objects["access"] = AccessLogEntry.objects.create(
         user=users[Role.OPERATOR], client_ids=[client.pk], categories=["contacts"], endpoint="/api/v1/clients/",

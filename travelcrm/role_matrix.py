@@ -69,6 +69,8 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "GET /api/v1/auth/me/": (401, 200, 200, 200),
     "GET /api/v1/clients/": (401, 200, 200, 200),
     "GET /api/v1/clients/import/example/": (401, 200, 200, 200),
+    # issue 15: the progress of long work — one's own, or everybody's for the supervisor
+    "GET /api/v1/jobs/{id}/": (401, 404, 404, 200),
     "GET /api/v1/clients/{client_pk}/contacts/": (401, 200, 200, 200),
     "GET /api/v1/clients/{client_pk}/contacts/{id}/": (401, 200, 200, 200),
     "GET /api/v1/clients/{client_pk}/files/": (401, 200, 200, 200),

@@ -418,6 +418,8 @@ JOB_SCHEDULES = {
     "backup": env.str("JOB_SCHEDULE_BACKUP", default="30 0 * * *"),
     "sessions_purge": env.str("JOB_SCHEDULE_SESSIONS_PURGE", default="15 1 * * *"),
 }
+# A real CSV import of more rows than this runs as a job with a progress bar (API: 202 + job id).
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)
 MAIL_POLL_LIMIT = env.int("MAIL_POLL_LIMIT", default=200)  # e-mails taken per mailbox per poll
 
 # --- Backups (manage.py backup / restore; docs/operations.md «Резервные копии») -------------------

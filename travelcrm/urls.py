@@ -27,7 +27,7 @@ class SwaggerView(ApiViewMixin, SpectacularSwaggerView):
     public = True
 
 
-API_APPS = ["accounts", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
+API_APPS = ["accounts", "jobs", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
 
 urlpatterns = [
     path("", include("apps.workplace.urls")),  # /admin/ is «Сегодня», /admin/search/ the search box

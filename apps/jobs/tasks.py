@@ -34,10 +34,17 @@ def backup_nightly(timestamp: int) -> dict:
     """The nightly backup (BACKUP_DIR or BACKUP_BUCKET, retention applied). A failure is logged as
     an error, retried twice, then stays `failed` in «Задачи» for the IT person."""
     from apps.jobs.backup import BackupError, backup_create
+    from apps.jobs.progress import Reporter, progress_create
 
+    reporter = Reporter(progress_create(kind="backup", title="Резервная копия").pk)
+    reporter.start()
     try:
-        result = backup_create()
+        result = backup_create(progress=reporter)
     except BackupError as error:
         logger.error("backup failed", extra={"error": str(error)[:500]})
+        reporter.fail(str(error), final=True)
         raise
-    return {"name": result.name, "size": result.size, "seconds": result.seconds, "deleted": result.deleted}
+    summary = {"name": result.name, "size": result.size, "seconds": result.seconds, "objects": result.objects,
+               "deleted": ", ".join(result.deleted)}
+    reporter.succeed(summary)
+    return summary

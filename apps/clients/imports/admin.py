@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from apps.clients.imports.api import example_csv
+from apps.clients.imports.background import goes_to_background, import_clients_start
 from apps.clients.imports.reader import ImportFileError, read_upload
 from apps.clients.imports.service import import_clients
 from apps.core.files import content_disposition
@@ -138,6 +139,12 @@ class ClientImportAdminMixin:
             return self._render(request, {"form": ImportForm(), "error": STALE_PREVIEW})
         with default_storage.open(token["key"]) as handle:
             data = handle.read()
+        if goes_to_background(data):  # a large file: a job with a progress bar, not this request
+            progress = import_clients_start(data=data, file_name=token["name"], on_duplicate=token["on_duplicate"],
+                                            actor=request.user)
+            default_storage.delete(token["key"])
+            self.message_user(request, "Импорт идёт в фоне: ход и итог — на этой странице.", messages.INFO)
+            return HttpResponseRedirect(reverse("admin:jobs_jobprogress_change", args=[progress.pk]))
         try:
             report = import_clients(data=data, file_name=token["name"], dry_run=False,
                                     on_duplicate=token["on_duplicate"], actor=request.user)

@@ -4,14 +4,16 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from apps.clients.imports.background import goes_to_background, import_clients_start
 from apps.clients.imports.columns import EXAMPLE_HEADER, EXAMPLE_ROWS
-from apps.clients.imports.reader import ImportFileError, max_import_bytes, read_upload, too_large_error
+from apps.clients.imports.reader import ImportFileError, max_import_bytes, open_csv, read_upload, too_large_error
 from apps.clients.imports.service import import_clients
 from apps.core.files import content_disposition
 from travelcrm.api import BaseAPIView, ErrorSerializer
@@ -27,6 +29,11 @@ class ImportRequestSerializer(serializers.Serializer):
     on_duplicate = serializers.CharField(
         default="skip",
         help_text="skip — найденных клиентов пропустить; update — дополнить их недостающими данными.",
+    )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="true — выполнить фоновой задачей (ответ 202 с job_id). Файл больше IMPORT_BACKGROUND_ROWS "
+        "строк (по умолчанию 5000) всегда импортируется в фоне; пробный прогон — всегда сразу.",
     )
 
 
@@ -65,6 +72,11 @@ class ImportReportSerializer(serializers.Serializer):
     rows = RowResultSerializer(many=True)
 
 
+class ImportStartedSerializer(serializers.Serializer):
+    job_id = serializers.IntegerField(help_text="Ход и итог: GET /api/v1/jobs/{job_id}/")
+    status_url = serializers.CharField()
+
+
 class ClientImportView(BaseAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -74,7 +86,7 @@ class ClientImportView(BaseAPIView):
         tags=["clients"],
         summary="Импорт клиентов из CSV (с пробным прогоном)",
         request={"multipart/form-data": ImportRequestSerializer},
-        responses={200: ImportReportSerializer, 400: ErrorSerializer},
+        responses={200: ImportReportSerializer, 202: ImportStartedSerializer, 400: ErrorSerializer},
     )
     def post(self, request):
         _refuse_oversized_body(request)
@@ -84,6 +96,13 @@ class ClientImportView(BaseAPIView):
             raise PermissionDenied("Дополнять существующих клиентов может только тот, кому разрешено их изменять.")
         uploaded = serializer.validated_data.get("file")
         data = read_upload(uploaded)
+        options = serializer.validated_data
+        if not options["dry_run"] and goes_to_background(data, requested=options["background"]):
+            open_csv(data)  # a file that is not a CSV at all is refused now, not in the job
+            progress = import_clients_start(data=data, file_name=getattr(uploaded, "name", "") or "",
+                                            on_duplicate=options["on_duplicate"], actor=request.user)
+            url = reverse("job-progress", kwargs={"id": progress.pk})
+            return Response({"job_id": progress.pk, "status_url": url}, status=202, headers={"Location": url})
         report = import_clients(
             data=data,
             file_name=getattr(uploaded, "name", "") or "",

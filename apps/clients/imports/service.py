@@ -19,7 +19,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -107,8 +107,10 @@ def import_clients(
     on_duplicate: str = "skip",
     actor=None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import (or preview, dry_run=True) clients from CSV bytes. Raises ImportFileError for a bad file."""
+    """Import (or preview, dry_run=True) clients from CSV bytes. Raises ImportFileError for a bad file.
+    `progress(rows_done, rows_total)` is called after each batch (the background import's bar)."""
     if on_duplicate not in ON_DUPLICATE:
         raise BusinessError(
             "on_duplicate: допустимы значения skip и update.", code="invalid_on_duplicate",
@@ -125,9 +127,12 @@ def import_clients(
         dry_run=dry_run, on_duplicate=on_duplicate, operator=operator,
         several_batches=source.text.count("\n") > batch_size,
     )
+    rows_total = max(0, source.text.strip("\r\n").count("\n"))  # lines after the header (quoted newlines aside)
     try:
         for prepared in _prepared_batches(source, batch_size):
             report.outcomes.extend(importer.run_batch(prepared))
+            if progress:
+                progress(len(report.outcomes), max(rows_total, len(report.outcomes)))
     finally:
         if not dry_run:
             _write_audit_entry(report, data=data, actor=operator)
