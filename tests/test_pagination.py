@@ -102,6 +102,7 @@ def test_admin_change_list_counts_boundedly_and_pages_over_ids(client, admin_use
     changelist = response.context["cl"]
     assert changelist.paginator.count_is_estimate and changelist.result_count >= 6
     assert changelist.full_result_count is None  # no exact count of the whole table
+    assert "около " in response.content.decode()  # «около 12 клиентов»: the admin says it is an estimate
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 6" in sql for sql in counts)
 
