@@ -417,6 +417,16 @@ JOB_SCHEDULES = {
     "cbr_rates": env.str("JOB_SCHEDULE_CBR_RATES", default="0 13 * * *"),
     "backup": env.str("JOB_SCHEDULE_BACKUP", default="30 0 * * *"),
     "sessions_purge": env.str("JOB_SCHEDULE_SESSIONS_PURGE", default="15 1 * * *"),
+    # Personal data past its retention term (issue 14; PERSONAL_DATA_RETENTION_DAYS below).
+    "personal_data_purge": env.str("JOB_SCHEDULE_PERSONAL_DATA_PURGE", default="45 1 * * *"),
+}
+# Retention terms in days per category (0 keeps forever): `manage.py purge_personal_data [--dry-run]`.
+PERSONAL_DATA_RETENTION_DAYS = {
+    "inbox_payloads": env.int("RETENTION_INBOX_PAYLOAD_DAYS", default=30),
+    "rejected_leads": env.int("RETENTION_REJECTED_LEAD_DAYS", default=180),
+    "import_files": env.int("RETENTION_IMPORT_FILE_DAYS", default=1),
+    "lockout_records": env.int("RETENTION_LOCKOUT_DAYS", default=30),
+    "access_log": env.int("RETENTION_ACCESS_LOG_DAYS", default=1095),
 }
 # A real CSV import of more rows than this runs as a job with a progress bar (API: 202 + job id).
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=5000)

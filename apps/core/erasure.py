@@ -24,3 +24,18 @@ def run_subject_erasers(*, client_id: int, lead_ids: list[int]) -> dict[str, int
         for key, value in func(client_id=client_id, lead_ids=lead_ids).items():
             counts[key] = counts.get(key, 0) + value
     return counts
+
+
+# --- Retention: purgers of apps the audit app may not import -------------------------------------------
+
+RetentionPurger = Callable[..., int]  # func(*, before, dry_run: bool) -> count
+_purgers: dict[str, tuple[str, RetentionPurger]] = {}
+
+
+def register_retention_purger(name: str, setting: str, func: RetentionPurger) -> None:
+    """`setting`: the key of settings.PERSONAL_DATA_RETENTION_DAYS that sets this category's term."""
+    _purgers[name] = (setting, func)
+
+
+def retention_purgers() -> dict[str, tuple[str, RetentionPurger]]:
+    return dict(_purgers)

@@ -9,12 +9,13 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from apps.core.erasure import register_subject_eraser
-        from apps.integrations.erasure import erase_subject
+        from apps.core.erasure import register_retention_purger, register_subject_eraser
+        from apps.integrations.erasure import erase_subject, purge_processed_payloads
         from apps.integrations.models import SECRET_FIELDS, IntegrationSettings
 
         # 152-FZ anonymisation (apps.audit) erases the person's raw inbox payloads too.
         register_subject_eraser("integrations", erase_subject)
+        register_retention_purger("inbox_payloads", "inbox_payloads", purge_processed_payloads)
 
         # Secrets never reach the audit diff; neither do the polling cursors (noise).
         auditlog.register(

@@ -13,3 +13,11 @@ def erase_subject(*, client_id: int, lead_ids: list[int]) -> dict[str, int]:
     payloads = InboxItem.objects.filter(lead_pk__in=lead_ids, payload__isnull=False).update(payload=None)
     consents = Consent.objects.filter(lead_pk__in=lead_ids).exclude(ip_address=None).update(ip_address=None)
     return {"inbox_payloads": payloads, "consents": consents}
+
+
+def purge_processed_payloads(*, before, dry_run: bool) -> int:
+    """Raw inbox payloads of items processed before `before` (the lead keeps what was taken from them)."""
+    from apps.integrations.models import InboxStatus
+
+    items = InboxItem.objects.filter(status=InboxStatus.PROCESSED, processed_at__lt=before, payload__isnull=False)
+    return items.count() if dry_run else items.update(payload=None)
