@@ -255,6 +255,12 @@ MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Document rendering limits (apps/documents/rendering.py, issue 12) -------------------------------
+# Template + layout of one document run in a child process killed after this many seconds; its
+# address space may grow by DOCUMENTS_RENDER_MEMORY_MB over the worker's.
+DOCUMENTS_RENDER_TIMEOUT_SECONDS = env.float("DOCUMENTS_RENDER_TIMEOUT_SECONDS", default=20.0)
+DOCUMENTS_RENDER_MEMORY_BYTES = env.int("DOCUMENTS_RENDER_MEMORY_MB", default=512) * 1024 * 1024
+
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

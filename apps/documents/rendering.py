@@ -5,15 +5,18 @@ Security model (templates are uploaded by people, so they are untrusted code):
 * Jinja2 ``ImmutableSandboxedEnvironment`` with autoescape; the context holds only plain
   dicts/lists/strings/Decimals/numbers (``context.ensure_plain`` checks it), so there are no model
   instances, managers or callables to reach through.
-* The Jinja render runs in a forked child process with a wall-clock limit (killed when it is
-  exceeded) and an address-space limit, so an endless loop, deep recursion or a huge string cannot
-  hang or exhaust the server. The HTML it returns is size-limited.
+* The Jinja render and the WeasyPrint layout run in a forked child process with a wall-clock limit
+  (``DOCUMENTS_RENDER_TIMEOUT_SECONDS``, killed when it is exceeded) and an address-space limit, so
+  an endless loop, deep recursion, a huge string or a layout of thousands of pages cannot hang or
+  exhaust the server worker. The page limit is enforced while pages are laid out (the child stops at
+  page MAX_PAGES + 1), the HTML and the PDF are size-limited.
 * WeasyPrint gets a deny-by-default URL fetcher: only files under ``static/documents/`` (fonts,
   images) and ``data:`` URIs; nothing from the network, no other ``file://`` path, no redirects.
 * The PDF is size-limited too.
 
 WeasyPrint's import and the font set-up (``FontConfiguration`` + the ``@font-face`` stylesheet)
-happen once per process (``warm_up``), never per document.
+happen once per process (``warm_up``), never per document; the children are forked from the warmed
+process, so they start with fonts loaded (no per-document start-up cost).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ logger = logging.getLogger("travelcrm.documents")
 ASSETS_DIR = (Path(settings.BASE_DIR) / "static" / "documents").resolve()
 
 # Limits; overridable in settings (DOCUMENTS_RENDER_TIMEOUT_SECONDS etc.).
-RENDER_TIMEOUT_SECONDS = float(getattr(settings, "DOCUMENTS_RENDER_TIMEOUT_SECONDS", 5.0))
+RENDER_TIMEOUT_SECONDS = float(getattr(settings, "DOCUMENTS_RENDER_TIMEOUT_SECONDS", 20.0))
 MAX_HTML_BYTES = int(getattr(settings, "DOCUMENTS_MAX_HTML_BYTES", 2 * 1024 * 1024))
 MAX_PDF_BYTES = int(getattr(settings, "DOCUMENTS_MAX_PDF_BYTES", 10 * 1024 * 1024))
 MAX_PAGES = int(getattr(settings, "DOCUMENTS_MAX_PAGES", 50))
@@ -205,31 +208,21 @@ def _refuse_unsupported_nodes(tree: nodes.Template) -> None:
 # --- Jinja render in a child process with a time and memory limit ---------------------------------
 
 
-def _child_render(template, context: dict, write_fd: int) -> None:
-    """Runs in the forked child: render, send ("ok", html) or ("error", message, lineno), exit."""
+def _jinja_result(template, context: dict) -> tuple:
+    """In the child: ("ok", html) or ("error", message, lineno, code) — never an exception."""
     try:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES + _current_vm_bytes(),) * 2)
-        try:
-            html = _render_bounded(template, context)
-            too_large = ("error", "Документ слишком большой.", None, "render_too_large")
-            result = too_large if html is None else ("ok", html)
-        except SecurityError as error:
-            message = f"Шаблон обращается к запрещённому: {error}"
-            result = ("error", message, _template_lineno(error), "template_forbidden")
-        except RecursionError as error:
-            result = ("error", "Слишком глубокая рекурсия в шаблоне.", _template_lineno(error), "render_limit")
-        except MemoryError:
-            result = ("error", "Шаблон требует слишком много памяти.", None, "render_limit")
-        except Exception as error:  # any template error is reported, never crashes the server
-            result = ("error", f"Ошибка при заполнении шаблона: {error}", _template_lineno(error), "template_error")
-        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(payload)
-        while view:
-            written = os.write(write_fd, view)
-            view = view[written:]
-    finally:
-        os._exit(0)
+        html = _render_bounded(template, context)
+        too_large = ("error", "Документ слишком большой.", None, "render_too_large")
+        return too_large if html is None else ("ok", html)
+    except SecurityError as error:
+        message = f"Шаблон обращается к запрещённому: {error}"
+        return ("error", message, _template_lineno(error), "template_forbidden")
+    except RecursionError as error:
+        return ("error", "Слишком глубокая рекурсия в шаблоне.", _template_lineno(error), "render_limit")
+    except MemoryError:
+        return ("error", "Шаблон требует слишком много памяти.", None, "render_limit")
+    except Exception as error:  # any template error is reported, never crashes the server
+        return ("error", f"Ошибка при заполнении шаблона: {error}", _template_lineno(error), "template_error")
 
 
 def _render_bounded(template, context: dict) -> str | None:
@@ -252,7 +245,7 @@ def _current_vm_bytes() -> int:
         return 0
 
 
-def _read_until(read_fd: int, deadline: float) -> bytes | None:
+def _read_until(read_fd: int, deadline: float, limit: int = MAX_HTML_BYTES * 4 + 4096) -> bytes | None:
     """Read the child's answer until EOF; None when the deadline passes first."""
     chunks = []
     size = 0
@@ -267,22 +260,41 @@ def _read_until(read_fd: int, deadline: float) -> bytes | None:
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
-        if size > MAX_HTML_BYTES * 4 + 4096:
+        if size > limit:
             return b""
         chunks.append(chunk)
 
 
-def render_html(template, context: dict, *, timeout: float | None = None) -> str:
-    """Render a compiled template with a hard time limit (the child is killed when it runs over)."""
-    timeout = RENDER_TIMEOUT_SECONDS if timeout is None else timeout
+def _send(write_fd: int, result: tuple) -> None:
+    payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(payload)
+    while view:
+        written = os.write(write_fd, view)
+        view = view[written:]
+
+
+def _in_child(work, *, timeout: float, answer_limit: int, timeout_message: str):
+    """Run ``work(write_fd)`` in a forked child; its pickled answer, or RenderError on overrun.
+
+    The parent only waits on a pipe: when the deadline passes the child is killed (SIGKILL) and
+    the worker is free at once. Forked while holding _WEASY_LOCK so that no other thread of this
+    process is inside WeasyPrint/Pango at the moment of the fork (their locks would be copied held).
+    """
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    with _WEASY_LOCK:
+        pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
-        _child_render(template, context, write_fd)
+        try:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES + _current_vm_bytes(),) * 2)
+            work(write_fd)
+        finally:
+            os._exit(0)
     os.close(write_fd)
+    data = None
     try:
-        data = _read_until(read_fd, time.monotonic() + timeout)
+        data = _read_until(read_fd, time.monotonic() + timeout, answer_limit)
     finally:
         os.close(read_fd)
         if data is None:
@@ -290,10 +302,7 @@ def render_html(template, context: dict, *, timeout: float | None = None) -> str
                 os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     if data is None:
-        raise RenderError(
-            f"Шаблон не уложился в ограничение времени ({timeout:g} с) — возможно, бесконечный цикл.",
-            code="render_timeout",
-        )
+        raise RenderError(timeout_message, code="render_timeout")
     if not data:
         raise RenderError("Заполнение шаблона прервано: превышено ограничение памяти или размера.", code="render_limit")
     result = pickle.loads(data)  # noqa: S301 — bytes come from our own forked child over a private pipe
@@ -301,6 +310,16 @@ def render_html(template, context: dict, *, timeout: float | None = None) -> str
         return result[1]
     _, message, lineno, code = result
     raise RenderError(message, lineno=lineno, code=code)
+
+
+def render_html(template, context: dict, *, timeout: float | None = None) -> str:
+    """Render a compiled template with a hard time limit (the child is killed when it runs over)."""
+    timeout = RENDER_TIMEOUT_SECONDS if timeout is None else timeout
+    return _in_child(
+        lambda write_fd: _send(write_fd, _jinja_result(template, context)), timeout=timeout,
+        answer_limit=MAX_HTML_BYTES * 4 + 4096,
+        timeout_message=f"Шаблон не уложился в ограничение времени ({timeout:g} с) — возможно, бесконечный цикл.",
+    )
 
 
 # --- WeasyPrint: deny-by-default fetcher, fonts set up once per process ---------------------------
@@ -375,10 +394,10 @@ def _allowed_asset_path(url: str) -> Path | None:
 
 def warm_up() -> WarmUpCost:
     """Import WeasyPrint and set fonts up once per process; returns the measured cost."""
-    if _weasy:
+    if _weasy.get("ready"):
         return WARM_UP
     with _WARM_LOCK:
-        if _weasy:
+        if _weasy.get("ready"):
             return WARM_UP
         started = time.perf_counter()
         import weasyprint
@@ -399,15 +418,42 @@ def warm_up() -> WarmUpCost:
         weasyprint.HTML(string="<p>Прогрев <b>шрифтов</b></p>", base_url=assets_base_url(),
                         url_fetcher=state["fetcher_class"]()).write_pdf(
             stylesheets=[state["base_css"]], font_config=font_config)
+        _weasy.update(state)
+        _warm_layout_caches(state)
         # WeasyPrint's modules, fonts and caches live as long as the process: move them out of the
-        # garbage collector's way so full collections during a render don't rescan them each time.
+        # garbage collector's way so full collections during a render don't rescan them each time
+        # (and so the forked render children share these pages instead of copying them).
         gc.collect()
         gc.freeze()
         finished = time.perf_counter()
         WARM_UP.import_seconds = imported - started
         WARM_UP.fonts_seconds = finished - imported
-        _weasy.update(state)
+        _weasy.update(state, ready=True)
     return WARM_UP
+
+
+BUNDLED_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "documents"
+
+
+def _warm_layout_caches(state: dict) -> None:
+    """Lay out the bundled templates (our own files, trusted) once in this process.
+
+    Documents are laid out in forked children whose caches die with them: whatever Pango, HarfBuzz
+    and WeasyPrint cache while laying out a real document (glyphs of every size and weight, the
+    bundled CSS) must therefore be filled here, in the process the children are forked from.
+    """
+    from apps.documents.context import sample_context
+
+    try:
+        css = (BUNDLED_TEMPLATES_DIR / "base.css").read_text(encoding="utf-8")
+        stylesheets = [state["base_css"], _user_css(css)]
+        for path in sorted(BUNDLED_TEMPLATES_DIR.glob("*.html")):
+            html = ENV.from_string(path.read_text(encoding="utf-8")).render(sample_context(path.stem))
+            state["weasyprint"].HTML(string=html, base_url=assets_base_url(),
+                                     url_fetcher=state["fetcher_class"]()).write_pdf(
+                stylesheets=stylesheets, font_config=state["font_config"])
+    except Exception:  # a warm-up only: a bundled template that fails here fails visibly when used
+        logger.warning("document render: warming the layout caches failed", exc_info=True)
 
 
 @lru_cache(maxsize=64)
@@ -418,34 +464,96 @@ def _user_css(css: str):
                           url_fetcher=_weasy["fetcher_class"]())
 
 
-def html_to_pdf(html: str, css: str = "") -> bytes:
-    """HTML + CSS → PDF bytes with the safe fetcher, bundled fonts and size/page limits."""
+class _PageLimitExceeded(Exception):
+    pass
+
+
+def _limit_pages_during_layout(weasyprint_layout) -> None:
+    """In the child only: stop WeasyPrint's page maker at page MAX_PAGES + 1, not after the last page."""
+    make_all_pages = weasyprint_layout.make_all_pages
+
+    def limited(*args, **kwargs):
+        for number, page in enumerate(make_all_pages(*args, **kwargs), start=1):
+            if number > MAX_PAGES:
+                raise _PageLimitExceeded
+            yield page
+
+    weasyprint_layout.make_all_pages = limited
+
+
+def _pdf_result(html: str, css: str) -> tuple:
+    """In the child: lay out and write the PDF; ("ok", pdf) or an error tuple."""
+    import weasyprint.layout
+
+    _limit_pages_during_layout(weasyprint.layout)
+    weasyprint = _weasy["weasyprint"]
+    stylesheets = [_weasy["base_css"]]
+    if css.strip():
+        stylesheets.append(_user_css(css))
+    fetcher = _weasy["fetcher_class"]()
+    try:
+        document = weasyprint.HTML(string=html, base_url=assets_base_url(), url_fetcher=fetcher).render(
+            stylesheets=stylesheets, font_config=_weasy["font_config"]
+        )
+        if len(document.pages) > MAX_PAGES:
+            raise _PageLimitExceeded
+        pdf = document.write_pdf()
+    except _PageLimitExceeded:
+        return ("error", f"Документ длиннее {MAX_PAGES} страниц.", None, "render_too_large")
+    except MemoryError:
+        return ("error", "Документ требует слишком много памяти.", None, "render_limit")
+    except RecursionError:
+        return ("error", "Слишком глубокая вложенность элементов документа.", None, "render_limit")
+    if fetcher.refused:
+        logger.warning("document render: refused external resources", extra={"refused_count": len(fetcher.refused)})
+    if len(pdf) > MAX_PDF_BYTES:
+        return ("error", "PDF слишком большой.", None, "render_too_large")
+    return ("ok", pdf)
+
+
+def _document_result(template, context: dict, css: str) -> tuple:
+    rendered = _jinja_result(template, context)
+    if rendered[0] != "ok":
+        return rendered
+    if len(rendered[1]) > MAX_HTML_BYTES:
+        return ("error", "Документ слишком большой.", None, "render_too_large")
+    return _pdf_result(rendered[1], css)
+
+
+def _prepare_pdf(html: str, css: str) -> None:
+    """In the parent, before forking: fonts loaded and the template CSS parsed (cached here, so
+    every child inherits it instead of parsing it again)."""
     warm_up()
     if len(html) > MAX_HTML_BYTES:
         raise RenderError("Документ слишком большой.", code="render_too_large")
     if len(css) > MAX_CSS_CHARS:
         raise RenderError("Стили шаблона слишком большие.", code="template_too_large")
-    weasyprint = _weasy["weasyprint"]
-    with _WEASY_LOCK:
-        stylesheets = [_weasy["base_css"]]
-        if css.strip():
-            stylesheets.append(_user_css(css))
-        fetcher = _weasy["fetcher_class"]()
-        document = weasyprint.HTML(string=html, base_url=assets_base_url(), url_fetcher=fetcher).render(
-            stylesheets=stylesheets, font_config=_weasy["font_config"]
-        )
-        if len(document.pages) > MAX_PAGES:
-            raise RenderError(f"Документ длиннее {MAX_PAGES} страниц.", code="render_too_large")
-        pdf = document.write_pdf()
-    if fetcher.refused:
-        logger.warning("document render: refused external resources", extra={"refused_count": len(fetcher.refused)})
-    if len(pdf) > MAX_PDF_BYTES:
-        raise RenderError("PDF слишком большой.", code="render_too_large")
-    return pdf
+    if css.strip():
+        with _WEASY_LOCK:
+            _user_css(css)
+
+
+def _layout_timeout_message(timeout: float) -> str:
+    return (f"Документ не сформирован за {timeout:g} с: шаблон слишком тяжёлый (бесконечный цикл "
+            f"или вёрстка тысяч строк); документ должен быть не длиннее {MAX_PAGES} страниц.")
+
+
+def html_to_pdf(html: str, css: str = "", *, timeout: float | None = None) -> bytes:
+    """HTML + CSS → PDF bytes with the safe fetcher, bundled fonts and time/memory/page/size limits."""
+    timeout = RENDER_TIMEOUT_SECONDS if timeout is None else timeout
+    _prepare_pdf(html, css)
+    return _in_child(lambda write_fd: _send(write_fd, _pdf_result(html, css)), timeout=timeout,
+                     answer_limit=MAX_PDF_BYTES * 2 + 4096, timeout_message=_layout_timeout_message(timeout))
+
+
+def render_document(template, context: dict, css: str = "", *, timeout: float | None = None) -> bytes:
+    """A compiled template + context → PDF in ONE child: template and layout share one time limit."""
+    timeout = RENDER_TIMEOUT_SECONDS if timeout is None else timeout
+    _prepare_pdf("", css)
+    return _in_child(lambda write_fd: _send(write_fd, _document_result(template, context, css)), timeout=timeout,
+                     answer_limit=MAX_PDF_BYTES * 2 + 4096, timeout_message=_layout_timeout_message(timeout))
 
 
 def render_pdf(body: str, css: str, context: dict, *, timeout: float | None = None) -> bytes:
-    """The whole pipeline: compile (sandbox) → render (child, time-limited) → PDF (safe fetcher)."""
-    template = compile_template(body)
-    html = render_html(template, context, timeout=timeout)
-    return html_to_pdf(html, css)
+    """The whole pipeline: compile (sandbox) → render + lay out (child, time-limited) → PDF."""
+    return render_document(compile_template(body), context, css, timeout=timeout)

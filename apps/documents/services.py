@@ -60,8 +60,7 @@ def template_check(*, doc_type: str, body: str, css: str = "") -> None:
         template = rendering.compile_template(body)
         # Both VAT modes take different branches; the PDF (CSS, page limit) is checked once.
         rendering.render_html(template, sample_context(doc_type, vat_mode="vat"))
-        html = rendering.render_html(template, sample_context(doc_type, vat_mode="none"))
-        rendering.html_to_pdf(html, css)
+        rendering.render_document(template, sample_context(doc_type, vat_mode="none"), css)
     except rendering.RenderError as error:
         raise _render_error(error) from None
 
@@ -213,8 +212,7 @@ def _pdf_for(order, doc_type: str, version: DocumentTemplateVersion, *, number: 
                             valid_until=getattr(order, "offer_valid_until", None))
     try:
         template = compiled_template(version)
-        html = rendering.render_html(template, context)
-        return rendering.html_to_pdf(html, version.css)
+        return rendering.render_document(template, context, version.css)
     except rendering.RenderError as error:
         raise BusinessError(
             f"Не удалось сформировать документ по шаблону версии {version.version}: {error}",

@@ -222,3 +222,66 @@ def test_bundled_font_and_data_uri_are_allowed():
                                sample_context("invoice"))
     assert {"DejaVu-Sans"} <= pdf_font_names(pdf)  # the bundled font is embedded
     assert "Съешь же ещё этих мягких французских булок" in normalise(pdf_bytes_text(pdf))
+
+
+# --- Layout limits: time, pages, the worker stays free ---------------------------------------------------
+
+FOUR_THOUSAND_PAGES = (
+    '{% for i in range(4000) %}<div style="page-break-after: always">Страница {{ i }}</div>{% endfor %}'
+)
+
+
+def test_four_thousand_pages_are_refused_while_laid_out():
+    """The page maker stops at page MAX_PAGES + 1: the refusal does not wait for 4 000 pages."""
+    with pytest.raises(rendering.RenderError) as caught:
+        rendering.render_pdf(FOUR_THOUSAND_PAGES, "", sample_context("invoice"))
+    assert caught.value.code == "render_too_large"
+    assert f"длиннее {rendering.MAX_PAGES} страниц" in caught.value.message
+
+
+def test_four_thousand_page_template_upload_answers_400(supervisor_api, db):
+    response = supervisor_api.post(
+        "/api/v1/document-templates/", {"type": "invoice", "body": FOUR_THOUSAND_PAGES}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "render_too_large" and "страниц" in body["detail"]
+
+
+def _heavy_html(rows: int = 4000) -> str:
+    """A table of 4 000 rows: under the HTML size limit, but its layout takes many seconds (each
+    page break lays the rest of the table out again)."""
+    cells = "".join(f"<td>{n} ячейка с текстом</td>" for n in range(8))
+    return "<table>" + f"<tr>{cells}</tr>" * rows + "</table>"
+
+
+def test_layout_over_the_time_limit_is_killed_and_reported():
+    with pytest.raises(rendering.RenderError) as caught:
+        rendering.html_to_pdf(_heavy_html(), timeout=0.3)
+    assert caught.value.code == "render_timeout"
+    assert "не сформирован за 0.3 с" in caught.value.message
+    # The process that asked is intact and renders the next document.
+    assert rendering.render_pdf("<p>{{ totals.total_in_words }}</p>", "", sample_context("invoice")).startswith(b"%PDF")
+
+
+def test_a_heavy_layout_does_not_hold_up_other_renders():
+    """Layout runs in a child: while one document is being laid out, another thread renders its own."""
+    heavy_started, heavy_done = threading.Event(), threading.Event()
+    outcome = {}
+
+    def heavy():
+        heavy_started.set()
+        try:
+            rendering.html_to_pdf(_heavy_html(), timeout=3)
+        except rendering.RenderError as error:
+            outcome["heavy"] = error.code
+        finally:
+            heavy_done.set()
+
+    thread = threading.Thread(target=heavy, daemon=True)
+    thread.start()
+    heavy_started.wait(5)
+    pdf = rendering.render_pdf("<p>Счёт {{ document.number }}</p>", "", sample_context("invoice"))
+    assert pdf.startswith(b"%PDF")
+    assert not heavy_done.is_set()  # the light document did not wait for the heavy one
+    thread.join(30)
+    assert outcome.get("heavy") == "render_timeout"  # killed at its limit, reported, the worker free
