@@ -25,7 +25,13 @@ class Command(BaseCommand):
         from apps.documents import rendering
         from apps.documents.context import build_context
         from apps.documents.demo import DEMO_NOTE, build_demo_order, ensure_requisites
-        from apps.documents.services import _active_version, _load_order_for_context, compiled_template
+        from apps.documents.services import (
+            _active_version,
+            _basis,
+            _load_order_for_context,
+            compiled_template,
+            latest_contract,
+        )
         from apps.finance.selectors import agency_requisites
         from apps.orders.models import Order
 
@@ -42,7 +48,9 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         for doc_type in DocumentType.values:
             version = _active_version(doc_type)
-            context = build_context(order, doc_type, requisites=agency_requisites(), number=f"{order.number}-ПРОБА")
+            context = build_context(order, doc_type, requisites=agency_requisites(), number=f"{order.number}-ПРОБА",
+                                    basis=_basis(latest_contract(order.pk)),
+                                    valid_until=getattr(order, "offer_valid_until", None))
             html = rendering.render_html(compiled_template(version), context)
             pdf = rendering.html_to_pdf(html, version.css)
             target = out / f"{doc_type}.pdf"
