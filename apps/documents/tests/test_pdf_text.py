@@ -87,3 +87,31 @@ def test_offer_has_manager_package_total_and_no_personal_data(order):
                  "Ваш пакет", "Стоимость пакета:", "Цены действительны на дату составления предложения"):
         assert item in text, item
     assert "паспорт" not in text.lower() and "1985" not in text
+
+
+@pytest.mark.parametrize(("last", "first", "middle", "expected"), [
+    ("Смирнова", "Алёна", "Игоревна", "гражданка Смирнова Алёна Игоревна, 12.03.1985 г. р., паспорт РФ 4510"),
+    ("Ким", "Саша", "", "и Ким Саша, 12.03.1985 г. р., паспорт РФ 4510"),
+])
+def test_contract_wording_follows_the_customer(order, last, first, middle, expected):
+    from apps.clients.models import Client
+
+    Client.objects.filter(pk=order.client_id).update(last_name=last, first_name=first, middle_name=middle)
+    text = _text(order, "contract")
+    assert expected in text
+    named = {"Игоревна": "именуемая в дальнейшем «Заказчик»", "": "далее — «Заказчик»"}[middle]
+    assert named in text and "(ая)" not in text
+    if not middle:
+        assert "гражданин" not in text and "именуемый в дальнейшем «Заказчик»" not in text
+
+
+def test_contract_of_an_entrepreneur_agency(order):
+    from apps.documents.demo import ensure_requisites
+
+    ensure_requisites(legal_name="Индивидуальный предприниматель Лебедь Александр Иванович",
+                      short_name="ИП Лебедь А. И.", inn="500100732259", kpp="", ogrn="304500116000157",
+                      director_name="Лебедь Александр Иванович")
+    text = _text(order, "contract")
+    assert ("Индивидуальный предприниматель Лебедь Александр Иванович (ИНН 500100732259, ОГРНИП 304500116000157), "
+            "именуемый в дальнейшем «Агент», действующий на основании листа записи ЕГРИП") in text
+    assert "в лице" not in text and "Индивидуальный предприниматель / Лебедь А. И. /" in text
