@@ -1,5 +1,7 @@
 """Admin of the finance app: it saves through the services, like the API."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,13 +57,47 @@ class AgencyRequisitesAdmin(admin.ModelAdmin):
 # --- Rates -----------------------------------------------------------------------------------------
 
 
+class CurrencyRateAdminForm(forms.ModelForm):
+    """The rate as the Central Bank's table gives it — rubles for `nominal` units — with the rate per
+    one unit worked out next to it; a rate off the bank's by more than 10× needs a tick to be saved."""
+
+    rate_for_nominal = forms.DecimalField(
+        label="курс за номинал, ₽", max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"),
+        help_text="Как в таблице ЦБ: рублей за «номинал» единиц (KZT, AMD — за 100, JPY, CNY — за 10 или 1).",
+    )
+    confirm = forms.BooleanField(label="курс верный, хотя сильно отличается от курса ЦБ", required=False)
+
+    class Meta:
+        model = CurrencyRate
+        fields = ["date", "currency", "nominal"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["rate_for_nominal"].initial = self.instance.rate * self.instance.nominal
+        self.fields["nominal"].help_text = "За сколько единиц валюты указан курс."
+
+    def clean(self):
+        cleaned = super().clean()
+        rate, nominal, currency, day = (cleaned.get(key) for key in ("rate_for_nominal", "nominal", "currency", "date"))
+        if rate and nominal and currency and day:
+            per_unit = (rate / nominal).quantize(Decimal("0.0000000001"))
+            self.per_unit = per_unit
+            warning = services.rate_outlier_message(currency=currency, on_date=day, per_unit=per_unit)
+            if warning and not cleaned.get("confirm"):
+                self.add_error("rate_for_nominal", warning)
+        return cleaned
+
+
 @admin.register(CurrencyRate)
 class CurrencyRateAdmin(admin.ModelAdmin):
-    list_display = ["date", "currency", "nominal", "rate", "source", "bank_date", "created_by"]
+    form = CurrencyRateAdminForm
+    list_display = ["date", "currency", "nominal", "rate_for_nominal_display", "rate", "source", "bank_date",
+                    "created_by"]
     list_filter = ["source", "currency"]
     date_hierarchy = "date"
-    fields = ["date", "currency", "nominal", "rate"]
-    readonly_fields = ["bank_date", "source", "created_by"]
+    fields = ["date", "currency", ("nominal", "rate_for_nominal"), "per_unit_display", "confirm"]
+    readonly_fields = ["per_unit_display", "bank_date", "source", "created_by"]
     change_list_template = "admin/finance/currencyrate/change_list.html"
 
     def get_urls(self):
@@ -78,18 +114,29 @@ class CurrencyRateAdmin(admin.ModelAdmin):
             self.message_user(request, "Загрузка курсов ЦБ уже стоит в очереди.", level=messages.WARNING)
         return HttpResponseRedirect(reverse("admin:finance_currencyrate_changelist"))
 
+    @admin.display(description="курс за номинал, ₽")
+    def rate_for_nominal_display(self, obj):
+        return f"{(obj.rate * obj.nominal).normalize():f} за {obj.nominal}"
+
+    @admin.display(description="курс за 1 единицу, ₽")
+    def per_unit_display(self, obj):
+        return f"{obj.rate.normalize():f}" if obj and obj.rate else "— считается при сохранении: курс ÷ номинал"
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.source == RateSource.CBR:
             return False  # the bank's rates are corrected by fetching again, not by hand
         return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
         try:
-            saved = services.rate_set_manual(currency=obj.currency, on_date=obj.date, rate=obj.rate * obj.nominal,
-                                             nominal=obj.nominal, actor=request.user)
+            saved = services.rate_set_manual(currency=data["currency"], on_date=data["date"],
+                                             rate=data["rate_for_nominal"], nominal=data["nominal"],
+                                             actor=request.user, confirmed=True)  # the form checked it
         except BusinessError as error:
             raise ValidationError(error.detail) from error
         obj.pk = saved.pk
+        obj.rate = saved.rate
 
 
 # --- Payments --------------------------------------------------------------------------------------

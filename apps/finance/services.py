@@ -100,9 +100,33 @@ def _rates_store(answers: list[cbr.DailyRates]) -> FetchResult:
     return result
 
 
+OUTLIER_FACTOR = Decimal(10)
+
+
+def rate_outlier_message(*, currency: str, on_date: date, per_unit: Decimal) -> str:
+    """A warning when a hand-made rate is off the Central Bank's nearest rate by more than 10×
+    (a nominal forgotten: KZT, JPY, AMD… are quoted per 10 or 100 units); "" when it is plausible."""
+    reference = (CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR, date__lte=on_date)
+                 .order_by("-date").first()
+                 or CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR).order_by("date").first())
+    if reference is None:
+        return ""
+    if reference.rate / OUTLIER_FACTOR <= per_unit <= reference.rate * OUTLIER_FACTOR:
+        return ""
+    bank = reference.rate * reference.nominal
+    return (
+        f"Курс {per_unit.normalize():f} ₽ за 1 {currency} отличается от курса ЦБ на {reference.date:%d.%m.%Y} "
+        f"({reference.rate.normalize():f} ₽ за 1 {currency}; {bank.normalize():f} ₽ за {reference.nominal} {currency}) "
+        "больше чем в 10 раз. Проверьте номинал (за сколько единиц указан курс) или подтвердите курс."
+    )
+
+
 @transaction.atomic
-def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int = 1, actor=None) -> CurrencyRate:
-    """Enter (or correct) a hand-made rate: rubles per `nominal` units of the currency on a date."""
+def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int = 1, actor=None,
+                    confirmed: bool = False) -> CurrencyRate:
+    """Enter (or correct) a hand-made rate: rubles per `nominal` units of the currency on a date.
+
+    A rate off the Central Bank's by more than 10× is refused (code `rate_outlier`) unless `confirmed`."""
     currency = (currency or "").upper()
     if currency not in CURRENCY_CODES or currency == "RUB":
         raise BusinessError(f"Неизвестная валюта «{currency}».", code="unknown_currency",
@@ -111,6 +135,9 @@ def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int
         raise BusinessError("Курс и номинал должны быть больше нуля.", code="invalid_rate",
                             fields={"rate": ["Курс должен быть больше нуля."]})
     per_unit = (Decimal(rate) / nominal).quantize(Decimal("0.0000000001"))
+    warning = rate_outlier_message(currency=currency, on_date=on_date, per_unit=per_unit)
+    if warning and not confirmed:
+        raise BusinessError(warning, code="rate_outlier", fields={"rate": [warning]})
     row, _ = CurrencyRate.objects.update_or_create(
         date=on_date, currency=currency, source=RateSource.MANUAL,
         defaults={"rate": per_unit, "nominal": nominal, "bank_date": None, "created_by": actor},

@@ -34,11 +34,18 @@ class AgencyRequisitesSerializer(serializers.ModelSerializer):
 class CurrencyRateSerializer(serializers.ModelSerializer):
     currency = serializers.CharField(max_length=3)
     rate = serializers.DecimalField(help_text="Рублей за `nominal` единиц валюты.", **RATE_FIELD)
+    confirm = serializers.BooleanField(
+        required=False, write_only=True, default=False,
+        help_text="Подтвердить курс, отличающийся от курса ЦБ больше чем в 10 раз (иначе 400 rate_outlier).",
+    )
 
     class Meta:
         model = CurrencyRate
-        fields = ["id", "date", "bank_date", "currency", "nominal", "rate", "source", "created_at"]
+        fields = ["id", "date", "bank_date", "currency", "nominal", "rate", "source", "created_at", "confirm"]
         read_only_fields = ["id", "bank_date", "source", "created_at"]
+        # A hand-made rate beside the bank's of the same day is allowed (the service keeps one per source);
+        # the model's (date, currency, source) check would compare it with the bank's row by the default source.
+        validators = []
 
 
 class OrderBalanceSerializer(serializers.Serializer):

@@ -120,7 +120,7 @@ class CurrencyRateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixi
         data = serializer.validated_data
         serializer.instance = services.rate_set_manual(
             currency=data["currency"], on_date=data["date"], rate=data["rate"], nominal=data.get("nominal", 1),
-            actor=self.request.user,
+            actor=self.request.user, confirmed=data.get("confirm", False),
         )
 
 

@@ -127,7 +127,7 @@ def test_later_rate_changes_do_not_touch_a_recorded_payment(fake_cbr):
     payment = pay(order, "10.00", currency="USD", date=date(2026, 11, 20))
     fake_cbr.shift = "5000"
     call_command("fetch_rates", "--date", "2026-11-20")
-    rate_set_manual(currency="USD", on_date=date(2026, 11, 20), rate=Decimal("1"))
+    rate_set_manual(currency="USD", on_date=date(2026, 11, 20), rate=Decimal("1"), confirmed=True)
     payment.refresh_from_db()
     assert payment.rate == Decimal("92.5") and payment.amount_in_order_currency == Decimal("925.00")
 

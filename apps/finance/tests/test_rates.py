@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -142,3 +142,31 @@ def test_fetch_rates_process_exits_non_zero_on_a_broken_feed(fake_cbr):
     assert result.returncode != 0
     assert "ничего не сохранено" in result.stderr
     assert CurrencyRate.objects.count() == 0
+
+
+def test_a_rate_off_the_central_banks_by_more_than_ten_times_needs_confirmation(accountant_api, make_user):
+    from django.test import Client as BrowserClient
+
+    CurrencyRate.objects.create(date=FRIDAY, currency="KZT", nominal=100, rate=Decimal("0.1753"), source="cbr")
+    # 17.53 typed as the rate of ONE tenge (the bank quotes it per 100): 100× off.
+    with pytest.raises(BusinessError) as error:
+        rate_set_manual(currency="KZT", on_date=FRIDAY + timedelta(days=1), rate=Decimal("17.53"))
+    assert error.value.code == "rate_outlier" and "0.1753 ₽ за 1 KZT" in error.value.detail
+    assert "17.53 ₽ за 100 KZT" in error.value.detail
+    row = rate_set_manual(currency="KZT", on_date=FRIDAY + timedelta(days=1), rate=Decimal("17.60"), nominal=100)
+    assert row.rate == Decimal("0.1760000000")
+    body = {"currency": "KZT", "date": str(FRIDAY), "rate": "17.53", "nominal": 1}
+    refused = accountant_api.post("/api/v1/finance/rates/", body, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "rate_outlier", refused.json()
+    assert accountant_api.post("/api/v1/finance/rates/", {**body, "confirm": True}, format="json").status_code == 201
+    # The admin form: the rate as the bank's table gives it, per unit worked out, a tick for an outlier.
+    web = BrowserClient()
+    web.force_login(make_user("accountant", is_staff=True))
+    form = {"date": str(FRIDAY - timedelta(days=1)), "currency": "KZT", "nominal": "1", "rate_for_nominal": "17.53"}
+    page = web.post("/admin/finance/currencyrate/add/", form)
+    assert page.status_code == 200 and "больше чем в 10 раз" in page.content.decode()
+    assert web.post("/admin/finance/currencyrate/add/", {**form, "nominal": "100"}).status_code == 302
+    saved = CurrencyRate.objects.get(date=FRIDAY - timedelta(days=1), currency="KZT", source="manual")
+    assert saved.rate == Decimal("0.1753000000") and saved.nominal == 100
+    listing = web.get("/admin/finance/currencyrate/").content.decode()
+    assert "17.53 за 100" in listing
