@@ -28,6 +28,7 @@ test: install lint
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	DEBUG=true $(VENV)/bin/mypy  # services, selectors, checks, queries (pyproject.toml [tool.mypy])
 
 bench-http: install
 	$(PY) scripts/devservices.py exec -- $(PY) bench/http_baseline.py

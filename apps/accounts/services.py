@@ -70,7 +70,7 @@ def token_refresh(*, raw: str) -> dict:
     other counts as reuse.
     """
     try:
-        refresh = RefreshToken(raw)
+        refresh = RefreshToken(raw)  # type: ignore[arg-type]  # the stubs omit the encoded str
     except TokenError:
         _revoke_family_if_reused(raw)
         raise
@@ -79,7 +79,7 @@ def token_refresh(*, raw: str) -> dict:
 
 @transaction.atomic
 def _rotate(refresh: RefreshToken) -> dict:
-    user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()
+    user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()  # type: ignore[misc]
     if user is None or not user.is_active:
         raise AuthenticationFailed("Учётная запись не найдена или отключена.", "no_active_account")
     family = _family_locked(refresh, user)
@@ -103,10 +103,10 @@ def _family_locked(refresh: RefreshToken, user: User) -> RefreshTokenFamily:
     family_id = refresh.payload.get(FAMILY_CLAIM)
     if family_id is None:
         # Issued before families existed: adopt it into one that began at its own issue time.
-        family = RefreshTokenFamily.objects.create(user=user, created_at=_from_epoch(refresh["iat"]))
-        refresh[FAMILY_CLAIM] = str(family.pk)
+        adopted = RefreshTokenFamily.objects.create(user=user, created_at=_from_epoch(refresh["iat"]))
+        refresh[FAMILY_CLAIM] = str(adopted.pk)
         refresh[AUTH_TIME_CLAIM] = refresh["iat"]
-        return family
+        return adopted
     family = RefreshTokenFamily.objects.select_for_update().filter(pk=family_id, user=user).first()
     if family is None or family.revoked_at is not None:
         raise AuthenticationFailed(SESSION_ENDED, "token_revoked")
@@ -120,7 +120,7 @@ def _family_locked(refresh: RefreshToken, user: User) -> RefreshTokenFamily:
 def _revoke_family_if_reused(raw: str) -> None:
     """A refresh token refused as blacklisted, but genuine and unexpired: revoke its family."""
     try:
-        payload = token_backend.decode(raw, verify=True)
+        payload = token_backend.decode(raw, verify=True)  # type: ignore[arg-type]  # the stubs omit the encoded str
     except Exception:  # noqa: BLE001 - forged, expired or garbage: nothing to revoke
         return
     family_id = payload.get(FAMILY_CLAIM)
@@ -193,7 +193,7 @@ def user_password_change(*, user: User, new_password: str) -> RefreshToken:
         revoked_at=timezone.now(), revoked_reason="password_change"
     )
     # A moment later than the stamp, so the new sign-in's tokens are valid.
-    while time.time() <= user.tokens_valid_after.timestamp():
+    while time.time() <= user.tokens_valid_after.timestamp():  # type: ignore[union-attr]  # set just above
         time.sleep(0.0005)
     return token_family_start(user=user)
 

@@ -18,7 +18,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -126,7 +126,7 @@ def subject_data(client: Client) -> dict:
             for d in documents
         ],
         "access_log": [
-            {"at": _iso(e.at), "user": e.user.email if e.user_id else None, "endpoint": e.endpoint,
+            {"at": _iso(e.at), "user": e.user.email if e.user else None, "endpoint": e.endpoint,
              "method": e.method, "categories": e.categories}
             for e in access_log_for_client(client.id)[:1000]
         ],
@@ -183,11 +183,11 @@ def open_stored(key: str):
 
 def _files_of(client_id: int) -> list[tuple[str, str]]:
     files = [
-        (f"files/{f.id}-{_safe(f.original_name)}", f.file.name)
+        (f"files/{f.id}-{_safe(f.original_name)}", str(f.file.name))
         for f in ClientFile.objects.filter(client_id=client_id) if f.file
     ]
     files += [
-        (f"leads/{a.lead_id}/{a.id}-{_safe(a.name)}", a.file.name)
+        (f"leads/{a.lead_id}/{a.id}-{_safe(a.name)}", str(a.file.name))
         for a in LeadAttachment.objects.filter(lead__client_id=client_id) if a.file
     ]
     return files
@@ -259,7 +259,7 @@ def _actor_name(actor) -> str:
     return f"{actor.full_name or actor.email}, {role}".strip(", ")[:300]
 
 
-def _erase_client_rows(client: Client, erased: _Erased) -> dict[type, list[str]]:
+def _erase_client_rows(client: Client, erased: _Erased) -> dict[type[models.Model], list[str]]:
     contacts = ClientContact.objects.filter(client=client)
     passports = ClientPassport.objects.filter(client=client)
     files = ClientFile.objects.filter(client=client)
@@ -317,7 +317,7 @@ def _erase_consent_evidence(client: Client, erased: _Erased) -> None:
     ))
 
 
-def _scrub_audit_log(client: Client, child_entries: dict[type, list[str]]) -> None:
+def _scrub_audit_log(client: Client, child_entries: dict[type[models.Model], list[str]]) -> None:
     """The audit log keeps that things happened, not the person's names (values are masked already)."""
     label = anonymized_label(client.pk)
     client_type = ContentType.objects.get_for_model(Client)

@@ -74,6 +74,9 @@ class Client(models.Model):
     objects = AliveClientManager()
     all_objects = ClientQuerySet.as_manager()
 
+    # Not a column: set by client_create — whether the client came back as an existing one (linked).
+    linked: bool
+
     class Meta:
         verbose_name = _("клиент")
         verbose_name_plural = _("клиенты")

@@ -47,7 +47,7 @@ def children_json(model: type[Model], columns: Sequence[str], order: Sequence[st
         order=_order_by(model, order),
         table=table_sql(model),
         client=column_sql(model, "client", "child"),
-        outer=sql.Identifier(Client._meta.db_table, Client._meta.pk.column),
+        outer=sql.Identifier(Client._meta.db_table, str(Client._meta.pk.column)),
         archived=column_sql(model, "is_archived", "child"),
     )
     return RawSQL(render(statement), [], output_field=TextField())  # noqa: S611 — identifiers only, composed above

@@ -80,8 +80,8 @@ def clients_by_contacts(
         conditions.append(Q(id__in=owners))
     passport_indexes = _passport_indexes(passports)
     if passport_indexes:
-        owners = ClientPassport.objects.filter(number_index__in=passport_indexes, is_archived=False)
-        conditions.append(Q(id__in=owners.values("client_id")))
+        passport_owners = ClientPassport.objects.filter(number_index__in=passport_indexes, is_archived=False)
+        conditions.append(Q(id__in=passport_owners.values("client_id")))
     if not conditions:
         return []
     combined = conditions[0]
@@ -103,12 +103,12 @@ def _matched_kinds(*, phones=(), emails=(), passports=(), telegram_ids=(), whats
             matched.setdefault(client_id, set()).add(kind)
     passport_indexes = _passport_indexes(passports)
     if passport_indexes:
-        rows = ClientPassport.objects.filter(
+        passport_rows = ClientPassport.objects.filter(
             number_index__in=passport_indexes, is_archived=False, client__is_deleted=False
         )
         if exclude_client_id:
-            rows = rows.exclude(client_id=exclude_client_id)
-        for client_id in rows.values_list("client_id", flat=True):
+            passport_rows = passport_rows.exclude(client_id=exclude_client_id)
+        for client_id in passport_rows.values_list("client_id", flat=True):
             matched.setdefault(client_id, set()).add("passport")
     return matched
 
@@ -280,7 +280,7 @@ def client_rows_with_children(rows: Iterable[tuple]) -> list[ClientRow]:
                         _date(expires), decrypt_str(issued_by), active)
             for pid, kind, series, number, issued, expires, issued_by, active in orjson.loads(passports_json)
         ]
-        result.append(ClientRow(*columns, contacts, passports))
+        result.append(ClientRow(*columns, contacts, passports))  # type: ignore[call-arg]
     return result
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -154,15 +155,16 @@ def prepare_passport(item: dict, error_prefix: str = "passport") -> tuple[Prepar
         errors[f"{error_prefix}.number"] = ["Укажите номер документа."]
     elif kind == PassportKind.INTERNAL and not _is_internal_passport(series, number):
         errors[f"{error_prefix}.number"] = ["Паспорт РФ: серия — 4 цифры, номер — 6 цифр."]
-    dates = {}
+    dates: dict[str, dt.date | None] = {}
     for name in ("issue_date", "expiry_date"):
         try:
             dates[name] = parse_date(item.get(name), name)
         except ValidationError as error:
             errors[f"{error_prefix}.{name}"] = error.message_dict[name]
-    if dates.get("issue_date") and dates["issue_date"] > timezone.localdate():
+    issued, expires = dates.get("issue_date"), dates.get("expiry_date")
+    if issued and issued > timezone.localdate():
         errors[f"{error_prefix}.issue_date"] = ["Дата выдачи не может быть в будущем."]
-    if dates.get("issue_date") and dates.get("expiry_date") and dates["expiry_date"] < dates["issue_date"]:
+    if issued and expires and expires < issued:
         errors[f"{error_prefix}.expiry_date"] = ["Срок действия не может заканчиваться раньше даты выдачи."]
     if errors:
         return None, errors
@@ -570,7 +572,7 @@ def _prepared_passport(data: dict) -> PreparedPassport:
     passport, errors = prepare_passport(data, "")
     if errors:
         raise ValidationError({key.lstrip("."): messages for key, messages in errors.items()})
-    return passport
+    return cast(PreparedPassport, passport)
 
 
 def _refuse_passport_duplicate(
@@ -606,7 +608,7 @@ def client_file_add(*, client: Client, uploaded, description: str = "", actor=No
         try:
             stored.save()
         except Exception:
-            default_storage.delete(stored.file.name)
+            default_storage.delete(str(stored.file.name))
             raise
     return stored
 
@@ -632,6 +634,6 @@ def check_upload(uploaded) -> str:
 
 @transaction.atomic
 def client_file_delete(*, file: ClientFile, actor=None) -> None:
-    name = file.file.name
+    name = str(file.file.name)
     file.delete()
     transaction.on_commit(lambda: default_storage.delete(name))

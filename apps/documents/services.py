@@ -27,7 +27,7 @@ from apps.documents.models import (
 logger = logging.getLogger("travelcrm.documents")
 
 DEFAULT_TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates" / "documents"
-DEFAULT_NAMES = {
+DEFAULT_NAMES: dict[str, str] = {
     DocumentType.CONTRACT: "Договор о реализации туристского продукта (по умолчанию)",
     DocumentType.INVOICE: "Счёт на оплату (по умолчанию)",
     DocumentType.ACT: "Акт оказанных услуг (по умолчанию)",
@@ -178,7 +178,7 @@ def _lock_order(order_id: int):
     return order_lock(order_id)
 
 
-NUMBER_PREFIXES = {
+NUMBER_PREFIXES: dict[str, str] = {
     DocumentType.CONTRACT: "Д", DocumentType.INVOICE: "С", DocumentType.ACT: "А", DocumentType.OFFER: "КП",
 }
 
@@ -322,7 +322,7 @@ def _event(document: Document, kind: str, title: str, actor, **data) -> None:
     )
 
 
-_TRANSITIONS = {
+_TRANSITIONS: dict[str, set[str]] = {
     DocumentStatus.SENT: {DocumentStatus.DRAFT},
     DocumentStatus.SIGNED: {DocumentStatus.DRAFT, DocumentStatus.SENT},
 }

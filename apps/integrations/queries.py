@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import nullcontext
+from typing import Any
 
 from django.db import connection, transaction
 from psycopg import sql
@@ -45,7 +46,7 @@ def _inbox_insert_statement() -> tuple[str, list]:
     insert = "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}"
     statement = sql.SQL(insert).format(
         table=table_sql(InboxItem),
-        columns=sql.SQL(", ").join(sql.Identifier(field.column) for field in fields),
+        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
         values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
         pk=column_sql(InboxItem, "id"),
     )
@@ -103,6 +104,8 @@ def _inbox_done_statement() -> str:
 
 def inbox_save_done(item: InboxItem) -> None:
     """What item.save(update_fields=INBOX_DONE_FIELDS) writes, without compiling the UPDATE per item."""
-    values = [str(item.status), item.attempts, item.processed_at, item.error, item.lead_pk, item.lead_number]
+    values: list[Any] = [
+        str(item.status), item.attempts, item.processed_at, item.error, item.lead_pk, item.lead_number
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_inbox_done_statement(), [*values, item.pk])

@@ -24,17 +24,17 @@ from apps.integrations.models import IntegrationSettings, IntegrationType
 logger = logging.getLogger("travelcrm.integrations")
 
 # Plain (non-secret) settings a request may set, per type.
-PLAIN_FIELDS = {
+PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("bot_name",),
     IntegrationType.WHATSAPP: ("bot_name", "phone_number_id"),
     IntegrationType.EMAIL: ("bot_name", "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder"),
 }
-SECRET_INPUTS = {
+SECRET_INPUTS: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("api_token",),
     IntegrationType.WHATSAPP: ("api_token", "app_secret", "verify_token"),
     IntegrationType.EMAIL: ("imap_password",),
 }
-REQUIRED = {
+REQUIRED: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("api_token",),
     IntegrationType.WHATSAPP: ("api_token", "app_secret", "verify_token", "phone_number_id"),
     IntegrationType.EMAIL: ("imap_host", "imap_user", "imap_password"),

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -139,7 +140,7 @@ def _ingest_atomic(*, channel, external_id, contacts, text, payload, attachments
     created = lead is None
     before = None if created else copy.copy(lead)
     verified = contacts.only(contacts.verified)
-    if created:
+    if lead is None:
         lead = Lead(source=channel, external_id=external_id, payload=payload)
         _apply_contacts(lead, contacts, overwrite=False)  # its own lead: what the sender gave
     else:
@@ -155,7 +156,7 @@ def _ingest_atomic(*, channel, external_id, contacts, text, payload, attachments
     if created:
         lead.save()
     else:
-        _save_append(before, lead)
+        _save_append(cast(Lead, before), lead)
 
     # No savepoint: the message lock and the check above make a duplicate unreachable; should the
     # constraint fire anyway (someone bypassed the lock) the whole ingest fails and rolls back.

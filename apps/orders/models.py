@@ -276,6 +276,10 @@ class OfferOption(models.TextChoices):
 
 
 class Service(models.Model):
+    # Not a column: the travellers (names only) the selectors prefetch (Prefetch to_attr) or a service
+    # call attaches (apps.orders.selectors.with_travellers), read by the API.
+    traveller_list: list
+
     order = models.ForeignKey(Order, verbose_name=_("заказ"), on_delete=models.CASCADE, related_name="services")
     type = models.CharField(_("тип"), max_length=20, choices=ServiceType.choices)
     status = models.CharField(_("статус"), max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.BOOKED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import connection, models, transaction
 from django.db.utils import IntegrityError, ProgrammingError
@@ -188,8 +189,8 @@ WITH new AS (
 def _derived_update_statement() -> tuple[str, list[models.Field]]:
     from apps.orders.models import SupplierBalance
 
-    fields = [Order._meta.get_field(name) for name in (*DERIVED_FIELDS, "updated_at")]
-    assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(field.column)) for field in fields)
+    fields = [cast(models.Field, Order._meta.get_field(name)) for name in (*DERIVED_FIELDS, "updated_at")]
+    assignments = sql.SQL(", ").join([sql.SQL("{} = %s").format(sql.Identifier(str(field.column))) for field in fields])
     statement = sql.SQL(SUPPLIER_BALANCES_CTE).format(balance=table_sql(SupplierBalance)) + sql.SQL(
         "UPDATE {order} SET {assignments} WHERE {pk} = %s"
     ).format(order=table_sql(Order), assignments=assignments, pk=column_sql(Order, "id"))
@@ -213,7 +214,7 @@ def order_save_derived(order: Order, supplier_balances: list) -> None:
 
 @functools.cache
 def _link_statement(model: type[models.Model]) -> str:
-    field = model._meta.get_field("travellers")
+    field = cast(models.ManyToManyField, model._meta.get_field("travellers"))
     through = field.remote_field.through
     owner, client = field.m2m_field_name(), field.m2m_reverse_field_name()
     return render(

@@ -188,7 +188,7 @@ def order_timeline(order: Order) -> list[dict]:
                 "timezone": s.timezone,
                 "travellers": [
                     {"id": pk, "full_name": " ".join(full.split())}
-                    for pk, full in zip(s.traveller_ids, s.traveller_names, strict=False)
+                    for pk, full in zip(s.traveller_ids, s.traveller_names, strict=False)  # type: ignore[attr-defined]
                 ],
                 "actor": None,
                 "data": {"details": s.details},

@@ -11,7 +11,7 @@ Leads: order_create_from_lead.
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -319,7 +319,7 @@ def _supplier_balance_params(order: Order, active: list[checks.ServiceState]) ->
     """What the order owes each supplier: the cost of its active services while the order is settled
     (confirmed, paid, completed); nothing for a draft or a cancelled order."""
     costs: dict[int | None, Decimal] = {}
-    dues: dict[int | None, object] = {}
+    dues: dict[int | None, date] = {}
     if order.status in SETTLED_STATUSES:
         for state in active:
             costs[state.supplier_id] = costs.get(state.supplier_id, ZERO) + state.cost_in_order_currency
@@ -577,7 +577,7 @@ def service_create(*, order: Order | int, data: dict, actor=None, travellers=Non
     `order`: the order or its id (Order.DoesNotExist when there is none). The service comes back
     with its travellers loaded (names only), ready for the API's answer.
     """
-    order = order_lock(getattr(order, "pk", order))
+    order = order_lock(order.pk if isinstance(order, Order) else order)
     _ensure_editable(order)
     # Read once under the lock: the other services, the order's travellers, their passports.
     facts = selectors.order_facts(order)

@@ -102,12 +102,12 @@ def _reminders(user, now) -> Section:
 
 
 def _reminder_target(reminder: Reminder) -> tuple[str, str]:
-    if reminder.order_id:
-        return f"заказ {reminder.order.number}", _change_url("orders_order", reminder.order_id)
-    if reminder.lead_id:
-        return f"заявка {reminder.lead.number}", _change_url("leads_lead", reminder.lead_id)
-    if reminder.client_id:
-        return f"клиент {reminder.client.full_name}", _change_url("clients_client", reminder.client_id)
+    if reminder.order:
+        return f"заказ {reminder.order.number}", _change_url("orders_order", reminder.order.pk)
+    if reminder.lead:
+        return f"заявка {reminder.lead.number}", _change_url("leads_lead", reminder.lead.pk)
+    if reminder.client:
+        return f"клиент {reminder.client.full_name}", _change_url("clients_client", reminder.client.pk)
     return "", ""
 
 
@@ -206,9 +206,9 @@ def _missing_data(user, now) -> Section:
         lacks = []
         if service.supplier_id is None:
             lacks.append("поставщик")
-        key = KEY_DETAILS.get(service.type)
-        if key and not (service.details or {}).get(key):
-            lacks.append("PNR" if key == "pnr" else "номер подтверждения")
+        detail = KEY_DETAILS.get(service.type)
+        if detail and not (service.details or {}).get(detail):
+            lacks.append("PNR" if detail == "pnr" else "номер подтверждения")
         rows.append(
             Row(
                 url=_change_url("orders_order", service.order_id),
