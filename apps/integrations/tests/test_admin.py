@@ -129,3 +129,18 @@ def test_admin_pages_follow_the_role_permissions(client, make_user, role, allowe
     for name in ("integrationsettings", "inboxitem", "consent"):
         response = client.get(reverse(f"admin:integrations_{name}_changelist"))
         assert (response.status_code == 200) is allowed, (name, response.status_code)
+
+
+def test_admin_password_in_the_admin_form_locks_after_five_failures_from_one_address(
+    admin_client, fake_telegram, admin_user
+):
+    url = reverse("admin:integrations_integrationsettings_add")
+    for _ in range(5):
+        wrong = admin_client.post(url, _add_form(admin_password="nope"), REMOTE_ADDR="10.30.0.1")
+        assert "Неверный пароль администратора." in wrong.content.decode()
+    locked = admin_client.post(url, _add_form(), REMOTE_ADDR="10.30.0.1")
+    assert locked.status_code == 200 and "Слишком много неверных попыток" in locked.content.decode()
+    assert IntegrationSettings.objects.count() == 0
+    # the same administrator from another address is not held up; their own login was never counted
+    assert admin_client.post(url, _add_form(), REMOTE_ADDR="10.30.0.2").status_code == 302
+    assert IntegrationSettings.objects.count() == 1
