@@ -79,7 +79,7 @@ def insert_select(model, count: int, exprs: dict[str, str], params: dict | None 
             raise SystemExit(f"bench: no value for required column {model.__name__}.{field.name}")
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM generate_series(1::bigint, {int(count)}) AS g"  # 64-bit: g * 7919 > 2^31
+        f"SELECT {', '.join(values)} FROM generate_series(1, {int(count)}) AS g"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
@@ -115,8 +115,8 @@ def seed(orders: int) -> None:
             "number": "'B' || lpad(g::text, 9, '0')",
             "status": "(ARRAY['draft','confirmed','confirmed','paid','completed','cancelled'])[1 + (g % 6)::int]",
             "currency": "CASE WHEN g % 10 = 0 THEN 'EUR' ELSE 'RUB' END",
-            "total_amount": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
-            "commission": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
+            "total_amount": "(20000 + (g::bigint * 7919) % 400000)::numeric(14,2)",
+            "commission": "((20000 + (g::bigint * 7919) % 400000) / 10)::numeric(14,2)",
             "client": f"{client_min} + (g * 37) % {CLIENTS}",
             "operator": f"{first_op} + g % {OPERATORS}",
             "deadline": "now() - interval '400 days' + (g % 430) * interval '1 day'",
@@ -128,18 +128,18 @@ def seed(orders: int) -> None:
         insert_select(Service, orders, {
             "order": f"{order_min} + g - 1", "type": "'local'", "status": "'booked'",
             "start_dt": "now() + interval '30 days'", "end_dt": "now() + interval '31 days'", "city": "'Москва'",
-            "price": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
+            "price": "(20000 + (g::bigint * 7919) % 400000)::numeric(14,2)",
             "currency": "CASE WHEN g % 10 = 0 THEN 'EUR' ELSE 'RUB' END", "rate": "1",
-            "commission": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
-            "price_in_order_currency": "(20000 + (g * 7919) % 400000)::numeric(14,2)",
-            "commission_in_order_currency": "((20000 + (g * 7919) % 400000) / 10)::numeric(14,2)",
+            "commission": "((20000 + (g::bigint * 7919) % 400000) / 10)::numeric(14,2)",
+            "price_in_order_currency": "(20000 + (g::bigint * 7919) % 400000)::numeric(14,2)",
+            "commission_in_order_currency": "((20000 + (g::bigint * 7919) % 400000) / 10)::numeric(14,2)",
             "details": "'{\"title\": \"Экскурсия\"}'::jsonb",
             "created_at": "now()", "updated_at": "now()",
         })
         # Three payments per order: 30 % + 30 % (+ a 5 % refund every seventh order); 90 % bank transfers.
         n = orders * 3
         order_of = f"({order_min} + (g - 1) / 3)"
-        total_of = "(20000 + ((((g - 1) / 3) + 1) * 7919) % 400000)"
+        total_of = "(20000 + ((((g - 1) / 3) + 1) * 7919::bigint) % 400000)"
         insert_select(Payment, n, {
             "order": order_of,
             "type": "CASE WHEN g % 3 = 0 AND g % 7 = 0 THEN 'refund' ELSE 'payment' END",
