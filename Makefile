@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install migrations-check bench-http clean
+.PHONY: run test lint install migrations-check bench-http screenshots clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	DEBUG=true $(VENV)/bin/mypy  # services, selectors, checks, queries (pyproject.toml [tool.mypy])
+
+# The manager's guide's screenshots (docs/user/img/): the demo data, then Debian's Chromium at 1366 px.
+screenshots: install
+	$(PY) scripts/devservices.py exec -- sh -c '$(PY) manage.py migrate -v0 && $(PY) manage.py load_demo_data >/dev/null && $(PY) manage.py screenshots'
 
 bench-http: install
 	$(PY) scripts/devservices.py exec -- $(PY) bench/http_baseline.py

@@ -13,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -114,7 +115,8 @@ class RejectForm(forms.Form):
 @admin.register(Lead)
 class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     # Seven short columns: fits a 1366 px screen without a horizontal scroll bar.
-    list_display = ("number", "status", "source", "sender", "client_link", "operator", "last_message_at")
+    list_display = ("number_display", "status", "source", "sender", "client_link", "operator", "last_message_display")
+    list_display_links = ("number_display",)
     list_filter = ("status", "source", "created_at")
     list_select_related = ("client", "operator", "suggested_client")
     search_fields = ("number",)
@@ -160,6 +162,16 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         if request is not None and self._unmasked(request):
             return value or "—"
         return masker(value) or "—"
+
+    @admin.display(description=_("номер"), ordering="number")
+    def number_display(self, obj):
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.number)
+
+    @admin.display(description=_("последнее сообщение"), ordering="last_message_at")
+    def last_message_display(self, obj):
+        moment = obj.last_message_at or obj.created_at
+        return format_html('<span style="white-space:nowrap">{}</span>',
+                           timezone.localtime(moment).strftime("%d.%m %H:%M"))
 
     @admin.display(description=_("отправитель"))
     def sender(self, obj):
