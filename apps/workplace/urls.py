@@ -4,10 +4,12 @@
 from django.contrib import admin
 from django.urls import path
 
-from apps.workplace.admin import lead_reply_view, search_view, today_view
+from apps.workplace.admin import autocomplete_view, lead_reply_view, search_view, today_view
 
 urlpatterns = [
     path("admin/", admin.site.admin_view(today_view), name="workplace-today"),
+    # Django's admin autocomplete, with client labels that tell namesakes apart (same URL and name).
+    path("admin/autocomplete/", admin.site.admin_view(autocomplete_view), name="workplace-autocomplete"),
     path("admin/search/", admin.site.admin_view(search_view), name="workplace-search"),
     path("admin/leads/lead/<int:pk>/reply/", admin.site.admin_view(lead_reply_view), name="workplace-lead-reply"),
 ]

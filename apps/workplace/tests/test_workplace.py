@@ -147,3 +147,15 @@ def test_client_card_tells_the_story(supervisor, django_assert_max_num_queries):
     for text in (order.number, trip.number, lead.number, "1\u00a0000,00\u00a0₽", "Платежи", "Документы",
                  "Согласия на обработку ПДн", "турист"):
         assert text in page, text
+
+
+def test_client_autocomplete_tells_namesakes_apart(operator, django_assert_max_num_queries):
+    first = make_client(last_name="Петрова", first_name="Анна", birth_date=date(1985, 3, 1))
+    make_client(last_name="Петрова", first_name="Анна", birth_date=date(1992, 5, 2))
+    contact_add(client=first, kind="phone", value="+79161234567")
+    web = _web(operator)
+    params = {"term": "петрова", "app_label": "orders", "model_name": "order", "field_name": "client"}
+    response = web.get("/admin/autocomplete/", params)
+    assert response.status_code == 200, response.content[:500]
+    texts = sorted(item["text"] for item in response.json()["results"])
+    assert texts == ["Петрова Анна, 1985 г. р., +7 *** ***-45-67", "Петрова Анна, 1992 г. р."]
