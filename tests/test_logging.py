@@ -4,6 +4,7 @@ every line, and no passwords, tokens or personal data in any part of a record.""
 import io
 import json
 import logging
+import time
 
 import pytest
 
@@ -182,8 +183,17 @@ def test_dev_server_lines_are_json_and_carry_no_personal_data(dev_server, log_li
     with httpx.Client(base_url=dev_server, timeout=10) as http:
         statuses = [http.request(method, url, json={}).status_code for method, url in queries]
     assert statuses == [401, 401, 404, 200, 400]
-    lines = log_lines()  # every line is one JSON object, or this raises
-    server_lines = [line for line in lines if line["logger"] == "django.server"]
+
+    def server_lines_now():
+        lines = log_lines()  # every line is one JSON object, or this raises
+        return lines, [line for line in lines if line["logger"] == "django.server"]
+
+    # The server thread writes a request's line after the response has gone out: wait for the last one.
+    deadline = time.monotonic() + 10
+    lines, server_lines = server_lines_now()
+    while len(server_lines) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        lines, server_lines = server_lines_now()
     # every 4xx request line came through the project's handler, scrubbed
     assert len(server_lines) == 4, server_lines
     assert any("phone=***&email=***" in line["message"] for line in server_lines)
