@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.audit.models import DestructionRecord
 from apps.audit.selectors import access_log_for_client
 from apps.clients.consents import consent_to_dict, consents_of_client
@@ -153,14 +154,14 @@ def _client_card(client: Client) -> dict:
     }
 
 
-def subject_export(*, client: Client, actor) -> dict:
+def subject_export(*, client: Client, actor: User) -> dict:
     data = subject_data(client)
     audit_event(event="subject_export", target=client, actor=actor, data={"format": "json"})
     access.note_personal_data_access((client.id,), access.CLIENT_CARD_CATEGORIES, channel="subject_export")
     return data
 
 
-def subject_export_zip(*, client: Client, actor):
+def subject_export_zip(*, client: Client, actor: User):
     """A temporary file (spooled to disk past 16 MB) with personal-data.json and every file held."""
     data = subject_data(client)
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - the response closes it
@@ -224,7 +225,7 @@ def _refuse_if_in_progress(client: Client, force: bool) -> None:
 
 
 @transaction.atomic
-def client_anonymize(*, client: Client, actor, reason: str, force: bool = False) -> DestructionRecord:
+def client_anonymize(*, client: Client, actor: User, reason: str, force: bool = False) -> DestructionRecord:
     """Erase the client's personal data for good, keep the financial records."""
     reason = (reason or "").strip()
     if not reason:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, TypedDict, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.clients.models import (
     Client,
     ClientContact,
@@ -106,7 +107,7 @@ def parse_date(value, field_name: str) -> dt.date | None:
 _KIND_LIST_KEYS = {"phones": "phone", "emails": "email", "telegram": "telegram", "whatsapp": "whatsapp"}
 
 
-def _prepare_contacts(data: dict, prepared: Prepared) -> None:
+def _prepare_contacts(data: Mapping[str, Any], prepared: Prepared) -> None:
     """phones / emails / telegram / whatsapp lists of strings, and/or contacts: [{kind, value, is_primary}]."""
     raw: dict[str, list[tuple[str, bool, str]]] = {}
     for key, kind in _KIND_LIST_KEYS.items():
@@ -139,7 +140,45 @@ def _is_internal_passport(series: str, number: str) -> bool:
     return series.isdigit() and len(series) == 4 and number.isdigit() and len(number) == 6
 
 
-def prepare_passport(item: dict, error_prefix: str = "passport") -> tuple[PreparedPassport | None, dict]:
+class ContactData(TypedDict, total=False):
+    kind: str
+    value: str
+    is_primary: bool
+
+
+class PassportData(TypedDict, total=False):
+    """A document: passport_add / passport_update, and each item of ClientData["passports"]."""
+
+    kind: str
+    series: str
+    number: str
+    issue_date: dt.date | str | None
+    expiry_date: dt.date | str | None
+    issued_by: str
+    is_active: bool
+
+
+class ClientData(TypedDict, total=False):
+    """What client_create / client_update take (dates may come as ISO text)."""
+
+    last_name: str
+    first_name: str
+    middle_name: str
+    last_name_latin: str
+    first_name_latin: str
+    birth_date: dt.date | str | None
+    citizenship: str
+    notes: str
+    operator: User | None
+    phones: list[str]
+    emails: list[str]
+    telegram: list[str]
+    whatsapp: list[str]
+    contacts: list[ContactData]
+    passports: list[PassportData]
+
+
+def prepare_passport(item: Mapping[str, Any], error_prefix: str = "passport") -> tuple[PreparedPassport | None, dict]:
     errors: dict[str, list[str]] = {}
     kind = item.get("kind") or PassportKind.INTERNAL
     if kind not in PassportKind.values:
@@ -176,7 +215,7 @@ def prepare_passport(item: dict, error_prefix: str = "passport") -> tuple[Prepar
     ), {}
 
 
-def _prepare(data: dict) -> Prepared:
+def _prepare(data: Mapping[str, Any]) -> Prepared:
     prepared = Prepared()
     _prepare_contacts(data, prepared)
     if data.get("passports") is not None:
@@ -191,7 +230,7 @@ def _prepare(data: dict) -> Prepared:
     return prepared
 
 
-def _client_values(data: dict) -> dict:
+def _client_values(data: Mapping[str, Any]) -> dict:
     values = {name: data[name] for name in CLIENT_FIELDS if name in data}
     if "birth_date" in values:
         values["birth_date"] = parse_date(values["birth_date"], "birth_date")
@@ -217,7 +256,7 @@ def _is_duplicate_violation(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) in DUPLICATE_CONSTRAINTS
 
 
-def _audit(instance, *, event: str, data: dict, actor=None) -> None:
+def _audit(instance, *, event: str, data: dict, actor: User | None = None) -> None:
     """An explicit audit entry for writes that bypass model signals (queryset updates). No PD in data."""
     from auditlog.models import LogEntry
 
@@ -235,7 +274,7 @@ def _duplicate_error(matches: list[dict]) -> ConflictError:
 # --- Client ------------------------------------------------------------------------------------------
 
 
-def client_create(*, data: dict, actor=None, on_duplicate: str = "error") -> Client:
+def client_create(*, data: ClientData, actor: User | None = None, on_duplicate: str = "error") -> Client:
     """Create a client with contacts and passports, refusing duplicates.
 
     data: last_name, first_name, middle_name, last_name_latin, first_name_latin, birth_date,
@@ -305,7 +344,7 @@ def _write_passports(client: Client, passports: Iterable[PreparedPassport]) -> N
         ClientPassport.objects.create(client=client, **_passport_values(passport))
 
 
-def client_update(*, client: Client, data: dict, actor=None) -> Client:
+def client_update(*, client: Client, data: ClientData, actor: User | None = None) -> Client:
     """Update fields; phones / emails / telegram / whatsapp lists replace that kind of contacts;
     passports are upserted by series+number (omitted ones stay: passports are history —
     remove them through the passports endpoint). Duplicates with other clients → 409."""
@@ -361,7 +400,7 @@ def _upsert_passport(client: Client, passport: PreparedPassport) -> ClientPasspo
 
 
 @transaction.atomic
-def client_soft_delete(*, client: Client, actor=None) -> None:
+def client_soft_delete(*, client: Client, actor: User | None = None) -> None:
     """Hide the client; its contacts and passports are archived so they stop blocking new clients."""
     client = Client.all_objects.select_for_update().get(pk=client.pk)
     if client.is_deleted:
@@ -376,7 +415,7 @@ def client_soft_delete(*, client: Client, actor=None) -> None:
 
 
 @transaction.atomic
-def client_merge(*, target: Client, other: Client, actor=None) -> Client:
+def client_merge(*, target: Client, other: Client, actor: User | None = None) -> Client:
     """Move other's contacts (without duplicates), passports, files and every registered reference
     onto target, fill target's empty fields from other, then soft-delete other (merged_into=target)."""
     if target.pk == other.pk:
@@ -441,7 +480,9 @@ def _fill_empty_fields(target: Client, other: Client) -> None:
 # --- Contacts ----------------------------------------------------------------------------------------
 
 
-def contact_add(*, client: Client, kind: str, value: str, is_primary: bool = False, actor=None) -> ClientContact:
+def contact_add(
+    *, client: Client, kind: str, value: str, is_primary: bool = False, actor: User | None = None
+) -> ClientContact:
     normalised = _normalise_field(kind, value)
     index = contact_index(kind, normalised)
     _refuse_contact_duplicate(client, kind, normalised)
@@ -461,7 +502,7 @@ def contact_add(*, client: Client, kind: str, value: str, is_primary: bool = Fal
 
 
 def contact_update(*, contact: ClientContact, value: str | None = None, is_primary: bool | None = None,
-                   actor=None) -> ClientContact:
+                   actor: User | None = None) -> ClientContact:
     try:
         with transaction.atomic():
             if value is not None:
@@ -485,7 +526,7 @@ def contact_update(*, contact: ClientContact, value: str | None = None, is_prima
 
 
 @transaction.atomic
-def contact_delete(*, contact: ClientContact, actor=None) -> None:
+def contact_delete(*, contact: ClientContact, actor: User | None = None) -> None:
     client, kind, was_primary = contact.client, contact.kind, contact.is_primary
     contact.delete()
     if was_primary:
@@ -528,7 +569,7 @@ def _refuse_contact_duplicate(
 # --- Passports ---------------------------------------------------------------------------------------
 
 
-def passport_add(*, client: Client, data: dict, actor=None) -> ClientPassport:
+def passport_add(*, client: Client, data: PassportData, actor: User | None = None) -> ClientPassport:
     passport = _prepared_passport(data)
     _refuse_passport_duplicate(client, passport)
     try:
@@ -541,8 +582,8 @@ def passport_add(*, client: Client, data: dict, actor=None) -> ClientPassport:
         raise
 
 
-def passport_update(*, passport: ClientPassport, data: dict, actor=None) -> ClientPassport:
-    merged = {
+def passport_update(*, passport: ClientPassport, data: PassportData, actor: User | None = None) -> ClientPassport:
+    merged: dict[str, Any] = {
         "kind": passport.kind, "series": passport.series, "number": passport.number,
         "issue_date": passport.issue_date, "expiry_date": passport.expiry_date,
         "issued_by": passport.issued_by, "is_active": passport.is_active,
@@ -564,11 +605,11 @@ def passport_update(*, passport: ClientPassport, data: dict, actor=None) -> Clie
 
 
 @transaction.atomic
-def passport_delete(*, passport: ClientPassport, actor=None) -> None:
+def passport_delete(*, passport: ClientPassport, actor: User | None = None) -> None:
     passport.delete()
 
 
-def _prepared_passport(data: dict) -> PreparedPassport:
+def _prepared_passport(data: Mapping[str, Any]) -> PreparedPassport:
     passport, errors = prepare_passport(data, "")
     if errors:
         raise ValidationError({key.lstrip("."): messages for key, messages in errors.items()})
@@ -592,7 +633,7 @@ def _refuse_passport_duplicate(
 # --- Files -------------------------------------------------------------------------------------------
 
 
-def client_file_add(*, client: Client, uploaded, description: str = "", actor=None) -> ClientFile:
+def client_file_add(*, client: Client, uploaded, description: str = "", actor: User | None = None) -> ClientFile:
     """Store an uploaded scan under a random key; checks size, declared type and the file's signature."""
     content_type = check_upload(uploaded)
     original_name = (getattr(uploaded, "name", "") or "file").rsplit("/", 1)[-1][:255]
@@ -633,7 +674,7 @@ def check_upload(uploaded) -> str:
 
 
 @transaction.atomic
-def client_file_delete(*, file: ClientFile, actor=None) -> None:
+def client_file_delete(*, file: ClientFile, actor: User | None = None) -> None:
     name = str(file.file.name)
     file.delete()
     transaction.on_commit(lambda: default_storage.delete(name))

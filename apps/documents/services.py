@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.storage import random_key
 from apps.documents import checks, rendering
@@ -67,7 +68,8 @@ def template_check(*, doc_type: str, body: str, css: str = "") -> None:
 
 @transaction.atomic
 def template_upload(
-    *, doc_type: str, body: str, css: str = "", name: str = "", comment: str = "", actor=None, activate: bool = True,
+    *, doc_type: str, body: str, css: str = "", name: str = "", comment: str = "", actor: User | None = None,
+    activate: bool = True,
     check: bool = True,
 ) -> DocumentTemplateVersion:
     """A new version of the type's template (created on first upload); active unless activate=False."""
@@ -97,7 +99,9 @@ def template_upload(
 
 
 @transaction.atomic
-def template_version_activate(*, version: DocumentTemplateVersion, actor=None) -> DocumentTemplateVersion:
+def template_version_activate(
+    *, version: DocumentTemplateVersion, actor: User | None = None
+) -> DocumentTemplateVersion:
     """Make a version (e.g. an earlier one: a rollback) the active one of its template."""
     template = DocumentTemplate.objects.select_for_update().get(pk=version.template_id)
     template.versions.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
@@ -258,7 +262,7 @@ def compiled_template(version: DocumentTemplateVersion):
 
 
 @transaction.atomic
-def document_generate(*, order, doc_type: str, actor=None, confirm: bool = False) -> Document:
+def document_generate(*, order, doc_type: str, actor: User | None = None, confirm: bool = False) -> Document:
     """Check, render the type's active template for the order, store the PDF under a random key: next
     version. Errors of the checks refuse; confirmations need confirm=True and are recorded."""
     from apps.finance.selectors import agency_requisites
@@ -329,7 +333,7 @@ _TRANSITIONS: dict[str, set[str]] = {
 
 
 @transaction.atomic
-def document_mark(*, document: Document, status: str, actor=None) -> Document:
+def document_mark(*, document: Document, status: str, actor: User | None = None) -> Document:
     """draft → sent → signed (or draft → signed). The file itself is never touched."""
     document = Document.objects.select_for_update().select_related("order").get(pk=document.pk)
     if status not in _TRANSITIONS:
@@ -354,11 +358,11 @@ def document_mark(*, document: Document, status: str, actor=None) -> Document:
     return document
 
 
-def document_mark_sent(*, document: Document, actor=None) -> Document:
+def document_mark_sent(*, document: Document, actor: User | None = None) -> Document:
     return document_mark(document=document, status=DocumentStatus.SENT, actor=actor)
 
 
-def document_mark_signed(*, document: Document, actor=None) -> Document:
+def document_mark_signed(*, document: Document, actor: User | None = None) -> Document:
     return document_mark(document=document, status=DocumentStatus.SIGNED, actor=actor)
 
 

@@ -1,14 +1,18 @@
 """Writes of the finance app: requisites, rates (fetched and manual), payments and balances."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypedDict
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.clients.models import Client
 from apps.core.errors import BusinessError
 from apps.core.money import CURRENCY_CODES, ZERO, quantize_money
 from apps.finance import cbr
@@ -24,7 +28,7 @@ from apps.finance.models import (
     SupplierPaymentType,
 )
 from apps.finance.selectors import RATE_QUANT, rate_for
-from apps.orders.models import OrderStatus
+from apps.orders.models import Order, OrderStatus
 from apps.orders.selectors import order_lock
 from apps.orders.services import order_event_add, order_recalculate
 
@@ -38,7 +42,7 @@ REQUISITES_FIELDS = (
 
 
 @transaction.atomic
-def requisites_save(*, data: dict, actor=None) -> AgencyRequisites:
+def requisites_save(*, data: dict, actor: User | None = None) -> AgencyRequisites:
     """Create or update the one requisites row (full_clean: checksums and the account keys)."""
     requisites = AgencyRequisites.objects.select_for_update().first() or AgencyRequisites()
     for field in REQUISITES_FIELDS:
@@ -122,7 +126,7 @@ def rate_outlier_message(*, currency: str, on_date: date, per_unit: Decimal) -> 
 
 
 @transaction.atomic
-def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int = 1, actor=None,
+def rate_set_manual(*, currency: str, on_date: date, rate: Decimal, nominal: int = 1, actor: User | None = None,
                     confirmed: bool = False) -> CurrencyRate:
     """Enter (or correct) a hand-made rate: rubles per `nominal` units of the currency on a date.
 
@@ -304,7 +308,32 @@ def _event(*, payment: Payment, order, kind: str, verb: str, actor) -> None:
     )
 
 
-def _apply_payer(payment: Payment, data: dict) -> None:
+class PaymentData(TypedDict, total=False):
+    """What payment_create / payment_update take (keys as the API's serializer gives them)."""
+
+    order: Order  # payment_update refuses a change
+    type: str
+    amount: Decimal
+    currency: str
+    rate: Decimal | None
+    method: str
+    date: date
+    time: time | None
+    payer_kind: str
+    payer_client: Client | None
+    payer_name: str
+    payer_inn: str
+    payer_kpp: str
+    payer_account: str
+    payer_bank_name: str
+    payer_bik: str
+    payer_corr_account: str
+    bank_doc_number: str
+    bank_doc_date: date | None
+    comment: str
+
+
+def _apply_payer(payment: Payment, data: Mapping[str, Any]) -> None:
     for field in PAYMENT_EDITABLE_FIELDS:
         if field in data:
             value = data[field]
@@ -316,7 +345,7 @@ def _apply_payer(payment: Payment, data: dict) -> None:
 
 
 @transaction.atomic
-def payment_create(*, order_id: int, data: dict, actor=None) -> Payment:
+def payment_create(*, order_id: int, data: PaymentData, actor: User | None = None) -> Payment:
     """Record a payment or a refund; fixes the rate, updates the order's balance under its lock."""
     order = _lock_order(order_id)
     payment_type = data.get("type") or PaymentType.PAYMENT
@@ -350,15 +379,16 @@ def _fixed_value(value) -> str:
 
 
 @transaction.atomic
-def payment_update(*, payment_id: int, data: dict, actor=None) -> Payment:
+def payment_update(*, payment_id: int, data: PaymentData, actor: User | None = None) -> Payment:
     """Edit a payment. The fixed rate never changes unless a new manual `rate` is given;
     a new amount is converted at the fixed rate. Order, type and currency cannot change."""
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     order = _lock_order(order_id)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     payment.order = order
+    values: Mapping[str, Any] = data
     for field in PAYMENT_FIXED_FIELDS:
-        if field in data and _fixed_value(data[field]) != _fixed_value(getattr(payment, field)):
+        if field in values and _fixed_value(values[field]) != _fixed_value(getattr(payment, field)):
             raise _fail(field, "Заказ, вид и валюту платежа изменить нельзя: удалите платёж и внесите заново.",
                         "immutable_field")
     if "amount" in data:
@@ -380,7 +410,7 @@ def payment_update(*, payment_id: int, data: dict, actor=None) -> Payment:
 
 
 @transaction.atomic
-def payment_delete(*, payment_id: int, actor=None) -> None:
+def payment_delete(*, payment_id: int, actor: User | None = None) -> None:
     """Delete a payment (supervisors; django-auditlog keeps the deleted row's values)."""
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
     order = _lock_order(order_id)
@@ -499,7 +529,7 @@ def _apply_counterparty(payment: SupplierPayment, data: dict) -> None:
 
 
 @transaction.atomic
-def supplier_payment_create(*, order_id: int, data: dict, actor=None) -> SupplierPayment:
+def supplier_payment_create(*, order_id: int, data: dict, actor: User | None = None) -> SupplierPayment:
     """Pay a supplier for an order (or take its refund): fixes the rate, updates what we owe it."""
     order = _lock_order(order_id)
     payment_type = data.get("type") or SupplierPaymentType.PAYMENT
@@ -545,7 +575,7 @@ def _locked_supplier_payment(payment_id: int):
 
 
 @transaction.atomic
-def supplier_payment_update(*, payment_id: int, data: dict, actor=None) -> SupplierPayment:
+def supplier_payment_update(*, payment_id: int, data: dict, actor: User | None = None) -> SupplierPayment:
     """Edit a supplier payment: the fixed rate stays unless a new manual `rate` is given; order,
     supplier, service, type and currency cannot change (delete and enter again)."""
     order, payment = _locked_supplier_payment(payment_id)
@@ -572,7 +602,7 @@ def supplier_payment_update(*, payment_id: int, data: dict, actor=None) -> Suppl
 
 
 @transaction.atomic
-def supplier_payment_delete(*, payment_id: int, actor=None) -> None:
+def supplier_payment_delete(*, payment_id: int, actor: User | None = None) -> None:
     order, payment = _locked_supplier_payment(payment_id)
     payment.delete()
     payment.pk = payment_id

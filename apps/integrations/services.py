@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import lockout
+from apps.accounts.models import User
 from apps.core.errors import BusinessError
 from apps.integrations import connectors
 from apps.integrations.errors import ChannelError
@@ -155,7 +156,7 @@ def integration_update(
     return integration
 
 
-def integration_activate(*, actor, integration: IntegrationSettings) -> IntegrationSettings:
+def integration_activate(*, actor: User, integration: IntegrationSettings) -> IntegrationSettings:
     """Activate; a Telegram bot gets its webhook (random secret_token) when PUBLIC_BASE_URL is set."""
     if integration.type == IntegrationType.TELEGRAM:
         integration.webhook_secret = pysecrets.token_urlsafe(32)
@@ -173,7 +174,7 @@ def integration_activate(*, actor, integration: IntegrationSettings) -> Integrat
     return integration
 
 
-def integration_deactivate(*, actor, integration: IntegrationSettings) -> IntegrationSettings:
+def integration_deactivate(*, actor: User, integration: IntegrationSettings) -> IntegrationSettings:
     """Deactivate; a Telegram webhook is removed (best effort: a failure is recorded, not raised)."""
     if integration.type == IntegrationType.TELEGRAM and settings.PUBLIC_BASE_URL and integration.is_active:
         try:

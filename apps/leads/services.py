@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.files import served_type, sniff_content_type
@@ -313,7 +314,7 @@ def lead_attachment_fill(*, attachment_id: int, content: bytes | None, note: str
 
 
 @transaction.atomic
-def lead_create_manual(*, data: dict, actor=None) -> Lead:
+def lead_create_manual(*, data: dict, actor: User | None = None) -> Lead:
     """A lead entered by staff (source=manual). data: contact fields, text, client, operator."""
     contacts = sender_contacts(
         {
@@ -345,7 +346,7 @@ CONTACT_KEYS = ("contact_name", "contact_phone", "contact_email", "contact_teleg
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, data: dict, actor=None) -> Lead:
+def lead_update(*, lead: Lead, data: dict, actor: User | None = None) -> Lead:
     """Plain edits: responsible operator, linked client, the sender's contact data."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if "operator" in data:
@@ -374,7 +375,7 @@ def lead_update(*, lead: Lead, data: dict, actor=None) -> Lead:
 
 
 @transaction.atomic
-def lead_link_client(*, lead: Lead, client=None, actor=None) -> Lead:
+def lead_link_client(*, lead: Lead, client=None, actor: User | None = None) -> Lead:
     """Link the lead to a client after a manager looked: the suggested one unless another is given."""
     lead = _locked(lead)
     client = client or lead.suggested_client
@@ -392,7 +393,7 @@ def lead_link_client(*, lead: Lead, client=None, actor=None) -> Lead:
 
 
 @transaction.atomic
-def lead_merge_into(*, lead: Lead, target: Lead | None = None, actor=None) -> Lead:
+def lead_merge_into(*, lead: Lead, target: Lead | None = None, actor: User | None = None) -> Lead:
     """Move a lead's messages and files into another open lead of the same person; returns that lead.
 
     After a manager's look at `possible_duplicate_of` (or another lead they chose). The merged lead
@@ -469,7 +470,7 @@ def _move(lead: Lead, to_status: str) -> None:
 
 
 @transaction.atomic
-def lead_take(*, lead: Lead, actor=None) -> Lead:
+def lead_take(*, lead: Lead, actor: User | None = None) -> Lead:
     """An operator takes the lead: new -> in_progress; they become responsible if nobody is."""
     lead = _locked(lead)
     _move(lead, LeadStatus.IN_PROGRESS)
@@ -480,7 +481,7 @@ def lead_take(*, lead: Lead, actor=None) -> Lead:
 
 
 @transaction.atomic
-def lead_reject(*, lead: Lead, reason: str, actor=None) -> Lead:
+def lead_reject(*, lead: Lead, reason: str, actor: User | None = None) -> Lead:
     reason = (reason or "").strip()
     if not reason:
         raise BusinessError(
@@ -494,7 +495,7 @@ def lead_reject(*, lead: Lead, reason: str, actor=None) -> Lead:
 
 
 @transaction.atomic
-def lead_mark_converted(*, lead: Lead, order, actor=None) -> Lead:
+def lead_mark_converted(*, lead: Lead, order, actor: User | None = None) -> Lead:
     """Called by the orders app when it has made an order from the lead: links both and closes it."""
     lead = _locked(lead)
     if lead.status == LeadStatus.CONVERTED and lead.order_id == order.pk:
@@ -511,7 +512,7 @@ def lead_mark_converted(*, lead: Lead, order, actor=None) -> Lead:
 
 
 @transaction.atomic
-def lead_delete(*, lead: Lead, actor=None) -> None:
+def lead_delete(*, lead: Lead, actor: User | None = None) -> None:
     """Delete a lead with its messages; its files leave object storage after the commit."""
     keys = [key for key in lead.attachments.values_list("file", flat=True) if key]
     lead.delete()

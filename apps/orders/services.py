@@ -11,14 +11,18 @@ Leads: order_create_from_lead.
 from __future__ import annotations
 
 import copy
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypedDict, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.clients.models import Client
 from apps.core.auditing import save_audited
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.money import ZERO, convert, quantize_money, quantize_rate
@@ -38,6 +42,60 @@ from apps.orders.models import (
 from apps.orders.rates import rate_provider
 from apps.orders.selectors import check_input, order_lock
 
+# --- What each write takes (`data`): keys as the API's serializers give them, all optional ----------
+
+
+class SupplierData(TypedDict, total=False):
+    name: str
+    kind: str
+    inn: str
+    legal_name: str
+    address: str
+    registry_number: str
+    security_kind: str
+    security_amount: Decimal | None
+    security_provider: str
+    security_number: str
+    security_valid_from: date | None
+    security_valid_until: date | None
+    contacts: str
+    notes: str
+
+
+class OrderData(TypedDict, total=False):
+    client: Client
+    currency: str
+    deadline: datetime | None
+    offer_valid_until: date | None
+    operator: User | None
+    notes: str
+
+
+class ServiceData(TypedDict, total=False):
+    type: str
+    status: str
+    start_dt: datetime
+    end_dt: datetime
+    timezone: str
+    origin: str
+    destination: str
+    city: str
+    address: str
+    supplier: Supplier | None
+    price: Decimal
+    currency: str
+    rate: Decimal | None
+    commission: Decimal
+    commission_percent: Decimal | None
+    cost: Decimal | None
+    cost_currency: str
+    cost_rate: Decimal | None
+    cost_due_date: date | None
+    offer_option: str
+    alternative_of: Service | None
+    details: dict[str, Any]
+
+
 # --- Suppliers -------------------------------------------------------------------------------------
 
 SUPPLIER_FIELDS = (
@@ -54,25 +112,27 @@ SUPPLIER_FIELDS = (
 
 
 @transaction.atomic
-def supplier_create(*, data: dict, actor=None) -> Supplier:
-    supplier = Supplier(**{key: data[key] for key in SUPPLIER_FIELDS if key in data})
+def supplier_create(*, data: SupplierData, actor: User | None = None) -> Supplier:
+    values: Mapping[str, Any] = data
+    supplier = Supplier(**{key: values[key] for key in SUPPLIER_FIELDS if key in values})
     supplier.full_clean()
     supplier.save()
     return supplier
 
 
 @transaction.atomic
-def supplier_update(*, supplier: Supplier, data: dict, actor=None) -> Supplier:
+def supplier_update(*, supplier: Supplier, data: SupplierData, actor: User | None = None) -> Supplier:
+    values: Mapping[str, Any] = data
     for key in SUPPLIER_FIELDS:
-        if key in data:
-            setattr(supplier, key, data[key])
+        if key in values:
+            setattr(supplier, key, values[key])
     supplier.full_clean()
     supplier.save()
     return supplier
 
 
 @transaction.atomic
-def supplier_delete(*, supplier: Supplier, actor=None) -> None:
+def supplier_delete(*, supplier: Supplier, actor: User | None = None) -> None:
     if supplier.services.exists():
         raise ConflictError("Поставщик указан в услугах заказов: удалить его нельзя.", code="supplier_in_use")
     if supplier.balances.exclude(paid=0).exists():
@@ -100,7 +160,9 @@ def _user_or_none(actor):
     return actor if actor is not None and getattr(actor, "pk", None) else None
 
 
-def order_event_add(*, order, kind: str, title: str, data=None, actor=None, occurred_at=None) -> OrderEvent:
+def order_event_add(
+    *, order, kind: str, title: str, data=None, actor: User | None = None, occurred_at=None
+) -> OrderEvent:
     """Add an event to the order's timeline (documents and payments call this too)."""
     event = OrderEvent(
         order_id=order.pk,
@@ -126,8 +188,9 @@ def _ids(items) -> list[int]:
 
 
 @transaction.atomic
-def order_create(*, data: dict, actor=None, travellers=()) -> Order:
-    order = Order(**{key: data[key] for key in ORDER_FIELDS if key in data})
+def order_create(*, data: OrderData, actor: User | None = None, travellers=()) -> Order:
+    values: Mapping[str, Any] = data
+    order = Order(**{key: values[key] for key in ORDER_FIELDS if key in values})
     if order.operator_id is None:
         order.operator = _user_or_none(actor)
     order.number = order_number_next()
@@ -139,7 +202,7 @@ def order_create(*, data: dict, actor=None, travellers=()) -> Order:
 
 
 @transaction.atomic
-def order_update(*, order: Order, data: dict, actor=None, travellers=None) -> Order:
+def order_update(*, order: Order, data: OrderData, actor: User | None = None, travellers=None) -> Order:
     order = order_lock(order.pk)
     if "currency" in data and data["currency"] != order.currency and order.services.exists():
         raise BusinessError(
@@ -147,9 +210,10 @@ def order_update(*, order: Order, data: dict, actor=None, travellers=None) -> Or
             code="currency_locked",
             fields={"currency": ["Валюту нельзя менять при наличии услуг."]},
         )
+    values: Mapping[str, Any] = data
     for key in ORDER_FIELDS:
-        if key in data:
-            setattr(order, key, data[key])
+        if key in values:
+            setattr(order, key, values[key])
     order.full_clean(validate_unique=False, validate_constraints=False)  # the database checks them
     order.save()
     if travellers is not None:
@@ -178,7 +242,7 @@ def _set_order_travellers(order: Order, traveller_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def order_delete(*, order: Order, actor=None) -> None:
+def order_delete(*, order: Order, actor: User | None = None) -> None:
     order = order_lock(order.pk)
     if order.status != OrderStatus.DRAFT or order.paid_amount:
         raise ConflictError("Удалить можно только черновик без оплат; отмените заказ.", code="order_not_deletable")
@@ -211,7 +275,7 @@ def allowed_actions(status: str) -> list[str]:
 
 
 @transaction.atomic
-def order_transition(*, order: Order, action: str, actor=None, override_reason: str = "") -> Order:
+def order_transition(*, order: Order, action: str, actor: User | None = None, override_reason: str = "") -> Order:
     """Move the order along its life cycle; a forbidden move is a 409 with the reason.
 
     «Оплачен» while the customer still owes money is refused unless someone with
@@ -413,7 +477,7 @@ def _rate_and_estimate(
     raise BusinessError(message, code="rate_required", fields={field: [message]})
 
 
-def _apply_service_data(service: Service, order: Order, data: dict) -> None:
+def _apply_service_data(service: Service, order: Order, data: Mapping[str, Any]) -> None:
     rate_given = data.get("rate") is not None
     for key in SERVICE_FIELDS:
         if key in data and not (key in ("rate", "cost_rate", "cost_currency") and data[key] in (None, "")):
@@ -435,7 +499,7 @@ def _apply_service_data(service: Service, order: Order, data: dict) -> None:
     _apply_cost(service, order, data)
 
 
-def _apply_offer_option(service: Service, order: Order, data: dict) -> None:
+def _apply_offer_option(service: Service, order: Order, data: Mapping[str, Any]) -> None:
     """An offer's option or alternative: an alternative names another service of the same order
     (itself in the package or an option), never itself and never an alternative of an alternative."""
     if "alternative_of" in data:
@@ -460,7 +524,7 @@ def _apply_offer_option(service: Service, order: Order, data: dict) -> None:
         raise BusinessError(message, code="invalid_alternative", fields={"alternative_of": [message]})
 
 
-def _apply_cost(service: Service, order: Order, data: dict) -> None:
+def _apply_cost(service: Service, order: Order, data: Mapping[str, Any]) -> None:
     """The supplier's net cost in the order's currency, with its rate fixed now (as for payments).
 
     No cost typed: an agent sale — the supplier is owed price − commission in the service's currency
@@ -571,7 +635,7 @@ def _check(facts: selectors.OrderFacts, service: Service, traveller_ids: list[in
 
 
 @transaction.atomic
-def service_create(*, order: Order | int, data: dict, actor=None, travellers=None) -> Service:
+def service_create(*, order: Order | int, data: ServiceData, actor: User | None = None, travellers=None) -> Service:
     """Add a service: validate, check against the order's other services, recalculate, log.
 
     `order`: the order or its id (Order.DoesNotExist when there is none). The service comes back
@@ -599,7 +663,7 @@ def service_create(*, order: Order | int, data: dict, actor=None, travellers=Non
 
 
 @transaction.atomic
-def service_update(*, service: Service, data: dict, actor=None, travellers=None) -> Service:
+def service_update(*, service: Service, data: ServiceData, actor: User | None = None, travellers=None) -> Service:
     """Change a service (same checks as service_create); it comes back with its travellers loaded."""
     order = order_lock(service.order_id)
     _ensure_editable(order)
@@ -627,7 +691,7 @@ def service_update(*, service: Service, data: dict, actor=None, travellers=None)
 
 
 @transaction.atomic
-def service_delete(*, service: Service, actor=None) -> None:
+def service_delete(*, service: Service, actor: User | None = None) -> None:
     order = order_lock(service.order_id)
     _ensure_editable(order)
     title, service_id, service_type = service.title, service.pk, service.type
@@ -658,7 +722,7 @@ def _split_name(name: str) -> dict:
 
 
 def _client_from_lead(lead, actor):
-    from apps.clients.services import client_create
+    from apps.clients.services import ClientData, client_create
 
     contacts = [
         {"kind": kind, "value": value}
@@ -670,7 +734,7 @@ def _client_from_lead(lead, actor):
         )
         if value
     ]
-    data = {**_split_name(lead.contact_name), "contacts": contacts}
+    data = cast(ClientData, {**_split_name(lead.contact_name), "contacts": contacts})
     return client_create(data=data, actor=actor, on_duplicate="link")
 
 

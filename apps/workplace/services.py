@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.core.errors import BusinessError
 from apps.workplace.models import Reminder
 
@@ -11,7 +12,7 @@ REMINDER_FIELDS = ("owner", "due_at", "text", "lead", "client", "order")
 
 
 @transaction.atomic
-def reminder_create(*, data: dict, actor) -> Reminder:
+def reminder_create(*, data: dict, actor: User) -> Reminder:
     reminder = Reminder(created_by=actor)
     for key in REMINDER_FIELDS:
         if key in data:
@@ -24,7 +25,7 @@ def reminder_create(*, data: dict, actor) -> Reminder:
 
 
 @transaction.atomic
-def reminder_update(*, reminder: Reminder, data: dict, actor) -> Reminder:
+def reminder_update(*, reminder: Reminder, data: dict, actor: User) -> Reminder:
     for key in REMINDER_FIELDS:
         if key in data:
             setattr(reminder, key, data[key])
@@ -34,7 +35,7 @@ def reminder_update(*, reminder: Reminder, data: dict, actor) -> Reminder:
 
 
 @transaction.atomic
-def reminder_close(*, reminder: Reminder, actor) -> Reminder:
+def reminder_close(*, reminder: Reminder, actor: User) -> Reminder:
     if reminder.done_at is not None:
         raise BusinessError("Напоминание уже закрыто.", code="reminder_closed")
     reminder.done_at = timezone.now()
