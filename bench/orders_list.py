@@ -109,7 +109,7 @@ def seed_sql(orders: int) -> list[str]:
             price, currency, rate, commission, commission_percent, price_in_order_currency,
                 commission_in_order_currency,
             details, created_at, updated_at, order_id, supplier_id, cost_currency, cost_rate, offer_option,
-                cost_in_order_currency)
+                cost_in_order_currency, rate_is_estimate)
           SELECT (ARRAY['flight','transfer','hotel','transfer','flight'])[k],
                  'booked', o.trip_start + (k - 1) * interval '1 day',
                  o.trip_start + (k - 1) * interval '1 day' + interval '3 hours',
@@ -118,7 +118,7 @@ def seed_sql(orders: int) -> list[str]:
                  CASE WHEN k = 3 THEN 'Анталья' ELSE '' END, '', 30000, 'RUB', 1, 1800, NULL, 30000, 1800,
                  CASE WHEN k = 3 THEN '{{"hotel_name": "Rixos"}}'
                       ELSE '{{"carrier": "SU", "flight_number": "2136"}}' END::jsonb,
-                 now(), now(), o.id, NULL, 'RUB', 1, '', 0
+                 now(), now(), o.id, NULL, 'RUB', 1, '', 0, false
             FROM orders_order o CROSS JOIN generate_series(1, {SERVICES_PER_ORDER}) AS k""",
         """INSERT INTO orders_service_travellers (service_id, client_id)
           SELECT s.id, o.client_id FROM orders_service s JOIN orders_order o ON o.id = s.order_id""",

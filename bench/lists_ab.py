@@ -1,0 +1,120 @@
+"""Client and order list throughput, BEFORE vs AFTER a change, in one run (issue 12).
+
+    .venv/bin/python bench/lists_ab.py --before-tree /tmp/before [--clients 20000] [--seconds 30] [--port 8124]
+
+Two gunicorn servers (2 sync workers, DEBUG off) on the same seeded databases — one serving the
+BEFORE tree (a checkout of the code to compare with), one serving this tree — are loaded in short
+alternating bursts by 4 concurrent clients, so the shared machine's load drifts hit both alike:
+GET /api/v1/clients/?page_size=50 (the clients bench's database, an operator's JWT: personal data
+decrypted) and GET /api/v1/orders/?page_size=50 (the orders bench's database). Prints req/s, p95
+and the after/before ratio per list.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def start(tree: Path, port: int, env: dict) -> subprocess.Popen:
+    import http.client
+
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "travelcrm.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--timeout", "60", "--chdir", str(tree)],
+        env={**env, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tree,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/health/live")
+            conn.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"gunicorn of {tree} did not start on :{port}")
+
+
+def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, seconds: float) -> dict:
+    import clients_list
+
+    servers = [start(tree, ports[name], env) for name, tree in trees.items()]
+    try:
+        for name in trees:
+            status, body = clients_list.hit(ports[name], path, headers)
+            assert status == 200, (name, status, body[:300])
+        result = clients_list.interleaved({name: (ports[name], path) for name in trees}, headers, seconds, rounds=6)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+    report = {name: {"rps": round(r["rps"], 1), "p95_ms": round(r["p95_ms"], 1), "errors": r["errors"]}
+              for name, r in result.items()}
+    report["rps_ratio_after_before"] = round(result["after"]["rps"] / result["before"]["rps"], 3)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before-tree", required=True)
+    parser.add_argument("--clients", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--port", type=int, default=8124)
+    parser.add_argument("--only", choices=["clients", "orders"], help="one list only")
+    args = parser.parse_args()
+    trees = {"before": Path(args.before_tree).resolve(), "after": ROOT}
+    ports = {"before": args.port, "after": args.port + 1}
+    report = {"load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+    import clients_list
+    import orders_list
+
+    # Clients: the clients bench's database and seeding (its keys kept stable between runs).
+    clients_list.stable_keys()
+    env = clients_list.bench_env()
+    os.environ.update({key: env[key] for key in ("DATABASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEY",
+                                                  "BLIND_INDEX_KEY", "ADMIN_PASSWORD", "DEBUG",
+                                                  "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS")})
+    from benchdb import create_database
+
+    create_database(env["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.accounts.models import Role, User
+
+    if args.only != "orders":
+        call_command("migrate", verbosity=0)
+        clients_list.seed(args.clients)
+        user, _ = User.objects.get_or_create(email="bench-operator@bench.travelcrm", defaults={"role": Role.OPERATOR})
+        headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+        report["clients_list"] = compare(trees, env, ports, "/api/v1/clients/?page_size=50", headers, args.seconds)
+        print(json.dumps(report["clients_list"]), file=sys.stderr, flush=True)
+    if args.only == "clients":
+        print(json.dumps(report, indent=2))
+        return
+
+    # Orders: the orders bench's database (seeded by SQL on the first run).
+    orders_env = orders_list.bench_env()
+    orders_list.seed(orders_env, False)
+    token = orders_list.access_token(orders_env)
+    report["orders_list"] = compare(trees, orders_env, ports, "/api/v1/orders/?page_size=50",
+                                    {"Authorization": f"Bearer {token}"}, args.seconds)
+    report["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
