@@ -315,6 +315,7 @@ class Service(models.Model):
     rate_is_estimate = models.BooleanField(
         _("курс ориентировочный"),
         default=False,
+        db_default=False,  # rows written by plain SQL (imports, the benchmarks' seeding) get it too
         editable=False,
         help_text=_("Для услуги в будущем взят последний известный курс ЦБ; точный курс зафиксирует оплата."),
     )

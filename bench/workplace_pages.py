@@ -1,0 +1,144 @@
+"""Benchmark: the manager's pages at 100 000 clients / 50 000 orders / 250 000 services (issue 16).
+
+    python scripts/devservices.py exec -- .venv/bin/python bench/workplace_pages.py [--requests 30]
+
+1. Seeds its own database "<name>_workplace_bench" with bench/orders_list.py's seeding (50 000
+   orders, 250 000 services, 20 000 clients) plus 80 000 more clients (100 000) and 20 000 leads with
+   two messages each (copied by INSERT ... SELECT from one lead made through the service, so the
+   encrypted columns are real ciphertexts of this run's key; the leads are re-made every run).
+2. In one process with DEBUG off, logged in as a manager (the session cookie, as a browser), it
+   fetches each page --requests times after 3 warm-up requests and prints p50 / p95 and the SQL
+   statement count of the last request:
+     today     GET /admin/                               («Сегодня»)
+     client    GET /admin/clients/client/<id>/change/    (the card with its history)
+     leads_q   GET /admin/leads/lead/?q=<name>           (the lead list with a name search)
+     order     GET /admin/orders/order/<id>/change/      (the order page with 5 services)
+     floor     GET /admin/password_change/               (the same-run baseline: an admin page with no data)
+   Server time in process (no network), interleaved rounds so the shared machine's load hits all alike.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from orders_list import BENCH_EMAIL, bench_env, log, manage, seed  # noqa: E402 — bench/ is the script's folder
+
+TOTAL_CLIENTS, LEADS = 100_000, 20_000
+
+MEASURE = r"""
+import json, statistics, sys, time
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from apps.accounts.models import User
+from apps.orders.models import Order
+rounds = int(sys.argv[1])
+user = User.objects.get(email=sys.argv[2])
+web = Client()
+web.force_login(user)
+order = Order.objects.order_by("id").first()
+pages = {
+    "today": "/admin/",
+    "client": f"/admin/clients/client/{order.client_id}/change/",
+    "leads_q": "/admin/leads/lead/?q=бенчева",
+    "order": f"/admin/orders/order/{order.pk}/change/",
+    "floor": "/admin/password_change/",
+}
+times = {name: [] for name in pages}
+queries = {}
+for name, url in pages.items():
+    for _ in range(3):
+        assert web.get(url).status_code == 200, url
+for _ in range(rounds):
+    for name, url in pages.items():
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = web.get(url)
+            times[name].append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries[name] = len(captured.captured_queries)
+out = {}
+for name, values in times.items():
+    values.sort()
+    out[name] = {"p50": round(statistics.median(values), 1),
+                 "p95": round(values[max(0, int(len(values) * 0.95) - 1)], 1), "queries": queries[name]}
+print(json.dumps(out))
+"""
+
+SEED_LEADS = """
+from apps.leads.services import lead_create_manual
+from apps.leads.models import Lead, LeadMessage
+Lead.objects.all().delete()
+lead = lead_create_manual(data={"contact_name": "Анна Бенчева", "contact_phone": "+79160000000",
+                                "text": "Хотим в Турцию в июне, двое взрослых"})
+LeadMessage.objects.create(lead=lead, channel="manual", direction="in", text="Ещё вопрос про визу",
+                           received_at=lead.created_at)
+print(lead.pk)
+"""
+
+
+def more_rows(env: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        clients = conn.execute("SELECT count(*) FROM clients_client").fetchone()[0]
+        if clients < TOTAL_CLIENTS:
+            log(f"adding {TOTAL_CLIENTS - clients} clients")
+            conn.execute(
+                f"""INSERT INTO clients_client (last_name, first_name, middle_name, last_name_latin, first_name_latin,
+                    citizenship, notes, search_name, created_at, updated_at, is_deleted)
+                  SELECT 'Клиентов' || i, 'Имя' || (i % 89), '', '', '', 'RU', '',
+                         lower('клиентов' || i || ' имя' || (i % 89)), now(), now(), false
+                    FROM generate_series({clients + 1}::bigint, {TOTAL_CLIENTS}) AS i"""  # noqa: S608 - numbers
+            )
+        result = subprocess.run([sys.executable, "manage.py", "shell", "-v0", "-c", SEED_LEADS], cwd=ROOT, env=env,
+                                check=True, capture_output=True)
+        template = int(result.stdout.decode().strip().splitlines()[-1])
+        columns = [row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'leads_lead' "
+            "AND column_name NOT IN ('id', 'number', 'external_id')").fetchall()]
+        listed = ", ".join(f'"{name}"' for name in columns)
+        log(f"copying {LEADS} leads with two messages each")
+        conn.execute(f"""INSERT INTO leads_lead ({listed}) SELECT {listed} FROM leads_lead, generate_series(2, {LEADS})
+                         WHERE id = %s""", [template])  # noqa: S608 - names from the catalogue
+        message_columns = [row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'leads_leadmessage' "
+            "AND column_name NOT IN ('id', 'lead_id', 'external_id')").fetchall()]
+        listed = ", ".join(f'm."{name}"' for name in message_columns)
+        plain = ", ".join(f'"{name}"' for name in message_columns)
+        conn.execute(f"""INSERT INTO leads_leadmessage (lead_id, {plain})
+                         SELECT l.id, {listed} FROM leads_lead l CROSS JOIN leads_leadmessage m
+                         WHERE m.lead_id = %s AND l.id <> %s""", [template, template])  # noqa: S608
+        conn.execute("VACUUM ANALYZE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    env = bench_env("_workplace_bench")
+    env["DJANGO_SETTINGS_MODULE"] = "travelcrm.settings"
+    seed(env, args.reseed)
+    more_rows(env)
+    manage(env, "shell", "-v0", "-c", "")
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(args.requests), BENCH_EMAIL], cwd=ROOT, env=env,
+                            check=True, capture_output=True)
+    figures = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    log(f"measured in {time.perf_counter() - started:.1f} s")
+    floor = figures["floor"]["p95"]
+    for name, row in figures.items():
+        print(f"{name:8} p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  queries {row['queries']:3}"
+              f"  p95/floor {row['p95'] / floor:5.1f}")
+
+
+if __name__ == "__main__":
+    main()
