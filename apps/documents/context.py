@@ -7,6 +7,7 @@ no personal data beyond the client's name.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
@@ -141,7 +142,14 @@ def agency_dict(requisites) -> dict:
     rate = getattr(requisites, "vat_rate", None)
     data["vat_rate"] = Decimal(rate) if rate is not None else None
     data.update(_agency_words(data))
+    data["city"] = city_of(data["address"])
     return data
+
+
+def city_of(address: str) -> str:
+    """«125009, г. Москва, ул. Тверская, д. 7» → «г. Москва»: where the agency's contracts are signed."""
+    match = re.search(r"\bг\.\s*([^,]+)", address or "")
+    return f"г. {match.group(1).strip()}" if match else ""
 
 
 def _agency_words(data: dict) -> dict:

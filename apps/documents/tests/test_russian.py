@@ -119,3 +119,14 @@ def test_sample_context_carries_the_declined_forms():
     context = sample_context("contract")
     assert context["client"]["words"]["named"] == "именуемый в дальнейшем"
     assert context["agency"]["director_name_gent"] == "Ивановой Марии Петровны"
+
+
+@pytest.mark.parametrize(("address", "city"), [
+    ("125009, г. Москва, ул. Тверская, д. 7, офис 12", "г. Москва"),
+    ("620014, Свердловская обл., г.Екатеринбург, ул. Ленина, 1", "г. Екатеринбург"),
+    ("Московская обл., пос. Внуково", ""),
+])
+def test_city_of_the_agency_address(address, city):
+    from apps.documents.context import city_of
+
+    assert city_of(address) == city
