@@ -17,10 +17,11 @@ from apps.clients.models import Client, ClientContact, Consent, ConsentChannel, 
 from apps.clients.normalization import contact_index, normalize_contact
 from apps.core.auditing import audit_event
 from apps.core.errors import BusinessError, ConflictError
+from apps.core.files import normalise_declared, sniff_file
 from apps.core.storage import random_key
 
 DEFAULT_PURPOSES = (ConsentPurpose.CONTRACT, ConsentPurpose.TRANSFER)
-SCAN_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
+SCAN_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
 
 def consent_text_ensure(*, body: str, version: str = "") -> ConsentText:
@@ -84,15 +85,13 @@ def consent_record(
 def _checked_scan(scan):
     from django.conf import settings
 
-    content_type = (getattr(scan, "content_type", "") or "").split(";")[0].strip().lower()
+    content_type = normalise_declared(getattr(scan, "content_type", ""))
     if content_type not in SCAN_TYPES:
         raise ValidationError({"scan": ["Скан должен быть PDF, JPEG или PNG."]})
     if not scan.size or scan.size > settings.MAX_UPLOAD_SIZE:
         raise ValidationError({"scan": ["Файл пустой или слишком большой."]})
-    scan.seek(0)
-    if scan.read(len(SCAN_TYPES[content_type])) != SCAN_TYPES[content_type]:
+    if sniff_file(scan) != content_type:  # the bytes decide (apps.core.files), not the declared type
         raise ValidationError({"scan": ["Содержимое файла не соответствует его типу."]})
-    scan.seek(0)
     return scan
 
 
