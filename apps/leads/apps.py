@@ -32,9 +32,7 @@ class LeadsConfig(AppConfig):
     @staticmethod
     def _register_client_reference() -> None:
         """Merging two clients moves their leads too (apps.clients.references)."""
-        try:
-            from apps.clients.references import register_client_reference
-        except ImportError:  # the clients app has not published its registry yet
-            return
+        from apps.clients.references import register_client_reference
+
         register_client_reference("leads.Lead", "client")
         register_client_reference("leads.Lead", "suggested_client")

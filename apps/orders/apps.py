@@ -14,10 +14,8 @@ class OrdersConfig(AppConfig):
     @staticmethod
     def _register_client_references() -> None:
         """Merging two clients moves their orders and trips (the clients app owns the registry)."""
-        try:
-            from apps.clients.references import register_client_m2m, register_client_reference
-        except ImportError:  # the clients app has no registry (yet)
-            return
+        from apps.clients.references import register_client_m2m, register_client_reference
+
         register_client_reference("orders.Order", "client")
         register_client_m2m("orders.Order", "travellers")
         register_client_m2m("orders.Service", "travellers")
