@@ -32,6 +32,7 @@ from apps.documents.demo import build_demo_order, ensure_requisites
 from apps.documents.models import DocumentTemplate
 from apps.documents.services import document_generate, load_default_templates
 from apps.finance.services import payment_create, rate_set_manual, supplier_payment_create
+from apps.finance.tests.factories import REQUISITES
 from apps.integrations.models import IntegrationSettings
 from apps.jobs.models import JobProgress
 from apps.leads.services import lead_create_manual
@@ -156,7 +157,12 @@ def _payloads(world: dict) -> dict:
         "POST /api/v1/payments/": {"order": world["orders"], "amount": "500.00", "currency": "RUB",
                                    "method": "cash", "date": "2026-06-02"},
         "POST /api/v1/finance/rates/": {"currency": "EUR", "date": "2026-06-01", "rate": "99.1"},
-        "POST /api/v1/clients/{id}/merge/": {"other": world["other_client"]},
+        "POST /api/v1/clients/{id}/merge/": {"other_id": world["other_client"]},
+        "POST /api/v1/document-templates/": {"type": "offer", "body": "<p>КП {{ document.number }}</p>"},
+        "PUT /api/v1/suppliers/{id}/": {"name": "Поставщик целиком"},
+        "POST /api/v1/leads/{id}/link-client/": {"client": world["clients"]},
+        "PUT /api/v1/finance/requisites/": REQUISITES,
+        "POST /api/v1/auth/password/": {"old_password": TEST_PASSWORD, "new_password": "Новый-пароль-2026!"},
         "POST /api/v1/leads/{id}/reject/": {"reason": "Не дозвонились"},
         "POST /api/v1/clients/{client_pk}/passports/": {"kind": "internal", "series": "4511", "number": "654321",
                                                         "issue_date": "2011-01-01"},
