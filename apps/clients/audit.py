@@ -17,7 +17,7 @@ def register_models() -> None:
     from apps.clients.models import Client, ClientContact, ClientFile, ClientPassport
 
     mask = "apps.clients.audit.mask_personal_data"
-    auditlog.register(Client, mask_fields=["birth_date"], mask_callable=mask, exclude_fields=["search_name"])
+    auditlog.register(Client, mask_fields=["birth_date", "notes"], mask_callable=mask, exclude_fields=["search_name"])
     auditlog.register(ClientContact, mask_fields=["value"], mask_callable=mask, exclude_fields=["blind_index"])
     auditlog.register(
         ClientPassport, mask_fields=["series", "number", "issued_by"], mask_callable=mask,

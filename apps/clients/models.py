@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.crypto import EncryptedCharField, EncryptedDateField
+from apps.core.crypto import EncryptedCharField, EncryptedDateField, EncryptedTextField
 from apps.core.masking import mask_email, mask_passport, mask_phone
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
@@ -48,7 +48,7 @@ class Client(models.Model):
     citizenship = models.CharField(
         _("гражданство"), max_length=2, blank=True, default="RU", help_text=_("Код страны ISO 3166, например RU.")
     )
-    notes = models.TextField(_("заметки"), blank=True)
+    notes = EncryptedTextField(_("заметки"), blank=True)  # free text about a person: encrypted (152-FZ)
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("ответственный менеджер"),

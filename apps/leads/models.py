@@ -172,7 +172,7 @@ class LeadAttachment(models.Model):
         on_delete=models.SET_NULL, related_name="attachments",
     )
     file = models.FileField(_("файл"), max_length=255, blank=True, default="")
-    name = models.CharField(_("имя файла"), max_length=255)
+    name = EncryptedCharField(_("имя файла"), max_length=255)  # names often carry a person's name
     content_type = models.CharField(_("тип содержимого"), max_length=127, blank=True, default="")
     size = models.PositiveBigIntegerField(_("размер, байт"), default=0)
     note = models.CharField(

@@ -41,3 +41,25 @@ def test_no_plaintext_reaches_object_storage(subject):
     with default_storage.open(document.file.name, "rb") as handle:
         assert handle.read(4) == b"%PDF"
     default_storage.delete(pending_import)
+
+
+def test_notes_and_attachment_names_are_encrypted_and_masked(subject, accountant_api, operator_api):
+    from django.db import connection
+
+    from apps.clients.models import Client
+    from apps.clients.services import client_update
+
+    client = subject["client"]
+    client_update(client=Client.objects.get(pk=client.pk), data={"notes": "Аллергия на орехи, VIP"})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT notes FROM clients_client WHERE id = %s", [client.pk])
+        (stored_notes,) = cursor.fetchone()
+        cursor.execute("SELECT name FROM leads_leadattachment WHERE lead_id = %s", [subject["lead"].pk])
+        (stored_name,) = cursor.fetchone()
+    assert "Аллергия" not in stored_notes and stored_notes.startswith("gAAAAA")
+    assert "anna" not in stored_name and stored_name.startswith("gAAAAA")
+    assert operator_api.get(f"/api/v1/clients/{client.pk}/").json()["notes"] == "Аллергия на орехи, VIP"
+    assert accountant_api.get(f"/api/v1/clients/{client.pk}/").json()["notes"] == "***"
+    from auditlog.models import LogEntry
+
+    assert "Аллергия" not in str(list(LogEntry.objects.filter(object_pk=str(client.pk)).values("changes")))

@@ -82,7 +82,7 @@ def client_to_dict(client, show_pd: bool) -> dict:
         "whatsapp": by_kind["whatsapp"],
         "contacts": [contact_to_dict(contact, show_pd) for contact in contacts],
         "passports": [passport_to_dict(passport, show_pd) for passport in passports],
-        "notes": client.notes,
+        "notes": client.notes if show_pd else ("***" if client.notes else ""),
         "operator": client.operator_id,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
