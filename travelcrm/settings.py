@@ -33,6 +33,8 @@ def _secret(name: str, dev_default: str) -> str:
 SECRET_KEY = _secret("SECRET_KEY", _DEV_SECRET_KEY)
 FIELD_ENCRYPTION_KEY_RAW = _secret("FIELD_ENCRYPTION_KEY", _DEV_FERNET_KEY)
 BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY", _DEV_BLIND_INDEX_KEY)
+# While `manage.py rotate_blind_index` recomputes (issue 14): the previous key, accepted by lookups.
+BLIND_INDEX_KEY_OLD = env.str("BLIND_INDEX_KEY_OLD", default="")
 # The first administrator (manage.py ensure_admin). In dev mode an empty password means
 # "generate one and print it once"; with DEBUG off ADMIN_PASSWORD is required and must be strong.
 ADMIN_EMAIL = env.str("ADMIN_EMAIL", default="admin@example.com")

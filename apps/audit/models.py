@@ -73,3 +73,22 @@ class DestructionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Акт № {self.pk} от {timezone.localtime(self.performed_at):%d.%m.%Y}"
+
+
+class BlindIndexRotation(models.Model):
+    """Progress of `manage.py rotate_blind_index` per part, for one target key: a rerun resumes."""
+
+    key_fingerprint = models.CharField(_("отпечаток нового ключа"), max_length=16)
+    part = models.CharField(_("часть"), max_length=40)
+    last_pk = models.BigIntegerField(_("последняя обработанная запись"), default=0)
+    done = models.PositiveBigIntegerField(_("обработано"), default=0)
+    finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("обновлено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("пересчёт слепых индексов")
+        verbose_name_plural = _("пересчёт слепых индексов")
+        constraints = [models.UniqueConstraint(fields=["key_fingerprint", "part"], name="blind_rotation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.part}: {self.done}"

@@ -314,7 +314,8 @@ def _erase_consent_evidence(client: Client, erased: _Erased) -> None:
     pks = list(consents.values_list("pk", flat=True))
     Consent.objects.filter(pk__in=pks, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())
     erased.add("consents", Consent.objects.filter(pk__in=pks).update(
-        client=client, subject_index="", evidence_ip=None, evidence_user_agent="", evidence_message_id="", scan="",
+        client=client, subject_index="", subject_value="", evidence_ip=None, evidence_user_agent="",
+        evidence_message_id="", scan="",
     ))
 
 

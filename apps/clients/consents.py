@@ -37,6 +37,13 @@ def consent_text_ensure(*, body: str, version: str = "") -> ConsentText:
     return text
 
 
+def subject_indexes_of(kind: str, value: str) -> list[str]:
+    """For lookups: the old key's index too while BLIND_INDEX_KEY is being rotated."""
+    from apps.clients.normalization import contact_index_candidates
+
+    return contact_index_candidates(kind, normalize_contact(kind, value))
+
+
 def subject_index_of(kind: str, value: str) -> str:
     """The blind index a sender's verified id / e-mail gets (the same as their ClientContact's)."""
     return contact_index(kind, normalize_contact(kind, value))
@@ -71,6 +78,7 @@ def consent_record(
     if subject_kind and subject_value:
         consent.subject_kind = subject_kind
         consent.subject_index = subject_index_of(subject_kind, subject_value)
+        consent.subject_value = normalize_contact(subject_kind, subject_value)
     if client is None and not consent.subject_index:
         raise BusinessError("Не указано, чьё это согласие.", code="consent_subject_missing")
     if scan is not None:

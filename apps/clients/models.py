@@ -301,6 +301,9 @@ class Consent(models.Model):
     )
     subject_kind = models.CharField(_("вид идентификатора"), max_length=16, choices=ContactKind.choices, blank=True)
     subject_index = models.CharField(_("слепой индекс отправителя"), max_length=64, blank=True, editable=False)
+    # Kept (encrypted) so the index can be recomputed when BLIND_INDEX_KEY is rotated.
+    subject_value = EncryptedCharField(_("идентификатор отправителя"), max_length=254, blank=True, default="",
+                                       editable=False)
     lead_id = models.BigIntegerField(_("номер заявки (ID)"), null=True, blank=True)
     purposes = ArrayField(models.CharField(max_length=16, choices=ConsentPurpose.choices), verbose_name=_("цели"))
     text = models.ForeignKey(ConsentText, verbose_name=_("текст согласия"), on_delete=models.PROTECT, related_name="+")

@@ -6,7 +6,7 @@ lookup by phone finds it and a WhatsApp sender is found by the client's phone.
 
 from django.core.exceptions import ValidationError
 
-from apps.core.crypto import blind_index
+from apps.core.crypto import blind_index, blind_index_candidates
 from apps.core.normalize import normalize_email, normalize_passport, normalize_phone, normalize_telegram
 
 PHONE, EMAIL, TELEGRAM, WHATSAPP = "phone", "email", "telegram", "whatsapp"
@@ -26,9 +26,18 @@ def contact_index(kind: str, normalised: str) -> str:
     return blind_index(_INDEX_NAMESPACE[kind], normalised)
 
 
+def contact_index_candidates(kind: str, normalised: str) -> list[str]:
+    """For lookups: the old key's index too while BLIND_INDEX_KEY is being rotated."""
+    return blind_index_candidates(_INDEX_NAMESPACE[kind], normalised)
+
+
 def passport_normalised(series: str, number: str) -> str:
     return normalize_passport(f"{series or ''}{number or ''}")
 
 
 def passport_index(normalised: str) -> str:
     return blind_index("passport", normalised)
+
+
+def passport_index_candidates(normalised: str) -> list[str]:
+    return blind_index_candidates("passport", normalised)

@@ -15,9 +15,9 @@ from apps.clients.normalization import (
     PHONE,
     TELEGRAM,
     WHATSAPP,
-    contact_index,
+    contact_index_candidates,
     normalize_contact,
-    passport_index,
+    passport_index_candidates,
     passport_normalised,
 )
 from apps.core.crypto import decryptor
@@ -30,7 +30,7 @@ def _indexes(kind: str, values: Iterable[str]) -> set[str]:
     result = set()
     for value in values or ():
         try:
-            result.add(contact_index(kind, normalize_contact(kind, value)))
+            result.update(contact_index_candidates(kind, normalize_contact(kind, value)))
         except ValidationError:
             continue
     return result
@@ -40,7 +40,7 @@ def _passport_indexes(values: Iterable[str]) -> set[str]:
     result = set()
     for value in values or ():
         try:
-            result.add(passport_index(normalize_passport(value)))
+            result.update(passport_index_candidates(normalize_passport(value)))
         except ValidationError:
             continue
     return result
@@ -170,24 +170,25 @@ def search_clients(queryset: QuerySet[Client], term: str) -> QuerySet[Client]:
 
 
 def filter_by_phone(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
-    index = contact_index(PHONE, normalize_contact(PHONE, value))
+    indexes = contact_index_candidates(PHONE, normalize_contact(PHONE, value))
     return queryset.filter(
-        id__in=ClientContact.objects.filter(kind__in=[PHONE, WHATSAPP], blind_index=index, is_archived=False)
+        id__in=ClientContact.objects.filter(kind__in=[PHONE, WHATSAPP], blind_index__in=indexes, is_archived=False)
         .values("client_id")
     )
 
 
 def filter_by_email(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
-    index = contact_index(EMAIL, normalize_contact(EMAIL, value))
+    indexes = contact_index_candidates(EMAIL, normalize_contact(EMAIL, value))
     return queryset.filter(
-        id__in=ClientContact.objects.filter(kind=EMAIL, blind_index=index, is_archived=False).values("client_id")
+        id__in=ClientContact.objects.filter(kind=EMAIL, blind_index__in=indexes, is_archived=False)
+        .values("client_id")
     )
 
 
 def filter_by_passport(queryset: QuerySet[Client], value: str) -> QuerySet[Client]:
-    index = passport_index(passport_normalised("", value))
+    indexes = passport_index_candidates(passport_normalised("", value))
     return queryset.filter(
-        id__in=ClientPassport.objects.filter(number_index=index, is_archived=False).values("client_id")
+        id__in=ClientPassport.objects.filter(number_index__in=indexes, is_archived=False).values("client_id")
     )
 
 

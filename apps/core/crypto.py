@@ -187,15 +187,34 @@ def encrypted_fields(model) -> list:
     return [field for field in model._meta.concrete_fields if isinstance(field, StrictEncryptedMixin)]
 
 
-def _blind_index_key() -> bytes:
-    raw = settings.BLIND_INDEX_KEY
+def _key_bytes(raw: str) -> bytes:
     try:
         return bytes.fromhex(raw)
     except ValueError:
         return raw.encode("utf-8")
 
 
+def _blind_index_key() -> bytes:
+    return _key_bytes(settings.BLIND_INDEX_KEY)
+
+
 def blind_index(kind: str, normalised: str) -> str:
     """HMAC-SHA256 (hex, 64 chars) of a normalised value, namespaced by kind ("phone", "email", ...)."""
     message = f"{kind}:{normalised}".encode()
     return hmac.new(_blind_index_key(), message, hashlib.sha256).hexdigest()
+
+
+def blind_index_candidates(kind: str, normalised: str) -> list[str]:
+    """Indexes a lookup must accept: the current key's, and while a rotation runs (BLIND_INDEX_KEY_OLD
+    set; `manage.py rotate_blind_index`) the old key's too. Writes always use blind_index()."""
+    found = [blind_index(kind, normalised)]
+    old = getattr(settings, "BLIND_INDEX_KEY_OLD", "")
+    if old:
+        message = f"{kind}:{normalised}".encode()
+        found.append(hmac.new(_key_bytes(old), message, hashlib.sha256).hexdigest())
+    return found
+
+
+def blind_index_key_fingerprint() -> str:
+    """Names the current key without revealing it (rotation progress is kept per target key)."""
+    return hashlib.sha256(b"travelcrm-blind-index-key:" + _blind_index_key()).hexdigest()[:16]

@@ -57,7 +57,7 @@ def is_agreement(text: str) -> bool:
 
 def has_active_consent(lead) -> bool:
     """One query: an active consent of the lead, of its client, or of its sender's verified id."""
-    from apps.clients.consents import subject_index_of
+    from apps.clients.consents import subject_indexes_of
 
     condition = Q(lead_id=lead.pk)
     if lead.client_id:
@@ -65,7 +65,7 @@ def has_active_consent(lead) -> bool:
     kind = lead.source if lead.source in SUBJECT_FIELD else ""
     value = getattr(lead, SUBJECT_FIELD[kind], "") if kind else ""
     if value:
-        condition |= Q(subject_kind=kind, subject_index=subject_index_of(kind, value))
+        condition |= Q(subject_kind=kind, subject_index__in=subject_indexes_of(kind, value))
     return Consent.objects.filter(condition, withdrawn_at__isnull=True).exists()
 
 

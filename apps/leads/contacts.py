@@ -203,3 +203,15 @@ def _username(value) -> str:
         return normalize_telegram(str(value)) if value else ""
     except ValidationError:
         return ""
+
+
+def contact_index_of(kind: str, stored_value: str) -> str:
+    """The blind index a stored (normalised) contact value gets with the current key; "" when the value
+    does not normalise (a raw value kept as typed). Used by `manage.py rotate_blind_index`."""
+    if not stored_value:
+        return ""
+    try:
+        normalised = _NORMALISERS[kind](stored_value)
+    except ValidationError:
+        return ""
+    return blind_index(_INDEX_NAMESPACE[kind], normalised)

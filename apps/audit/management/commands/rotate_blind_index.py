@@ -1,0 +1,91 @@
+"""Recompute every blind index with the new BLIND_INDEX_KEY — resumable, with progress.
+
+Rotation: set BLIND_INDEX_KEY to the new key and BLIND_INDEX_KEY_OLD to the old one (lookups accept
+both meanwhile), run this command (again after an interruption: it resumes where it stopped), then
+remove BLIND_INDEX_KEY_OLD. Each batch is one transaction; progress is kept per part and key.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.models import BlindIndexRotation
+from apps.clients.models import ClientContact, ClientPassport, Consent
+from apps.clients.normalization import contact_index, normalize_contact, passport_index, passport_normalised
+from apps.core.crypto import blind_index_key_fingerprint
+from apps.leads.contacts import CONTACT_FIELDS, contact_index_of
+from apps.leads.models import Lead
+
+
+def _contact(row: ClientContact) -> dict:
+    return {"blind_index": contact_index(row.kind, normalize_contact(row.kind, row.value))}
+
+
+def _passport(row: ClientPassport) -> dict:
+    return {"number_index": passport_index(passport_normalised(row.series or "", row.number or ""))}
+
+
+def _lead(row: Lead) -> dict:
+    return {index_field: contact_index_of(kind, getattr(row, value_field))
+            for value_field, index_field, kind in CONTACT_FIELDS}
+
+
+def _consent(row: Consent) -> dict:
+    if not (row.subject_kind and row.subject_value):
+        return {}
+    return {"subject_index": contact_index(row.subject_kind, normalize_contact(row.subject_kind, row.subject_value))}
+
+
+# part: (label, model, the fields to recompute, function row -> new values)
+PARTS = {
+    "client_contacts": ("Контакты клиентов", ClientContact, ["blind_index"], _contact),
+    "client_passports": ("Паспорта клиентов", ClientPassport, ["number_index"], _passport),
+    "leads": ("Заявки", Lead, [index for _, index, _ in CONTACT_FIELDS], _lead),
+    "consents": ("Согласия отправителей", Consent, ["subject_index"], _consent),
+}
+
+
+class Command(BaseCommand):
+    help = "Пересчитать слепые индексы новым BLIND_INDEX_KEY (можно прервать и запустить снова)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--restart", action="store_true", help="Start over instead of resuming.")
+
+    def handle(self, *args, batch_size: int, restart: bool, **options):
+        fingerprint = blind_index_key_fingerprint()
+        for part, (label, model, fields, compute) in PARTS.items():
+            progress, _ = BlindIndexRotation.objects.get_or_create(key_fingerprint=fingerprint, part=part)
+            if restart:
+                progress.last_pk, progress.done, progress.finished_at = 0, 0, None
+                progress.save()
+            if progress.finished_at is not None:
+                self.stdout.write(f"{label}: уже пересчитано ({progress.done})")
+                continue
+            total = model._base_manager.count()
+            while self._batch(model, fields, compute, progress, batch_size):
+                percent = 100 * progress.done // total if total else 100
+                self.stdout.write(f"{label}: {progress.done} / {total} ({percent} %)")
+            progress.finished_at = timezone.now()
+            progress.save(update_fields=["finished_at", "updated_at"])
+            self.stdout.write(f"{label}: готово, {progress.done}")
+
+    @staticmethod
+    def _batch(model, fields, compute, progress, batch_size: int) -> bool:
+        with transaction.atomic():
+            rows = list(model._base_manager.filter(pk__gt=progress.last_pk).order_by("pk")[:batch_size])
+            if not rows:
+                return False
+            changed = []
+            for row in rows:
+                values = compute(row)
+                if any(getattr(row, name) != value for name, value in values.items()):
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    changed.append(row)
+            if changed:
+                model._base_manager.bulk_update(changed, fields)
+            progress.last_pk = rows[-1].pk
+            progress.done += len(rows)
+            progress.save(update_fields=["last_pk", "done", "updated_at"])
+        return True
