@@ -9,6 +9,7 @@ Run standalone (bench, manual tries): python -m apps.integrations.testing.fake_t
 import argparse
 import itertools
 import json
+import threading
 import time
 import uuid
 from email.parser import BytesParser
@@ -38,6 +39,12 @@ class FakeTelegram(FakeServer):
         self.retry_after = 1
         self.throttled = 0  # how many 429 were answered
         self.send_delay = 0.0  # seconds each sendMessage takes (kill -9 tests catch a job mid-call)
+        # hold_sends: sendMessage waits until release(); drop_held: the held calls then fail without
+        # being delivered — a request lost on the way while its worker was killed.
+        self.hold_sends = False
+        self.drop_held = False
+        self.held = 0
+        self._release = threading.Event()
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
 
@@ -67,6 +74,10 @@ class FakeTelegram(FakeServer):
         with self.lock:
             self.updates.setdefault(token, []).append(update)
         return update
+
+    def release(self, *, drop: bool) -> None:
+        self.drop_held, self.hold_sends = drop, False
+        self._release.set()
 
     def sent_to(self, chat_id) -> list[dict]:
         return [m for m in self.sent if str(m["chat_id"]) == str(chat_id)]
@@ -148,6 +159,12 @@ class FakeTelegram(FakeServer):
             }
         if self.send_delay:
             time.sleep(self.send_delay)
+        if self.hold_sends:
+            with self.lock:
+                self.held += 1
+            self._release.wait(60)
+            if self.drop_held:
+                return self.bad("Bad Gateway", 502)
         chat_id = params.get("chat_id")
         if chat_id in (None, ""):
             return self.bad("Bad Request: chat not found")
