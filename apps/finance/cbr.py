@@ -15,11 +15,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import xml.etree.ElementTree as ET  # noqa: S405 — the feed is parsed without DTDs/entities (expat ≥ 2.4)
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element  # noqa: S405 — the type only; parsing goes through defusedxml
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedET
 from django.conf import settings
 
 logger = logging.getLogger("travelcrm.finance.cbr")
@@ -77,9 +79,11 @@ def _decimal(text: str | None, what: str) -> Decimal:
 def parse_daily(content: bytes, *, asked_date: date) -> DailyRates:
     """Parse the bank's XML (the encoding comes from its XML declaration, Windows-1251)."""
     try:
-        root = ET.fromstring(content)  # noqa: S314 — see the import note
-    except ET.ParseError as error:
+        root = DefusedET.fromstring(content, forbid_dtd=True)
+    except DefusedET.ParseError as error:
         raise RatesFeedError(f"Ответ ЦБ — не XML с курсами: {error}") from None
+    except DefusedXmlException as error:  # a DTD or entities: a foreign feed has no business with them
+        raise RatesFeedError(f"Ответ ЦБ отклонён: {type(error).__name__}") from None
     if root.tag != "ValCurs":
         raise RatesFeedError(f"Ответ ЦБ — не документ ValCurs (корневой элемент {root.tag!r}).")
     try:
@@ -92,7 +96,7 @@ def parse_daily(content: bytes, *, asked_date: date) -> DailyRates:
     return DailyRates(asked_date=asked_date, bank_date=bank_date, rates=rates)
 
 
-def _parse_valute(valute: ET.Element) -> BankRate:
+def _parse_valute(valute: Element) -> BankRate:
     code = (valute.findtext("CharCode") or "").strip().upper()
     if len(code) != 3 or not code.isalpha():
         raise RatesFeedError(f"Неверный код валюты в ответе ЦБ: {code!r}")

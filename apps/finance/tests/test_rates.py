@@ -36,6 +36,16 @@ def test_parse_refuses_broken_xml(content):
         parse_daily(content, asked_date=FRIDAY)
 
 
+@pytest.mark.parametrize("content", [
+    b'<?xml version="1.0"?><!DOCTYPE ValCurs [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    b'<ValCurs Date="20.11.2026"><Valute><CharCode>&b;</CharCode></Valute></ValCurs>',  # entity expansion
+    b'<?xml version="1.0"?><!DOCTYPE ValCurs SYSTEM "file:///etc/passwd"><ValCurs Date="20.11.2026"/>',
+])
+def test_parse_refuses_dtds_and_entities(content):
+    with pytest.raises(RatesFeedError, match="отклонён"):
+        parse_daily(content, asked_date=FRIDAY)
+
+
 def test_fetch_rates_stores_the_day_and_the_answer_date_of_a_weekend(fake_cbr):
     call_command("fetch_rates", "--date", "2026-11-20")
     call_command("fetch_rates", "--date", "22.11.2026")
