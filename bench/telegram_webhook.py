@@ -211,6 +211,11 @@ def main() -> int:
     bodies = [bodies[i] for i in order]
 
     process = start_gunicorn(env, args.port, args.workers)
+    # Replies are jobs (issue 15): one worker beside the web server, as `make run` and compose run it.
+    worker = None
+    if (ROOT / "apps" / "jobs").is_dir():
+        worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--no-schedules"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         # Baseline of the same run: the cheapest endpoint, same senders — how loaded the machine is.
         started = time.monotonic()
@@ -227,6 +232,8 @@ def main() -> int:
             time.sleep(0.2)
     finally:
         stop(process)
+        if worker is not None:
+            stop(worker)
     counts = json.loads(run_django(VERIFY.replace("BOT_ID", str(bot_id)), env))
     fake.stop()
 

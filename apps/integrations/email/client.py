@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from imap_tools.imap_utf7 import utf7_encode
 
 from apps.integrations.errors import ChannelError, safe_message
 from apps.integrations.models import ImapSecurity, IntegrationSettings
@@ -89,4 +90,7 @@ def check_mailbox(integration: IntegrationSettings) -> None:
 
 
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A quoted mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): «Заявки» → &BBcEMARPBDIEOgQ4-;
+    imaplib would send it as ASCII and fail on any Cyrillic name."""
+    encoded = utf7_encode(folder).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'

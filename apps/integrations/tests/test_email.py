@@ -158,3 +158,19 @@ def test_check_connection_updates_last_connected_at(imap_server, mailbox):
     mailbox.refresh_from_db()
     assert mailbox.last_connected_at is not None
     assert mailbox.last_error == ""
+
+
+def test_cyrillic_folder_name_is_polled(imap_server, mailbox):
+    """Folder names go to the server in IMAP's modified UTF-7 (imaplib alone sends ASCII and fails)."""
+    from imap_tools.imap_utf7 import utf7_encode
+
+    from apps.integrations.email.handlers import mailbox_poll
+
+    folder = f"Заявки_{uuid.uuid4().hex[:6]}"
+    wire_name = utf7_encode(folder).decode("ascii")
+    imap_server.create_folder(wire_name)
+    imap_server.append(_plain_with_attachment(), folder=wire_name)
+    IntegrationSettings.objects.filter(pk=mailbox.pk).update(imap_folder=folder)
+    mailbox.refresh_from_db()
+    assert mailbox_poll(integration=mailbox)["fetched"] == 1
+    assert Lead.objects.get().contact_email == "maria@example.ru"
