@@ -346,8 +346,49 @@ class BaseReadOnlyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Base
 # --- OpenAPI ---------------------------------------------------------------------------------------
 
 
+# Russian summaries of the standard operations, for those without their own (extend_schema(summary=)).
+_CRUD_SUMMARIES = {
+    "list": "Список: {plural}",
+    "retrieve": "Карточка: {name}",
+    "create": "Создать: {name}",
+    "update": "Изменить: {name}",
+    "partial_update": "Изменить часть полей: {name}",
+    "destroy": "Удалить: {name}",
+}
+
+
 class ErrorAwareAutoSchema(AutoSchema):
-    """Adds the error format to every operation so Swagger shows the error shapes too."""
+    """Every operation's error shapes and statuses, and a Russian summary, for endpoints written
+    by anyone: what an operation can answer follows from its kind (list, write, detail, public)."""
+
+    def get_summary(self):
+        explicit = super().get_summary()
+        if explicit:
+            return explicit
+        template = _CRUD_SUMMARIES.get(getattr(self.view, "action", None) or self._plain_action())
+        model = self._model()
+        if template and model is not None:
+            meta = model._meta
+            return template.format(plural=meta.verbose_name_plural, name=meta.verbose_name)
+        return None
+
+    def _plain_action(self) -> str:
+        """What a plain (non-viewset) view's method does, named like a viewset's action."""
+        method = self.method.upper()
+        if method == "GET":
+            return "list" if self._is_list_view() else "retrieve"
+        return {"POST": "create", "PUT": "update", "PATCH": "partial_update", "DELETE": "destroy"}.get(method, "")
+
+    def _model(self):
+        queryset = getattr(self.view, "queryset", None)
+        if queryset is not None:
+            return queryset.model
+        try:
+            return self.view.get_queryset().model
+        except Exception:  # noqa: BLE001, S110 — a queryset that needs a real request: use the serializer
+            pass
+        serializer = getattr(self.view, "serializer_class", None)
+        return getattr(getattr(serializer, "Meta", None), "model", None)
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -355,6 +396,11 @@ class ErrorAwareAutoSchema(AutoSchema):
         method = self.method.upper()
         if method in ("POST", "PUT", "PATCH"):
             wanted["400"] = _DEFAULT_DETAILS[400]
+        if method != "GET" and not self._is_public():
+            wanted["409"] = _DEFAULT_DETAILS[409]  # a business rule refused the change (state, duplicate)
+        if method == "GET" and self._is_list_view():
+            wanted["400"] = "Неверное значение фильтра, сортировки или номера страницы."
+            wanted["404"] = "Страница за последней: такой страницы нет."
         if "{" in self.path:
             wanted.setdefault("404", _DEFAULT_DETAILS[404])
         wanted["429"] = _DEFAULT_DETAILS[429]

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core.views import file_download
 from travelcrm import health
@@ -30,6 +30,11 @@ class SwaggerView(ApiViewMixin, SpectacularSwaggerView):
     public = True
 
 
+class RedocView(ApiViewMixin, SpectacularRedocView):
+    public = True
+    template_name = "api/redoc.html"  # no web fonts from outside: it works offline
+
+
 API_APPS = ["accounts", "jobs", "clients", "leads", "orders", "documents", "finance", "integrations", "audit"]
 
 urlpatterns = [
@@ -37,6 +42,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("api/v1/", include([path("", include(f"apps.{app}.api.urls")) for app in API_APPS])),

@@ -76,6 +76,7 @@ class OrderDocumentChecksView(ApiViewMixin, GenericAPIView):
     queryset = Document.objects.none()
 
     @extend_schema(
+        summary="Проверки перед созданием документа заказа",
         parameters=[OpenApiParameter("type", str, required=True, enum=list(DocumentType.values))],
         responses={200: DocumentChecksSerializer},
     )
@@ -111,7 +112,10 @@ class DocumentViewSet(BaseReadOnlyViewSet):
     def get_queryset(self):
         return selectors.documents_visible_to(self.request.user)
 
-    @extend_schema(responses={200: DocumentDownloadSerializer, 302: OpenApiResponse(description="PDF stream")})
+    @extend_schema(
+        summary="Скачать PDF документа",
+        responses={200: DocumentDownloadSerializer, 302: OpenApiResponse(description="PDF stream")},
+    )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         document = self.get_object()
@@ -124,13 +128,13 @@ class DocumentViewSet(BaseReadOnlyViewSet):
         url = presigned_download_url(document.file.name, filename=file_name, content_type="application/pdf", expire=ttl)
         return Response({"url": url, "expires_in": ttl, "file_name": file_name})
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(summary="Отметить документ отправленным", request=None, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"], url_path="mark-sent")
     def mark_sent(self, request, pk=None):
         document = services.document_mark_sent(document=self.get_object(), actor=request.user)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(summary="Отметить документ подписанным", request=None, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"], url_path="mark-signed")
     def mark_signed(self, request, pk=None):
         document = services.document_mark_signed(document=self.get_object(), actor=request.user)
@@ -169,21 +173,22 @@ class DocumentTemplateViewSet(BaseViewSet):
         )
         return Response(TemplateVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: TemplateVersionSerializer(many=True)})
+    @extend_schema(summary="Версии шаблона документа", responses={200: TemplateVersionSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         template = self.get_object()
         page = self.paginate_queryset(selectors.template_versions(template.pk))
         return self.get_paginated_response(TemplateVersionSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: TemplateVersionSerializer})
+    @extend_schema(summary="Одна версия шаблона документа", responses={200: TemplateVersionSerializer})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d+)")
     def version_detail(self, request, pk=None, number=None):
         template = self.get_object()
         version = get_object_or_404(selectors.template_versions(template.pk), version=int(number))
         return Response(TemplateVersionSerializer(version).data)
 
-    @extend_schema(request=None, responses={200: TemplateVersionSerializer})
+    @extend_schema(summary="Сделать версию шаблона действующей (в том числе откат)", request=None,
+                   responses={200: TemplateVersionSerializer})
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/activate")
     def activate(self, request, pk=None, number=None):
         template = self.get_object()
