@@ -12,6 +12,7 @@ from travelcrm.permissions import RolePermission
 PUBLIC_ROUTES = {
     "api/schema/",
     "api/docs/",
+    "api/redoc/",  # ReDoc: the same schema, another reader
     "api/v1/auth/token/",
     "api/v1/auth/token/refresh/",
     "api/v1/integrations/telegram/<int:pk>/webhook/",
