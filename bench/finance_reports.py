@@ -34,16 +34,30 @@ CLIENTS = 20_000
 OPERATORS = 10
 
 
+KEYS_FILE = ROOT / "var" / "bench_finance_keys.env"
+
+
+def stable_keys() -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    KEYS_FILE.parent.mkdir(exist_ok=True)
+    if not KEYS_FILE.exists():
+        KEYS_FILE.write_text(
+            f"SECRET_KEY={secrets.token_urlsafe(60)}\n"
+            f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}\n"
+            f"BLIND_INDEX_KEY={secrets.token_hex(32)}\n"
+        )
+    return dict(line.split("=", 1) for line in KEYS_FILE.read_text().splitlines() if "=" in line)
+
+
 def configure_environment(suffix: str = "_finance_bench") -> None:
     """Production-like settings (DEBUG off) with throw-away secrets; nothing here is encrypted."""
-    from cryptography.fernet import Fernet
 
     os.environ.update({
         "DEBUG": "false",
         "DATABASE_URL": bench_database_url(suffix),
-        "SECRET_KEY": secrets.token_urlsafe(60),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "BLIND_INDEX_KEY": secrets.token_hex(32),
+        # Seeded payer fields are encrypted: re-runs must reuse the keys (kept in var/, never committed).
+        **stable_keys(),
         "ADMIN_PASSWORD": secrets.token_urlsafe(24) + "Aa1!",
         "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
