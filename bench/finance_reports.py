@@ -104,6 +104,7 @@ def seed(orders: int) -> None:
     from django.db import connection, transaction
 
     from apps.clients.models import Client
+    from apps.core.crypto import encrypt_str
     from apps.finance.demo import DEMO_REQUISITES as REQUISITES
     from apps.finance.models import Payment
     from apps.finance.services import requisites_save
@@ -162,10 +163,12 @@ def seed(orders: int) -> None:
             "currency": "CASE WHEN ((g - 1) / 3 + 1) % 10 = 0 THEN 'EUR' ELSE 'RUB' END",
             "rate": "1", "rate_is_manual": "false",
             "amount_in_order_currency": f"round({total_of} * CASE WHEN g % 3 = 0 THEN 0.05 ELSE 0.30 END, 2)",
-            "date": "current_date - ((g * 7) % 300)",
+            "date": "current_date - ((g * 7) % 300)::int",
             "payer_kind": "'client'",
             "payer_client": f"{client_min} + ((((g - 1) / 3) + 1) * 37) % {CLIENTS}",
-            "payer_inn": "'7707083893'", "payer_account": "'40702810800000054321'",
+            # Encrypted columns (issue 17): one Fernet token per value, valid for every row.
+            "payer_inn": f"'{encrypt_str('7707083893')}'", "payer_account": f"'{encrypt_str('40702810800000054321')}'",
+            "bank_doc_number": "(1 + g % 999999)::text", "bank_doc_date": "current_date - ((g * 7) % 300)::int",
             "payer_bank_name": "'ПАО Сбербанк'", "payer_bik": "'044525225'",
             "payer_corr_account": "'30101810400000000225'",
             "created_at": "now()", "updated_at": "now()",

@@ -33,7 +33,7 @@ from apps.orders import checks, sanity, services
 from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
 from apps.orders.exports import OrderResource
-from apps.orders.models import Order, OrderEvent, Service, Supplier, validate_timezone
+from apps.orders.models import SETTLED_STATUSES, Order, OrderEvent, Service, Supplier, validate_timezone
 
 COMMON_TIMEZONES = [
     "Europe/Moscow",
@@ -682,6 +682,10 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
     @admin.display(description=_("долг"), ordering="balance_due")
     def balance_due_display(self, obj):
         text = format_money(obj.balance_due, obj.currency)
+        if obj.status not in SETTLED_STATUSES and obj.balance_due > 0:
+            # The one rule of docs/user/accountant.md: a draft owes nothing yet (it is in no debt report).
+            return format_html('<span style="white-space:nowrap;color:#666" title="{}">{} (не в долгах)</span>',
+                               "Черновик и отменённый заказ в долги не входят", text)
         if obj.balance_due > 0:
             return format_html('<b style="color:#ba2121;white-space:nowrap">{}</b>', text)
         return format_html('<span style="white-space:nowrap">{}</span>', text)
