@@ -30,7 +30,6 @@ from apps.finance.reports import (
     LEAD_SOURCE_LABELS,
     REPORTS,
     ReportFilters,
-    commissions_report,
     funnel_report,
 )
 
@@ -150,9 +149,19 @@ def funnel_chart(filters: ReportFilters, by: str) -> str:
 
 
 def commissions_chart(filters: ReportFilters) -> str:
-    rows = list(commissions_report(filters, ("month",))[:24])
+    """Commission and margin by month from the orders' own totals (one aggregate over orders)."""
+    from apps.orders.models import Order
+
     currency = filters.currency or "RUB"
-    rows = [row for row in rows if row["order_currency"] == currency]
+    qs = Order.objects.filter(status__in=DEBT_STATUSES, currency=currency)
+    if filters.date_from:
+        qs = qs.filter(created_at__gte=_aware(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(created_at__lt=_aware(filters.date_to + timedelta(days=1)))
+    if filters.operator:
+        qs = qs.filter(operator_id=filters.operator)
+    rows = list(qs.annotate(month=TruncMonth("created_at")).values("month")
+                .annotate(commission=Sum("commission"), margin=Sum("margin")).order_by("month")[:24])
     return bar_chart([row["month"].strftime("%m.%Y") for row in rows],
                      [("Комиссия", [row["commission"] for row in rows]), ("Маржа", [row["margin"] for row in rows])],
                      title=f"Комиссия и маржа по месяцам, {currency}")

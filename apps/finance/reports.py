@@ -327,10 +327,20 @@ def _sales_services(filters: ReportFilters) -> QuerySet:
 
 
 def commissions_totals(filters: ReportFilters) -> list[dict]:
+    """Without a supplier filter the orders' own totals (kept equal to the sum of their active services)
+    are added up: 100 000 orders instead of 500 000 services joined to them."""
+    if not filters.supplier:
+        return list(
+            _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
+            .values(order_currency=F("currency")).annotate(
+                rows=Count("id"), sales=Sum("total_amount"), commission=Sum("commission"), cost=Sum("cost_amount"),
+                margin=Sum("margin"),
+            ).order_by("order_currency")
+        )
     return list(
         _sales_services(filters).values(order_currency=F("order__currency")).annotate(
-            rows=Count("id"), sales=Sum("price_in_order_currency"), commission=Sum("commission_in_order_currency"),
-            cost=Sum("cost_in_order_currency"),
+            rows=Count("order_id", distinct=True), sales=Sum("price_in_order_currency"),
+            commission=Sum("commission_in_order_currency"), cost=Sum("cost_in_order_currency"),
             margin=Sum(F("price_in_order_currency") - F("cost_in_order_currency"), output_field=MONEY),
         ).order_by("order_currency")
     )

@@ -161,6 +161,10 @@ def _result(statement: Statement, agency_name: str) -> str:
     return f"На {day} задолженность отсутствует."
 
 
+def _chunks(rows: list, size: int = 40) -> list[list]:
+    return [rows[start:start + size] for start in range(0, len(rows), size)] or [[]]
+
+
 def _agency():
     from apps.finance.models import AgencyRequisites
 
@@ -184,8 +188,10 @@ def statement_pdf(statement: Statement) -> bytes:
     opening, closing = statement.opening, statement.closing
     html = render_to_string("finance/supplier_statement.html", {
         "s": statement, "agency_name": agency_name, "accountant_name": accountant_name,
-        "rows": [Movement(m.day, m.document, m.order_number, _amount(m.debit), _amount(m.credit))
-                 for m in statement.movements],
+        # Rows in tables of 40: WeasyPrint lays a long table out again at each page break (quadratic),
+        # short tables that do not break are laid out once (linear).
+        "chunks": _chunks([Movement(m.day, m.document, m.order_number, _amount(m.debit), _amount(m.credit))
+                           for m in statement.movements]),
         # A negative balance (the supplier owes us) stands in the debit column.
         "opening_debit": _amount(-opening) if opening < 0 else "", "opening_credit": _amount(max(opening, ZERO)),
         "closing_debit": _amount(-closing) if closing < 0 else "", "closing_credit": _amount(max(closing, ZERO)),
