@@ -136,6 +136,8 @@ class OrderState:
     status: str = "draft"
     # client id -> list of (kind, expires_on); kind "foreign" or "internal"/other
     passports: dict = field(default_factory=dict)
+    # client id -> «Новикова О.»: warnings name the traveller
+    names: dict = field(default_factory=dict)
 
 
 # --- the one entry point ---------------------------------------------------------------------------
@@ -316,27 +318,33 @@ def _nights_without_hotel(by_traveller: dict) -> list[Issue]:
 
 
 def _passport_expiry(order: OrderState, services: list[ServiceState]) -> list[Issue]:
-    if not services or not order.passports:
+    if not services:
         return []
     trip_end = max(s.end_dt for s in services)
     foreign = any(places.is_foreign(place) for s in services for place in (s.origin, s.destination, s.city) if place)
     last_day = (trip_end + FOREIGN_PASSPORT_MARGIN) if foreign else trip_end
     last_day_date = last_day.astimezone(ZoneInfo("Europe/Moscow")).date()
-    travelling = set().union(*(s.traveller_ids or order.traveller_ids for s in services)) & set(order.passports)
+    travelling = set().union(*(s.traveller_ids or order.traveller_ids for s in services)) - {None}
     issues = []
     for client_id in sorted(travelling, key=str):
-        passports = order.passports[client_id]
+        ids = tuple(s.id for s in services if not s.traveller_ids or client_id in s.traveller_ids)
+        who = f"Турист {order.names[client_id]}" if client_id in order.names else "Турист"
+        passports = order.passports.get(client_id, [])
+        if foreign and order.names and not any(kind == "foreign" for kind, _ in passports):
+            # Only when the names were read (the order's own facts): a probe without them stays quiet.
+            issues.append(Issue("foreign_passport_missing",
+                                f"{who}: нет действующего заграничного паспорта, а поездка за границу.", ids))
+            continue
         usable = [p for p in passports if (p[0] == "foreign") == foreign] or passports
         expiries = [expires for _, expires in usable if expires]
         if not expiries:
             continue
         if max(expiries) < last_day_date:
-            ids = tuple(s.id for s in services if not s.traveller_ids or client_id in s.traveller_ids)
             detail = "действует менее 6 месяцев после окончания поездки" if foreign else "истекает до конца поездки"
             issues.append(
                 Issue(
                     "passport_expires",
-                    f"Паспорт туриста {detail} (срок действия до {max(expiries):%d.%m.%Y}).",
+                    f"{who}: паспорт {detail} (срок действия до {max(expiries):%d.%m.%Y}).",
                     ids,
                 )
             )

@@ -144,8 +144,14 @@ def order_facts(order: Order) -> OrderFacts:
         deadline=order.deadline,
         status=order.status,
         passports=found,
+        names={row[0]: _short_name(row[1], row[2]) for row in travellers},
     )
     return OrderFacts(order=state, services=[_service_state(row) for row in services], travellers=travellers)
+
+
+def _short_name(last_name: str, first_name: str) -> str:
+    """«Новикова О.» for the warnings."""
+    return f"{last_name} {first_name[:1]}.".strip() if first_name else (last_name or "")
 
 
 def check_input(order: Order) -> tuple[OrderState, list[ServiceState]]:
