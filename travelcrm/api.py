@@ -343,6 +343,18 @@ class BaseReadOnlyViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Base
     pass
 
 
+# --- Dates at the door -----------------------------------------------------------------------------
+# A typo such as year 0048 or 20260 parses as a valid date; stored, it comes back with a local mean
+# time offset (+02:30:17 in Moscow before 1919) or breaks a report. Input dates and times of the API
+# carry this validator, so they are refused with a 400 before a service sees them.
+SANE_YEARS = (1900, 2200)
+
+
+def sane_year(value) -> None:
+    if value is not None and not SANE_YEARS[0] <= value.year <= SANE_YEARS[1]:
+        raise serializers.ValidationError(f"Год должен быть между {SANE_YEARS[0]} и {SANE_YEARS[1]}.")
+
+
 # --- OpenAPI ---------------------------------------------------------------------------------------
 
 

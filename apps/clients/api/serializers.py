@@ -12,6 +12,7 @@ from apps.clients.models import ClientFile, ContactKind, PassportKind, mask_cont
 from apps.clients.selectors import client_file_url
 from apps.core import access
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
+from travelcrm.api import sane_year
 
 MAX_LIST = 20
 
@@ -132,8 +133,8 @@ class PassportSerializer(_FastOutput):
     kind = serializers.ChoiceField(choices=PassportKind.choices, default=PassportKind.INTERNAL)
     series = serializers.CharField(max_length=20, allow_blank=True, required=False, default="")
     number = serializers.CharField(max_length=30)
-    issue_date = serializers.DateField(required=False, allow_null=True)
-    expiry_date = serializers.DateField(required=False, allow_null=True)
+    issue_date = serializers.DateField(required=False, allow_null=True, validators=[sane_year])
+    expiry_date = serializers.DateField(required=False, allow_null=True, validators=[sane_year])
     issued_by = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
     is_active = serializers.BooleanField(default=True)
 
@@ -154,7 +155,8 @@ class ClientSerializer(_FastOutput):
     first_name_latin = serializers.CharField(max_length=100, allow_blank=True, required=False)
     full_name = serializers.CharField(read_only=True)
     birth_date = serializers.DateField(
-        required=False, allow_null=True, help_text="YYYY-MM-DD; masked (**.**.1985) without the right to see PD."
+        required=False, allow_null=True, validators=[sane_year],
+        help_text="YYYY-MM-DD; masked (**.**.1985) without the right to see PD."
     )
     citizenship = serializers.CharField(max_length=2, allow_blank=True, required=False, help_text="ISO 3166 alpha-2.")
     phones = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_LIST)

@@ -26,6 +26,7 @@ from apps.orders.models import (
     validate_timezone,
 )
 from apps.orders.services import allowed_actions
+from travelcrm.api import sane_year
 
 UTC = ZoneInfo("UTC")
 
@@ -137,6 +138,10 @@ class ServiceTravellerIdsField(serializers.ListField):
 
 class LocalDateTimeField(serializers.DateTimeField):
     """Accepts aware or naive datetimes; a naive one is read in the service's own time zone."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [sane_year])
+        super().__init__(**kwargs)
 
     def enforce_timezone(self, value):
         return value
@@ -281,7 +286,8 @@ class ServiceWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Курс валюты нетто к валюте заказа; по умолчанию курс услуги или курс из справочника.",
     )
-    cost_due_date = serializers.DateField(required=False, allow_null=True, help_text="Срок оплаты поставщику.")
+    cost_due_date = serializers.DateField(required=False, allow_null=True, validators=[sane_year],
+        help_text="Срок оплаты поставщику.")
     travellers = ServiceTravellerIdsField(
         required=False, help_text="Туристы услуги (id; по умолчанию — все туристы заказа)."
     )
@@ -434,9 +440,10 @@ class OrderWriteSerializer(serializers.Serializer):
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all())
     travellers = ClientIdsField(required=False, help_text="Туристы заказа (id клиентов).")
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
-    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    deadline = serializers.DateTimeField(required=False, allow_null=True, validators=[sane_year])
     offer_valid_until = serializers.DateField(
-        required=False, allow_null=True, help_text="Срок действия коммерческого предложения (не срок оплаты)."
+        required=False, allow_null=True, validators=[sane_year],
+        help_text="Срок действия коммерческого предложения (не срок оплаты)."
     )
     operator = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
