@@ -43,5 +43,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _rotate_batch(model, columns: list[str], pks: list) -> None:
-        for pk, *tokens in queries.tokens_locked(model, columns, pks):
-            queries.tokens_write(model, columns, pk, [rotate_token(token) if token else token for token in tokens])
+        rows = queries.tokens_locked(model, columns, pks)
+        rotated = [(pk, [rotate_token(token) if token else token for token in tokens]) for pk, *tokens in rows]
+        queries.tokens_write_many(model, columns, rotated)
