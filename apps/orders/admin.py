@@ -34,6 +34,7 @@ from apps.orders.details import SCHEMAS
 from apps.orders.details import help_text as details_help
 from apps.orders.exports import OrderResource
 from apps.orders.models import SETTLED_STATUSES, Order, OrderEvent, Service, Supplier, validate_timezone
+from apps.orders.zones import zone_choices
 
 COMMON_TIMEZONES = [
     "Europe/Moscow",
@@ -195,7 +196,7 @@ class ServiceForm(forms.ModelForm):
     )
     start_dt = _local_datetime_field(_("Начало"))
     end_dt = _local_datetime_field(_("Окончание"))
-    timezone = forms.ChoiceField(label=_("Часовой пояс места"), choices=[(z, z) for z in COMMON_TIMEZONES])
+    timezone = forms.ChoiceField(label=_("Часовой пояс места"), choices=())
     rate = RuDecimalField(
         label=_("Курс к валюте заказа"),
         max_digits=18,
@@ -245,8 +246,9 @@ class ServiceForm(forms.ModelForm):
         # Empty net cost: an agent sale, its currency is the service's (the services set it).
         self.fields["cost_currency"].required = False
         zone = self.instance.timezone if self.instance.pk else "Europe/Moscow"
-        if zone not in COMMON_TIMEZONES:
-            self.fields["timezone"].choices = [(zone, zone), *self.fields["timezone"].choices]
+        # Every IANA zone, named in Russian; the agency's usual ones first.
+        self.fields["timezone"].choices = zone_choices(tuple(COMMON_TIMEZONES))
+        self.fields["timezone"].initial = zone
         if self.instance.pk:
             local = ZoneInfo(zone)
             for name in ("start_dt", "end_dt"):

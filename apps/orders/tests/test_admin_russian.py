@@ -96,3 +96,12 @@ def test_client_list_has_a_russian_name_column(web):
     make_client()
     page = web.get("/admin/clients/client/").content.decode()
     assert "ФИО" in page and "Full name" not in page
+
+
+def test_every_iana_zone_is_offered_with_a_russian_name(web):
+    order = make_order()
+    add(order, flight(at(1), timezone="America/La_Paz"))
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Стамбул — Europe/Istanbul" in page and "Хошимин — Asia/Ho_Chi_Minh" in page
+    assert re.search(r'<option value="America/La_Paz" selected>Ла-Пас — America/La_Paz', page)
+    assert page.count("<option value=\"Europe/") > 40
