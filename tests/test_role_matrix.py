@@ -104,6 +104,7 @@ def world(make_user, settings):
             "supplier": supplier, "amount": "100.00", "method": "cash", "date": date(2026, 6, 1)}).pk,
         "supplier": supplier.pk,
         "supplier-statements": supplier.pk,
+        "agent-reports": supplier.pk,
         "documents": document_generate(order=order, doc_type="invoice").pk,
         "document-templates": template.pk,
         "versions": template.versions.order_by("version").first().version,
@@ -184,6 +185,7 @@ def _payloads(world: dict) -> dict:
                                                               "method": "cash", "date": "2026-06-02"},
         "PATCH /api/v1/supplier-payments/{id}/": {"comment": "правка"},
         "GET /api/v1/finance/supplier-statements/{supplier_id}/": {"from": "2026-06-01", "to": "2026-06-30"},
+        "GET /api/v1/finance/agent-reports/{supplier_id}/": {"from": "2026-06-01", "to": "2026-06-30"},
     }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 ROLES = ("anonymous", "operator", "accountant", "supervisor")
 
 MATRIX: dict[str, tuple[int, int, int, int]] = {
+    "GET /api/v1/finance/agent-reports/{supplier_id}/": (401, 403, 200, 200),  # issue 17: отчёт агента
     "GET /api/v1/finance/supplier-statements/{supplier_id}/": (401, 403, 200, 200),  # issue 17: акт сверки
     # issue 17: reports (XLSX, supplier debts, sales and margin, funnel) and supplier payments
     "GET /api/v1/reports/clients/xlsx/": (401, 403, 200, 200),

@@ -304,7 +304,8 @@ class FinanceReportAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             base = f"/api/v1/finance/supplier-statements/{data['supplier']}/?" + urlencode(
                 {"from": data["date_from"], "to": data["date_to"], "currency": data["currency"]})
-            links = {"pdf": base + "&format=pdf", "xlsx": base + "&format=xlsx"}
+            links = {"pdf": base + "&format=pdf", "xlsx": base + "&format=xlsx",
+                     "agent": base.replace("supplier-statements", "agent-reports") + "&format=pdf"}
         context = {**self._context(request, "Акт сверки с поставщиком"), "form": form, "links": links,
                    "index_url": reverse("admin:finance_financereport_changelist")}
         return TemplateResponse(request, "admin/finance/reports/statement.html", context)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
 from apps.core.errors import BusinessError
@@ -227,3 +227,76 @@ def statement_xlsx(statement: Statement):
         [_result(statement, agency_name)],
     ]
     return xlsx_file("Акт сверки", columns, rows, head=head)
+
+
+# --- The agent's report to a tour operator (отчёт агента) ------------------------------------------
+
+
+@dataclass(slots=True)
+class AgentLine:
+    order_number: str
+    client: str
+    start: date
+    price: Decimal  # what the tourist paid for the operator's services
+    reward: Decimal  # the agency's commission (agent's reward)
+    due: Decimal  # what the agency transfers to the operator (price − reward)
+
+
+@dataclass
+class AgentReport:
+    supplier_name: str
+    supplier_inn: str
+    currency: str
+    date_from: date
+    date_to: date
+    lines: list[AgentLine] = field(default_factory=list)
+
+    @property
+    def totals(self) -> tuple[Decimal, Decimal, Decimal]:
+        return (sum((x.price for x in self.lines), ZERO), sum((x.reward for x in self.lines), ZERO),
+                sum((x.due for x in self.lines), ZERO))
+
+
+def agent_report(*, supplier_id: int, date_from: date, date_to: date, currency: str = "RUB") -> AgentReport:
+    """The operator's services sold by the agency in the period (by the day the service starts), per
+    order: price to the tourist, the agency's reward, what is due to the operator — one query."""
+    from apps.orders.models import Supplier
+
+    supplier = Supplier.objects.filter(pk=supplier_id).only("id", "name", "legal_name", "inn").first()
+    if supplier is None:
+        raise BusinessError("Поставщик не найден.", code="not_found", status_code=404)
+    rows = (
+        _services(supplier.pk, currency)
+        .filter(start_dt__gte=_start(date_from), start_dt__lt=_start(date_to + timedelta(days=1)))
+        .values("order_id", order_number=F("order__number"), last=F("order__client__last_name"),
+                first=F("order__client__first_name"))
+        .annotate(start=Min("start_dt"), price=Sum("price_in_order_currency"), cost=Sum("cost_in_order_currency"))
+        .order_by("start", "order_id")
+    )
+    zone = timezone.get_current_timezone()
+    report = AgentReport(supplier.legal_name or supplier.name, supplier.inn, currency, date_from, date_to)
+    for row in rows:
+        report.lines.append(AgentLine(row["order_number"], f"{row['last']} {row['first']}".strip(),
+                                      row["start"].astimezone(zone).date(), row["price"], row["price"] - row["cost"],
+                                      row["cost"]))
+    return report
+
+
+def agent_report_pdf(report: AgentReport) -> bytes:
+    import weasyprint
+    from django.template.loader import render_to_string
+    from weasyprint.urls import URLFetcher
+
+    class RefuseAll(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise ValueError("Загрузка внешних ресурсов запрещена.")
+
+    agency_name, accountant_name = _agency()
+    price, reward, due = report.totals
+    html = render_to_string("finance/agent_report.html", {
+        "r": report, "agency_name": agency_name, "accountant_name": accountant_name,
+        "chunks": _chunks([AgentLine(x.order_number, x.client, x.start, _amount(x.price), _amount(x.reward),
+                                     _amount(x.due)) for x in report.lines]),
+        "price": _amount(price), "reward": _amount(reward), "due": _amount(due),
+    })
+    return weasyprint.HTML(string=html, url_fetcher=RefuseAll()).write_pdf()

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from apps.finance.api.views import (
     AgencyRequisitesView,
+    AgentReportView,
     CurrencyRateViewSet,
     OneCPaymentsExportView,
     OtherPaymentsExportView,
@@ -46,6 +47,7 @@ urlpatterns = [
     path("orders/<int:order_id>/supplier-payments/", order_supplier_payments, name="order-supplier-payments"),
     path("finance/supplier-statements/<int:supplier_id>/", SupplierStatementView.as_view(),
          name="supplier-statement"),
+    path("finance/agent-reports/<int:supplier_id>/", AgentReportView.as_view(), name="agent-report"),
     path("exports/1c/payments/", OneCPaymentsExportView.as_view(), name="export-1c-payments"),
     path("exports/payments/other/", OtherPaymentsExportView.as_view(), name="export-other-payments"),
     *report_urls,

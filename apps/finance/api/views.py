@@ -44,7 +44,13 @@ from apps.finance.reports import (
     funnel_report,
     supplier_days_overdue,
 )
-from apps.finance.statements import statement_pdf, statement_xlsx, supplier_statement
+from apps.finance.statements import (
+    agent_report,
+    agent_report_pdf,
+    statement_pdf,
+    statement_xlsx,
+    supplier_statement,
+)
 from apps.finance.xlsx import XLSX_TYPE, xlsx_response
 from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
 from travelcrm.permissions import PageNumberPagination
@@ -476,6 +482,44 @@ class SupplierStatementView(HeavyRequestMixin, BaseAPIView):
             "total_credit": statement.total_credit, "closing": statement.closing,
             "movements": [wire_row({"date": m.day, "document": m.document, "order_number": m.order_number,
                                     "debit": m.debit, "credit": m.credit}) for m in statement.movements],
+        }))
+
+
+class AgentReportView(HeavyRequestMixin, BaseAPIView):
+    """Отчёт агента to one tour operator for a period: JSON or PDF (?format=pdf)."""
+
+    required_permissions = ["finance.view_reports"]
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(
+        summary="Отчёт агента туроператору за период (JSON или PDF)",
+        parameters=[OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+                    OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+                    OpenApiParameter("currency", OpenApiTypes.STR, description="валюта заказов, по умолчанию RUB"),
+                    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "pdf"])],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, supplier_id: int, format=None):  # noqa: A002
+        params = StatementParamsSerializer(data={
+            "date_from": request.query_params.get("from") or request.query_params.get("date_from"),
+            "date_to": request.query_params.get("to") or request.query_params.get("date_to"),
+            "currency": request.query_params.get("currency") or "RUB",
+        })
+        params.is_valid(raise_exception=True)
+        report = agent_report(supplier_id=supplier_id, **params.validated_data)
+        if request.accepted_renderer.format == "pdf":
+            from django.http import HttpResponse
+
+            response = HttpResponse(agent_report_pdf(report), content_type="application/pdf")
+            response["Content-Disposition"] = (f'attachment; filename="otchet-agenta-{supplier_id}-'
+                                               f'{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.pdf"')
+            return response
+        price, reward, due = report.totals
+        return Response(wire_row({
+            "supplier_name": report.supplier_name, "currency": report.currency, "date_from": report.date_from,
+            "date_to": report.date_to, "price": price, "reward": reward, "due": due,
+            "lines": [wire_row({"order_number": x.order_number, "client": x.client, "start": x.start,
+                                "price": x.price, "reward": x.reward, "due": x.due}) for x in report.lines],
         }))
 
 

@@ -86,5 +86,7 @@ def test_statement_form_gives_pdf_and_xlsx_links(books):
     page = web.get(f"/admin/finance/financereport/statement/?supplier={books['supplier'].pk}"
                    f"&date_from={today - timedelta(days=30)}&date_to={today}&currency=RUB").content.decode()
     assert "format=pdf" in page and "format=xlsx" in page
-    pdf_link = page.split('href="')[-2].split('"')[0].replace("&amp;", "&")
-    assert web.get(pdf_link).content[:5] == b"%PDF-"
+    links = [part.split('"')[0].replace("&amp;", "&") for part in page.split('href="')[1:]]
+    statement_pdf = next(link for link in links if "supplier-statements" in link and "format=pdf" in link)
+    agent_pdf = next(link for link in links if "agent-reports" in link)
+    assert web.get(statement_pdf).content[:5] == b"%PDF-" and web.get(agent_pdf).content[:5] == b"%PDF-"

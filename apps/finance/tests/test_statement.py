@@ -93,3 +93,20 @@ def test_statement_query_count_does_not_grow_with_movements(accountant_api, pega
     accountant_api.get(url)
     with django_assert_max_num_queries(9):  # supplier, 2 opening sums, 2 row queries, heavy slot, savepoints
         assert len(accountant_api.get(url).json()["movements"]) == 5
+
+
+def test_agent_report_to_a_tour_operator(accountant_api, pegas):
+    from apps.finance.statements import agent_report
+
+    report = agent_report(supplier_id=pegas.pk, date_from=date(2026, 3, 1), date_to=date(2026, 4, 30))
+    # March: 100 000 with 10 000 reward; April: 20 000 with 1 000; the draft is not sold.
+    assert [(x.price, x.reward, x.due) for x in report.lines] == [
+        (Decimal("100000.00"), Decimal("10000.00"), Decimal("90000.00")),
+        (Decimal("20000.00"), Decimal("1000.00"), Decimal("19000.00"))]
+    assert report.totals == (Decimal("120000.00"), Decimal("11000.00"), Decimal("109000.00"))
+    url = f"/api/v1/finance/agent-reports/{pegas.pk}/?from=2026-03-01&to=2026-04-30"
+    body = accountant_api.get(url).json()
+    assert body["reward"] == "11000.00" and len(body["lines"]) == 2
+    pdf = accountant_api.get(url + "&format=pdf")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    assert accountant_api.get(f"/api/v1/finance/agent-reports/{pegas.pk}/?from=x").status_code == 400
