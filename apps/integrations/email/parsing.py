@@ -9,7 +9,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
-from email.message import Message
+from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -106,7 +106,8 @@ def html_to_text(html: str) -> str:
     return text.strip()
 
 
-def _part_text(part: Message) -> str:
+def _part_text(part: EmailMessage) -> str:
+    # Not part.get_content(): it raises on an unknown charset; decode_bytes falls back instead.
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = part.get_payload()
@@ -114,10 +115,10 @@ def _part_text(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset())
 
 
-def _filename(part: Message, index: int) -> str:
-    name = part.get_filename()
+def _filename(part: EmailMessage, index: int) -> str:
+    name = _safe(part.get_filename)  # the policy decodes RFC 2047 and RFC 2231 names
     if name:
-        return header_text(name)[:200]
+        return _readable(str(name))[:200]
     extension = part.get_content_subtype() or "bin"
     return f"attachment_{index}.{extension}"[:200]
 
@@ -125,46 +126,131 @@ def _filename(part: Message, index: int) -> str:
 _MIME_HEADER_RE = re.compile(r"^(content-[\w-]+|mime-version):", re.IGNORECASE)
 
 
-def _broken_multipart_text(part: Message) -> str:
+def _broken_multipart_text(part: EmailMessage) -> str:
     lines = _part_text(part).splitlines()
     kept = [line for line in lines if not line.startswith("--") and not _MIME_HEADER_RE.match(line)]
     return "\n".join(kept).strip()
 
 
-def parse(raw: bytes) -> ParsedMail:
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    plain, html, files = [], [], []
-    for index, part in enumerate(message.walk()):
-        if part.is_multipart():
-            continue
-        disposition = (part.get("Content-Disposition") or "").lower()
-        content_type = part.get_content_type()
-        if "attachment" in disposition or part.get_filename():
-            content = part.get_payload(decode=True) or b""
-            files.append(ParsedFile(_filename(part, index), content_type, content))
-        elif content_type == "text/plain":
-            plain.append(_part_text(part))
-        elif content_type == "text/html":
-            html.append(_part_text(part))
-        elif content_type.startswith("multipart/"):
-            plain.append(_broken_multipart_text(part))  # e.g. no boundary: keep what is readable
-        elif not content_type.startswith("multipart/") and content_type not in ("message/delivery-status",):
-            content = part.get_payload(decode=True) or b""
-            if content:
-                files.append(ParsedFile(_filename(part, index), content_type, content))
-    text = "\n\n".join(t.strip() for t in plain if t.strip()) or "\n\n".join(html_to_text(h) for h in html)
-    addresses = getaddresses([header_text(message.get("From"))])
-    name, address = addresses[0] if addresses else ("", "")
+def _safe(call, *args):
+    """The modern policy's accessors can raise on a malformed message: then it is treated as absent."""
     try:
-        date = parsedate_to_datetime(message.get("Date")) if message.get("Date") else None
+        return call(*args)
+    except (LookupError, ValueError, TypeError, IndexError, AttributeError, KeyError):
+        return None
+
+
+def _readable(text: str) -> str:
+    """Raw 8-bit bytes the policy could not decode (kept as surrogates) are guessed like a body."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    return text
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """The policy decodes the header; an unknown or wrong charset falls back to our guessing decoder."""
+    value = _safe(message.get, name)
+    if value is not None and "\ufffd" not in str(value) and not getattr(value, "defects", ()):
+        return _readable(str(value))
+    raw = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
+    return _readable(header_text(raw)) if raw is not None else ""
+
+
+class _Collected:
+    def __init__(self):
+        self.plain: list[str] = []
+        self.html: list[str] = []
+        self.files: list[ParsedFile] = []
+
+    def add_file(self, part: EmailMessage) -> None:
+        content = part.get_payload(decode=True) or b""
+        if content or part.is_attachment():
+            self.files.append(ParsedFile(_filename(part, len(self.files) + 1), part.get_content_type(), content))
+
+    def add_text(self, part: EmailMessage) -> None:
+        target = self.plain if part.get_content_type() == "text/plain" else self.html
+        target.append(_part_text(part))
+
+
+_SKIPPED = ("message/delivery-status",)
+
+
+def _collect(message: EmailMessage, found: _Collected, depth: int = 0) -> None:
+    """The body by get_body(), then iter_attachments(); forwarded and nested parts are walked the same way."""
+    if depth > 20:  # a hostile nesting depth: what was collected so far is enough
+        return
+    content_type = message.get_content_type()
+    if content_type.startswith("multipart/") and not message.is_multipart():
+        found.plain.append(_broken_multipart_text(message))  # e.g. no boundary: keep what is readable
+        return
+    body = _safe(message.get_body, ("plain", "html"))
+    if body is not None and not _safe(body.get_filename):
+        found.add_text(body)
+    elif not message.is_multipart() and content_type not in _SKIPPED:
+        found.add_file(message)  # a message that is a single file (or a named text part)
+    attachments = _safe(lambda: list(message.iter_attachments())) or []
+    for part in _safe(lambda: list(message.iter_parts())) or ():  # the body's inline files come first, as before
+        if part.is_multipart() and not any(part is seen for seen in attachments):
+            _collect_body_files(part, found, depth + 1)
+    for part in attachments:
+        _collect_part(part, found, depth)
+
+
+def _collect_body_files(container: EmailMessage, found: _Collected, depth: int) -> None:
+    """Files inside the body's own containers (an HTML letter's inline images), kept as files as before."""
+    if depth > 20:
+        return
+    if container.get_content_type() == "multipart/related":
+        for part in _safe(lambda: list(container.iter_attachments())) or ():
+            _collect_part(part, found, depth)
+    for part in _safe(lambda: list(container.iter_parts())) or ():
+        if part.is_multipart():
+            _collect_body_files(part, found, depth + 1)
+
+
+def _collect_part(part: EmailMessage, found: _Collected, depth: int) -> None:
+    content_type = part.get_content_type()
+    if content_type in _SKIPPED:
+        return
+    if content_type == "message/rfc822" and isinstance(part.get_payload(), list):
+        for inner in part.get_payload():  # a forwarded letter: its text and files are the client's too
+            _collect(inner, found, depth + 1)
+    elif part.is_multipart() or content_type.startswith("multipart/"):
+        _collect(part, found, depth + 1)
+    elif content_type in ("text/plain", "text/html") and not part.is_attachment() and not _safe(part.get_filename):
+        found.add_text(part)  # a second inline text part belongs to the text, as before
+    else:
+        found.add_file(part)
+
+
+def _date(message: EmailMessage):
+    header = _safe(message.get, "Date")
+    value = getattr(header, "datetime", None)
+    if value is not None:
+        return value
+    raw = _header(message, "Date")
+    try:
+        return parsedate_to_datetime(raw) if raw else None
     except (TypeError, ValueError, IndexError):
-        date = None
+        return None
+
+
+def parse(raw: bytes) -> ParsedMail:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    found = _Collected()
+    _collect(message, found)
+    plain, html = found.plain, found.html
+    text = "\n\n".join(t.strip() for t in plain if t.strip()) or "\n\n".join(html_to_text(h) for h in html)
+    addresses = getaddresses([_header(message, "From")])
+    name, address = addresses[0] if addresses else ("", "")
     return ParsedMail(
-        message_id=(message.get("Message-ID") or "").strip()[:250],
-        subject=header_text(message.get("Subject")).strip(),
+        message_id=_header(message, "Message-ID").strip()[:250],
+        subject=_header(message, "Subject").strip(),
         sender_email=address.strip().lower(),
         sender_name=name.strip(),
         text=text.strip(),
-        date=date,
-        files=files,
+        date=_date(message),
+        files=found.files,
     )
