@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -568,7 +569,54 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.paid_override_view)
-        return [path("paid-override/", view, name="orders_order_paid_override"), *super().get_urls()]
+        add_view = self.admin_site.admin_view(self.travellers_to_services_view)
+        return [
+            path("paid-override/", view, name="orders_order_paid_override"),
+            path("<int:pk>/travellers-to-services/", add_view, name="orders_order_travellers_to_services"),
+            *super().get_urls(),
+        ]
+
+    def _offer_new_travellers(self, request, order, added) -> None:
+        """A traveller added to the order is not yet in the services that list their travellers
+        (a service with no list covers everyone): offer to add them with one click."""
+        if not added:
+            return
+        listed = [s for s in order.services.prefetch_related("travellers") if list(s.travellers.all())]
+        if not listed:
+            return
+        names = ", ".join(client.full_name for client in added)
+        ids = ",".join(str(client.pk) for client in added)
+        url = reverse("admin:orders_order_travellers_to_services", args=[order.pk])
+        self.message_user(request, format_html(
+            'Добавлены туристы: {}. В услугах заказа ({}) их нет. <form method="post" action="{}" '
+            'style="display:inline"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="clients" value="{}"><button type="submit">Добавить их во все услуги'
+            "</button></form>",
+            names, len(listed), url, get_token(request), ids), messages.WARNING)
+
+    def travellers_to_services_view(self, request, pk):
+        order = Order.objects.filter(pk=pk).first()
+        if order is None or not self.has_change_permission(request, order):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+        wanted = {int(x) for x in (request.POST.get("clients") or "").split(",") if x.isdigit()}
+        clients = [c for c in order.travellers.all() if c.pk in wanted]
+        done = 0
+        try:
+            for service in order.services.prefetch_related("travellers").exclude(status="cancelled"):
+                current = list(service.travellers.all())
+                missing = [c for c in clients if c not in current]
+                if current and missing:
+                    services.service_update(service=service, data={}, actor=request.user,
+                                            travellers=current + missing)
+                    done += 1
+        except (BusinessError, ValidationError) as error:
+            detail = getattr(error, "detail", None) or "; ".join(getattr(error, "messages", [str(error)]))
+            self.message_user(request, f"Не добавлено: {detail}", messages.ERROR)
+        else:
+            self.message_user(request, f"Туристы добавлены в услуги: {done}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def paid_override_view(self, request):
         """A supervisor marks orders paid although money is still owed; the reason goes to the timeline."""
@@ -743,7 +791,9 @@ class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
         data = {key: form.cleaned_data[key] for key in services.ORDER_FIELDS if key in form.cleaned_data}
         travellers = form.cleaned_data.get("travellers", [])
         if change:
+            before = set(obj.travellers.values_list("id", flat=True))
             services.order_update(order=obj, data=data, actor=request.user, travellers=travellers)
+            self._offer_new_travellers(request, obj, [c for c in travellers if c.pk not in before])
         else:
             created = services.order_create(data=data, actor=request.user, travellers=travellers)
             obj.pk = created.pk

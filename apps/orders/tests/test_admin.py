@@ -188,3 +188,15 @@ def test_a_change_between_validation_and_saving_is_a_message_not_a_500(web, monk
     # All rolled back (here the simulated cancel too: it ran inside the same transaction).
     assert order.notes == "было" and order.status == "draft"
     assert not Service.objects.filter(order=order).exists()
+
+
+def test_a_new_traveller_is_offered_to_the_services(web):
+    client, friend = make_client(), make_client(last_name="Новикова", first_name="Ольга")
+    order = make_order(client=client)
+    service = add(order, flight(at(1)), travellers=[client])
+    data = _order_post(order, services=[_row(service, travellers=[client.pk])], travellers=[client.pk, friend.pk])
+    page = web.post(f"/admin/orders/order/{order.pk}/change/", data, follow=True).content.decode()
+    assert "Добавлены туристы: Новикова Ольга" in page and "Добавить их во все услуги" in page
+    assert list(order.services.get().travellers.all()) == [client]
+    web.post(f"/admin/orders/order/{order.pk}/travellers-to-services/", {"clients": str(friend.pk)})
+    assert set(order.services.get().travellers.all()) == {client, friend}
