@@ -254,7 +254,7 @@ def consents_card_section(client, request) -> str:
     add_url = reverse("admin:clients_consent_add") + f"?client={client.pk}"
     pdf_url = reverse("admin:clients_consent_pdf", args=[client.pk])
     return format_html(
-        "<h3>Согласия на обработку ПДн</h3>"
+        "<h3>Согласия на обработку ПДн (все каналы, с текстом и отзывом)</h3>"
         "<table><tr><th>Канал</th><th>Цели</th><th>Дано</th><th>Отозвано</th><th>Версия текста</th></tr>{}</table>"
         '<p><a href="{}">Оформить согласие на бумаге (со сканом)</a> · '
         '<a href="{}">Бланк согласия для подписи (PDF)</a></p>',
