@@ -470,10 +470,14 @@ TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.te
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v21.0")
 CBR_RATES_URL = env.str("CBR_RATES_URL", default="https://www.cbr.ru/scripts/XML_daily.asp")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=10.0)
+# apps/core/http.py: idempotent GETs (WhatsApp media, …) retried on network errors and 5xx, pause doubling.
+HTTP_RETRIES = env.int("HTTP_RETRIES", default=3)
+HTTP_RETRY_BACKOFF_SECONDS = env.float("HTTP_RETRY_BACKOFF_SECONDS", default=0.5)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
 # --- Finance (apps/finance): the Central Bank rates client -------------------------------------------
+# The same retry policy as HTTP_RETRIES (apps/core/http.py), with the bank's own numbers.
 CBR_RETRIES = env.int("CBR_RETRIES", default=3)
 CBR_RETRY_BACKOFF_SECONDS = env.float("CBR_RETRY_BACKOFF_SECONDS", default=0.5)
 

@@ -11,18 +11,18 @@ GET {CBR_RATES_URL}?date_req=DD/MM/YYYY answers Windows-1251 XML:
 """
 
 import logging
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element  # noqa: S405 — the type only; parsing goes through defusedxml
 
+import httpx
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as DefusedET
 from django.conf import settings
+
+from apps.core import http
 
 logger = logging.getLogger("travelcrm.finance.cbr")
 
@@ -47,23 +47,21 @@ class DailyRates:
     rates: list[BankRate]
 
 
-def _get(url: str, *, timeout: float, retries: int, backoff: float) -> bytes:
-    last_error: Exception | None = None
-    for attempt in range(1, retries + 1):
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": "travelcrm-rates/1.0"})  # noqa: S310
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — URL from settings
-                return response.read()
-        except urllib.error.HTTPError as error:
-            last_error = error
-            if error.code < 500:  # a 4xx will not get better on retry
-                break
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
-            last_error = error
-        logger.warning("rates feed attempt failed", extra={"attempt": attempt, "error": str(last_error)})
-        if attempt < retries:
-            time.sleep(backoff * (2 ** (attempt - 1)))
-    raise RatesFeedError(f"Сервер курсов ЦБ недоступен: {last_error}")
+def _get(url: str, *, retries: int, backoff: float) -> bytes:
+    """The retry policy is apps/core/http.py's (network errors and 5xx again, a 4xx at once)."""
+    try:
+        response = http.get(
+            url,
+            headers={"User-Agent": "travelcrm-rates/1.0"},
+            attempts=retries,
+            backoff=backoff,
+            follow_redirects=True,
+        )
+    except httpx.TransportError as error:
+        raise RatesFeedError(f"Сервер курсов ЦБ недоступен: {error or type(error).__name__}") from None
+    if response.status_code >= 400:
+        raise RatesFeedError(f"Сервер курсов ЦБ недоступен: HTTP {response.status_code}")
+    return response.content
 
 
 def _decimal(text: str | None, what: str) -> Decimal:
@@ -118,7 +116,6 @@ def fetch_daily(on_date: date) -> DailyRates:
     url = f"{settings.CBR_RATES_URL}?{query}"
     content = _get(
         url,
-        timeout=settings.HTTP_TIMEOUT_SECONDS,
         retries=getattr(settings, "CBR_RETRIES", 3),
         backoff=getattr(settings, "CBR_RETRY_BACKOFF_SECONDS", 0.5),
     )

@@ -62,6 +62,7 @@ class FakeCbr:
         self.vunit = True
         self.requests: list[str] = []
         self.broken_dates: set[date] = set()
+        self.fail_next: list[int] = []  # statuses answered (in order) before the mode's answer, e.g. [503]
         self.server = self._bind()
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/scripts/XML_daily.asp"
@@ -75,7 +76,9 @@ class FakeCbr:
                 fake.requests.append(self.path)
                 query = parse_qs(urlparse(self.path).query)
                 asked = datetime.strptime(query["date_req"][0], "%d/%m/%Y").date()  # noqa: DTZ007
-                if fake.mode == "error":
+                if fake.fail_next:
+                    self._send(fake.fail_next.pop(0), b"Service Unavailable", "text/plain")
+                elif fake.mode == "error":
                     self._send(500, b"Internal Server Error", "text/plain")
                 elif fake.mode == "broken" or asked in fake.broken_dates:
                     self._send(200, "<html><body>Сервис временно недоступен".encode("cp1251"), "text/html")

@@ -92,6 +92,29 @@ def test_server_error_is_retried(fake_cbr):
     assert len(fake_cbr.requests) == 3
 
 
+def test_transient_server_error_is_retried_and_the_rates_stored(fake_cbr):
+    fake_cbr.fail_next = [503, 502]
+    call_command("fetch_rates", "--date", "2026-11-20")
+    assert len(fake_cbr.requests) == 3  # two 5xx, then the answer
+    assert CurrencyRate.objects.get(date=FRIDAY, currency="USD").rate == Decimal("92.5")
+
+
+def test_client_error_is_not_retried(fake_cbr):
+    fake_cbr.fail_next = [404, 404, 404]
+    with pytest.raises(CommandError, match="HTTP 404"):
+        call_command("fetch_rates", "--date", "2026-11-20")
+    assert len(fake_cbr.requests) == 1  # a 4xx will not get better on retry
+    assert CurrencyRate.objects.count() == 0
+
+
+def test_retries_follow_cbr_retries(fake_cbr, settings):
+    settings.CBR_RETRIES = 5
+    fake_cbr.mode = "error"
+    with pytest.raises(CommandError, match="HTTP 500"):
+        call_command("fetch_rates", "--date", "2026-11-20")
+    assert len(fake_cbr.requests) == 5
+
+
 def test_network_error_is_reported(settings):
     settings.CBR_RATES_URL = closed_port_url()
     settings.CBR_RETRY_BACKOFF_SECONDS = 0

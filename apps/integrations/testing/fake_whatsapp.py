@@ -22,6 +22,8 @@ class FakeWhatsAppGraph(FakeServer):
         self.media: dict[str, dict] = {}
         self.phone_numbers: dict[str, dict] = {}
         self.downloads = 0
+        self.requests = 0
+        self.fail_next: list[int] = []  # statuses answered (in order) before the real answer, e.g. [503]
 
     def add_media(self, content: bytes, mime_type: str = "image/jpeg", size: int | None = None) -> str:
         media_id = str(uuid.uuid4().int)[:16]
@@ -49,6 +51,10 @@ class GraphHandler(QuietHandler):
     fake: FakeWhatsAppGraph
 
     def do_GET(self):  # noqa: N802 — http.server's naming
+        self.fake.requests += 1
+        if self.fake.fail_next:
+            status = self.fake.fail_next.pop(0)
+            return self.send_body(status, _error("Temporary failure.", 2))
         if self.headers.get("Authorization", "") != f"Bearer {self.fake.token}":
             return self.send_body(401, _error("Invalid OAuth access token.", 190))
         parts = [p for p in urlsplit(self.path).path.split("/") if p]

@@ -31,6 +31,7 @@ def _settings(settings):
     settings.ADMIN_PASSWORD = ADMIN_PASSWORD
     settings.PUBLIC_BASE_URL = "https://crm.example.test"
     settings.HTTP_TIMEOUT_SECONDS = 5
+    settings.HTTP_RETRY_BACKOFF_SECONDS = 0
     cache.clear()
     return settings
 

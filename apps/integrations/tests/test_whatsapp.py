@@ -7,8 +7,10 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
+from apps.integrations.errors import ChannelError, ChannelRejected
 from apps.integrations.models import InboxItem, InboxStatus
-from apps.integrations.tests.conftest import WA_APP_SECRET, WA_VERIFY
+from apps.integrations.tests.conftest import WA_APP_SECRET, WA_TOKEN, WA_VERIFY
+from apps.integrations.whatsapp import client as whatsapp_client
 from apps.jobs.worker import run_jobs
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 
@@ -116,3 +118,26 @@ def test_unknown_media_is_noted_on_the_lead_not_lost(client, whatsapp_number, fa
     assert not attachment.is_stored and "404" in attachment.note
 
 
+def test_graph_get_retries_a_transient_5xx(fake_graph):
+    media_id = fake_graph.add_media(b"\x89PNG photo", mime_type="image/png")
+    fake_graph.fail_next = [503, 500]
+    info, content = whatsapp_client.download_media(WA_TOKEN, media_id)
+    assert content == b"\x89PNG photo" and info["mime_type"] == "image/png"
+    assert fake_graph.requests == 4  # lookup: 503, 500, 200; download: 200
+
+
+def test_graph_get_does_not_retry_a_4xx(fake_graph):
+    with pytest.raises(ChannelRejected):
+        whatsapp_client.media_info(WA_TOKEN, "unknown-media")
+    assert fake_graph.requests == 1
+    with pytest.raises(ChannelRejected):
+        whatsapp_client.media_info("wrong-token", "unknown-media")
+    assert fake_graph.requests == 2
+
+
+def test_graph_5xx_after_every_attempt_is_a_channel_error(fake_graph, settings):
+    settings.HTTP_RETRIES = 2
+    fake_graph.fail_next = [502, 502, 502]
+    with pytest.raises(ChannelError, match="502"):
+        whatsapp_client.check_phone_number(WA_TOKEN, "100200300")
+    assert fake_graph.requests == 2

@@ -1,11 +1,13 @@
 """WhatsApp Cloud API (Graph) client: media lookup and download, connection check.
 
-Configured by settings.WHATSAPP_GRAPH_URL so tests point it at a local fake. Timeouts on every call.
+Configured by settings.WHATSAPP_GRAPH_URL so tests point it at a local fake. Every call is a GET through
+apps/core/http.py: the timeout and the retries (network errors and 5xx) come from there.
 """
 
 import httpx
 from django.conf import settings
 
+from apps.core import http
 from apps.integrations.errors import ChannelError, ChannelRejected, safe_message
 
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # the Cloud API's largest media (documents)
@@ -15,7 +17,7 @@ def _get(url: str, token: str) -> httpx.Response:
     if not token:
         raise ChannelError("Токен доступа WhatsApp не задан.", code="token_missing")
     try:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=settings.HTTP_TIMEOUT_SECONDS)
+        response = http.get(url, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         raise ChannelError(f"Нет связи с WhatsApp Graph API: {safe_message(error, token)}") from None
     if response.status_code in (401, 403):
