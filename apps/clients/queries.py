@@ -9,7 +9,7 @@ apps/clients/tests/test_queries.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection
 from django.db.models import Model, TextField
@@ -113,10 +113,14 @@ def serial_ids(model: type[Model], count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def copy_in(model: type[Model], fields: list, data: bytes) -> None:
-    """COPY `data` (PostgreSQL's text format, one line per row) into the `fields` of the model's table."""
+def copy_in(model: type[Model], fields: list, rows: Iterable[Sequence]) -> None:
+    """COPY `rows` (tuples of Python values in `fields` order) into the model's table.
+
+    psycopg's write_row turns each value into COPY's format (escaping, NULL, dates) — no text of our own.
+    """
     statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
         table=table_sql(model), columns=sql.SQL(", ").join(sql.Identifier(field.column) for field in fields)
     )
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(render(statement)) as copy:
-        copy.write(data)
+        for row in rows:
+            copy.write_row(row)
