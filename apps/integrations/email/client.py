@@ -1,8 +1,9 @@
-"""IMAP client (imaplib with timeouts; SSL or STARTTLS): fetch new messages once each.
+"""IMAP client on imap-tools' MailBox (SSL or STARTTLS, timeouts): fetch new messages once each.
 
 New messages are found by UID above the last one taken (per UIDVALIDITY); each taken message is
 flagged \\Seen. A lost UIDVALIDITY (mailbox recreated) restarts from UID 1 — the inbox table then
-deduplicates by Message-ID, so nothing is taken twice.
+deduplicates by Message-ID, so nothing is taken twice. imap-tools sends folder names in IMAP's
+modified UTF-7, so Cyrillic folders work.
 """
 
 import imaplib
@@ -12,12 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from imap_tools.imap_utf7 import utf7_encode
+from imap_tools import AND, MailBox, MailBoxStartTls, MailMessageFlags
+from imap_tools.errors import ImapToolsError, MailboxFlagError, MailboxFolderSelectError, MailboxUidsError
+from imap_tools.mailbox import BaseMailBox
 
 from apps.integrations.errors import ChannelError, safe_message
 from apps.integrations.models import ImapSecurity, IntegrationSettings
 
 _UIDVALIDITY_RE = re.compile(rb"UIDVALIDITY (\d+)")
+_IMAP_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError)
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -26,35 +30,41 @@ def ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
-@contextmanager
-def connect(integration: IntegrationSettings) -> Iterator[imaplib.IMAP4]:
+def _mailbox(integration: IntegrationSettings) -> BaseMailBox:
     timeout = settings.HTTP_TIMEOUT_SECONDS
+    if integration.imap_security == ImapSecurity.SSL:
+        return MailBox(integration.imap_host, integration.imap_port or 993, timeout=timeout, ssl_context=ssl_context())
+    return MailBoxStartTls(
+        integration.imap_host, integration.imap_port or 143, timeout=timeout, ssl_context=ssl_context()
+    )
+
+
+@contextmanager
+def connect(integration: IntegrationSettings) -> Iterator[BaseMailBox]:
     secrets = (integration.imap_password,)
     try:
-        if integration.imap_security == ImapSecurity.SSL:
-            conn = imaplib.IMAP4_SSL(
-                integration.imap_host, integration.imap_port or 993, ssl_context=ssl_context(), timeout=timeout
-            )
-        else:
-            conn = imaplib.IMAP4(integration.imap_host, integration.imap_port or 143, timeout=timeout)
-            conn.starttls(ssl_context=ssl_context())
-        conn.login(integration.imap_user, integration.imap_password)
-    except (OSError, imaplib.IMAP4.error) as error:
+        mailbox = _mailbox(integration)
+        mailbox.login(integration.imap_user, integration.imap_password, initial_folder=None)
+    except _IMAP_ERRORS as error:
         raise ChannelError(f"Не удалось подключиться к IMAP: {safe_message(error, *secrets)}") from None
     try:
-        yield conn
+        yield mailbox
     finally:
         try:
-            conn.logout()
-        except (OSError, imaplib.IMAP4.error):
+            mailbox.logout()
+        except _IMAP_ERRORS:
             pass
 
 
-def select(conn: imaplib.IMAP4, folder: str) -> int | None:
-    """Select the folder; returns its UIDVALIDITY."""
-    status, _ = conn.select(_quote(folder))
-    if status != "OK":
-        raise ChannelError(f"IMAP-папка «{folder}» не найдена.")
+def select(mailbox: BaseMailBox, folder: str) -> int | None:
+    """Select the folder; returns its UIDVALIDITY (from the SELECT answer, no extra command)."""
+    try:
+        mailbox.folder.set(folder)
+    except MailboxFolderSelectError:
+        raise ChannelError(f"IMAP-папка «{folder}» не найдена.") from None
+    except _IMAP_ERRORS as error:
+        raise ChannelError(f"IMAP: папку «{folder}» открыть не удалось: {safe_message(error)}") from None
+    conn = mailbox.client
     for response in conn.response("UIDVALIDITY")[1] or []:
         if response:
             return int(response)
@@ -62,16 +72,20 @@ def select(conn: imaplib.IMAP4, folder: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def new_uids(conn: imaplib.IMAP4, after_uid: int) -> list[int]:
-    status, data = conn.uid("SEARCH", None, f"UID {after_uid + 1}:*")
-    if status != "OK":
-        raise ChannelError("IMAP: поиск новых писем не удался.")
-    uids = [int(uid) for uid in (data[0] or b"").split()]
-    return sorted(uid for uid in uids if uid > after_uid)  # "N:*" always returns the last message
+def new_uids(mailbox: BaseMailBox, after_uid: int) -> list[int]:
+    try:
+        found = mailbox.uids(AND(uid=f"{after_uid + 1}:*"), charset=None)
+    except MailboxUidsError:
+        raise ChannelError("IMAP: поиск новых писем не удался.") from None
+    return sorted(uid for uid in map(int, found) if uid > after_uid)  # "N:*" always returns the last message
 
 
-def fetch(conn: imaplib.IMAP4, uid: int) -> bytes | None:
-    status, data = conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
+def fetch(mailbox: BaseMailBox, uid: int) -> bytes | None:
+    """The message's bytes exactly as stored (BODY.PEEK: not marked \\Seen before it is safe with us).
+
+    Not MailBox.fetch(): its MailMessage keeps a re-parsed object, and the inbox stores the raw bytes.
+    """
+    status, data = mailbox.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
     if status != "OK":
         return None
     for part in data:
@@ -80,17 +94,13 @@ def fetch(conn: imaplib.IMAP4, uid: int) -> bytes | None:
     return None
 
 
-def mark_seen(conn: imaplib.IMAP4, uid: int) -> None:
-    conn.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
+def mark_seen(mailbox: BaseMailBox, uid: int) -> None:
+    try:
+        mailbox.flag(str(uid), MailMessageFlags.SEEN, True)
+    except MailboxFlagError:
+        pass  # as before: the message is safe in the inbox and the last UID moves past it, so it is not taken again
 
 
 def check_mailbox(integration: IntegrationSettings) -> None:
-    with connect(integration) as conn:
-        select(conn, integration.imap_folder)
-
-
-def _quote(folder: str) -> str:
-    """A quoted mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3): «Заявки» → &BBcEMARPBDIEOgQ4-;
-    imaplib would send it as ASCII and fail on any Cyrillic name."""
-    encoded = utf7_encode(folder).decode("ascii")
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    with connect(integration) as mailbox:
+        select(mailbox, integration.imap_folder)

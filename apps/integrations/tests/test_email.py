@@ -174,3 +174,30 @@ def test_cyrillic_folder_name_is_polled(imap_server, mailbox):
     mailbox.refresh_from_db()
     assert mailbox_poll(integration=mailbox)["fetched"] == 1
     assert Lead.objects.get().contact_email == "maria@example.ru"
+
+
+def test_missing_folder_is_a_clear_error(imap_server, mailbox):
+    from apps.integrations.email.handlers import mailbox_poll
+    from apps.integrations.errors import ChannelError
+
+    IntegrationSettings.objects.filter(pk=mailbox.pk).update(imap_folder="Нет_такой_папки")
+    mailbox.refresh_from_db()
+    with pytest.raises(ChannelError, match="не найдена"):
+        mailbox_poll(integration=mailbox)
+    assert services.integration_check_connection(integration=mailbox) is False
+    mailbox.refresh_from_db()
+    assert "Нет_такой_папки" in mailbox.last_error and "не найдена" in mailbox.last_error
+
+
+def test_seen_flag_is_set_only_on_taken_messages(imap_server, mailbox):
+    """BODY.PEEK fetches leave a message unseen until it is stored; the \\Seen flag comes after."""
+    from apps.integrations.email.handlers import mailbox_poll
+
+    imap_server.append(CP1251, folder=mailbox.folder)
+    imap_server.append(HTML_ONLY, folder=mailbox.folder)
+    assert len(imap_server.search(mailbox.folder, "UNSEEN")) == 2
+    assert mailbox_poll(integration=mailbox, limit=1)["fetched"] == 1
+    assert len(imap_server.search(mailbox.folder, "UNSEEN")) == 1
+    mailbox.refresh_from_db()
+    assert mailbox_poll(integration=mailbox)["fetched"] == 1
+    assert imap_server.search(mailbox.folder, "UNSEEN") == []
