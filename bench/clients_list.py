@@ -110,6 +110,7 @@ def seed(target: int) -> int:
         return 0
     rng = random.Random(42)
     now = datetime.now(UTC)
+    notes = encrypt_str("")  # notes are encrypted too (an empty plaintext is still a token)
     import psycopg
 
     raw = psycopg.connect(os.environ["DATABASE_URL"])
@@ -123,7 +124,7 @@ def seed(target: int) -> int:
                 first, first_latin = rng.choice(FIRST_NAMES)
                 birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 25000))
                 clients.append((i, last, first, "", LATIN[last], first_latin, encrypt_str(birth.isoformat()), "RU",
-                                "", build_search_name(last, first, LATIN[last], first_latin), now, now, False))
+                                notes, build_search_name(last, first, LATIN[last], first_latin), now, now, False))
                 phone, email = bench_phone(i), f"client{i}@example.ru"
                 contacts.append((i, "phone", encrypt_str(phone), contact_index("phone", phone), True, False, now))
                 contacts.append((i, "email", encrypt_str(email), contact_index("email", email), True, False, now))
