@@ -46,7 +46,10 @@ EXPOSE 8000
 # Our own JSON request log replaces gunicorn's access log.
 # 2 processes × 4 threads: a slow request holds one thread, not half the server (HEAVY_REQUEST_SLOTS
 # keeps slow ones below the thread count). Compose sets GUNICORN_WORKERS / GUNICORN_THREADS.
-ENV GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 2 --threads 4 --timeout 60 --graceful-timeout 30"
+# --keep-alive 130: an idle connection must outlive the proxy's pooled one (Caddy keeps them 2 min,
+# nginx 60 s); gunicorn's default 2 s closed them under the proxy's feet and a POST sent on such a
+# connection got a reset (bench/load.py: 0.2 % of requests at 50 users; BENCHMARKS.md, issue 15).
+ENV GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 2 --threads 4 --timeout 60 --graceful-timeout 30 --keep-alive 130"
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status == 200 else 1)"
 CMD ["gunicorn", "travelcrm.wsgi:application"]

@@ -7,11 +7,12 @@
    (bench/clients_list.py's COPY seeding), 50 000 orders with 2 travellers and 5 services each
    (bench/orders_list.py's INSERT ... SELECT), 5 000 leads (ORM bulk_create, encrypted). Re-runs
    reuse the rows (the encryption keys are kept in var/bench_load_keys.env, never committed).
-2. Serves the app like production: gunicorn 2 workers × 4 threads (gthread), DEBUG off, throw-away
+2. Serves the app like production: gunicorn 2 workers × 4 threads (gthread), --keep-alive 130 like
+   the Dockerfile (--keep-alive 0: gunicorn's 2 s, which reset ~0.2 % of requests), DEBUG off, throw-away
    secrets, on 127.0.0.1:8200, plus one `manage.py worker`. The web-form limit is raised
    (WEBFORM_RATE_LIMIT, every request comes from 127.0.0.1); HEAVY_REQUEST_SLOTS keeps the
    project's default, so a 503 server_busy is a finding, not noise. Documents stream through the API.
-3. Generates 20 invoices, then runs locust headless (bench/load_locustfile.py: 70 % reads, 20 %
+3. Generates 20 invoices (first run), then runs locust headless (bench/load_locustfile.py: 70 % reads, 20 %
    writes, 10 % reports and document downloads) for --users users and --minutes minutes, sampling
    the RSS of the gunicorn processes and of the worker every 5 s, and at mid-run records 30 s of one
    gunicorn worker with `py-spy record` (raw stacks, summarised into the top frames of our code).
@@ -235,13 +236,14 @@ def fixture(env: dict) -> dict:
     return data
 
 
-def start_web(env: dict) -> subprocess.Popen:
+def start_web(env: dict, keep_alive: int) -> subprocess.Popen:
     """gunicorn like production (2 gthread workers × 4 threads); its log goes to var/load/gunicorn.log
     (a pipe nobody reads would fill up and stall the workers once errors are logged)."""
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(
         [str(gunicorn), "travelcrm.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", "2",
-         "--worker-class", "gthread", "--threads", "4", "--timeout", "60"],
+         "--worker-class", "gthread", "--threads", "4", "--timeout", "60",
+         *(["--keep-alive", str(keep_alive)] if keep_alive else [])],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(OUT / "gunicorn.log", "w"),  # noqa: SIM115
         start_new_session=True,
     )  # fmt: skip
@@ -356,12 +358,14 @@ def main() -> None:
     parser.add_argument("--wait", default="1,3", help="think time between a user's requests, min,max seconds")
     parser.add_argument("--profile-seconds", type=int, default=30)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--keep-alive", type=int, default=130,
+                        help="gunicorn --keep-alive seconds, as deployed (Dockerfile); 0 = gunicorn's default 2 s")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     stable_keys()
     env = load_env()
     seed(env, args.reseed)
-    web = start_web(env)
+    web = start_web(env, args.keep_alive)
     worker = subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=ROOT, env=env,
                               stdout=open(OUT / "worker.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
                               start_new_session=True)
@@ -385,7 +389,8 @@ def main() -> None:
     stats = read_stats()
     aggregated = stats["endpoints"].get("Aggregated", {})
     result = {
-        "users": args.users, "minutes": args.minutes, "wait_s": args.wait, "elapsed_s": round(elapsed),
+        "users": args.users, "minutes": args.minutes, "keep_alive": args.keep_alive, "wait_s": args.wait,
+        "elapsed_s": round(elapsed),
         "throughput_rps": aggregated.get("rps"), "requests": aggregated.get("requests"),
         "error_rate_pct": round(100 * aggregated.get("failures", 0) / max(1, aggregated.get("requests", 1)), 3),
         "rss_peak_mb": {name: round(value) for name, value in peaks.items()}, "py_spy": spy, **stats,

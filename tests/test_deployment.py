@@ -124,6 +124,13 @@ def test_the_web_server_has_threads_beyond_the_heavy_slots(compose):
     assert settings.HEAVY_REQUEST_SLOTS < 2 * 4
 
 
+def test_idle_connections_outlive_the_proxys(compose, dockerfile):
+    """A proxy reuses pooled connections for up to 2 min (Caddy): gunicorn's default 2 s keep-alive
+    closed them first and a POST sent on a closed one was reset (bench/load.py found it)."""
+    assert "--keep-alive 130" in compose["services"]["api"]["environment"]["GUNICORN_CMD_ARGS"]
+    assert "--keep-alive 130" in dockerfile
+
+
 def test_commands(compose):
     api = command_text(compose["services"]["api"])
     assert api.index("migrate --noinput") < api.index("ensure_admin") < api.index("gunicorn travelcrm.wsgi:application")
