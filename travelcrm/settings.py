@@ -167,7 +167,7 @@ REPORT_WORK_MEM = env.str("REPORT_WORK_MEM", default="64MB")
 # At most this many slow requests (reports, exports, PDF generation, imports) run at once across all
 # web processes; the next one answers 503 server_busy at once (apps.core.heavy). 0 = no limit.
 # Keep it below the web server's workers × threads so quick requests always find a free worker.
-HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=2)
+HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=4)
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement once it has run 5 times on a connection,
     # so PostgreSQL stops re-planning the hot queries (the client list's page query spent 1.2 ms
