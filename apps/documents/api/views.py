@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView, ListCreateAPIView
 from rest_framework.response import Response
 
@@ -122,7 +123,10 @@ class DocumentViewSet(BaseReadOnlyViewSet):
         selectors.require_download_right(request.user, document)
         file_name = selectors.download_name(document)
         if download_streams():
-            handle = default_storage.open(document.file.name, "rb")
+            try:
+                handle = default_storage.open(document.file.name, "rb")
+            except FileNotFoundError:  # the row outlived its object (a restore without files, a purge)
+                raise NotFound("Файл документа не найден в хранилище.") from None
             return streamed_download(handle, filename=file_name, content_type="application/pdf")
         ttl = download_ttl()
         url = presigned_download_url(document.file.name, filename=file_name, content_type="application/pdf", expire=ttl)

@@ -280,3 +280,15 @@ def test_template_reaching_class_is_refused_through_the_api(templates, superviso
     assert response.status_code == 400
     assert response.json()["code"] == "template_forbidden"
     assert DocumentTemplateVersion.objects.filter(template__type="act").count() == before
+
+
+def test_a_document_whose_object_is_gone_is_a_404_not_a_500(order, operator_api, settings):
+    """A restore without its files, or an object removed by hand: the row outlived its PDF."""
+    from django.core.files.storage import default_storage
+
+    settings.DOCUMENTS_DOWNLOAD_STREAM = True
+    document = services.document_generate(order=order, doc_type="invoice")
+    default_storage.delete(document.file.name)
+    response = operator_api.get(f"/api/v1/documents/{document.pk}/download/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found" and "хранилище" in response.json()["detail"]
