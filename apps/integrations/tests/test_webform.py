@@ -223,3 +223,17 @@ def test_html_consent_is_only_the_checkbox(client, consent):
     assert response.status_code == 400
     assert "Без согласия на обработку персональных данных" in response.content.decode()
     assert Lead.objects.count() == 0 and InboxItem.objects.count() == 0 and Consent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_refuses_values_that_are_not_text_by_name(api_client):
+    """Found by schemathesis: `"date_to": true` reached Django's DateField, which called .strip() (500)."""
+    from apps.leads.models import Lead
+
+    body = {"name": "Анна", "phone": "+79161234567", "consent": True, "date_to": True, "wishes": {"a": 1},
+            "email": 5}
+    response = api_client.post(API, body, format="json")
+    assert response.status_code == 400
+    fields = response.json()["fields"]
+    assert fields["date_to"] == fields["wishes"] == fields["email"] == ["Ожидается текст."]
+    assert not Lead.objects.exists()

@@ -136,9 +136,14 @@ class PublicLeadView(BaseAPIView):
             )
         data = request.data if isinstance(request.data, dict) else {}
         consent_error = _consent_error(data.get("consent"))
-        form = LeadForm(data={key: value for key, value in data.items() if isinstance(value, str | bool | int)})
-        if consent_error or not form.is_valid():
+        # Every field but consent is text: a number, boolean or object there is refused by name (Django's
+        # form fields call .strip() and would fail with a 500 on them).
+        not_text = {key for key, value in data.items() if key != "consent" and not isinstance(value, str | None)}
+        form = LeadForm(data={key: value for key, value in data.items() if key not in not_text and value is not None})
+        if consent_error or not_text or not form.is_valid():
             fields = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+            for key in not_text:
+                fields[key] = ["Ожидается текст."]
             if consent_error:
                 fields["consent"] = [consent_error]
             return Response(
