@@ -40,7 +40,11 @@ def test_envelope_round_trip(size):
     key = envelope.new_data_key()
     data = os.urandom(size)
     sealed = envelope.encrypt_bytes(data, key)
-    assert sealed.startswith(envelope.MAGIC) and data not in sealed or size == 0
+    assert sealed.startswith(envelope.MAGIC)
+    # A byte or two of plaintext turns up in random ciphertext by chance (1 in ~8 runs for one byte):
+    # only a run long enough to mean something is checked for.
+    if size >= 16:
+        assert data not in sealed
     assert envelope.decrypt_bytes(sealed, key) == data
     reader = envelope.DecryptingReader(io.BytesIO(sealed), key)
     assert b"".join(iter(lambda: reader.read(1000), b"")) == data
