@@ -184,6 +184,8 @@ class ApiErrorMiddleware:
             return self.get_response(request)
         if self._body_too_large(request):
             return _json_error(413, "request_too_large")
+        if self._carries_nul(request):
+            return _json_error(400, "nul_character", "Запрос содержит недопустимый символ NUL (\\u0000).")
         response = self.get_response(request)
         if response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
             status_code = response.status_code
@@ -211,6 +213,20 @@ class ApiErrorMiddleware:
             response = HttpResponse(QUERY_TIMEOUT_DETAIL, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "30"
         return response
+
+    @staticmethod
+    def _carries_nul(request) -> bool:
+        """PostgreSQL stores no NUL character in text or JSON: one in the query string or a form / JSON
+        body would fail deep inside (the login's lockout record, an export's audit entry) as a 500.
+        Refused at the door instead; file uploads (multipart) are not read here."""
+        if "%00" in request.META.get("QUERY_STRING", "") or "\x00" in request.path:
+            return True
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.content_type.startswith("multipart/"):
+            return False
+        if request.path.startswith("/api/v1/integrations/"):
+            return False  # webhooks: a customer's message is stored as sent (encrypted), never refused
+        body = request.body
+        return b"\x00" in body or b"%00" in body or b"\\u0000" in body
 
     @staticmethod
     def _body_too_large(request) -> bool:
