@@ -1,11 +1,13 @@
 """Thin views of the finance API: parse, call one service or selector, render."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db.models import Count, Window
+from django.db.models import Count, QuerySet, Window
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -142,16 +144,17 @@ class PaymentFilter(filters.FilterSet):
         fields = ["order", "type", "method", "currency", "payer_client", "rate_is_manual"]
 
 
-class PaymentViewSet(BaseModelViewSet):
-    """Payments and refunds. Also mounted per order at /orders/{order_id}/payments/."""
-
-    serializer_class = PaymentSerializer
-    filterset_class = PaymentFilter
+# Client and supplier payments alike: the list, create, update and delete, also mounted per order at
+# /orders/{order_id}/… (a comment, not a docstring: drf-spectacular would show it on every operation).
+class _OrderScopedPaymentViewSet(BaseModelViewSet):
     ordering_fields = ["date", "amount", "created_at"]
-    queryset = selectors.payments_list()
+    selector: Callable[[], QuerySet]
+    create_service: Callable[..., Any]
+    update_service: Callable[..., Any]
+    delete_service: Callable[..., Any]
 
     def get_queryset(self):
-        queryset = selectors.payments_list()
+        queryset = self.selector()
         order_id = self.kwargs.get("order_id")
         if order_id is not None:
             queryset = queryset.filter(order_id=order_id)
@@ -178,7 +181,7 @@ class PaymentViewSet(BaseModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        payment = services.payment_create(
+        payment = self.create_service(
             order_id=self._order_id(serializer), data=serializer.validated_data, actor=request.user
         )
         return Response(self._render(payment.pk), status=status.HTTP_201_CREATED)
@@ -188,15 +191,27 @@ class PaymentViewSet(BaseModelViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        payment = services.payment_update(payment_id=instance.pk, data=serializer.validated_data, actor=request.user)
+        payment = self.update_service(payment_id=instance.pk, data=serializer.validated_data, actor=request.user)
         return Response(self._render(payment.pk))
 
     def perform_destroy(self, instance):
-        services.payment_delete(payment_id=instance.pk, actor=self.request.user)
+        self.delete_service(payment_id=instance.pk, actor=self.request.user)
 
     def _render(self, payment_id: int) -> dict:
-        payment = selectors.payments_list().get(pk=payment_id)
-        return PaymentSerializer(payment, context=self.get_serializer_context()).data
+        payment = self.selector().get(pk=payment_id)
+        return self.get_serializer_class()(payment, context=self.get_serializer_context()).data
+
+
+class PaymentViewSet(_OrderScopedPaymentViewSet):
+    """Payments and refunds. Also mounted per order at /orders/{order_id}/payments/."""
+
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    queryset = selectors.payments_list()
+    selector = staticmethod(selectors.payments_list)
+    create_service = staticmethod(services.payment_create)
+    update_service = staticmethod(services.payment_update)
+    delete_service = staticmethod(services.payment_delete)
 
 
 # --- Supplier payments -------------------------------------------------------------------------------
@@ -211,63 +226,16 @@ class SupplierPaymentFilter(filters.FilterSet):
         fields = ["order", "supplier", "service", "type", "method", "currency", "rate_is_manual"]
 
 
-class SupplierPaymentViewSet(BaseModelViewSet):
+class SupplierPaymentViewSet(_OrderScopedPaymentViewSet):
     """Payments to suppliers and refunds from them. Also mounted per order at /orders/{order_id}/supplier-payments/."""
 
     serializer_class = SupplierPaymentSerializer
     filterset_class = SupplierPaymentFilter
-    ordering_fields = ["date", "amount", "created_at"]
     queryset = selectors.supplier_payments_list()
-
-    def get_queryset(self):
-        queryset = selectors.supplier_payments_list()
-        order_id = self.kwargs.get("order_id")
-        if order_id is not None:
-            queryset = queryset.filter(order_id=order_id)
-        return queryset
-
-    def _order_id(self, serializer) -> int:
-        order_id = self.kwargs.get("order_id")
-        if order_id is not None:
-            from apps.orders.models import Order
-
-            return get_object_or_404(Order.objects.only("id"), pk=order_id).pk
-        order = serializer.validated_data.get("order")
-        if order is None:
-            raise BusinessError("Укажите заказ.", code="validation_error", fields={"order": ["Обязательное поле."]})
-        return order.pk
-
-    def list(self, request, *args, **kwargs):
-        if self.kwargs.get("order_id") is not None:
-            from apps.orders.models import Order
-
-            get_object_or_404(Order.objects.only("id"), pk=self.kwargs["order_id"])
-        return super().list(request, *args, **kwargs)
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        payment = services.supplier_payment_create(
-            order_id=self._order_id(serializer), data=serializer.validated_data, actor=request.user
-        )
-        return Response(self._render(payment.pk), status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        partial = kwargs.pop("partial", False)
-        instance = self.get_object()
-        serializer = self.get_serializer(instance, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        payment = services.supplier_payment_update(
-            payment_id=instance.pk, data=serializer.validated_data, actor=request.user
-        )
-        return Response(self._render(payment.pk))
-
-    def perform_destroy(self, instance):
-        services.supplier_payment_delete(payment_id=instance.pk, actor=self.request.user)
-
-    def _render(self, payment_id: int) -> dict:
-        payment = selectors.supplier_payments_list().get(pk=payment_id)
-        return SupplierPaymentSerializer(payment, context=self.get_serializer_context()).data
+    selector = staticmethod(selectors.supplier_payments_list)
+    create_service = staticmethod(services.supplier_payment_create)
+    update_service = staticmethod(services.supplier_payment_update)
+    delete_service = staticmethod(services.supplier_payment_delete)
 
 
 # --- Reports -----------------------------------------------------------------------------------------
