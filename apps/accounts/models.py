@@ -50,6 +50,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     role = models.CharField(_("роль"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
     is_active = models.BooleanField(_("активен"), default=True)
+    # Where the operators' Telegram bot sends this manager's notices (new leads); empty: none.
+    telegram_chat_id = models.CharField(
+        _("Telegram chat ID для уведомлений"), max_length=32, blank=True, default="",
+        help_text=_("Напишите боту операторов /start и узнайте свой chat ID; пусто — без уведомлений в Telegram."),
+    )
     is_staff = models.BooleanField(
         _("доступ в админку"), default=True, help_text=_("Может входить в интерфейс администрирования.")
     )

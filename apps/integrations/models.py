@@ -1,5 +1,6 @@
 """Models of the integrations app: channel settings, the raw inbox, web-form consents."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -25,7 +26,9 @@ class ImapSecurity(models.TextChoices):
 
 
 # Names of the encrypted secret fields: never returned, logged, shown or audited.
-SECRET_FIELDS = ("api_token_encrypted", "webhook_secret", "app_secret", "verify_token", "imap_password")
+SECRET_FIELDS = (
+    "api_token_encrypted", "webhook_secret", "app_secret", "verify_token", "imap_password", "smtp_password",
+)
 
 
 class IntegrationSettings(models.Model):
@@ -52,6 +55,15 @@ class IntegrationSettings(models.Model):
     imap_folder = models.CharField("IMAP-папка", max_length=255, default="INBOX")
     imap_uidvalidity = models.BigIntegerField("UIDVALIDITY", null=True, blank=True, editable=False)
     imap_last_uid = models.BigIntegerField("последний UID", default=0, editable=False)
+    # E-mail replies (SMTP) of the same mailbox.
+    smtp_host = models.CharField("SMTP-сервер", max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField("SMTP-порт", null=True, blank=True)
+    smtp_security = models.CharField(
+        "защита SMTP", max_length=16, choices=ImapSecurity.choices, default=ImapSecurity.SSL
+    )
+    smtp_user = models.CharField("SMTP-пользователь", max_length=255, blank=True)
+    smtp_password = SecretField("SMTP-пароль (зашифрован)", blank=True, default="", editable=False)
+    smtp_from = models.EmailField("адрес отправителя", blank=True, help_text="По умолчанию — SMTP-пользователь.")
     # Telegram polling mode: next getUpdates offset.
     telegram_offset = models.BigIntegerField("смещение getUpdates", default=0, editable=False)
 
@@ -73,6 +85,14 @@ class IntegrationSettings(models.Model):
     @property
     def has_token(self) -> bool:
         return bool(self.api_token_encrypted or self.imap_password)
+
+    @property
+    def can_send_email(self) -> bool:
+        return bool(self.smtp_host and (self.smtp_from or self.smtp_user or self.imap_user))
+
+    @property
+    def sender_address(self) -> str:
+        return self.smtp_from or self.smtp_user or self.imap_user
 
 
 class InboxStatus(models.TextChoices):
@@ -157,16 +177,25 @@ class Consent(models.Model):
 
 class OutboundStatus(models.TextChoices):
     PENDING = "pending", "ждёт отправки"
+    # An attempt is on the wire: committed before the HTTP/SMTP call, so a worker killed in the
+    # middle leaves a trace instead of a message that looks unsent.
+    SENDING = "sending", "отправляется"
     SENT = "sent", "отправлено"
     FAILED = "failed", "не отправлено"
+    # An attempt died between the request and the answer (kill -9, a lost connection after the
+    # request left): the customer may or may not have it. Never re-sent blindly — the manager
+    # decides («Отправить ещё раз»).
+    UNCONFIRMED = "unconfirmed", "доставка не подтверждена"
 
 
 class OutboundMessage(models.Model):
-    """A message to a customer (a reply to an incoming message), sent by a job.
+    """A message to a customer (a reply, the bot's receipt) or to a manager (a new-lead notice), sent by a job.
 
     `key` is the idempotency key: one row — and so at most one send — per cause (e.g. per lead
-    message answered). The job re-reads the row and does nothing when it is already sent, so a
-    retried or re-run job never sends twice.
+    message answered). States: pending → sending (committed before the call) → sent | failed;
+    a job that finds `sending` left by a dead attempt marks it unconfirmed and does not send.
+    A message of several parts (text, then files) counts the parts already delivered in
+    `parts_done`, so a resend continues after them.
     """
 
     channel = models.CharField("канал", max_length=16, choices=Channel.choices)
@@ -174,15 +203,28 @@ class OutboundMessage(models.Model):
         IntegrationSettings, verbose_name="интеграция", on_delete=models.PROTECT, related_name="outbound_messages"
     )
     key = models.CharField("ключ идемпотентности", max_length=200, unique=True)
+    # Telegram: the chat id; WhatsApp and e-mail: a masked address (the real one is in `meta`).
     chat_id = models.CharField("чат / получатель", max_length=64)
     text = EncryptedTextField("текст (зашифрован)")
+    # Channel-neutral buttons [{"text", "data"}]: Telegram's inline_keyboard (callback_data),
+    # WhatsApp's interactive reply buttons (id).
+    buttons = models.JSONField("кнопки", default=list, blank=True)
+    # [{"key", "name", "content_type", "size", "document_id"?}] — files in object storage.
+    attachments = EncryptedJSONField("вложения (зашифровано)", default=list, blank=True)
+    # Per channel: {"to"} (WhatsApp, e-mail), {"subject", "in_reply_to", "references"} (e-mail).
+    meta = EncryptedJSONField("адресат и заголовки (зашифровано)", default=dict, blank=True)
     lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="отправил", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(
         "статус", max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.PENDING, db_index=True
     )
     attempts = models.PositiveIntegerField("попыток", default=0)
+    attempt_started_at = models.DateTimeField("начало попытки", null=True, blank=True)
+    parts_done = models.PositiveSmallIntegerField("отправлено частей", default=0)
     error = models.CharField("последняя ошибка", max_length=500, blank=True)
-    external_id = models.CharField("ID у мессенджера", max_length=64, blank=True)
+    external_id = models.CharField("ID у мессенджера / Message-ID", max_length=255, blank=True)
     created_at = models.DateTimeField("создано", auto_now_add=True)
     sent_at = models.DateTimeField("отправлено", null=True, blank=True)
 
@@ -193,3 +235,7 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.chat_id} ({self.get_status_display()})"
+
+    @property
+    def can_resend(self) -> bool:
+        return self.status in (OutboundStatus.UNCONFIRMED, OutboundStatus.FAILED)
