@@ -215,7 +215,8 @@ class OutboundMessage(models.Model):
     meta = EncryptedJSONField("адресат и заголовки (зашифровано)", default=dict, blank=True)
     lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="отправил", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name="отправил", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
     )
     status = models.CharField(
         "статус", max_length=16, choices=OutboundStatus.choices, default=OutboundStatus.PENDING, db_index=True
