@@ -14,7 +14,9 @@ from import_export.admin import ExportActionMixin
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.files import attach_download_headers
+from apps.core.forms import RuDecimalField
 from apps.core.masking import mask_name, mask_requisite
+from apps.core.numbers import format_money, format_rate
 from apps.core.paging import LargeTableAdminMixin
 from apps.finance import services
 from apps.finance.exports import PaymentResource
@@ -59,13 +61,14 @@ class AgencyRequisitesAdmin(admin.ModelAdmin):
 
 class CurrencyRateAdminForm(forms.ModelForm):
     """The rate as the Central Bank's table gives it — rubles for `nominal` units — with the rate per
-    one unit worked out next to it; a rate off the bank's by more than 10× needs a tick to be saved."""
+    one unit worked out next to it; a rate more than 10 % away from the bank's (or off by 10×: a nominal
+    forgotten) needs a tick to be saved."""
 
-    rate_for_nominal = forms.DecimalField(
+    rate_for_nominal = RuDecimalField(
         label="курс за номинал, ₽", max_digits=20, decimal_places=10, min_value=Decimal("0.0000000001"),
         help_text="Как в таблице ЦБ: рублей за «номинал» единиц (KZT, AMD — за 100, JPY, CNY — за 10 или 1).",
     )
-    confirm = forms.BooleanField(label="курс верный, хотя сильно отличается от курса ЦБ", required=False)
+    confirm = forms.BooleanField(label="курс верный, хотя отличается от курса ЦБ больше чем на 10 %", required=False)
 
     class Meta:
         model = CurrencyRate
@@ -83,7 +86,7 @@ class CurrencyRateAdminForm(forms.ModelForm):
         if rate and nominal and currency and day:
             per_unit = (rate / nominal).quantize(Decimal("0.0000000001"))
             self.per_unit = per_unit
-            warning = services.rate_outlier_message(currency=currency, on_date=day, per_unit=per_unit)
+            warning = services.rate_check_message(currency=currency, on_date=day, per_unit=per_unit)
             if warning and not cleaned.get("confirm"):
                 self.add_error("rate_for_nominal", warning)
         return cleaned
@@ -116,11 +119,11 @@ class CurrencyRateAdmin(admin.ModelAdmin):
 
     @admin.display(description="курс за номинал, ₽")
     def rate_for_nominal_display(self, obj):
-        return f"{(obj.rate * obj.nominal).normalize():f} за {obj.nominal}"
+        return f"{format_rate(obj.rate * obj.nominal)} за {obj.nominal}"
 
     @admin.display(description="курс за 1 единицу, ₽")
     def per_unit_display(self, obj):
-        return f"{obj.rate.normalize():f}" if obj and obj.rate else "— считается при сохранении: курс ÷ номинал"
+        return format_rate(obj.rate) if obj and obj.rate else "— считается при сохранении: курс ÷ номинал"
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.source == RateSource.CBR:
@@ -155,7 +158,7 @@ class _DryRun(Exception):
 
 
 class PaymentAdminForm(forms.ModelForm):
-    rate = forms.DecimalField(
+    rate = RuDecimalField(
         label="курс к валюте заказа", required=False, max_digits=20, decimal_places=10,
         help_text="Оставьте пустым — возьмётся курс ЦБ на дату платежа. Введённый курс помечается «вручную».",
     )
@@ -187,6 +190,23 @@ class PaymentAdminForm(forms.ModelForm):
         if self.instance.pk:
             return services.payment_update(payment_id=self.instance.pk, data=self.service_data(), actor=actor)
         return services.payment_create(order_id=self.cleaned_data["order"].pk, data=self.service_data(), actor=actor)
+
+
+class MoneyListMixin:
+    """The lists show money as people read it: «1 234,56 ₽» in the payment's currency, the same in the
+    order's, and the rate with a decimal comma (sortable by the underlying columns)."""
+
+    @admin.display(description="сумма", ordering="amount")
+    def amount_display(self, obj):
+        return format_money(obj.amount, obj.currency)
+
+    @admin.display(description="в валюте заказа", ordering="amount_in_order_currency")
+    def amount_in_order_currency_display(self, obj):
+        return format_money(obj.amount_in_order_currency, obj.order.currency)
+
+    @admin.display(description="курс", ordering="rate")
+    def rate_display(self, obj):
+        return format_rate(obj.rate)
 
 
 class MaskedRequisitesAdminMixin:
@@ -224,8 +244,8 @@ def _masked_display(field: str, mask, label: str):
 
 
 @admin.register(Payment)
-class PaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin,
-                   admin.ModelAdmin):
+class PaymentAdmin(MoneyListMixin, MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExportAdminMixin,
+                   ExportActionMixin, admin.ModelAdmin):
     form = PaymentAdminForm
     form_fields = PAYMENT_FORM_FIELDS
     fixed_on_change = FIXED_ON_CHANGE
@@ -234,8 +254,8 @@ class PaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExport
     payer_inn_masked = _masked_display("payer_inn", mask_requisite, "ИНН плательщика")
     payer_account_masked = _masked_display("payer_account", mask_requisite, "счёт плательщика")
     resource_classes = [PaymentResource]
-    list_display = ["id", "date", "type", "method", "amount", "currency", "rate", "rate_is_manual",
-                    "amount_in_order_currency", "order", "created_by"]
+    list_display = ["id", "date", "type", "method", "amount_display", "rate_display", "rate_is_manual",
+                    "amount_in_order_currency_display", "order", "created_by"]
     list_filter = ["type", "method", "currency", "rate_is_manual", "date"]
     list_select_related = ["order", "created_by"]
     # The payer's name and INN are encrypted: payments are found by order number, bank document, comment.
@@ -319,7 +339,7 @@ class SupplierPaymentAdminForm(PaymentAdminForm):
 
 
 @admin.register(SupplierPayment)
-class SupplierPaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
+class SupplierPaymentAdmin(MoneyListMixin, MaskedRequisitesAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     form = SupplierPaymentAdminForm
     form_fields = SUPPLIER_PAYMENT_FORM_FIELDS
     fixed_on_change = ["order", "supplier", "service", "type", "currency"]
@@ -327,8 +347,8 @@ class SupplierPaymentAdmin(MaskedRequisitesAdminMixin, LargeTableAdminMixin, adm
     counterparty_name_masked = _masked_display("counterparty_name", mask_name, "наименование поставщика")
     counterparty_inn_masked = _masked_display("counterparty_inn", mask_requisite, "ИНН поставщика")
     counterparty_account_masked = _masked_display("counterparty_account", mask_requisite, "счёт поставщика")
-    list_display = ["id", "date", "type", "supplier", "amount", "currency", "rate", "rate_is_manual",
-                    "amount_in_order_currency", "order", "bank_doc_number", "created_by"]
+    list_display = ["id", "date", "type", "supplier", "amount_display", "rate_display", "rate_is_manual",
+                    "amount_in_order_currency_display", "order", "bank_doc_number", "created_by"]
     list_filter = ["type", "method", "currency", "rate_is_manual", "date"]
     list_select_related = ["order", "supplier", "created_by"]
     search_fields = ["order__number", "supplier__name", "bank_doc_number", "comment"]

@@ -15,6 +15,7 @@ from apps.accounts.models import User
 from apps.clients.models import Client
 from apps.core.errors import BusinessError
 from apps.core.money import CURRENCY_CODES, ZERO, quantize_money
+from apps.core.numbers import format_decimal, format_rate
 from apps.finance import cbr
 from apps.finance.models import (
     AgencyRequisites,
@@ -105,14 +106,23 @@ def _rates_store(answers: list[cbr.DailyRates]) -> FetchResult:
 
 
 OUTLIER_FACTOR = Decimal(10)
+# A hand-made rate further than this from the bank's is shown to the person to confirm (the admin form):
+# a typo or a stale rate, not a wrong nominal (that is the 10× refusal above).
+DEVIATION_SHARE = Decimal("0.10")
 
 
-def rate_outlier_message(*, currency: str, on_date: date, per_unit: Decimal) -> str:
+def _cbr_reference(currency: str, on_date: date) -> CurrencyRate | None:
+    """The Central Bank's nearest rate on or before the day (else its earliest one)."""
+    return (CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR, date__lte=on_date)
+            .order_by("-date").first()
+            or CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR).order_by("date").first())
+
+
+def rate_outlier_message(*, currency: str, on_date: date, per_unit: Decimal,
+                         reference: CurrencyRate | None = None) -> str:
     """A warning when a hand-made rate is off the Central Bank's nearest rate by more than 10×
     (a nominal forgotten: KZT, JPY, AMD… are quoted per 10 or 100 units); "" when it is plausible."""
-    reference = (CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR, date__lte=on_date)
-                 .order_by("-date").first()
-                 or CurrencyRate.objects.filter(currency=currency, source=RateSource.CBR).order_by("date").first())
+    reference = reference or _cbr_reference(currency, on_date)
     if reference is None:
         return ""
     if reference.rate / OUTLIER_FACTOR <= per_unit <= reference.rate * OUTLIER_FACTOR:
@@ -122,6 +132,26 @@ def rate_outlier_message(*, currency: str, on_date: date, per_unit: Decimal) -> 
         f"Курс {per_unit.normalize():f} ₽ за 1 {currency} отличается от курса ЦБ на {reference.date:%d.%m.%Y} "
         f"({reference.rate.normalize():f} ₽ за 1 {currency}; {bank.normalize():f} ₽ за {reference.nominal} {currency}) "
         "больше чем в 10 раз. Проверьте номинал (за сколько единиц указан курс) или подтвердите курс."
+    )
+
+
+def rate_check_message(*, currency: str, on_date: date, per_unit: Decimal) -> str:
+    """What the rate form asks to confirm: the 10× outlier (above), or a rate more than 10 % away from
+    the Central Bank's nearest one; "" when it is close (or the bank has no rate of the currency)."""
+    reference = _cbr_reference(currency, on_date)
+    if reference is None:
+        return ""
+    outlier = rate_outlier_message(currency=currency, on_date=on_date, per_unit=per_unit, reference=reference)
+    if outlier:
+        return outlier
+    share = abs(per_unit - reference.rate) / reference.rate
+    if share <= DEVIATION_SHARE:
+        return ""
+    percent = format_decimal(share * 100, places=1)
+    return (
+        f"Курс {format_rate(per_unit)} ₽ за 1 {currency} отличается от курса ЦБ на {reference.date:%d.%m.%Y} "
+        f"({format_rate(reference.rate)} ₽ за 1 {currency}) на {percent} % — больше чем на 10 %. "
+        "Проверьте курс или подтвердите его."
     )
 
 

@@ -195,3 +195,15 @@ def test_supplier_payment_in_admin_and_masked_requisites(accountant_staff, make_
     refused = web.post("/admin/finance/supplierpayment/add/", {**data, "type": "refund", "amount": "9000.01"})
     assert refused.status_code == 200 and "Возврат от поставщика больше" in refused.content.decode()
     assert SupplierPayment.objects.count() == 1
+
+
+def test_payment_form_rate_takes_a_decimal_comma_and_lists_show_money(accountant_staff):
+    order = make_order("200000.00")
+    web = browser(accountant_staff)
+    response = web.post("/admin/finance/payment/add/", form(order, currency="USD", amount="100,00", rate="1 092,50"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    payment = Payment.objects.get()
+    assert payment.rate == Decimal("1092.50") and payment.rate_is_manual
+    assert payment.amount_in_order_currency == Decimal("109250.00")
+    listing = web.get("/admin/finance/payment/").content.decode()
+    assert "109\u00a0250,00\u00a0₽" in listing and "100,00\u00a0$" in listing and "1\u00a0092,50" in listing

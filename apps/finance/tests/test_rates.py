@@ -202,4 +202,25 @@ def test_a_rate_off_the_central_banks_by_more_than_ten_times_needs_confirmation(
     saved = CurrencyRate.objects.get(date=FRIDAY - timedelta(days=1), currency="KZT", source="manual")
     assert saved.rate == Decimal("0.1753000000") and saved.nominal == 100
     listing = web.get("/admin/finance/currencyrate/").content.decode()
-    assert "17.53 за 100" in listing
+    assert "17,53 за 100" in listing
+
+
+def test_the_rate_form_asks_to_confirm_a_rate_more_than_ten_percent_off_the_banks(make_user):
+    from django.test import Client as BrowserClient
+
+    CurrencyRate.objects.create(date=FRIDAY, currency="USD", nominal=1, rate=Decimal("92.5"), source="cbr")
+    web = BrowserClient()
+    web.force_login(make_user("accountant", is_staff=True))
+    form = {"date": str(SUNDAY), "currency": "USD", "nominal": "1", "rate_for_nominal": "105,00"}
+    page = web.post("/admin/finance/currencyrate/add/", form).content.decode()
+    assert "на 13,5 % — больше чем на 10 %" in page and "92,50 ₽ за 1 USD" in page
+    assert not CurrencyRate.objects.filter(source="manual").exists()
+    assert web.post("/admin/finance/currencyrate/add/", {**form, "confirm": "on"}).status_code == 302
+    assert CurrencyRate.objects.get(date=SUNDAY, source="manual").rate == Decimal("105")
+    # Within 10 % (a decimal comma and a thousands space as people type): saved without a question.
+    close = {**form, "date": str(SUNDAY + timedelta(days=1)), "rate_for_nominal": "9 510,5", "nominal": "100"}
+    assert web.post("/admin/finance/currencyrate/add/", close).status_code == 302
+    assert CurrencyRate.objects.get(date=SUNDAY + timedelta(days=1), source="manual").rate == Decimal("95.105")
+    # 10× off is still the nominal question (the message of the 10× refusal), also confirmable.
+    far = {**form, "date": str(SUNDAY + timedelta(days=2)), "rate_for_nominal": "9,20"}
+    assert "больше чем в 10 раз" in web.post("/admin/finance/currencyrate/add/", far).content.decode()
