@@ -5,6 +5,7 @@ import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pypdf
 import pytest
 from django.utils import timezone
 
@@ -66,6 +67,9 @@ def test_statement_as_pdf_xlsx_and_json(accountant_api, pegas, tmp_path):
     pdf = accountant_api.get(url + "&format=pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
     (tmp_path / "akt.pdf").write_bytes(pdf.content)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Оплата № 142 от 09.04.2026" in text and "40 000,00" in text.replace("\u00a0", " ")
+    assert "30 000,00" in text.replace("\u00a0", " ") and "14 000,00" in text.replace("\u00a0", " ")
     xlsx = accountant_api.get(url + "&format=xlsx")
     assert xlsx.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(xlsx.streaming_content))) as archive:
