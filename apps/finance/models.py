@@ -145,6 +145,9 @@ class Payment(models.Model):
                                          "фиксируется в момент платежа.")
     rate_is_manual = models.BooleanField("курс введён вручную", default=False)
     amount_in_order_currency = models.DecimalField("сумма в валюте заказа", **MONEY_DIGITS)
+    # currency ≠ the order's (both are fixed once the payment exists): the FX differences report reads
+    # only these rows through a partial index instead of joining every payment to its order.
+    in_other_currency = models.BooleanField("в валюте, отличной от валюты заказа", default=False, editable=False)
     date = models.DateField("дата")
     time = models.TimeField("время", null=True, blank=True)
     payer_kind = models.CharField("плательщик", max_length=8, choices=PayerKind.choices, default=PayerKind.CLIENT)
@@ -184,6 +187,8 @@ class Payment(models.Model):
             models.Index(fields=["date", "id"], name="finance_payment_date_idx"),
             models.Index(fields=["order", "type"], name="finance_payment_order_idx"),
             models.Index(fields=["method", "date"], name="finance_payment_method_idx"),
+            models.Index(fields=["date", "id"], condition=models.Q(in_other_currency=True),
+                         name="finance_payment_fx_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_payment_amount_positive"),

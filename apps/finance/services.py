@@ -393,6 +393,7 @@ def payment_create(*, order_id: int, data: PaymentData, actor: User | None = Non
                                  manual_rate=data.get("rate"))
     payment = Payment(order=order, type=payment_type, amount=amount, currency=currency, rate=rate,
                       rate_is_manual=manual, amount_in_order_currency=quantize_money(amount * rate),
+                      in_other_currency=currency != order.currency,
                       created_by=actor, method=data.get("method") or PaymentMethod.BANK_TRANSFER)
     _apply_payer(payment, {**data, "date": on_date})
     payment.full_clean()

@@ -204,7 +204,10 @@ def order_create(*, data: OrderData, actor: User | None = None, travellers=()) -
 @transaction.atomic
 def order_update(*, order: Order, data: OrderData, actor: User | None = None, travellers=None) -> Order:
     order = order_lock(order.pk)
-    if "currency" in data and data["currency"] != order.currency and order.services.exists():
+    # Services' and payments' rates are fixed to the current currency (and the FX report's flag on payments).
+    if "currency" in data and data["currency"] != order.currency and (
+        order.services.exists() or order.payments.exists()
+    ):
         raise BusinessError(
             "Валюту заказа нельзя менять, когда в нём есть услуги: курсы пересчёта записаны к текущей валюте.",
             code="currency_locked",

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.finance.models import CurrencyRate
+from apps.finance.models import CurrencyRate, Payment
 from apps.finance.services import payment_create
 from apps.finance.tests.factories import MSK, make_client, make_order, make_supplier
 
@@ -110,6 +110,8 @@ def test_fx_report(accountant_api):
     pay(order, "100.00", currency="USD", date=day)
     pay(order, "10.00", currency="USD", date=day, type="refund")
     pay(order, "5000.00")  # same currency: no difference, not listed
+    # The report reads the flag set on create (partial index finance_payment_fx_idx), not a join.
+    assert list(Payment.objects.order_by("id").values_list("in_other_currency", flat=True)) == [True, True, False]
     body = accountant_api.get(f"/api/v1/reports/fx/?on_date={later}").json()
     assert body["count"] == 2
     payment, refund = body["results"]
