@@ -478,7 +478,7 @@ def _supplier_debts_base(filters: ReportFilters) -> QuerySet:
     if filters.supplier:
         qs = qs.filter(supplier_id=filters.supplier)
     if filters.currency:
-        qs = qs.filter(order__currency=filters.currency)
+        qs = qs.filter(currency=filters.currency)
     if filters.operator:
         qs = qs.filter(order__operator_id=filters.operator)
     if filters.client:
@@ -496,7 +496,7 @@ def supplier_debts_report(filters: ReportFilters) -> QuerySet:
     return (
         _supplier_debts_base(filters)
         .values("id", "order_id", "supplier_id", "cost", "paid", "balance", "due_date",
-                order_number=F("order__number"), order_status=F("order__status"), currency=F("order__currency"))
+                "currency", order_number=F("order__number"), order_status=F("order__status"))
         .annotate(supplier_name=Coalesce("supplier__name", Value("Без поставщика")))
         .order_by(F("due_date").asc(nulls_last=True), "order_id", "supplier_id")
     )
@@ -507,7 +507,7 @@ def supplier_debts_count(filters: ReportFilters) -> int:
 
 
 def supplier_debts_totals(filters: ReportFilters) -> list[dict]:
-    qs = _supplier_debts_base(filters).annotate(currency=F("order__currency")).order_by()
+    qs = _supplier_debts_base(filters).order_by()  # the row's own currency: no join of the orders
     buckets = {
         f"ageing_{bucket}": Coalesce(Sum("balance", filter=ageing_q("due_date", bucket, is_datetime=False)),
                                      ZERO, output_field=MONEY)

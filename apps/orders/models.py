@@ -460,6 +460,9 @@ class SupplierBalance(models.Model):
     paid = models.DecimalField(_("оплачено"), default=0, **MONEY)
     balance = models.DecimalField(_("долг"), default=0, **MONEY)
     due_date = models.DateField(_("срок оплаты"), null=True, blank=True)
+    # The order's currency, copied when the row is written (it cannot change once the order has services):
+    # the supplier debts report's totals per currency add up this table alone, without joining the orders.
+    currency = models.CharField(_("валюта"), max_length=3, editable=False)
 
     class Meta:
         verbose_name = _("расчёты с поставщиком по заказу")

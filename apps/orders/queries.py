@@ -172,8 +172,8 @@ SUPPLIER_BALANCES_CTE = """
 WITH new AS (
     SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::date[]) AS n(supplier_id, cost, due)
 ), upserted AS (
-    INSERT INTO {balance} AS b (order_id, supplier_id, cost, paid, balance, due_date)
-    SELECT o.id, new.supplier_id, new.cost, 0, new.cost, new.due FROM new, (SELECT %s::bigint AS id) o
+    INSERT INTO {balance} AS b (order_id, supplier_id, cost, paid, balance, due_date, currency)
+    SELECT o.id, new.supplier_id, new.cost, 0, new.cost, new.due, o.currency FROM new, {order} o WHERE o.id = %s
     ON CONFLICT (order_id, supplier_id)
     DO UPDATE SET cost = EXCLUDED.cost, due_date = EXCLUDED.due_date, balance = EXCLUDED.cost - b.paid
     WHERE (b.cost, b.due_date) IS DISTINCT FROM (EXCLUDED.cost, EXCLUDED.due_date)
@@ -191,7 +191,8 @@ def _derived_update_statement() -> tuple[str, list[models.Field]]:
 
     fields = [cast(models.Field, Order._meta.get_field(name)) for name in (*DERIVED_FIELDS, "updated_at")]
     assignments = sql.SQL(", ").join([sql.SQL("{} = %s").format(sql.Identifier(str(field.column))) for field in fields])
-    statement = sql.SQL(SUPPLIER_BALANCES_CTE).format(balance=table_sql(SupplierBalance)) + sql.SQL(
+    balances = sql.SQL(SUPPLIER_BALANCES_CTE).format(balance=table_sql(SupplierBalance), order=table_sql(Order))
+    statement = balances + sql.SQL(
         "UPDATE {order} SET {assignments} WHERE {pk} = %s"
     ).format(order=table_sql(Order), assignments=assignments, pk=column_sql(Order, "id"))
     return render(statement), [*fields, Order._meta.pk]

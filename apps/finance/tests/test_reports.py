@@ -168,3 +168,22 @@ def test_every_report_page_and_csv_run_a_constant_number_of_queries(name, accoun
     with django_assert_max_num_queries(4):
         response = accountant_api.get(f"/api/v1/reports/{name}/csv/")
         assert len(read_csv(response)) >= 1
+
+
+def test_supplier_balances_carry_the_order_currency(accountant_api):
+    from apps.orders.models import SupplierBalance
+
+    supplier = make_supplier()
+    for back in (0, 1):
+        CurrencyRate.objects.create(date=timezone.localdate() - timedelta(days=back), currency="EUR",
+                                    rate=Decimal("100"), source="cbr")
+    order = make_order("100000.00", currency="EUR", supplier=supplier, cost="80000.00")
+    make_order("500.00", supplier=supplier, cost="400.00")
+    assert SupplierBalance.objects.get(order=order).currency == "EUR"
+    # The report's currency filter and totals read the row's own currency (no join of the orders).
+    body = accountant_api.get("/api/v1/reports/supplier-debts/?currency=EUR").json()
+    assert body["count"] == 1 and [row["currency"] for row in body["results"]] == ["EUR"]
+    owed = SupplierBalance.objects.get(order=order).balance
+    assert [(row["currency"], Decimal(row["total"])) for row in body["totals"]] == [("EUR", owed)]
+    every = accountant_api.get("/api/v1/reports/supplier-debts/").json()["totals"]
+    assert [(row["currency"], Decimal(row["total"])) for row in every] == [("EUR", owed), ("RUB", Decimal("400.00"))]
