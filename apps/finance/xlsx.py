@@ -89,8 +89,53 @@ def _column_letters(index: int) -> str:
 
 
 def _text(value) -> str:
-    text = " ".join(str(value).split())
-    return escape(_INVALID_XML.sub("", text)[:MAX_TEXT])
+    text = value if type(value) is str and value.isprintable() else _INVALID_XML.sub("", " ".join(str(value).split()))
+    text = text[:MAX_TEXT]
+    return escape(text) if "&" in text or "<" in text or ">" in text else text
+
+
+def _money(ref: str, value: Decimal, bold: bool) -> str:
+    if not value.is_finite():
+        return ""
+    return f'<c r="{ref}" s="{BOLD if bold else MONEY}"><v>{value:f}</v></c>'
+
+
+def _number(ref: str, value, bold: bool) -> str:
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, infinities: no such cell value
+        return ""
+    style = f' s="{BOLD}"' if bold else ""
+    return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+
+
+def _moment(ref: str, value: datetime, bold: bool) -> str:
+    local = timezone.localtime(value) if value.utcoffset() is not None else value
+    serial = (local.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
+    return f'<c r="{ref}" s="{MOMENT}"><v>{serial!r}</v></c>'
+
+
+def _day(ref: str, value: date, bold: bool) -> str:  # a day, no zone
+    return f'<c r="{ref}" s="{DAY}"><v>{(value - EPOCH.date()).days}</v></c>'
+
+
+def _flag(ref: str, value: bool, bold: bool) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{"да" if value else "нет"}</t></is></c>'
+
+
+def _string(ref: str, value, bold: bool) -> str:
+    style = f' s="{BOLD}"' if bold else ""
+    return f'<c r="{ref}" t="inlineStr"{style}><is><t>{_text(value)}</t></is></c>'
+
+
+# By exact type (one dict look-up a cell, this is the hot loop: 800 000 cells for 50 000 orders);
+# subclasses and anything else go through _cell_of.
+_CELLS = {Decimal: _money, str: _string, int: _number, float: _number, datetime: _moment, date: _day, bool: _flag}
+
+
+def _cell_of(value):
+    for kind in (bool, Decimal, datetime, date, int, float):  # bool before int, datetime before date
+        if isinstance(value, kind):
+            return _CELLS[kind]
+    return _string
 
 
 class SheetWriter:
@@ -103,36 +148,14 @@ class SheetWriter:
 
     def write_row(self, values: list, *, bold: bool = False) -> None:
         self.row += 1
-        number = self.row
-        cells = []
+        number = str(self.row)
+        letters, cells = self.letters, []
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
-            ref = f"{self.letters[col] if col < 64 else _column_letters(col)}{number}"
-            cells.append(self.cell(ref, value, bold))
+            ref = (letters[col] if col < 64 else _column_letters(col)) + number
+            cells.append((_CELLS.get(type(value)) or _cell_of(value))(ref, value, bold))
         self.stream.write(f'<row r="{number}">{"".join(cells)}</row>')
-
-    @staticmethod
-    def cell(ref: str, value, bold: bool) -> str:
-        if isinstance(value, bool):
-            return f'<c r="{ref}" t="inlineStr"><is><t>{"да" if value else "нет"}</t></is></c>'
-        if isinstance(value, Decimal):
-            if not value.is_finite():
-                return ""
-            return f'<c r="{ref}" s="{BOLD if bold else MONEY}"><v>{value:f}</v></c>'
-        if isinstance(value, int | float):
-            if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-                return ""
-            style = f' s="{BOLD}"' if bold else ""
-            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-        if isinstance(value, datetime):
-            local = timezone.localtime(value) if timezone.is_aware(value) else value
-            serial = (local.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
-            return f'<c r="{ref}" s="{MOMENT}"><v>{serial!r}</v></c>'
-        if isinstance(value, date):  # a day, no zone
-            return f'<c r="{ref}" s="{DAY}"><v>{(value - EPOCH.date()).days}</v></c>'
-        style = f' s="{BOLD}"' if bold else ""
-        return f'<c r="{ref}" t="inlineStr"{style}><is><t>{_text(value)}</t></is></c>'
 
 
 def xlsx_file(title: str, columns: list[Column], rows: Iterable, *, head=()):
