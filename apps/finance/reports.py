@@ -195,10 +195,6 @@ def orders_report(filters: ReportFilters) -> QuerySet:
     )
 
 
-def orders_count(filters: ReportFilters) -> int:
-    return _orders().filter(_period("created_at", filters), _order_filters(filters)).count()
-
-
 ORDERS_COLUMNS = [
     Column("Номер заказа", "number"), Column("Дата", "created_at"), Column("Статус", status_label),
     Column("Клиент", "client_name"), Column("Менеджер", "operator_name"), Column("Валюта", "currency"),
@@ -271,11 +267,6 @@ def debts_report(filters: ReportFilters) -> QuerySet:
         .annotate(client_name=_client_name("client__"), operator_name=_operator_name(""))
         .order_by(F("deadline").asc(nulls_last=True), "id")
     )
-
-
-def debts_count(filters: ReportFilters) -> int:
-    """Debtors without the joins of the page query (names are only needed for the page)."""
-    return _debts_base(filters).count()
 
 
 def _ageing_totals(qs: QuerySet, amount: str, due_field: str, *, is_datetime: bool) -> list[dict]:
@@ -502,10 +493,6 @@ def supplier_debts_report(filters: ReportFilters) -> QuerySet:
     )
 
 
-def supplier_debts_count(filters: ReportFilters) -> int:
-    return _supplier_debts_base(filters).count()
-
-
 def supplier_debts_totals(filters: ReportFilters) -> list[dict]:
     qs = _supplier_debts_base(filters).order_by()  # the row's own currency: no join of the orders
     buckets = {
@@ -620,7 +607,8 @@ class Report:
     title: str
     build: Callable[[ReportFilters], QuerySet]
     columns: list[Column]
-    # A cheaper COUNT than the page query's; "window": the count comes with the page (one query).
+    # A cheaper COUNT than the page query's; "window": the count comes with the page (one query);
+    # "totals": the sum of the totals' `rows` (the totals aggregate the same rows anyway).
     count: Callable[[ReportFilters], int] | str | None = None
     build_all: Callable[[ReportFilters], QuerySet] | None = None  # for the whole-report CSV, if different
     # Per currency, the figures of everything the filter selects (not only the page): one aggregate query.
@@ -630,14 +618,14 @@ class Report:
 REPORTS = {
     "clients": Report("clients", "Отчёт по клиентам", clients_report, CLIENTS_COLUMNS, "window",
                       clients_report_all, clients_totals),
-    "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, orders_count,
+    "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, "totals",
                      totals=orders_totals),
-    "debts": Report("debts", "Долги клиентов", debts_report, DEBTS_COLUMNS, debts_count, totals=debts_totals),
+    "debts": Report("debts", "Долги клиентов", debts_report, DEBTS_COLUMNS, "totals", totals=debts_totals),
     "commissions": Report("commissions", "Комиссии и маржа", commissions_report, COMMISSIONS_COLUMNS, "window",
                           totals=commissions_totals),
     "fx": Report("fx", "Курсовые разницы", fx_report, FX_COLUMNS, totals=fx_totals),
     "supplier-debts": Report("supplier-debts", "Долги поставщикам", supplier_debts_report, SUPPLIER_DEBTS_COLUMNS,
-                             supplier_debts_count, totals=supplier_debts_totals),
+                             "totals", totals=supplier_debts_totals),
     "sales": Report("sales", "Продажи и маржа по месяцам", sales_report, SALES_COLUMNS, "window",
                     totals=sales_totals),
     "funnel": Report("funnel", "Воронка: заявки → заказы → оплаты", funnel_report, FUNNEL_COLUMNS, "window",

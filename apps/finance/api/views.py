@@ -349,16 +349,23 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
 
     def _page(self, request, report, params: dict):
         queryset = self._queryset(params)
+        totals = report.totals(self._filters(params)) if report.totals else None
         if report.count == "window":
             paginator = WindowCountPagination()
             page = paginator.paginate_queryset(queryset, request, view=self)
         else:
             paginator = ReportPagination()
-            count = (lambda: report.count(self._filters(params))) if report.count else None
+            if report.count == "totals":
+                # The totals already count the rows per currency over the same filter: their sum is the
+                # count, without a second pass over every debtor (at a million orders that pass was a third
+                # of the debts report's time).
+                count = lambda: sum(row["rows"] for row in totals)  # noqa: E731
+            else:
+                count = (lambda: report.count(self._filters(params))) if report.count else None
             page = paginator.paginate_queryset(queryset, request, view=self, count=count)
         response = paginator.get_paginated_response([self.present(row) for row in page])
-        if report.totals:
-            response.data["totals"] = [wire_row(row) for row in report.totals(self._filters(params))]
+        if totals is not None:
+            response.data["totals"] = [wire_row(row) for row in totals]
         return response
 
     def present(self, row: dict) -> dict:
