@@ -29,6 +29,7 @@ from django.utils import timezone
 from apps.core.csv_export import Column
 from apps.core.money import ZERO
 from apps.finance.models import CurrencyRate, Payment, PaymentType
+from apps.finance.queries import currency_totals_of_groups
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 WIDE = DecimalField(max_digits=30, decimal_places=10)
@@ -161,14 +162,7 @@ def clients_report(filters: ReportFilters) -> QuerySet:
 def clients_report_all(filters: ReportFilters) -> QuerySet:
     """The same rows for a whole-report CSV: every figure aggregated in one pass (no per-row subqueries)."""
     return (
-        _clients_base(filters)
-        .values("client_id", "currency")
-        .annotate(
-            turnover=Sum("total_amount"),
-            orders=Count("id"),
-            paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY),
-            debt=Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY),
-        )
+        _clients_groups(filters)
         .annotate(client_name=_client_name_of("client_id"))
         .order_by("-turnover", "client_id", "currency")
     )
@@ -434,14 +428,24 @@ def fx_totals(filters: ReportFilters) -> list[dict]:
     )
 
 
-def clients_totals(filters: ReportFilters) -> list[dict]:
-    return list(
-        _clients_base(filters).values("currency").annotate(
-            rows=Count("client_id", distinct=True), turnover=Sum("total_amount"),
+def _clients_groups(filters: ReportFilters) -> QuerySet:
+    """The clients report's rows with every figure, unordered and without names."""
+    return (
+        _clients_base(filters)
+        .values("client_id", "currency")
+        .annotate(
+            turnover=Sum("total_amount"),
+            orders=Count("id"),
             paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY),
             debt=Coalesce(Sum("balance_due", filter=DEBT_Q), ZERO, output_field=MONEY),
-        ).order_by("currency")
+        )
     )
+
+
+def clients_totals(filters: ReportFilters) -> list[dict]:
+    """Per currency: the report's rows (clients) and their turnover, paid and debt — summed over the
+    report's groups, one pass over the orders (queries.currency_totals_of_groups)."""
+    return currency_totals_of_groups(_clients_groups(filters), ("turnover", "paid", "debt"))
 
 
 def orders_totals(filters: ReportFilters) -> list[dict]:
