@@ -8,6 +8,7 @@ money's day is the payment's date. `НачальныйОстаток` is the bal
 before the period. Windows-1251, CRLF line ends, amounts with a dot.
 """
 
+import functools
 import heapq
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -65,10 +66,19 @@ def agency_party(requisites: AgencyRequisites) -> Party:
 
 
 def vat_note(requisites: AgencyRequisites, amount: Decimal) -> str:
+    return vat_noter(requisites)(amount)
+
+
+_CENT = Decimal("0.01")
+
+
+def vat_noter(requisites: AgencyRequisites) -> Callable[[Decimal], str]:
+    """vat_note for one requisites row, with the rate's parts worked out once (it runs per document)."""
     if requisites.vat_mode == VatMode.VAT and requisites.vat_rate:
-        vat = (amount * requisites.vat_rate / (100 + requisites.vat_rate)).quantize(Decimal("0.01"))
-        return f"В т.ч. НДС ({requisites.vat_rate.normalize()}%) {vat:.2f} руб."
-    return "НДС не облагается"
+        rate, divisor = requisites.vat_rate, 100 + requisites.vat_rate
+        label = f"В т.ч. НДС ({rate.normalize()}%) "
+        return lambda amount: f"{label}{(amount * rate / divisor).quantize(_CENT):.2f} руб."
+    return lambda amount: "НДС не облагается"
 
 
 def _clean(value) -> str:
@@ -94,24 +104,40 @@ def _party_block(prefix: str, party: Party) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _day(value: date) -> str:
+    # Cached: a month's 250 000 documents carry a few hundred distinct dates, three per document.
     return f"{value.day:02d}.{value.month:02d}.{value.year}"
 
 
 class _DocumentWriter:
-    """Writes one СекцияДокумент; the agency's half of every document is formatted once."""
+    """Writes one СекцияДокумент; the agency's half of every document is formatted once, and each
+    counterparty's half once per export (a payer usually pays several times a month)."""
+
+    CACHE_LIMIT = 20_000  # counterparty blocks kept (plaintext, for this export only)
 
     def __init__(self, agency: Party):
         self.agency_as_payer = _party_block("Плательщик", agency)
         self.agency_as_receiver = _party_block("Получатель", agency)
+        self._blocks: dict[tuple, str] = {}
+
+    def _counterparty_block(self, prefix: str, party: Party) -> str:
+        key = (prefix, party.name, party.inn, party.kpp, party.account, party.bank_name, party.bank_city,
+               party.bik, party.corr_account)
+        block = self._blocks.get(key)
+        if block is None:
+            if len(self._blocks) >= self.CACHE_LIMIT:
+                self._blocks.clear()
+            block = self._blocks[key] = _party_block(prefix, party)
+        return block
 
     def write(self, doc: BankDocument) -> str:
         day = _day(doc.moved_on or doc.date)
         if doc.incoming:
-            payer, receiver = _party_block("Плательщик", doc.counterparty), self.agency_as_receiver
+            payer, receiver = self._counterparty_block("Плательщик", doc.counterparty), self.agency_as_receiver
             charged, received = "", day
         else:
-            payer, receiver = self.agency_as_payer, _party_block("Получатель", doc.counterparty)
+            payer, receiver = self.agency_as_payer, self._counterparty_block("Получатель", doc.counterparty)
             charged, received = day, ""
         return (
             f"СекцияДокумент={DOCUMENT_KIND}\r\nНомер={_clean(doc.number)}\r\nДата={_day(doc.date)}\r\n"
@@ -147,14 +173,18 @@ def write_statement(
     writer = _DocumentWriter(agency)
     spool = tempfile.SpooledTemporaryFile(max_size=spool_bytes)  # noqa: SIM115 - closed by _chunks
     incoming = outgoing = ZERO
+    batch: list[str] = []
     try:
         for doc in documents:
             if doc.incoming:
                 incoming += doc.amount
             else:
                 outgoing += doc.amount
-            spool.write((writer.write(doc) + "\r\n").encode("cp1251", errors="replace"))
-        spool.write("КонецФайла\r\n".encode("cp1251"))
+            batch.append(writer.write(doc))
+            if len(batch) == _ENCODE_BATCH:
+                _write_batch(spool, batch)
+        batch.append("КонецФайла")
+        _write_batch(spool, batch)
         if check is not None:
             check()
     except BaseException:
@@ -163,6 +193,15 @@ def write_statement(
     header = _header(agency, date_from, date_to, created_at, opening, incoming, outgoing)
     spool.seek(0)
     return _chunks(header, spool)
+
+
+_ENCODE_BATCH = 500  # documents encoded and written at once (~0.5 MB): fewer calls than one per document
+
+
+def _write_batch(spool, batch: list[str]) -> None:
+    batch.append("")  # every document, and the closing line, ends with CRLF
+    spool.write("\r\n".join(batch).encode("cp1251", errors="replace"))
+    batch.clear()
 
 
 def _chunks(header: bytes, spool) -> Iterator[bytes]:
@@ -234,14 +273,15 @@ class MissingBankDocuments:
             )
 
 
-def row_to_document(row: dict, requisites: AgencyRequisites, missing: MissingBankDocuments | None = None):
-    """A row of selectors.one_c_rows (a client's payment or refund) as a bank document."""
+def row_to_document(row: dict, requisites: AgencyRequisites, missing: MissingBankDocuments | None = None,
+                    note: Callable[[Decimal], str] | None = None):
+    """A row of selectors.one_c_rows (a client's payment or refund) as a bank document; `note`:
+    vat_noter(requisites), made once by a caller converting many rows."""
     incoming = row["type"] == "payment"
-    order_date = row["order_date"]
     verb = "Оплата" if incoming else "Возврат оплаты"
     purpose = (
-        f"{verb} по заказу № {row['order_number']} от {_day(order_date)} за туристские услуги. "
-        f"{vat_note(requisites, row['amount'])}"
+        f"{verb} по заказу № {row['order_number']} от {_day(row['order_date'])} за туристские услуги. "
+        f"{(note or vat_noter(requisites))(row['amount'])}"
     )
     counterparty = Party(
         name=payer_display_name(row), inn=row["payer_inn"], kpp=row["payer_kpp"], account=row["payer_account"],
@@ -278,7 +318,8 @@ def supplier_row_to_document(row: dict, missing: MissingBankDocuments | None = N
 def period_documents(date_from: date, date_to: date, requisites: AgencyRequisites,
                      missing: MissingBankDocuments) -> Iterator[BankDocument]:
     """Clients' and suppliers' ruble bank payments of the period, by day (two queries, merged)."""
-    clients = ((row["date"], 0, row["id"], row_to_document(row, requisites, missing))
+    note = vat_noter(requisites)
+    clients = ((row["date"], 0, row["id"], row_to_document(row, requisites, missing, note))
                for row in bank_payments_for_1c(date_from, date_to).iterator(chunk_size=5000))
     suppliers = ((row["date"], 1, row["id"], supplier_row_to_document(row, missing))
                  for row in bank_supplier_payments_for_1c(date_from, date_to).iterator(chunk_size=5000))
