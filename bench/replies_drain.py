@@ -6,8 +6,10 @@ Phase 1 (latency): one worker idles; `--trickle` replies are enqueued one by one
 the wait of each job (its `deferred` event → its `started` event) gives p50/p95.
 Phase 2 (durability): `--replies` replies enqueued at once, `--workers` worker processes drain
 them while the fake answers 429 (retry_after 1 s) for the first 3 s; one worker is killed with
-SIGKILL a third of the way through and started again. Lost = enqueued but never received by the
-fake; twice = received more than once. Runs in its own database (<DATABASE_URL name>_replies).
+SIGKILL a third of the way through and started again. Twice = received more than once by the fake;
+unconfirmed = left «доставка не подтверждена» (the killed worker's attempts in flight: not re-sent,
+shown to the manager; the fake tells how many of them did reach it); lost = never received and not
+shown as unconfirmed or failed. Runs in its own database (<DATABASE_URL name>_replies).
 """
 
 import argparse
@@ -91,7 +93,9 @@ def main() -> None:
         return Counter(m["text"] for m in list(fake.sent) if m["text"].startswith(prefix + " "))
 
     def drained(prefix: str, n: int) -> bool:
-        return OutboundMessage.objects.filter(key__startswith=prefix + ":", status=OutboundStatus.PENDING).count() == 0
+        return not OutboundMessage.objects.filter(
+            key__startswith=prefix + ":", status__in=(OutboundStatus.PENDING, OutboundStatus.SENDING)
+        ).exists()
 
     # Phase 1: latency of a lone job on an idle worker.
     workers = [start_worker("w1")]
@@ -128,6 +132,10 @@ def main() -> None:
     time.sleep(1)
     counts = sent("burst")
     expected = {f"burst reply {i}" for i in range(args.replies)}
+    statuses = dict(OutboundMessage.objects.filter(key__startswith="burst:").values_list("text", "status"))
+    visible = {text for text, status in statuses.items() if status in (OutboundStatus.UNCONFIRMED,
+                                                                        OutboundStatus.FAILED)}
+    unconfirmed = {text for text, status in statuses.items() if status == OutboundStatus.UNCONFIRMED}
     for worker in workers:
         os.killpg(worker.pid, signal.SIGTERM)
     for worker in workers:
@@ -139,8 +147,10 @@ def main() -> None:
         "trickle_jobs": len(trickle), "trickle_wait_p50_s": p(trickle, 50), "trickle_wait_p95_s": p(trickle, 95),
         "burst_replies": args.replies, "workers": args.workers, "killed_one_worker": killed,
         "answered_429": fake.throttled, "enqueue_s": round(enqueued, 1), "drain_s": round(drain, 1),
-        "replies_per_s": round(args.replies / drain, 1), "lost": len(expected - set(counts)),
-        "sent_twice": sum(1 for c in counts.values() if c > 1),
+        "replies_per_s": round(args.replies / drain, 1), "lost": len(expected - set(counts) - visible),
+        "sent_twice": sum(1 for c in counts.values() if c > 1), "unconfirmed": len(unconfirmed),
+        "unconfirmed_but_delivered": len(unconfirmed & set(counts)),
+        "failed": sum(1 for status in statuses.values() if status == OutboundStatus.FAILED),
         "burst_wait_p95_s": p(burst, 95),
     })
 

@@ -38,7 +38,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Сотрудник"), {"fields": ("full_name", "phone", "role", "is_active", "is_staff")}),
+        (_("Сотрудник"), {"fields": ("full_name", "phone", "telegram_chat_id", "role", "is_active", "is_staff")}),
         (_("Администратор"), {"fields": ("is_superuser",)}),
         (_("Даты"), {"fields": ("last_login", "date_joined")}),
     )

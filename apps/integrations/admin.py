@@ -11,7 +11,7 @@ from apps.integrations import services
 from apps.integrations.inbox import inbox_reprocess
 from apps.integrations.models import Consent, InboxItem, InboxStatus, IntegrationSettings
 
-SECRET_INPUTS = ("api_token", "app_secret", "verify_token", "imap_password")
+SECRET_INPUTS = ("api_token", "app_secret", "verify_token", "imap_password", "smtp_password")
 # Form field names differ from the model's (non-editable) secret fields: "new_<secret>".
 FORM_SECRET = {name: f"new_{name}" for name in SECRET_INPUTS}
 
@@ -26,6 +26,7 @@ class IntegrationSettingsForm(forms.ModelForm):
     new_app_secret = _secret_field("Секрет приложения WhatsApp")
     new_verify_token = _secret_field("Токен проверки вебхука WhatsApp")
     new_imap_password = _secret_field("IMAP-пароль")
+    new_smtp_password = _secret_field("SMTP-пароль (для ответов клиентам письмом)")
     admin_password = _secret_field("Пароль администратора (ADMIN_PASSWORD) — нужен при вводе или замене секретов")
 
     class Meta:
@@ -40,6 +41,11 @@ class IntegrationSettingsForm(forms.ModelForm):
             "imap_security",
             "imap_user",
             "imap_folder",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_user",
+            "smtp_from",
         ]
         help_texts = {"bot_name": "Для Telegram заполняется автоматически по getMe."}
 

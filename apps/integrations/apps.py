@@ -8,10 +8,15 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from auditlog.registry import auditlog
+        from django.db.models.signals import post_save
 
         from apps.core.erasure import register_retention_purger, register_subject_eraser
         from apps.integrations.erasure import erase_subject, purge_processed_payloads
         from apps.integrations.models import SECRET_FIELDS, IntegrationSettings
+        from apps.integrations.signals import lead_created
+
+        # A new lead notifies its manager(s) through the operators' bot (a job in the same transaction).
+        post_save.connect(lead_created, sender="leads.Lead", dispatch_uid="integrations.lead_created")
 
         # 152-FZ anonymisation (apps.audit) erases the person's raw inbox payloads too.
         register_subject_eraser("integrations", erase_subject)

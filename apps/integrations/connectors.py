@@ -42,4 +42,8 @@ def check(integration: IntegrationSettings) -> str:
     from apps.integrations.email import client as imap
 
     imap.check_mailbox(integration)
+    if integration.smtp_host:  # replies go out through SMTP: check the login too
+        from apps.integrations.email import smtp
+
+        smtp.check(integration)
     return ""

@@ -9,6 +9,7 @@ once the sender becomes a client.
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 
@@ -42,13 +43,38 @@ def consent_url(lead) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}" if settings.PUBLIC_BASE_URL else path
 
 
-def consent_invitation(lead, *, can_reply: bool = True) -> str:
+def consent_invitation(lead, *, can_reply: bool = True, button: bool = False) -> str:
     """The paragraph added to the first reply of a new lead."""
     how = " или ответьте на это сообщение словом «Согласен»" if can_reply else ""
+    if button:
+        return (
+            "\n\nЧтобы мы могли подобрать и оформить поездку, нам нужно ваше согласие на обработку персональных "
+            f"данных. Текст согласия: {consent_url(lead)}. Нажмите кнопку «Даю согласие» под этим сообщением{how}."
+        )
     return (
         "\n\nЧтобы мы могли подобрать и оформить поездку, нам нужно ваше согласие на обработку персональных "
         f"данных. Текст согласия: {consent_url(lead)} — нажмите там «Даю согласие»{how}."
     )
+
+
+BUTTON_TEXT = "Даю согласие"
+CALLBACK_PREFIX = "consent:"
+
+
+def consent_button(lead) -> dict:
+    """The confirming button (Telegram callback_data / WhatsApp reply id ≤ 64 bytes): names the
+    lead, but only a press by that lead's own sender counts (see consent_from_button)."""
+    return {"text": BUTTON_TEXT, "data": f"{CALLBACK_PREFIX}{lead.pk}"}
+
+
+def consent_offer(lead, channel: str, text: str) -> tuple[str, list[dict]]:
+    """The first message to a sender without a consent: `text` + the link (and, in the
+    messengers, the button). Anything else, or a sender who consented: unchanged."""
+    if channel not in SUBJECT_FIELD or has_active_consent(lead):
+        return text, []
+    messenger = channel != "email"  # an e-mail's From is not verified: consent by the link only
+    invitation = consent_invitation(lead, can_reply=messenger, button=messenger)
+    return text + invitation, [consent_button(lead)] if messenger else []
 
 
 def is_agreement(text: str) -> bool:
@@ -84,3 +110,28 @@ def consent_from_lead(*, lead, channel: str, message_id: str = "", ip: str | Non
         subject_value=value, lead_id=lead.pk, evidence_message_id=message_id, evidence_ip=ip,
         evidence_user_agent=user_agent,
     )
+
+
+def consent_from_button(*, data: str, channel: str, sender_id: str, evidence: str):
+    """A press of the consent button (`data` = "consent:<lead id>"). Counts only when the presser is
+    that lead's own verified sender (Telegram from.id, WhatsApp wa_id): a button pressed — or
+    callback data forged — in another chat gives no consent for this sender. Returns (lead, consent)
+    or (lead or None, None) when refused."""
+    from apps.clients.normalization import normalize_contact
+    from apps.leads.models import Lead
+
+    if not data.startswith(CALLBACK_PREFIX) or not data[len(CALLBACK_PREFIX):].isdigit():
+        return None, None
+    lead = Lead.objects.filter(pk=int(data[len(CALLBACK_PREFIX):])).first()
+    if lead is None or channel not in SUBJECT_FIELD:
+        return None, None
+    expected = getattr(lead, SUBJECT_FIELD[channel], "")
+    try:
+        same = bool(expected) and normalize_contact(channel, str(expected)) == normalize_contact(
+            channel, str(sender_id)
+        )
+    except ValidationError:
+        same = False
+    if not same:
+        return lead, None
+    return lead, consent_from_lead(lead=lead, channel=channel, message_id=evidence)

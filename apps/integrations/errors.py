@@ -26,3 +26,21 @@ def safe_message(error: BaseException, *secrets: str) -> str:
         if secret:
             text = text.replace(secret, "***")
     return scrub(text)[:1000]
+
+
+class RateLimited(ChannelError):
+    """The channel answered 429: come back after `retry_after` seconds (nothing was delivered)."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = float(retry_after)
+
+
+class DeliveryUnknown(ChannelError):
+    """The request left but no answer came back (the connection broke or timed out after sending):
+    the customer may have the message. Never retried blindly — the message becomes «доставка не
+    подтверждена» and a person decides."""
+
+    default_code = "delivery_unknown"

@@ -1,14 +1,27 @@
-"""Messages to customers: stored and enqueued in the caller's transaction, sent by a job.
+"""Messages to customers (and managers' notices): stored and enqueued in the caller's transaction, sent by a job.
 
-`outbound_enqueue` is the one way to answer a customer on a channel (the bot's receipt, a
-manager's reply from the lead). It writes an OutboundMessage under an idempotency key and defers
+`outbound_enqueue` is the one way to send on a channel (the bot's receipt, a manager's reply from
+the lead, a new-lead notice). It writes an OutboundMessage under an idempotency key and defers
 `send_outbound` in the same transaction: a rolled-back request sends nothing, a committed one
 always sends (the job survives worker restarts), and a second call with the same key is a no-op.
+
+Never twice — the states of one message:
+
+    pending ──claim (committed before the call)──▶ sending ──answer──▶ sent
+       ▲                                             │ └──refused──▶ failed
+       └──── not delivered (no connection, 429, 5xx) ┘
+    sending, found by a later run (its worker died mid-call) ──▶ unconfirmed
+    unconfirmed | failed ──«Отправить ещё раз» (a person)──▶ pending
+
+Telegram, WhatsApp and SMTP take no idempotency key, so a message whose attempt was cut between
+the request and the answer cannot be known to be delivered. It is not re-sent blindly: it shows
+as «доставка не подтверждена» in the lead's conversation and the manager decides.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -18,7 +31,11 @@ from apps.integrations.models import IntegrationSettings, OutboundMessage, Outbo
 
 logger = logging.getLogger("travelcrm.integrations.outbound")
 
-SENDERS = {"telegram"}  # channels a job can send through today
+SENDERS = {"telegram", "whatsapp", "email"}  # channels a job can send through
+UNCONFIRMED_DEAD = (
+    "Попытка отправки прервалась до ответа канала (процесс остановлен): клиент мог получить сообщение, "
+    "а мог и нет. Уточните у клиента или нажмите «Отправить ещё раз»."
+)
 
 
 @transaction.atomic(savepoint=False)  # joins the caller's transaction: no SAVEPOINT on the hot path
@@ -30,6 +47,10 @@ def outbound_enqueue(
     chat_id: int | str,
     text: str,
     lead_pk: int | None = None,
+    buttons: list[dict] | None = None,
+    attachments: list[dict] | None = None,
+    meta: dict | None = None,
+    created_by=None,
 ) -> tuple[OutboundMessage, bool]:
     """Store the message and enqueue its sending. Returns (message, created); an existing key
     returns the stored message and enqueues nothing."""
@@ -42,37 +63,114 @@ def outbound_enqueue(
     if existing is not None:
         return existing, False
     message = OutboundMessage.objects.create(
-        channel=channel, integration=integration, key=key, chat_id=str(chat_id), text=text, lead_pk=lead_pk
+        channel=channel, integration=integration, key=key, chat_id=str(chat_id)[:64], text=text, lead_pk=lead_pk,
+        buttons=buttons or [], attachments=attachments or [], meta=meta or {},
+        created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
-    from apps.integrations.tasks import send_outbound
-
-    send_outbound.defer(message_id=message.pk)
+    _defer(message.pk)
     return message, True
 
 
-def outbound_load(message_id: int) -> tuple[str, str, str, str] | None:
-    """(channel, token, chat_id, text) of a message still to send, or None when sent / failed / gone."""
-    message = (
-        OutboundMessage.objects.select_related("integration")
-        .filter(pk=message_id, status=OutboundStatus.PENDING)
-        .first()
+def _defer(message_id: int) -> None:
+    from apps.integrations.tasks import send_outbound
+
+    send_outbound.defer(message_id=message_id)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a send attempt needs, read once when it starts."""
+
+    id: int
+    channel: str
+    integration: IntegrationSettings
+    chat_id: str
+    text: str
+    buttons: list = field(default_factory=list)
+    attachments: list = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    parts_done: int = 0
+
+    @property
+    def token(self) -> str:
+        return self.integration.api_token_encrypted
+
+
+def outbound_claim(message_id: int) -> tuple[str, Outgoing | None]:
+    """Start an attempt: pending → sending, committed before anything leaves.
+
+    Returns ("send", outgoing); or ("unconfirmed", None) when an earlier attempt was left in flight
+    (its worker died between the request and the answer: not sent again); or ("skipped", None)
+    when the message is sent, failed, unconfirmed or gone.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.PENDING).update(
+            status=OutboundStatus.SENDING, attempt_started_at=now, attempts=F("attempts") + 1
+        )
+    if not claimed:
+        # Only a dead attempt leaves `sending` behind: a live one ends in sent / pending / failed /
+        # unconfirmed before its job returns, and a job runs on one worker at a time.
+        left = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.SENDING).update(
+            status=OutboundStatus.UNCONFIRMED, error=UNCONFIRMED_DEAD
+        )
+        if left:
+            logger.warning("outbound message left in flight by a dead attempt", extra={"outbound_id": message_id})
+            return "unconfirmed", None
+        return "skipped", None
+    message = OutboundMessage.objects.select_related("integration").get(pk=message_id)
+    return "send", Outgoing(
+        id=message.pk, channel=message.channel, integration=message.integration, chat_id=message.chat_id,
+        text=message.text, buttons=list(message.buttons or []), attachments=list(message.attachments or []),
+        meta=dict(message.meta or {}), parts_done=message.parts_done,
     )
-    if message is None:
-        return None
-    return message.channel, message.integration.api_token_encrypted, message.chat_id, message.text
+
+
+def outbound_progress(message_id: int, parts_done: int) -> None:
+    """A part (the text, one file) was delivered: committed at once, so a resend skips it."""
+    OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.SENDING).update(parts_done=parts_done)
 
 
 def outbound_mark_sent(message_id: int, external_id: str) -> None:
-    OutboundMessage.objects.filter(pk=message_id).update(
-        status=OutboundStatus.SENT, sent_at=timezone.now(), external_id=external_id[:64], attempts=F("attempts") + 1
+    # From `unconfirmed` too: a slow attempt that answers after a re-run gave it up still wins.
+    OutboundMessage.objects.filter(
+        pk=message_id, status__in=(OutboundStatus.SENDING, OutboundStatus.UNCONFIRMED)
+    ).update(status=OutboundStatus.SENT, sent_at=timezone.now(), external_id=external_id[:255], error="")
+
+
+def outbound_release(message_id: int, error: str, *, final: bool) -> None:
+    """The attempt delivered nothing (no connection, 429, 5xx, a refusal): back to pending for the
+    job's retry, or failed for good when `final`."""
+    status = OutboundStatus.FAILED if final else OutboundStatus.PENDING
+    OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.SENDING).update(
+        status=status, error=error[:500]
     )
-
-
-def outbound_mark_attempt(message_id: int, error: str, *, final: bool) -> None:
-    """Record a failed attempt; `final` marks the message failed (the job gives up)."""
-    updates = {"error": error[:500], "attempts": F("attempts") + 1}
-    if final:
-        updates["status"] = OutboundStatus.FAILED
-    OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.PENDING).update(**updates)
     if final:
         logger.warning("outbound message failed for good", extra={"outbound_id": message_id})
+
+
+def outbound_mark_unconfirmed(message_id: int, error: str) -> None:
+    """The request left and no answer came: the customer may have it; not retried."""
+    OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.SENDING).update(
+        status=OutboundStatus.UNCONFIRMED, error=error[:500]
+    )
+    logger.warning("outbound message delivery unconfirmed", extra={"outbound_id": message_id})
+
+
+@transaction.atomic
+def outbound_resend(*, message_id: int, lead_pk: int | None = None) -> OutboundMessage | None:
+    """«Отправить ещё раз»: an unconfirmed or failed message goes back to the queue (a person
+    decided that a possible second copy is better than none). Parts already delivered are skipped.
+    Returns the message, or None when it cannot be resent (already sent, in the queue, not this lead's)."""
+    queryset = OutboundMessage.objects.select_for_update().filter(
+        pk=message_id, status__in=(OutboundStatus.UNCONFIRMED, OutboundStatus.FAILED)
+    )
+    if lead_pk is not None:
+        queryset = queryset.filter(lead_pk=lead_pk)
+    message = queryset.first()
+    if message is None:
+        return None
+    message.status, message.error = OutboundStatus.PENDING, ""
+    message.save(update_fields=["status", "error"])
+    _defer(message.pk)
+    return message

@@ -28,12 +28,15 @@ logger = logging.getLogger("travelcrm.integrations")
 PLAIN_FIELDS: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("bot_name",),
     IntegrationType.WHATSAPP: ("bot_name", "phone_number_id"),
-    IntegrationType.EMAIL: ("bot_name", "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder"),
+    IntegrationType.EMAIL: (
+        "bot_name", "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
+        "smtp_host", "smtp_port", "smtp_security", "smtp_user", "smtp_from",
+    ),
 }
 SECRET_INPUTS: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("api_token",),
     IntegrationType.WHATSAPP: ("api_token", "app_secret", "verify_token"),
-    IntegrationType.EMAIL: ("imap_password",),
+    IntegrationType.EMAIL: ("imap_password", "smtp_password"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     IntegrationType.TELEGRAM: ("api_token",),

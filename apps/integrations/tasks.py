@@ -5,15 +5,16 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
 from apps.integrations import ingest as door
-from apps.integrations import media, outbound
+from apps.integrations import media, outbound, sending
 from apps.integrations.email.handlers import mailbox_poll
-from apps.integrations.errors import ChannelError, ChannelRejected
+from apps.integrations.errors import ChannelError, ChannelRejected, DeliveryUnknown, RateLimited
 from apps.integrations.inbox import inbox_reprocess
-from apps.integrations.models import IntegrationSettings, IntegrationType
+from apps.integrations.models import IntegrationSettings, IntegrationType, Purpose
 from apps.integrations.telegram import client as telegram
 from apps.integrations.telegram.handlers import TOO_BIG_NOTE as TELEGRAM_TOO_BIG_NOTE
 from apps.integrations.whatsapp import client as whatsapp
@@ -26,26 +27,51 @@ REPLY_RETRY = Backoff(max_attempts=10, base=2, cap=300)
 
 @app.task(name="integrations.send_outbound", queue="replies", retry=REPLY_RETRY, pass_context=True)
 async def send_outbound(context, *, message_id: int) -> str:
-    """Send one OutboundMessage. Already sent → nothing (a re-run after a crash between the send
-    and the commit of `sent` is the only way to send twice, a window of one UPDATE)."""
-    loaded = await sync_to_async(outbound.outbound_load)(message_id)
-    if loaded is None:
-        return "skipped"
-    _channel, token, chat_id, text = loaded
+    """Send one OutboundMessage (see outbound.py for its states).
+
+    The attempt is committed as `sending` before the call. Whatever provably delivered nothing
+    (no connection, 429, 5xx, a 4xx refusal of an SMTP step) puts it back to pending and the job
+    retries with backoff (429: after the channel's retry_after); a refusal fails it; a request
+    that left without an answer — or an attempt killed in the middle, found here on the re-run —
+    makes it «доставка не подтверждена», never a blind second send.
+    """
+    state, out = await sync_to_async(outbound.outbound_claim)(message_id)
+    if out is None:
+        return state
     final = context.job.attempts + 1 >= REPLY_RETRY.max_attempts
     try:
-        external_id = await telegram.send_message_async(token, chat_id, text)
-    except telegram.RateLimited as error:
-        await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=final)
-        raise RetryLater(error.retry_after, "telegram 429") from None
+        external_id = await sending.deliver(out)
+    except DeliveryUnknown as error:
+        await sync_to_async(outbound.outbound_mark_unconfirmed)(message_id, error.detail)
+        return "unconfirmed"
+    except RateLimited as error:
+        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=final)
+        raise RetryLater(error.retry_after, "rate limited") from None
     except ChannelRejected as error:
-        await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=True)
+        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=True)
         raise PermanentError(error.code) from None
     except ChannelError as error:
-        await sync_to_async(outbound.outbound_mark_attempt)(message_id, error.detail, final=final)
+        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=final)
+        raise
+    except BaseException:
+        # A bug or a cancellation mid-call: whether anything left is unknown — a person decides.
+        await sync_to_async(outbound.outbound_mark_unconfirmed)(message_id, "Внутренняя ошибка при отправке.")
         raise
     await sync_to_async(outbound.outbound_mark_sent)(message_id, str(external_id))
     return "sent"
+
+
+@app.task(name="integrations.answer_callback", queue="replies", retry=Backoff(max_attempts=3, base=1, cap=5))
+def answer_callback(*, integration_id: int, callback_query_id: str, text: str) -> None:
+    """answerCallbackQuery after a button press (the customer's spinner stops; a toast shows `text`).
+    Telegram forgets a callback after a short while, so only a few quick tries."""
+    integration = IntegrationSettings.objects.filter(pk=integration_id).first()
+    if integration is None:
+        return
+    try:
+        telegram.answer_callback_query(integration.api_token_encrypted, callback_query_id, text)
+    except ChannelRejected:
+        return  # too old or already answered: nothing to do
 
 
 # --- Periodic intake work ---------------------------------------------------------------------
@@ -125,3 +151,41 @@ def _download(channel: str, token: str, ref: str) -> tuple[bytes | None, str]:
             return None, TELEGRAM_TOO_BIG_NOTE
     _info, content = whatsapp.download_media(token, ref)
     return content, ("" if content is not None else WHATSAPP_TOO_BIG_NOTE)
+
+
+# --- New-lead notices to managers -----------------------------------------------------------------
+
+NEW_LEAD_NOTICE = "Новая заявка № {number} ({source}){whose}. Открыть: {url}"
+
+
+@app.task(name="integrations.notify_new_lead", queue="default", retry=Backoff(max_attempts=5, base=5, cap=120))
+def notify_new_lead(*, lead_id: int) -> int:
+    """A new lead: a message from the operators' Telegram bot to its responsible manager, or to every
+    manager (the operator role) when nobody is assigned — those who set a Telegram chat id on their
+    profile. Each notice is an OutboundMessage (one per lead and manager, never twice). No personal
+    data in the text: the number, the channel and a link."""
+    from apps.accounts.models import Role, User
+    from apps.leads.models import Lead
+
+    bot = IntegrationSettings.objects.filter(
+        type=IntegrationType.TELEGRAM, purpose=Purpose.OPERATORS, is_active=True
+    ).order_by("id").first()
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if bot is None or lead is None:
+        return 0
+    users = User.objects.filter(is_active=True).exclude(telegram_chat_id="")
+    users = users.filter(pk=lead.operator_id) if lead.operator_id else users.filter(role=Role.OPERATOR)
+    path = reverse("admin:leads_lead_change", args=[lead.pk])
+    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}" if settings.PUBLIC_BASE_URL else path
+    text = NEW_LEAD_NOTICE.format(number=lead.number, source=lead.get_source_display(), url=url,
+                                  whose=", вы ответственный" if lead.operator_id else ", без ответственного")
+    sent = 0
+    with transaction.atomic():
+        for user in users:
+            _message, created = outbound.outbound_enqueue(
+                channel="telegram", integration=bot, key=f"lead-notice:{lead.pk}:{user.pk}",
+                chat_id=user.telegram_chat_id, text=text,
+            )
+            sent += created
+    return sent
+

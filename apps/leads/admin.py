@@ -26,8 +26,8 @@ from apps.core.personal_data import PersonalDataForbidden, admin_forbidden_respo
 from apps.leads import selectors, services
 from apps.leads.contacts import sender_contacts
 from apps.leads.conversion import convert_lead
-from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage, LeadStatus
-from apps.leads.pagehooks import lead_page_context
+from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage, LeadStatus, MessageDirection
+from apps.leads.pagehooks import delivery_statuses, lead_page_context
 from apps.leads.selectors import attachment_url
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
@@ -58,12 +58,25 @@ HIDDEN = _("скрыто: нет права на персональные дан
 
 class LeadMessageInline(_ReadOnlyInline):
     model = LeadMessage
-    fields = ("received_at", "channel", "direction", "shown_text")
+    fields = ("received_at", "channel", "direction", "shown_text", "delivery")
     readonly_fields = fields
 
     @admin.display(description=_("текст"))
     def shown_text(self, obj):
         return obj.text if _unmasked_now() else HIDDEN
+
+    @admin.display(description=_("доставка"))
+    def delivery(self, obj):
+        """An outgoing message's delivery status (from the integrations, one query per page)."""
+        if obj.direction != MessageDirection.OUTGOING:
+            return ""
+        request = _current_request.get()
+        cache = getattr(request, "_lead_delivery", None) if request is not None else None
+        if cache is None or cache[0] != obj.lead_id:
+            cache = (obj.lead_id, delivery_statuses(obj.lead_id))
+            if request is not None:
+                request._lead_delivery = cache
+        return cache[1].get(obj.external_id, "—")
 
 
 class LeadAttachmentInline(_ReadOnlyInline):

@@ -6,6 +6,22 @@ from collections.abc import Callable
 
 LeadPageContext = Callable[[object, object], dict]
 _providers: list[LeadPageContext] = []
+# func(lead_id) -> {outgoing LeadMessage.external_id: "delivery status text"} — one query per page.
+DeliveryStatuses = Callable[[int], dict]
+_delivery: list[DeliveryStatuses] = []
+
+
+def register_delivery_statuses(func: DeliveryStatuses) -> DeliveryStatuses:
+    if func not in _delivery:
+        _delivery.append(func)
+    return func
+
+
+def delivery_statuses(lead_id: int) -> dict:
+    statuses: dict = {}
+    for provider in _delivery:
+        statuses.update(provider(lead_id) or {})
+    return statuses
 
 
 def register_lead_page_context(func: LeadPageContext) -> LeadPageContext:

@@ -125,3 +125,16 @@ def lead_search_ids(term: str, *, personal_data: bool = True) -> set[int]:
 def attachment_url(attachment) -> str:
     """A pre-signed link to a lead's attachment, saved under its original name and checked type."""
     return presigned_download_url(attachment.file.name, filename=attachment.name, content_type=attachment.content_type)
+
+
+def new_leads_for(user) -> QuerySet[Lead]:
+    """New leads a user should take: assigned to them, and — for managers (the operator role) —
+    the unassigned ones too (every manager is notified of those)."""
+    from apps.accounts.models import Role
+
+    if not getattr(user, "is_authenticated", False):
+        return Lead.objects.none()
+    condition = Q(operator_id=user.pk)
+    if user.role == Role.OPERATOR:
+        condition |= Q(operator__isnull=True)
+    return Lead.objects.filter(condition, status="new")

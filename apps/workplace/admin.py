@@ -152,9 +152,15 @@ def lead_reply_view(request, pk):
     if not request.user.has_perm("leads.change_lead"):
         raise PermissionDenied
     try:
-        replies.lead_reply(lead=lead, text=request.POST.get("text", ""),
-                           token=request.POST.get("token") or replies.new_reply_token(), actor=request.user)
-        messages.success(request, "Ответ поставлен в очередь на отправку; статус — в блоке «Ответ клиенту».")
+        if request.POST.get("resend"):
+            replies.reply_resend(lead=lead, message_id=int(request.POST["resend"]) if
+                                 request.POST["resend"].isdigit() else 0, actor=request.user)
+            messages.success(request, "Сообщение снова поставлено в очередь на отправку.")
+        else:
+            replies.lead_reply(lead=lead, text=request.POST.get("text", ""),
+                               token=request.POST.get("token") or replies.new_reply_token(), actor=request.user,
+                               files=request.FILES.getlist("files"), document_ids=request.POST.getlist("documents"))
+            messages.success(request, "Ответ поставлен в очередь на отправку; статус — в блоке «Ответ клиенту».")
     except BusinessError as error:
         messages.error(request, error.detail)
     return HttpResponseRedirect(reverse("admin:leads_lead_change", args=[pk]) + "#reply")
@@ -174,6 +180,8 @@ def lead_page_reply_context(lead, request) -> dict:
             "token": replies.new_reply_token(),
             "channel": lead.get_source_display(),
             "outbound": replies.lead_outbound(lead),
+            "documents": replies.reply_documents(lead, request.user),
+            "max_files": replies.MAX_FILES,
         }
     }
 

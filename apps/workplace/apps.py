@@ -16,12 +16,13 @@ class WorkplaceConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from apps.clients.references import register_client_reference
-        from apps.leads.pagehooks import register_lead_page_context
-        from apps.workplace import history
+        from apps.leads.pagehooks import register_delivery_statuses, register_lead_page_context
+        from apps.workplace import history, replies
         from apps.workplace.admin import lead_page_reply_context
         from apps.workplace.models import Reminder
 
         register_client_reference("workplace.Reminder", "client")
         register_lead_page_context(lead_page_reply_context)
+        register_delivery_statuses(replies.delivery_statuses)
         auditlog.register(Reminder)
         history.register()

@@ -26,6 +26,11 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "imap_security",
             "imap_user",
             "imap_folder",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_user",
+            "smtp_from",
             "webhook_url",
             "created_at",
             "updated_at",
@@ -52,6 +57,12 @@ class _SettingsInput(serializers.Serializer):
     imap_user = serializers.CharField(max_length=255, required=False, allow_blank=True)
     imap_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
     imap_folder = serializers.CharField(max_length=255, required=False)
+    smtp_host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    smtp_port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True)
+    smtp_security = serializers.ChoiceField(choices=ImapSecurity.choices, required=False)
+    smtp_user = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    smtp_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+    smtp_from = serializers.EmailField(required=False, allow_blank=True)
     admin_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
 
 

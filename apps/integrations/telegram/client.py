@@ -17,12 +17,13 @@ import logging
 import warnings
 from collections import OrderedDict
 
+import httpx
 from django.conf import settings
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from apps.integrations.errors import ChannelError, ChannelRejected, safe_message
+from apps.integrations.errors import ChannelError, ChannelRejected, DeliveryUnknown, RateLimited, safe_message
 
 # PTB logs the Bot API URL — which contains the token — at DEBUG. Never let that reach a handler.
 logging.getLogger("telegram").setLevel(logging.INFO)
@@ -30,20 +31,16 @@ logging.getLogger("telegram").setLevel(logging.INFO)
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's own limit for getFile
 MAX_CACHED_BOTS = 32
 LONG_POLL_MAX = 50
+# Messages, and presses of our inline buttons (the consent button).
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 class FileTooBig(ChannelError):
     default_code = "file_too_big"
 
 
-class RateLimited(ChannelError):
-    """Telegram answered 429: come back after `retry_after` seconds."""
-
-    default_code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: float):
-        super().__init__(message)
-        self.retry_after = float(retry_after)
+# httpx errors raised before the request left this machine: nothing reached Telegram.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _timeout() -> float:
@@ -102,6 +99,11 @@ def _translated(token: str):
             raise FileTooBig("Файл больше 20 МБ: Telegram не отдаёт его боту.") from None
         raise ChannelRejected(f"Telegram: {safe_message(error, token)}") from None
     except TelegramError as error:
+        cause = error.__cause__
+        if isinstance(cause, httpx.HTTPError) and not isinstance(cause, _NOT_SENT):
+            # The request may have reached Telegram (read timeout, connection reset after sending).
+            raise DeliveryUnknown(f"Telegram не ответил: {safe_message(error, token)}") from None
+        # Not connected, or Telegram answered 5xx: nothing was delivered, a retry is safe.
         raise ChannelError(f"Нет связи с Telegram: {safe_message(error, token)}") from None
 
 
@@ -133,7 +135,7 @@ def get_me(token: str) -> dict:
 
 def set_webhook(token: str, url: str, secret_token: str) -> None:
     async def call(bot):
-        await bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=["message"])
+        await bot.set_webhook(url=url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES)
 
     _run(token, call)
 
@@ -148,7 +150,8 @@ def delete_webhook(token: str) -> None:
 def get_updates(token: str, *, offset: int, timeout: int = 0, limit: int = 100) -> list[dict]:
     async def call(bot):
         updates = await bot.get_updates(
-            offset=offset, timeout=timeout, limit=limit, allowed_updates=["message"], read_timeout=timeout + _timeout()
+            offset=offset, timeout=timeout, limit=limit, allowed_updates=ALLOWED_UPDATES,
+            read_timeout=timeout + _timeout(),
         )
         return [update.to_dict() for update in updates]
 
@@ -202,10 +205,35 @@ class _BotPool:
 _pool = _BotPool()
 
 
-async def send_message_async(token: str, chat_id: int | str, text: str) -> int:
+def _keyboard(buttons: list[dict] | None):
+    """Channel-neutral buttons [{"text", "data"}] → an inline keyboard, one button per row."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"])] for b in buttons])
+
+
+async def send_message_async(token: str, chat_id: int | str, text: str, *, buttons: list[dict] | None = None) -> int:
     """sendMessage from async code (the worker); returns Telegram's message_id."""
     if not token:
         raise ChannelRejected("Токен бота не задан.", code="token_missing")
     bot = await _pool.get(token)
     with _translated(token):
-        return (await bot.send_message(chat_id=chat_id, text=text)).message_id
+        return (await bot.send_message(chat_id=chat_id, text=text, reply_markup=_keyboard(buttons))).message_id
+
+
+async def send_document_async(token: str, chat_id: int | str, content: bytes, filename: str) -> int:
+    """sendDocument (multipart upload, up to 50 MB for bots); returns Telegram's message_id."""
+    if not token:
+        raise ChannelRejected("Токен бота не задан.", code="token_missing")
+    bot = await _pool.get(token)
+    with _translated(token):
+        return (await bot.send_document(chat_id=chat_id, document=content, filename=filename)).message_id
+
+
+def answer_callback_query(token: str, callback_query_id: str, text: str) -> None:
+    """Stop the button's spinner in the customer's app and show `text` (best effort)."""
+
+    async def call(bot):
+        await bot.answer_callback_query(callback_query_id, text=text)
+
+    _run(token, call)

@@ -84,8 +84,37 @@ def _announced(spec: dict):
     )
 
 
+CONSENT_THANKS = "Спасибо! Согласие на обработку персональных данных получено."
+CONSENT_REFUSED = "Эта кнопка относится к обращению другого человека."
+
+
+def _callback(item: InboxItem, callback: dict) -> HandlerResult:
+    """A press of our inline button: the consent button is the only one today."""
+    from apps.integrations.tasks import answer_callback
+
+    sender_id = (callback.get("from") or {}).get("id")
+    message = callback.get("message") or {}
+    chat_id = (message.get("chat") or {}).get("id")
+    data = str(callback.get("data") or "")
+    lead, given = None, None
+    # A private chat with the bot has chat.id == from.id; a button pressed elsewhere does not count.
+    if sender_id is not None and (chat_id is None or chat_id == sender_id):
+        lead, given = consent.consent_from_button(
+            data=data, channel="telegram", sender_id=str(sender_id),
+            evidence=f"telegram:callback:{callback.get('id')}:message:{chat_id}:{message.get('message_id')}",
+        )
+    if callback.get("id"):
+        answer_callback.defer(integration_id=item.integration_id, callback_query_id=str(callback["id"]),
+                              text=CONSENT_THANKS if given else CONSENT_REFUSED)
+    if given is None:
+        return HandlerResult(ignored=True, notes=["Нажатие кнопки не от отправителя заявки — согласие не записано."])
+    return HandlerResult(lead=lead, notes=["Согласие на обработку ПДн получено кнопкой в Telegram."])
+
+
 def handle_item(item: InboxItem) -> HandlerResult:
     update = item.payload or {}
+    if isinstance(update.get("callback_query"), dict):
+        return _callback(item, update["callback_query"])
     message = update.get("message")
     if not message or not (message.get("from") or {}).get("id"):
         return HandlerResult(ignored=True, notes=["Обновление без сообщения клиента — пропущено."])
@@ -121,9 +150,9 @@ def handle_item(item: InboxItem) -> HandlerResult:
                                   message_id=f"telegram:{chat_id}:{message.get('message_id')}")
     if chat_id is not None and not result.duplicate:
         template = REPLY_NEW if result.created else REPLY_APPEND
-        reply = template.format(number=door.lead_number(result.lead))
-        if result.created and not consent.has_active_consent(result.lead):
-            reply += consent.consent_invitation(result.lead)
+        reply, buttons = template.format(number=door.lead_number(result.lead)), []
+        if result.created:  # the first reply to the sender: the consent link and button
+            reply, buttons = consent.consent_offer(result.lead, "telegram", reply)
         # Sent by a job enqueued in this transaction: one reply per lead message, never lost.
         outbound_enqueue(
             channel="telegram",
@@ -132,6 +161,7 @@ def handle_item(item: InboxItem) -> HandlerResult:
             chat_id=chat_id,
             text=reply,
             lead_pk=result.lead.pk,
+            buttons=buttons,
         )
     notes = [a.note for a in attachments if a.note and a.note != media.PENDING_NOTE]
     return HandlerResult(lead=result.lead, created=result.created, notes=notes)

@@ -2,7 +2,8 @@
 
 POST/GET /bot<token>/<method> with JSON, urlencoded or multipart parameters → {"ok": true,
 "result": ...} or {"ok": false, "error_code", "description"}; files at /file/bot<token>/<path>.
-Methods: getMe, setWebhook, deleteWebhook, getWebhookInfo, getUpdates, getFile, sendMessage.
+Methods: getMe, setWebhook, deleteWebhook, getWebhookInfo, getUpdates, getFile, sendMessage
+(with reply_markup), sendDocument (multipart upload), answerCallbackQuery.
 Run standalone (bench, manual tries): python -m apps.integrations.testing.fake_telegram --port 8160 --token T
 """
 
@@ -13,6 +14,7 @@ import threading
 import time
 import uuid
 from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from apps.integrations.testing.fake_http import FakeServer, QuietHandler
@@ -31,6 +33,11 @@ class FakeTelegram(FakeServer):
         self.files: dict[str, dict] = {}  # file_id -> {"path", "content", "size"}
         self.sent: list[dict] = []
         self.calls: list[tuple[str, str]] = []  # (method, token) — never printed
+        self.documents: list[dict] = []  # sendDocument: {"chat_id", "name", "content"}
+        self.answered: list[dict] = []  # answerCallbackQuery: {"callback_query_id", "text"}
+        # answer_drop: the next N sendMessage calls are delivered, then the connection is closed
+        # without an answer (the request reached Telegram, the answer was lost).
+        self.answer_drop = 0
         self.fail_send = False
         # sendMessage answers 429 (with parameters.retry_after) while throttle_until > time.time(),
         # or for the next `throttle_count` calls: Telegram's flood control.
@@ -142,6 +149,31 @@ class FakeTelegram(FakeServer):
             }
         )
 
+    def m_senddocument(self, token, params):
+        if self.fail_send:
+            return self.bad("Internal Server Error", 500)
+        document = params.get("document")
+        if not isinstance(document, dict):
+            return self.bad("Bad Request: there is no document in the request")
+        with self.lock:
+            self.documents.append({"chat_id": params.get("chat_id"), "name": document["filename"],
+                                   "content": document["content"]})
+        return self.ok({"message_id": next(self._message_ids), "date": int(time.time()),
+                        "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": self.bots[token],
+                        "document": {"file_name": document["filename"], "file_id": "F" + uuid.uuid4().hex,
+                                     "file_unique_id": uuid.uuid4().hex[:16], "file_size": len(document["content"])}})
+
+    def m_answercallbackquery(self, token, params):
+        with self.lock:
+            self.answered.append({"callback_query_id": params.get("callback_query_id"), "text": params.get("text")})
+        return self.ok(True)
+
+    def queue_callback(self, token: str, callback_query: dict) -> dict:
+        update = {"update_id": next(self._update_ids), "callback_query": callback_query}
+        with self.lock:
+            self.updates.setdefault(token, []).append(update)
+        return update
+
     def m_sendmessage(self, token, params):
         if self.fail_send:
             return self.bad("Internal Server Error", 500)
@@ -175,8 +207,14 @@ class FakeTelegram(FakeServer):
             "text": params.get("text", ""),
             "from": self.bots[token],
         }
+        markup = params.get("reply_markup")
         with self.lock:
-            self.sent.append({"chat_id": chat_id, "text": params.get("text", ""), "token": token})
+            self.sent.append({"chat_id": chat_id, "text": params.get("text", ""), "token": token,
+                              "reply_markup": json.loads(markup) if isinstance(markup, str) else markup})
+            drop = self.answer_drop > 0
+            self.answer_drop = max(0, self.answer_drop - 1)
+        if drop:
+            raise ConnectionAbortedError("answer lost")  # the handler closes the connection unanswered
         return self.ok(message)
 
     def file_content(self, token: str, path: str) -> bytes | None:
@@ -197,11 +235,13 @@ def _params(handler: QuietHandler) -> dict:
     elif content_type.startswith("application/json"):
         params = json.loads(body)
     elif content_type.startswith("multipart/form-data"):
-        message = BytesParser().parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-        params = {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True).decode()
-            for part in message.get_payload()
-        }
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        params = {}
+        for part in message.get_payload():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()  # UTF-8 names as browsers and httpx send them
+            content = part.get_payload(decode=True)
+            params[name] = {"filename": filename, "content": content} if filename else content.decode()
     else:
         params = dict(parse_qsl(body.decode()))
     return {**query, **params}
@@ -221,7 +261,12 @@ class TelegramHandler(QuietHandler):
         if not path.startswith("/bot") or path.count("/") != 2:
             return self.send_body(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
         token, _, method = path[len("/bot") :].partition("/")
-        status, payload = self.fake.call(token, method, _params(self))
+        try:
+            status, payload = self.fake.call(token, method, _params(self))
+        except ConnectionAbortedError:
+            self.close_connection = True
+            self.connection.shutdown(2)  # socket.SHUT_RDWR: no answer at all
+            return None
         return self.send_body(status, json.dumps(payload).encode())
 
     do_GET = _dispatch

@@ -25,9 +25,18 @@ def _text(message: dict) -> str:
     if kind == "location":
         loc = message.get("location") or {}
         return f"Местоположение: {loc.get('name', '')} {loc.get('latitude')}, {loc.get('longitude')}".strip()
-    if kind in ("button", "interactive"):
-        return str(message.get(kind))
+    if kind == "interactive":  # a press of our reply button: its title is what the customer "said"
+        interactive = message.get("interactive") or {}
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        return str(reply.get("title") or "")
+    if kind == "button":  # a template's quick-reply button
+        return str((message.get("button") or {}).get("text") or "")
     return ""
+
+
+def _button_id(message: dict) -> str:
+    interactive = message.get("interactive") or {} if message.get("type") == "interactive" else {}
+    return str((interactive.get("button_reply") or {}).get("id") or "")
 
 
 def _attachment(message: dict):
@@ -71,7 +80,12 @@ def handle_item(item: InboxItem) -> HandlerResult:
         },
         attachments=[attachment] if attachment else [],
     )
-    if not result.duplicate and consent.is_agreement(text):
+    button = _button_id(message)
+    if not result.duplicate and button.startswith(consent.CALLBACK_PREFIX):
+        # Our consent button: counts for the lead it names only when wa_id is that lead's sender.
+        consent.consent_from_button(data=button, channel="whatsapp", sender_id=wa_id,
+                                    evidence=f"whatsapp:{message['id']}")
+    elif not result.duplicate and consent.is_agreement(text):
         # «Согласен» from the verified wa_id: the sender's consent (152-FZ).
         consent.consent_from_lead(lead=result.lead, channel="whatsapp", message_id=f"whatsapp:{message['id']}")
     if attachment is not None and not result.duplicate:

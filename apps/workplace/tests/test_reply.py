@@ -42,7 +42,10 @@ def test_reply_in_telegram_is_sent_once_with_its_status(operator, telegram_bot, 
     assert LeadMessage.objects.filter(lead=lead, direction="out").count() == 1
     assert "ждёт отправки" in web.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
     run_jobs()
-    assert [m["text"] for m in fake_telegram.sent_to(777001)] == ["Здравствуйте! От 45 000 ₽."]
+    (sent,) = fake_telegram.sent_to(777001)
+    # The first message to this sender carries the consent link and button (152-FZ).
+    assert sent["text"].startswith("Здравствуйте! От 45 000 ₽.") and "/consent/" in sent["text"]
+    assert sent["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"consent:{lead.pk}"
     message = OutboundMessage.objects.get(lead_pk=lead.pk)
     assert message.status == OutboundStatus.SENT
     assert "отправлено" in web.get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()

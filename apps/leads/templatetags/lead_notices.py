@@ -1,0 +1,19 @@
+"""{% new_leads_badge %}: the header's notice of new leads for the logged-in manager (one COUNT on
+every admin page; the «Сегодня» page lists them)."""
+
+from django import template
+from django.urls import reverse
+
+from apps.leads.selectors import new_leads_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("admin/leads/new_leads_badge.html", takes_context=True)
+def new_leads_badge(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.has_perm("leads.view_lead"):
+        return {"count": 0}
+    count = new_leads_for(user).count()
+    return {"count": count, "url": reverse("admin:leads_lead_changelist") + "?status__exact=new"}
