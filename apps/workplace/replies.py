@@ -151,6 +151,7 @@ def lead_reply(*, lead: Lead, text: str, token: str, actor, files=(), document_i
     sent_text, buttons = text, []
     if not OutboundMessage.objects.filter(lead_pk=lead.pk).exists():
         sent_text, buttons = consent.consent_offer(lead, lead.source, text)
+        sent_text = sent_text.strip()  # a reply of files only: the consent paragraph alone
     chat_id, meta = _recipient(lead, integration)
     message, created = outbound_enqueue(
         channel=lead.source, integration=integration, key=key, chat_id=chat_id, text=sent_text,
