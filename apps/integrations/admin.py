@@ -9,7 +9,7 @@ from apps.core.errors import BusinessError
 from apps.core.paging import LargeTableAdminMixin
 from apps.integrations import services
 from apps.integrations.inbox import inbox_reprocess
-from apps.integrations.models import Consent, InboxItem, InboxStatus, IntegrationSettings
+from apps.integrations.models import Consent, ImapSecurity, InboxItem, InboxStatus, IntegrationSettings
 
 SECRET_INPUTS = ("api_token", "app_secret", "verify_token", "imap_password", "smtp_password")
 # Form field names differ from the model's (non-editable) secret fields: "new_<secret>".
@@ -50,6 +50,14 @@ class IntegrationSettingsForm(forms.ModelForm):
         help_texts = {"bot_name": "Для Telegram заполняется автоматически по getMe."}
 
     request = None  # set by IntegrationSettingsAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "smtp_security" in self.fields:  # optional: only mailboxes that reply need SMTP
+            self.fields["smtp_security"].required = False
+
+    def clean_smtp_security(self):
+        return self.cleaned_data.get("smtp_security") or ImapSecurity.SSL
 
     def clean(self):
         data = super().clean()

@@ -108,8 +108,9 @@ def test_statements_per_update_through_the_webhook(api_client, telegram_bot, fak
     # statement); message known?; sender's open lead FOR UPDATE; client by contacts; INSERT lead (an
     # append: UPDATE of the changed columns); INSERT audit entry; INSERT message; the reply: its key
     # known?, INSERT outbound message, defer its job; UPDATE inbox; COMMIT. A new lead's first reply
-    # also asks whether the sender has consented already (one query, issue 14).
-    assert len(new) == 17, [query["sql"][:80] for query in new.captured_queries]
+    # also asks whether the sender has consented already (one query, issue 14) and enqueues the
+    # new-lead notice job for the managers (one statement, issue 16).
+    assert len(new) == 18, [query["sql"][:80] for query in new.captured_queries]
     assert len(append) == 16, [query["sql"][:80] for query in append.captured_queries]
     assert not any("SAVEPOINT" in query["sql"] for query in [*new.captured_queries, *append.captured_queries])
     # A retry: the integration and INSERT inbox ... ON CONFLICT DO NOTHING, nothing else.
