@@ -12,7 +12,24 @@ def erase_subject(*, client_id: int, lead_ids: list[int]) -> dict[str, int]:
         return {}
     payloads = InboxItem.objects.filter(lead_pk__in=lead_ids, payload__isnull=False).update(payload=None)
     consents = Consent.objects.filter(lead_pk__in=lead_ids).exclude(ip_address=None).update(ip_address=None)
-    return {"inbox_payloads": payloads, "consents": consents}
+    return {"inbox_payloads": payloads, "consents": consents, "outbound_messages": _erase_outbound(lead_ids)}
+
+
+def _erase_outbound(lead_ids: list[int]) -> int:
+    """Messages sent to the person: text, recipient and headers blanked; uploaded files deleted (the
+    order's documents they referenced belong to the documents app and stay)."""
+    from django.core.files.storage import default_storage
+
+    from apps.integrations.models import OutboundMessage
+
+    erased = 0
+    for message in OutboundMessage.objects.filter(lead_pk__in=lead_ids):
+        for spec in message.attachments or []:
+            if not spec.get("document_id") and str(spec.get("key", "")).startswith("outbound/"):
+                default_storage.delete(spec["key"])
+        OutboundMessage.objects.filter(pk=message.pk).update(text="", meta={}, attachments=[], chat_id="—")
+        erased += 1
+    return erased
 
 
 def purge_processed_payloads(*, before, dry_run: bool) -> int:

@@ -119,3 +119,15 @@ def test_mark_sent_wins_over_unconfirmed(telegram_bot):
     assert outbound_claim(message.pk) == ("unconfirmed", None)
     outbound.outbound_mark_sent(message.pk, "1001")
     assert _status(message) == OutboundStatus.SENT
+
+
+def test_anonymising_the_person_erases_what_was_sent_to_them(telegram_bot):
+    from apps.integrations.erasure import erase_subject
+
+    key = default_storage.save(random_key("outbound", "passport.pdf"), ContentFile(b"%PDF-1.7 scan"))
+    message = _enqueue(telegram_bot, text="Иван, ваш паспорт 4510 123456", lead_pk=42,
+                       attachments=[{"key": key, "name": "Паспорт Иванова.pdf"}], meta={"to": "ivan@mail.test"})
+    assert erase_subject(client_id=1, lead_ids=[42])["outbound_messages"] == 1
+    message.refresh_from_db()
+    assert (message.text, message.meta, message.attachments, message.chat_id) == ("", {}, [], "—")
+    assert not default_storage.exists(key)
