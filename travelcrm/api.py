@@ -15,9 +15,11 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -333,6 +335,14 @@ class ApiViewMixin:
         super().initial(request, *args, **kwargs)
         bind_audit_actor(request)
 
+    def handle_exception(self, exc):
+        """An error is JSON whatever `?format=` chose (csv, xlsx, pdf): a file renderer would lose the
+        fields, and the middleware could only answer a bare «bad_request»."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
 
 # A plain API view (no model CRUD): reports, exports, imports, auth endpoints. (Comments, not
 # docstrings, on the bases: drf-spectacular would show a base's docstring as each operation's text.)
@@ -418,14 +428,47 @@ class ErrorAwareAutoSchema(AutoSchema):
         serializer = getattr(self.view, "serializer_class", None)
         return getattr(getattr(serializer, "Meta", None), "model", None)
 
+    def map_parsers(self):
+        """Request bodies are documented as JSON, or as multipart/form-data when they carry a file.
+        The form parsers still answer (browsers, old scripts), but a form has no types: `0` for a
+        boolean, `null` for a number would be a documented input that means something else."""
+        media = super().map_parsers()
+        if "application/json" not in media:
+            return media
+        if self._uploads_files():
+            return [m for m in media if m == "multipart/form-data"] or media
+        return ["application/json"]
+
+    def _uploads_files(self) -> bool:
+        serializer = force_instance(self.get_request_serializer())
+        fields = getattr(serializer, "fields", None) or {}
+        return any(isinstance(field, serializers.FileField) for field in fields.values())
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        # A paged GET that is not a model list (a report): a page past the end is a 404 too.
+        paged = any(parameter.get("name") == "page" for parameter in (operation or {}).get("parameters", []))
+        if paged and "404" not in operation["responses"]:
+            operation["responses"]["404"] = self._get_response_for_code(
+                OpenApiResponse(response=ErrorSerializer, description="Страница за последней: такой страницы нет."),
+                "404",
+            )
+        # Errors are JSON whatever the success renders as (a CSV, a PDF): see ApiViewMixin.handle_exception.
+        for code, response in (operation or {}).get("responses", {}).items():
+            content = response.get("content")
+            if code[0] in "45" and content and "application/json" not in content:
+                response["content"] = {"application/json": next(iter(content.values()))}
+        return operation
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         wanted = {} if self._is_public() else {"401": _DEFAULT_DETAILS[401], "403": _DEFAULT_DETAILS[403]}
         method = self.method.upper()
-        if method in ("POST", "PUT", "PATCH"):
-            wanted["400"] = _DEFAULT_DETAILS[400]
+        # Any request can be refused at the door: a NUL character, a malformed query parameter.
+        wanted["400"] = _DEFAULT_DETAILS[400]
         if method != "GET" and not self._is_public():
             wanted["409"] = _DEFAULT_DETAILS[409]  # a business rule refused the change (state, duplicate)
+            wanted["404"] = "Объект из пути или из тела запроса не найден."
         if method == "GET" and self._is_list_view():
             wanted["400"] = "Неверное значение фильтра, сортировки или номера страницы."
             wanted["404"] = "Страница за последней: такой страницы нет."

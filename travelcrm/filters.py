@@ -4,7 +4,11 @@ Kept apart from travelcrm/api.py for the same reason as travelcrm/permissions.py
 the default backends while rest_framework.generics is loading.
 """
 
+import django_filters
+from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -27,3 +31,42 @@ class FilterBackend(DjangoFilterBackend):
 def _reads_any(filterset_class, params) -> bool:
     names = tuple(filterset_class.base_filters)
     return any(param.startswith(names) for param in params)
+
+
+# --- Strict filters ----------------------------------------------------------------------------------
+# django-filter's NumberFilter takes 1.5 for an id and BooleanFilter ignores «maybe» (the whole list
+# comes back); the schema says integer / boolean, so such a value is a 400 like any other bad input.
+
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An object's id: a whole number from 1."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("Ожидается true или false.", code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """true / false (1 / 0); anything else is refused."""
+
+    field_class = _StrictBooleanField

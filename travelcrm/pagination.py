@@ -82,12 +82,19 @@ class ListPagination(BasePagination):
         return ids
 
     def _page_size(self, request) -> int:
-        # Like DRF: a missing, malformed or non-positive page_size means the default size.
-        try:
-            size = int(request.query_params.get(self.page_size_query_param, ""))
-        except ValueError:
+        # Missing or empty: the default size; above max_page_size: the maximum. Anything else that is
+        # not a whole number from 1 is refused (DRF silently used the default; the schema says from 1).
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
             return self.page_size
-        return min(size, self.max_page_size) if size > 0 else self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [
+                f"Записей на странице — целое число от 1 (больше {self.max_page_size} не отдаётся)."]})
+        return min(size, self.max_page_size)
 
     def _page_number(self, request) -> int:
         raw = request.query_params.get(self.page_query_param)

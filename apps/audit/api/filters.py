@@ -5,12 +5,11 @@ from rest_framework.exceptions import ValidationError
 
 from apps.audit.labels import ACTION_BY_CODE
 from apps.audit.models import AccessLogEntry
-
-MAX_ID = 2**63 - 1
+from travelcrm.filters import IdFilter
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(field_name="actor_id", min_value=1, max_value=MAX_ID)
+    user = IdFilter(field_name="actor_id")
     model = django_filters.CharFilter(method="filter_model", help_text="app_label.model, e.g. clients.client")
     object_id = django_filters.CharFilter(field_name="object_pk")
     action = django_filters.ChoiceFilter(
@@ -38,8 +37,8 @@ class AuditLogFilter(django_filters.FilterSet):
 
 
 class AccessLogFilter(django_filters.FilterSet):
-    user = django_filters.NumberFilter(field_name="user_id", min_value=1, max_value=MAX_ID)
-    client = django_filters.NumberFilter(method="filter_client", min_value=1, max_value=MAX_ID)
+    user = IdFilter(field_name="user_id")
+    client = IdFilter(method="filter_client")
     date_from = django_filters.DateFilter(field_name="at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="at", lookup_expr="date__lte")
 

@@ -88,14 +88,13 @@ class DestructionRecordViewSet(BaseReadOnlyViewSet):
     queryset = DestructionRecord.objects.all()
     serializer_class = DestructionRecordSerializer
     lookup_value_regex = r"\d+"
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer]
 
     def get_queryset(self):
         return selectors.destruction_records()
 
     @extend_schema(tags=["audit"], summary="The act as PDF («Акт об уничтожении персональных данных»)",
                    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer])
     def act(self, request, *args, **kwargs):
         record = self.get_object()
         response = HttpResponse(acts.destruction_act_pdf(record), content_type="application/pdf")
@@ -118,7 +117,8 @@ class SubjectRequestViewSet(BaseViewSet):
         "anonymize": ["clients.change_client", "audit.anonymize_client"],
         "consent_pdf": ["clients.view_client", PERSONAL_DATA_PERMISSION],
     }
-    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, ZipRenderer, PdfRenderer]
+    # A file renderer only on the action that makes that file: `?format=zip` on anonymize would
+    # otherwise render its JSON answer as an empty "zip".
 
     def get_object(self) -> Client:
         try:
@@ -131,7 +131,8 @@ class SubjectRequestViewSet(BaseViewSet):
         parameters=[CLIENT_PK, OpenApiParameter("format", str, enum=["json", "zip"], required=False)],
         responses={200: OpenApiTypes.OBJECT, (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
-    @action(detail=True, methods=["get"], url_path="personal-data")
+    @action(detail=True, methods=["get"], url_path="personal-data",
+            renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, ZipRenderer])
     def personal_data(self, request, *args, **kwargs):
         client = self.get_object()
         if request.accepted_renderer.format == "zip":
@@ -159,7 +160,8 @@ class SubjectRequestViewSet(BaseViewSet):
         tags=["clients"], summary="The PDF «Согласие на обработку персональных данных» of the client, for signing",
         parameters=[CLIENT_PK], responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
-    @action(detail=True, methods=["get"], url_path="consent-pdf")
+    @action(detail=True, methods=["get"], url_path="consent-pdf",
+            renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer])
     def consent_pdf(self, request, *args, **kwargs):
         client = self.get_object()
         if client.is_deleted:

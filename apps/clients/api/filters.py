@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 from apps.clients import selectors
 from apps.clients.models import Client
 from apps.core.personal_data import require_personal_data
+from travelcrm.filters import IdFilter
 
 _LOOKUP_NAMES = {"phone": "поиск по телефону", "email": "поиск по e-mail", "passport": "поиск по паспорту"}
 
@@ -16,7 +17,7 @@ class ClientFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(method="filter_email", label="E-mail (exact, case-insensitive)")
     passport = django_filters.CharFilter(method="filter_passport", label="Passport series and number")
     search = django_filters.CharFilter(method="filter_search", label="Name (partial, Cyrillic or Latin)")
-    operator = django_filters.NumberFilter(field_name="operator_id")
+    operator = IdFilter(field_name="operator_id")
     citizenship = django_filters.CharFilter(field_name="citizenship", lookup_expr="iexact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -5,6 +5,8 @@ queries — and masks personal data for users without clients.view_personal_data
 """
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.clients import selectors
@@ -187,9 +189,10 @@ class ClientFileSerializer(_FastOutput):
     original_name = serializers.CharField(read_only=True)
     content_type = serializers.CharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
-    download_url = serializers.URLField(
+    # A link to the app (/files/…, encrypted storage) or the storage's pre-signed URL: a URI reference.
+    download_url = extend_schema_field(OpenApiTypes.URI_REF)(serializers.CharField(
         read_only=True, allow_null=True, help_text="Pre-signed, expiring; null without the right to see PD."
-    )
+    ))
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance: ClientFile):

@@ -1,5 +1,7 @@
 """API shapes of documents and templates (English field names; writes go through services)."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
@@ -54,7 +56,8 @@ class DocumentChecksSerializer(serializers.Serializer):
 
 
 class DocumentDownloadSerializer(serializers.Serializer):
-    url = serializers.URLField()
+    # A link to the app (/files/…, encrypted storage) or the storage's pre-signed URL: a URI reference.
+    url = extend_schema_field(OpenApiTypes.URI_REF)(serializers.CharField())
     expires_in = serializers.IntegerField(help_text="Seconds the pre-signed URL stays valid.")
     file_name = serializers.CharField()
 

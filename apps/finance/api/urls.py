@@ -31,11 +31,12 @@ REPORT_SUMMARIES = {
 
 report_urls = []
 for name, summary in REPORT_SUMMARIES.items():
-    view = report_view(name, summary).as_view()
     report_urls += [
-        path(f"reports/{name}/", view, name=f"report-{name}"),
-        path(f"reports/{name}/csv/", view, {"format": "csv"}, name=f"report-{name}-csv"),
-        path(f"reports/{name}/xlsx/", view, {"format": "xlsx"}, name=f"report-{name}-xlsx"),
+        path(f"reports/{name}/", report_view(name, summary).as_view(), name=f"report-{name}"),
+        path(f"reports/{name}/csv/", report_view(name, summary, "csv").as_view(), {"format": "csv"},
+             name=f"report-{name}-csv"),
+        path(f"reports/{name}/xlsx/", report_view(name, summary, "xlsx").as_view(), {"format": "xlsx"},
+             name=f"report-{name}-xlsx"),
     ]
 
 order_payments = PaymentViewSet.as_view({"get": "list", "post": "create"})

@@ -240,17 +240,15 @@ class SupplierPaymentViewSet(_OrderScopedPaymentViewSet):
 
 # --- Reports -----------------------------------------------------------------------------------------
 
-_FILTER_PARAMETERS = [
-    OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
-    OpenApiParameter("operator", OpenApiTypes.INT), OpenApiParameter("client", OpenApiTypes.INT),
-    OpenApiParameter("currency", OpenApiTypes.STR), OpenApiParameter("page", OpenApiTypes.INT),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
+# The report filters come from ReportFilterSerializer (types, limits, choices as validated); the
+# page and the format only on the JSON path: …/csv/ and …/xlsx/ return the whole report as a file.
+_PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Номер страницы (с 1)."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Строк на странице (по умолчанию 100)."),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"],
                      description="csv / xlsx — файл для Excel (весь отчёт по фильтру)"),
-    OpenApiParameter("supplier", OpenApiTypes.INT), OpenApiParameter("ageing", OpenApiTypes.STR,
-                                                                     enum=["not_due", "1_30", "31_90", "90_plus"]),
-    OpenApiParameter("by", OpenApiTypes.STR, enum=["source", "operator"], description="funnel: группировка"),
 ]
+_FILE_TYPES = {"csv": "text/csv", "xlsx": XLSX_TYPE}
 
 
 class _CountedPaginator(DjangoPaginator):
@@ -401,10 +399,18 @@ def wire_row(row: dict) -> dict:
     return out
 
 
-def report_view(name: str, summary: str) -> type[ReportView]:
+def report_view(name: str, summary: str, file_format: str | None = None) -> type[ReportView]:
+    """The view of one report; with file_format (csv, xlsx) the one behind …/<format>/ (its own schema)."""
     base = {"debts": DebtsReportView, "supplier-debts": SupplierDebtsReportView}.get(name, ReportView)
-    view = type(f"{name.title().replace('-', '')}ReportView", (base,), {"report_name": name})
-    return extend_schema(summary=summary, parameters=_FILTER_PARAMETERS, responses={200: OpenApiTypes.OBJECT})(view)
+    suffix = (file_format or "").title()
+    view = type(f"{name.title().replace('-', '')}{suffix}ReportView", (base,), {"report_name": name})
+    if file_format:
+        # Only the file renderer: no `?format=` to document (an error is JSON anyway, see ApiViewMixin).
+        view.renderer_classes = [{"csv": CsvRenderer, "xlsx": XlsxRenderer}[file_format]]
+        return extend_schema(summary=f"{summary} — файл {file_format.upper()}", parameters=[ReportFilterSerializer],
+                             responses={(200, _FILE_TYPES[file_format]): OpenApiResponse(OpenApiTypes.BINARY)})(view)
+    return extend_schema(summary=summary, parameters=[ReportFilterSerializer, *_PAGE_PARAMETERS],
+                         responses={200: OpenApiTypes.OBJECT})(view)
 
 
 # --- Reconciliation statement with a supplier -------------------------------------------------------

@@ -6,6 +6,7 @@ import django_filters
 from django.utils import timezone
 
 from apps.orders.models import Order, OrderStatus
+from travelcrm.filters import IdFilter
 
 
 def _day_start(value):
@@ -18,9 +19,9 @@ def _day_end(value):
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, help_text="Статус (можно несколько).")
-    client = django_filters.NumberFilter(field_name="client_id", help_text="Клиент-плательщик.")
-    traveller = django_filters.NumberFilter(field_name="travellers", distinct=True, help_text="Турист заказа.")
-    operator = django_filters.NumberFilter(field_name="operator_id", help_text="Ответственный менеджер.")
+    client = IdFilter(field_name="client_id", help_text="Клиент-плательщик.")
+    traveller = IdFilter(field_name="travellers", distinct=True, help_text="Турист заказа.")
+    operator = IdFilter(field_name="operator_id", help_text="Ответственный менеджер.")
     deadline_from = django_filters.DateFilter(method="filter_deadline_from", help_text="Срок не раньше (дата).")
     deadline_to = django_filters.DateFilter(method="filter_deadline_to", help_text="Срок не позже (дата).")
     services_from = django_filters.DateFilter(
