@@ -69,3 +69,31 @@ def test_documentation_pages_load_only_local_files(client, url):
     assert scripts
     for source in scripts:
         assert finders.find(source.split("/static/", 1)[1]), source  # shipped with drf-spectacular-sidecar
+
+
+# The customer's own names for the integration settings stay exactly as agreed (no trailing slash).
+CUSTOMER_PATHS = re.compile(r"^/api/v1/settings/integrations/(list|add|activate|deactivate|update)$")
+
+
+def test_every_path_ends_with_a_slash(schema):
+    missing = [path for path in schema["paths"] if not path.endswith("/") and not CUSTOMER_PATHS.match(path)]
+    assert not missing, missing
+
+
+def test_path_parameters_are_named_alike(schema):
+    """`{id}` for the resource itself, `{<parent>_id}` for a parent (`{order_id}`, `{client_id}`);
+    `{number}` is a template version's number, not an id."""
+    for path in schema["paths"]:
+        names = re.findall(r"{([^}]+)}", path)
+        assert all(name in ("id", "number") or re.fullmatch(r"[a-z]+_id", name) for name in names), path
+        assert len(names) == len(set(names)), path
+        if names and not path.rstrip("/").endswith("}"):
+            continue
+        if len(names) > 1:
+            assert names[-1] in ("id", "number"), path  # the resource itself is {id}
+
+
+def test_actions_are_kebab_case(schema):
+    for path in schema["paths"]:
+        literal = [part for part in path.split("/") if part and not part.startswith("{")]
+        assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part) for part in literal), path

@@ -127,7 +127,7 @@ def world(make_user, settings):
 
 
 def fill_path(path: str, world: dict) -> str:
-    """/api/v1/clients/{client_pk}/contacts/{id}/ → the world's client and contact."""
+    """/api/v1/clients/{client_id}/contacts/{id}/ → the world's client and contact."""
     parts = path.strip("/").split("/")
     filled = []
     for index, part in enumerate(parts):
@@ -148,7 +148,7 @@ def fill_path(path: str, world: dict) -> str:
 def _payloads(world: dict) -> dict:
     return {
         "POST /api/v1/clients/": {"last_name": "Матрицева", "first_name": "Ольга"},
-        "POST /api/v1/clients/{client_pk}/contacts/": {"kind": "email", "value": "matrix@example.com"},
+        "POST /api/v1/clients/{client_id}/contacts/": {"kind": "email", "value": "matrix@example.com"},
         "POST /api/v1/leads/": {"contact_name": "Пётр", "text": "Нужен тур"},
         "POST /api/v1/suppliers/": {"name": "Новый поставщик"},
         "POST /api/v1/orders/": {"client": world["clients"], "currency": "RUB"},
@@ -165,9 +165,9 @@ def _payloads(world: dict) -> dict:
         "PUT /api/v1/finance/requisites/": REQUISITES,
         "POST /api/v1/auth/password/": {"old_password": TEST_PASSWORD, "new_password": "Новый-пароль-2026!"},
         "POST /api/v1/leads/{id}/reject/": {"reason": "Не дозвонились"},
-        "POST /api/v1/clients/{client_pk}/passports/": {"kind": "internal", "series": "4511", "number": "654321",
+        "POST /api/v1/clients/{client_id}/passports/": {"kind": "internal", "series": "4511", "number": "654321",
                                                         "issue_date": "2011-01-01"},
-        "POST /api/v1/orders/{order_pk}/services/": {"type": "transfer", "start_dt": "2026-07-20T10:00:00+03:00",
+        "POST /api/v1/orders/{order_id}/services/": {"type": "transfer", "start_dt": "2026-07-20T10:00:00+03:00",
                                                      "end_dt": "2026-07-20T11:00:00+03:00", "origin": "AYT",
                                                      "destination": "Кемер", "price": "2500.00"},
         "POST /api/v1/auth/token/": {"email": world["users"]["operator"].email, "password": TEST_PASSWORD},
@@ -190,7 +190,7 @@ def _payloads(world: dict) -> dict:
 
 
 def _multipart(operation: str):
-    if operation == "POST /api/v1/clients/{client_pk}/files/":
+    if operation == "POST /api/v1/clients/{client_id}/files/":
         return {"file": _named(PNG, "scan.png"), "description": "скан"}
     if operation == "POST /api/v1/clients/import/":
         return {"file": _named("Фамилия;Имя\r\nИмпортов;Иван\r\n".encode(), "clients.csv"), "dry_run": "true"}

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import path
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
@@ -321,6 +322,7 @@ def bind_audit_actor(request) -> None:
 # middleware runs before DRF reads a JWT, so without this a JWT write had no actor.
 class ApiViewMixin:
     public = False
+    deprecated_path = False  # set by travelcrm.api.deprecated_path() on an old spelling of a path
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -335,6 +337,12 @@ class ApiViewMixin:
         super().initial(request, *args, **kwargs)
         bind_audit_actor(request)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.deprecated_path:
+            response["Deprecation"] = "true"  # RFC 9745: the path answers, but goes away next release
+        return response
+
     def handle_exception(self, exc):
         """An error is JSON whatever `?format=` chose (csv, xlsx, pdf): a file renderer would lose the
         fields, and the middleware could only answer a bare «bad_request»."""
@@ -342,6 +350,17 @@ class ApiViewMixin:
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
+
+
+def deprecated_path(route: str, view_class, actions: dict | None = None, **initkwargs):
+    """An old spelling of a path (`mark_paid`, no trailing slash) that keeps answering for one more
+    release: the same view, left out of the OpenAPI schema, with a `Deprecation: true` header.
+    docs/api.md lists these paths under «Устаревшие пути»."""
+    if actions is not None:
+        view = view_class.as_view(actions, deprecated_path=True, **initkwargs)
+    else:
+        view = view_class.as_view(deprecated_path=True, **initkwargs)
+    return path(route, view)
 
 
 # A plain API view (no model CRUD): reports, exports, imports, auth endpoints. (Comments, not
@@ -398,6 +417,9 @@ _CRUD_SUMMARIES = {
 class ErrorAwareAutoSchema(AutoSchema):
     """Every operation's error shapes and statuses, and a Russian summary, for endpoints written
     by anyone: what an operation can answer follows from its kind (list, write, detail, public)."""
+
+    def is_excluded(self) -> bool:
+        return getattr(self.view, "deprecated_path", False) or super().is_excluded()
 
     def get_summary(self):
         explicit = super().get_summary()

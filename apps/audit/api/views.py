@@ -173,7 +173,7 @@ class SubjectRequestViewSet(BaseViewSet):
         return response
 
 
-CONSENT_CLIENT = OpenApiParameter("client_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+CONSENT_CLIENT = OpenApiParameter("client_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 @extend_schema_view(
@@ -192,7 +192,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
 
     def get_client(self) -> Client:
         try:
-            return Client.objects.get(pk=int(self.kwargs["client_pk"]))
+            return Client.objects.get(pk=int(self.kwargs["client_id"]))
         except (Client.DoesNotExist, ValueError, OverflowError):
             raise Http404 from None
 

@@ -5,9 +5,9 @@ from apps.clients.api.views import ClientFileViewSet, ClientViewSet, ContactView
 
 router = SimpleRouter(trailing_slash=True)
 router.register(r"clients", ClientViewSet, basename="client")
-router.register(r"clients/(?P<client_pk>\d+)/contacts", ContactViewSet, basename="client-contact")
-router.register(r"clients/(?P<client_pk>\d+)/passports", PassportViewSet, basename="client-passport")
-router.register(r"clients/(?P<client_pk>\d+)/files", ClientFileViewSet, basename="client-file")
+router.register(r"clients/(?P<client_id>\d+)/contacts", ContactViewSet, basename="client-contact")
+router.register(r"clients/(?P<client_id>\d+)/passports", PassportViewSet, basename="client-passport")
+router.register(r"clients/(?P<client_id>\d+)/files", ClientFileViewSet, basename="client-file")
 
 urlpatterns = [
     # The import routes come first so "clients/import/" is not taken for a client id.

@@ -162,14 +162,14 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
 
 
 class ClientChildMixin(PersonalDataContextMixin):
-    """Nested under /clients/{client_pk}/: the parent must exist and be alive."""
+    """Nested under /clients/{client_id}/: the parent must exist and be alive."""
 
     lookup_value_regex = r"\d+"
 
     def get_client(self) -> Client:
         if not hasattr(self, "_client"):
             try:
-                self._client = Client.objects.get(pk=int(self.kwargs["client_pk"]))
+                self._client = Client.objects.get(pk=int(self.kwargs["client_id"]))
             except (Client.DoesNotExist, ValueError):
                 raise Http404 from None
         return self._client
@@ -178,7 +178,7 @@ class ClientChildMixin(PersonalDataContextMixin):
         return self.queryset.filter(client=self.get_client())
 
 
-CLIENT_PK = OpenApiParameter("client_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
+CLIENT_PK = OpenApiParameter("client_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 @extend_schema_view(

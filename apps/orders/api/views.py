@@ -69,7 +69,8 @@ def _transition_action(name: str, summary: str):
         return Response(OrderDetailSerializer(selectors.order_detail().get(pk=order.pk)).data)
 
     transition.__name__ = name
-    transition = action(detail=True, methods=["post"], url_path=name)(transition)
+    # Paths in kebab-case (mark-paid); the old mark_paid/ answers for one release (apps/orders/api/urls.py).
+    transition = action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(transition)
     request_body = MarkPaidSerializer if name == "mark_paid" else None
     return extend_schema(request=request_body, responses={200: OrderDetailSerializer, 409: _CONFLICT}, summary=summary)(
         transition
@@ -163,11 +164,6 @@ class OrderViewSet(BaseModelViewSet):
             }
         )
 
-    @extend_schema(exclude=True)  # documented once, as /orders/{id}/timeline (OrderTimelineView)
-    @action(detail=True, methods=["get"])
-    def timeline(self, request, pk=None):
-        return Response(_timeline_body(self.get_object()))
-
 
 def _timeline_body(order: Order) -> dict:
     items = selectors.order_timeline(order)
@@ -178,7 +174,7 @@ def _timeline_body(order: Order) -> dict:
 
 
 class OrderTimelineView(BaseAPIView):
-    """GET /api/v1/orders/{id}/timeline — services and events of the order in time order."""
+    """GET /api/v1/orders/{id}/timeline/ — services and events of the order in time order."""
 
     required_permissions = ["orders.view_order"]
 
@@ -198,7 +194,7 @@ class OrderTimelineView(BaseAPIView):
     partial_update=extend_schema(request=ServiceWriteSerializer, responses=ServiceSerializer),
 )
 class ServiceViewSet(BaseModelViewSet):
-    """Services of one order: /api/v1/orders/{order_pk}/services/."""
+    """Services of one order: /api/v1/orders/{order_id}/services/."""
 
     serializer_class = ServiceSerializer
     queryset = Service.objects.none()
@@ -208,7 +204,7 @@ class ServiceViewSet(BaseModelViewSet):
 
     def _order(self) -> Order:
         if not hasattr(self, "_order_cache"):
-            self._order_cache = get_object_or_404(Order, pk=self.kwargs["order_pk"])
+            self._order_cache = get_object_or_404(Order, pk=self.kwargs["order_id"])
         return self._order_cache
 
     def get_queryset(self):
@@ -217,10 +213,10 @@ class ServiceViewSet(BaseModelViewSet):
         if self.action == "list":
             return selectors.services_of(self._order().pk)  # a missing order is a 404, not an empty list
         if self.action == "retrieve":
-            return selectors.services_of(self.kwargs["order_pk"])  # found in the order => the order exists
+            return selectors.services_of(self.kwargs["order_id"])  # found in the order => the order exists
         # update / destroy: the services lock the order and read the row again; here only that the
         # service is in this order (one query: no order, supplier or travellers to read).
-        return Service.objects.filter(order_id=self.kwargs["order_pk"])
+        return Service.objects.filter(order_id=self.kwargs["order_id"])
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
@@ -236,7 +232,7 @@ class ServiceViewSet(BaseModelViewSet):
         travellers = data.pop("travellers", None)
         try:  # the service locks the order by id: no separate read of it here
             service = services.service_create(
-                order=int(self.kwargs["order_pk"]), data=data, actor=request.user, travellers=travellers
+                order=int(self.kwargs["order_id"]), data=data, actor=request.user, travellers=travellers
             )
         except Order.DoesNotExist:
             raise Http404 from None

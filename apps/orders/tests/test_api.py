@@ -105,9 +105,9 @@ def test_transitions_over_api(operator_api):
     assert response.json()["code"] == "invalid_transition"
     assert "Подтверждён" in response.json()["detail"]
     assert response.json()["allowed_actions"] == ["mark_paid", "cancel", "reopen"]
-    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/")
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark-paid/")
     assert response.status_code == 409 and response.json()["code"] == "order_has_debt"  # 30 000 still owed
-    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark_paid/", {"override_reason": "наличные"})
+    response = operator_api.post(f"/api/v1/orders/{order.pk}/mark-paid/", {"override_reason": "наличные"})
     assert response.status_code == 409 and "только руководитель" in response.json()["detail"]
     assert Order.objects.get(pk=order.pk).status == "confirmed"
 
@@ -116,9 +116,9 @@ def test_supervisor_marks_paid_with_debt_and_the_reason_is_on_the_timeline(super
     order = make_order()
     add(order, flight(at(1)))
     supervisor_api.post(f"/api/v1/orders/{order.pk}/confirm/")
-    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark_paid/", {"override_reason": "  "})
+    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark-paid/", {"override_reason": "  "})
     assert response.status_code == 409 and response.json()["fields"]["override_reason"]
-    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark_paid/",
+    response = supervisor_api.post(f"/api/v1/orders/{order.pk}/mark-paid/",
                                    {"override_reason": "Оплата наличными в офисе"})
     assert response.status_code == 200 and response.json()["status"] == "paid"
     event = order.events.get(kind="paid_override")
@@ -304,7 +304,7 @@ def test_order_detail_and_timeline_query_budget(operator_api, django_assert_max_
         detail = operator_api.get(f"/api/v1/orders/{order.pk}/")
     assert len(detail.json()["services"]) == 20
     with django_assert_max_num_queries(6):
-        timeline = operator_api.get(f"/api/v1/orders/{order.pk}/timeline")
+        timeline = operator_api.get(f"/api/v1/orders/{order.pk}/timeline/")
     assert len([i for i in timeline.json()["items"] if i["kind"] == "service"]) == 20
 
 
