@@ -41,6 +41,14 @@ def test_generated_summaries_are_russian(schema):
     assert re.search("[А-Яа-я]", orders["post"]["summary"])
 
 
+def test_every_summary_is_russian(schema):
+    """Summaries in one language, like the error texts: each starts with a Russian word (field and
+    parameter names such as `admin_password` may follow in Latin letters)."""
+    english = [f"{name}: {operation.get('summary')}" for name, _method, operation in operations(schema)
+               if not re.match(r"[«(]?[А-ЯЁа-яё]", operation.get("summary") or "")]  # fmt: skip
+    assert not english, "summaries not in Russian:\n" + "\n".join(english)
+
+
 def test_lists_document_a_bad_filter_and_a_page_past_the_end(schema):
     lists = [(name, op) for name, method, op in operations(schema)
              if method == "get" and op["operationId"].endswith("_list")]  # fmt: skip

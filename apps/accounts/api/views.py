@@ -24,7 +24,7 @@ from travelcrm.api import ApiViewMixin, BaseAPIView, ErrorSerializer
 
 @extend_schema(
     tags=["auth"],
-    summary="Obtain an access and a refresh token",
+    summary="Войти: получить access- и refresh-токен",
     responses={200: TokenPairResponseSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
 )
 class TokenObtainView(ApiViewMixin, TokenObtainPairView):
@@ -44,7 +44,7 @@ class TokenObtainView(ApiViewMixin, TokenObtainPairView):
 
 @extend_schema(
     tags=["auth"],
-    summary="Exchange a refresh token for a new pair (the old refresh token is revoked)",
+    summary="Обменять refresh-токен на новую пару (старый refresh-токен отзывается)",
     responses={200: TokenPairResponseSerializer, 401: ErrorSerializer},
 )
 class TokenRefreshRotatingView(ApiViewMixin, TokenRefreshView):
@@ -54,7 +54,7 @@ class TokenRefreshRotatingView(ApiViewMixin, TokenRefreshView):
 
 @extend_schema(
     tags=["auth"],
-    summary="Revoke a refresh token",
+    summary="Выйти: отозвать refresh-токен",
     request=LogoutSerializer,
     responses={205: None, 400: ErrorSerializer, 401: ErrorSerializer},
 )
@@ -77,7 +77,7 @@ class LogoutView(BaseAPIView):
 
 @extend_schema(
     tags=["auth"],
-    summary="Change the own password; every other session ends, a new token pair is returned",
+    summary="Сменить свой пароль: остальные сеансы завершаются, возвращается новая пара токенов",
     request=PasswordChangeSerializer,
     responses={200: TokenPairResponseSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 429: ErrorSerializer},
 )
@@ -107,7 +107,7 @@ class PasswordChangeView(BaseAPIView):
 
 @extend_schema(
     tags=["auth"],
-    summary="End every session of the current user (all refresh and access tokens stop working)",
+    summary="Завершить все сеансы текущего пользователя (все refresh- и access-токены перестают действовать)",
     request=None,
     responses={205: None, 401: ErrorSerializer},
 )
@@ -120,7 +120,7 @@ class LogoutAllView(BaseAPIView):
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
-@extend_schema(tags=["auth"], summary="The current user", responses={200: MeSerializer, 401: ErrorSerializer})
+@extend_schema(tags=["auth"], summary="Текущий пользователь", responses={200: MeSerializer, 401: ErrorSerializer})
 class MeView(BaseAPIView):
     required_permissions: list[str] = []  # any signed-in user
 

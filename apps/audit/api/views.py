@@ -48,9 +48,9 @@ class PdfRenderer(BinaryRenderer):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["audit"], summary="Audit log: changes and events (filters: user, model, object_id, "
+    list=extend_schema(tags=["audit"], summary="Журнал аудита: изменения и события (фильтры: user, model, object_id, "
                                                "action, event, date_from, date_to)"),
-    retrieve=extend_schema(tags=["audit"], summary="One audit log entry"),
+    retrieve=extend_schema(tags=["audit"], summary="Запись журнала аудита"),
 )
 class AuditLogViewSet(BaseReadOnlyViewSet):
     """Model changes (create / update / delete) and events (logins, exports, subject requests)."""
@@ -65,8 +65,8 @@ class AuditLogViewSet(BaseReadOnlyViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["audit"], summary="Personal-data access log (filters: user, client, date_from, date_to)"),
-    retrieve=extend_schema(tags=["audit"], summary="One access log entry"),
+    list=extend_schema(tags=["audit"], summary="Журнал доступа к ПДн (фильтры: user, client, date_from, date_to)"),
+    retrieve=extend_schema(tags=["audit"], summary="Запись журнала доступа к персональным данным"),
 )
 class AccessLogViewSet(BaseReadOnlyViewSet):
     """Who saw which clients' unmasked personal data, through which endpoint, when, from where."""
@@ -81,8 +81,8 @@ class AccessLogViewSet(BaseReadOnlyViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["audit"], summary="Acts of destruction of personal data"),
-    retrieve=extend_schema(tags=["audit"], summary="One act"),
+    list=extend_schema(tags=["audit"], summary="Акты об уничтожении персональных данных"),
+    retrieve=extend_schema(tags=["audit"], summary="Акт об уничтожении персональных данных"),
 )
 class DestructionRecordViewSet(BaseReadOnlyViewSet):
     queryset = DestructionRecord.objects.all()
@@ -92,7 +92,7 @@ class DestructionRecordViewSet(BaseReadOnlyViewSet):
     def get_queryset(self):
         return selectors.destruction_records()
 
-    @extend_schema(tags=["audit"], summary="The act as PDF («Акт об уничтожении персональных данных»)",
+    @extend_schema(tags=["audit"], summary="Акт об уничтожении персональных данных в PDF",
                    responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
     @action(detail=True, methods=["get"], renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer])
     def act(self, request, *args, **kwargs):
@@ -127,7 +127,7 @@ class SubjectRequestViewSet(BaseViewSet):
             raise Http404 from None
 
     @extend_schema(
-        tags=["clients"], summary="Everything held about the client (152-FZ subject request); ?format=zip adds files",
+        tags=["clients"], summary="Всё, что хранится о клиенте (запрос по 152-ФЗ); ?format=zip — с файлами",
         parameters=[CLIENT_PK, OpenApiParameter("format", str, enum=["json", "zip"], required=False)],
         responses={200: OpenApiTypes.OBJECT, (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
@@ -144,7 +144,7 @@ class SubjectRequestViewSet(BaseViewSet):
         return Response(services.subject_export(client=client, actor=request.user))
 
     @extend_schema(
-        tags=["clients"], summary="Anonymise the client (152-FZ): erase personal data, keep the books",
+        tags=["clients"], summary="Обезличить клиента (152-ФЗ): стереть персональные данные, сохранить учёт",
         request=AnonymizeSerializer, parameters=[CLIENT_PK],
         responses={201: DestructionRecordSerializer, 409: ErrorSerializer},
     )
@@ -157,7 +157,7 @@ class SubjectRequestViewSet(BaseViewSet):
         return Response(DestructionRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["clients"], summary="The PDF «Согласие на обработку персональных данных» of the client, for signing",
+        tags=["clients"], summary="Согласие на обработку персональных данных клиента в PDF, для подписи",
         parameters=[CLIENT_PK], responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
     @action(detail=True, methods=["get"], url_path="consent-pdf",
@@ -177,9 +177,9 @@ CONSENT_CLIENT = OpenApiParameter("client_id", OpenApiTypes.INT, OpenApiParamete
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["clients"], summary="Consents of a client (own and given as a lead sender)",
+    list=extend_schema(tags=["clients"], summary="Согласия клиента (свои и данные как отправитель заявки)",
                        parameters=[CONSENT_CLIENT]),
-    retrieve=extend_schema(tags=["clients"], summary="One consent", parameters=[CONSENT_CLIENT]),
+    retrieve=extend_schema(tags=["clients"], summary="Согласие на обработку ПДн", parameters=[CONSENT_CLIENT]),
 )
 class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Consents to personal-data processing: list, record a signed paper consent, withdraw."""
@@ -205,7 +205,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         return context
 
     @extend_schema(
-        tags=["clients"], summary="Record a consent signed on paper, with its scan (multipart/form-data)",
+        tags=["clients"], summary="Записать согласие, подписанное на бумаге, со сканом (multipart/form-data)",
         parameters=[CONSENT_CLIENT], request={"multipart/form-data": PaperConsentSerializer},
         responses={201: ConsentSerializer},
     )
@@ -222,7 +222,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         return Response(self.get_serializer(consent).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["clients"], summary="Withdraw a consent; the answer proposes anonymising the client",
+        tags=["clients"], summary="Отозвать согласие; ответ предлагает обезличить клиента",
         parameters=[CONSENT_CLIENT], request=None, responses={200: OpenApiTypes.OBJECT, 409: ErrorSerializer},
     )
     @action(detail=True, methods=["post"])

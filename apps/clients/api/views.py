@@ -73,17 +73,17 @@ class PersonalDataContextMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["clients"], summary="List clients (filters: phone, email, passport, search)"),
-    retrieve=extend_schema(tags=["clients"], summary="A client with contacts and passports"),
+    list=extend_schema(tags=["clients"], summary="Список клиентов (фильтры: phone, email, passport, search)"),
+    retrieve=extend_schema(tags=["clients"], summary="Карточка клиента с контактами и документами"),
     create=extend_schema(
-        tags=["clients"], summary="Create a client (deduplicated by phone, e-mail, passport)",
+        tags=["clients"], summary="Создать клиента (с проверкой дублей по телефону, e-mail, паспорту)",
         parameters=[ON_DUPLICATE], responses={201: ClientSerializer, 200: ClientSerializer, 409: DUPLICATE_RESPONSE},
     ),
     partial_update=extend_schema(
-        tags=["clients"], summary="Update a client (lists of phones/emails replace; passports are upserted)",
+        tags=["clients"], summary="Изменить клиента (телефоны и e-mail заменяются списком, документы дополняются)",
         responses={200: ClientSerializer, 409: DUPLICATE_RESPONSE},
     ),
-    destroy=extend_schema(tags=["clients"], summary="Delete a client (soft delete)"),
+    destroy=extend_schema(tags=["clients"], summary="Удалить клиента (мягкое удаление)"),
 )
 class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
     """Clients with their contacts and passports. Personal data is masked for users without
@@ -143,7 +143,7 @@ class ClientViewSet(PersonalDataContextMixin, BaseModelViewSet):
         services.client_soft_delete(client=instance, actor=self.request.user)
 
     @extend_schema(
-        tags=["clients"], summary="Merge another client into this one", request=MergeSerializer,
+        tags=["clients"], summary="Объединить другого клиента с этим", request=MergeSerializer,
         responses={200: ClientSerializer, 400: ErrorSerializer},
     )
     @action(detail=True, methods=["post"])
@@ -182,14 +182,14 @@ CLIENT_PK = OpenApiParameter("client_id", OpenApiTypes.INT, OpenApiParameter.PAT
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["clients"], summary="Contacts of a client", parameters=[CLIENT_PK]),
+    list=extend_schema(tags=["clients"], summary="Контакты клиента", parameters=[CLIENT_PK]),
     retrieve=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
     create=extend_schema(
-        tags=["clients"], summary="Add a contact", parameters=[CLIENT_PK],
+        tags=["clients"], summary="Добавить контакт", parameters=[CLIENT_PK],
         responses={201: ContactSerializer, 409: DUPLICATE_RESPONSE},
     ),
     partial_update=extend_schema(
-        tags=["clients"], summary="Change a contact", parameters=[CLIENT_PK], request=ContactUpdateSerializer,
+        tags=["clients"], summary="Изменить контакт", parameters=[CLIENT_PK], request=ContactUpdateSerializer,
         responses={200: ContactSerializer, 409: DUPLICATE_RESPONSE},
     ),
     destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
@@ -223,14 +223,14 @@ class ContactViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["clients"], summary="Passports of a client (history included)", parameters=[CLIENT_PK]),
+    list=extend_schema(tags=["clients"], summary="Документы клиента (с историей)", parameters=[CLIENT_PK]),
     retrieve=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
     create=extend_schema(
-        tags=["clients"], summary="Add a passport", parameters=[CLIENT_PK],
+        tags=["clients"], summary="Добавить документ (паспорт)", parameters=[CLIENT_PK],
         responses={201: PassportSerializer, 409: DUPLICATE_RESPONSE},
     ),
     partial_update=extend_schema(
-        tags=["clients"], summary="Change a passport", parameters=[CLIENT_PK],
+        tags=["clients"], summary="Изменить документ (паспорт)", parameters=[CLIENT_PK],
         responses={200: PassportSerializer, 409: DUPLICATE_RESPONSE},
     ),
     destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
@@ -264,10 +264,10 @@ class PassportViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["clients"], summary="Files (scans) of a client", parameters=[CLIENT_PK]),
-    retrieve=extend_schema(tags=["clients"], summary="A file with its expiring download URL", parameters=[CLIENT_PK]),
+    list=extend_schema(tags=["clients"], summary="Файлы (сканы) клиента", parameters=[CLIENT_PK]),
+    retrieve=extend_schema(tags=["clients"], summary="Файл клиента со временной ссылкой", parameters=[CLIENT_PK]),
     create=extend_schema(
-        tags=["clients"], summary="Upload a file (multipart/form-data)", parameters=[CLIENT_PK],
+        tags=["clients"], summary="Загрузить файл (multipart/form-data)", parameters=[CLIENT_PK],
         request={"multipart/form-data": ClientFileSerializer},
     ),
     destroy=extend_schema(tags=["clients"], parameters=[CLIENT_PK]),
@@ -296,7 +296,7 @@ class ClientFileViewSet(
         services.client_file_delete(file=instance, actor=self.request.user)
 
     @extend_schema(
-        tags=["clients"], summary="Redirect (302) to the file's expiring pre-signed URL", parameters=[CLIENT_PK],
+        tags=["clients"], summary="Скачать файл: переход (302) по временной ссылке", parameters=[CLIENT_PK],
         responses={302: None},
     )
     @action(detail=True, methods=["get"])

@@ -37,13 +37,13 @@ class IntegrationSettingsViewSet(BaseViewSet):
             raise exceptions.NotFound("Интеграция не найдена.")
         return integration
 
-    @extend_schema(summary="List integrations (tokens are never returned; see has_token)", tags=["integrations"])
+    @extend_schema(summary="Список интеграций (токены не возвращаются, см. has_token)", tags=["integrations"])
     def list(self, request):
         page = self.paginate_queryset(selectors.integrations_list())
         return self.get_paginated_response(IntegrationSerializer(page, many=True).data)
 
     @extend_schema(
-        summary="Add an integration (needs admin_password; Telegram tokens are checked with getMe)",
+        summary="Добавить интеграцию (нужен admin_password; токен Telegram проверяется через getMe)",
         request=IntegrationAddSerializer,
         responses={201: IntegrationSerializer},
         tags=["integrations"],
@@ -63,7 +63,7 @@ class IntegrationSettingsViewSet(BaseViewSet):
         return Response(IntegrationSerializer(integration).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Change an integration; replacing a secret needs admin_password",
+        summary="Изменить интеграцию; замена секрета требует admin_password",
         request=IntegrationUpdateSerializer,
         responses={200: IntegrationSerializer},
         tags=["integrations"],
@@ -83,7 +83,7 @@ class IntegrationSettingsViewSet(BaseViewSet):
         return Response(IntegrationSerializer(integration).data)
 
     @extend_schema(
-        summary="Activate (Telegram: set the webhook when PUBLIC_BASE_URL is set)",
+        summary="Включить интеграцию (Telegram: установить вебхук, если задан PUBLIC_BASE_URL)",
         request=IntegrationIdSerializer,
         responses={200: IntegrationSerializer},
         tags=["integrations"],
@@ -94,7 +94,7 @@ class IntegrationSettingsViewSet(BaseViewSet):
         return Response(IntegrationSerializer(integration).data)
 
     @extend_schema(
-        summary="Deactivate (Telegram: delete the webhook)",
+        summary="Выключить интеграцию (Telegram: удалить вебхук)",
         request=IntegrationIdSerializer,
         responses={200: IntegrationSerializer},
         tags=["integrations"],

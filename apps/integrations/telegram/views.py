@@ -15,7 +15,7 @@ class TelegramWebhookView(WebhookView):
     integration_type = IntegrationType.TELEGRAM
 
     @extend_schema(
-        summary="Telegram webhook (called by the Bot API)",
+        summary="Вебхук Telegram (вызывает Bot API)",
         request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
         responses={
             200: OpenApiResponse(description="Accepted (also for duplicates)"),

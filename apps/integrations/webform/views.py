@@ -99,7 +99,7 @@ class PublicLeadView(BaseAPIView):
     authentication_classes: list = []
 
     @extend_schema(
-        summary="Submit a lead from the agency's site",
+        summary="Отправить заявку с сайта агентства",
         request=inline_serializer(
             "PublicLeadRequest",
             {

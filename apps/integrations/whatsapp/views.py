@@ -46,7 +46,7 @@ class WhatsAppWebhookView(WebhookView):
     integration_type = IntegrationType.WHATSAPP
 
     @extend_schema(
-        summary="WhatsApp webhook verification handshake",
+        summary="Вебхук WhatsApp: проверка при подключении",
         parameters=[
             OpenApiParameter("hub.mode", str),
             OpenApiParameter("hub.verify_token", str),
@@ -69,7 +69,7 @@ class WhatsAppWebhookView(WebhookView):
         return HttpResponse(challenge, content_type="text/plain")
 
     @extend_schema(
-        summary="WhatsApp webhook (messages and statuses)",
+        summary="Вебхук WhatsApp (сообщения и статусы)",
         request={"application/json": {"type": "object"}},
         responses={
             200: OpenApiResponse(description="Accepted"),
