@@ -91,3 +91,26 @@ def postprocess_schema_enums(result, generator, **kwargs):
         return hooks.postprocess_schema_enums(result, generator, **kwargs)
     finally:
         hooks.load_enum_name_overrides = original
+
+
+# A time of day in the API is local wall-clock time ("09:30" or "09:30:00"), without an offset;
+# OpenAPI's `format: time` is RFC 3339's full-time, which requires one. Said with a pattern instead.
+LOCAL_TIME = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+              "example": "09:30:00"}
+
+
+def _local_times(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            del node["format"]
+            node.update({key: value for key, value in LOCAL_TIME.items() if key not in node})
+        for value in node.values():
+            _local_times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times(value)
+
+
+def postprocess_local_times(result, generator, **kwargs):
+    _local_times(result)
+    return result

@@ -326,7 +326,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "APPEND_COMPONENTS": {},
     # drf-spectacular's enum hook, naming choice sets that share a field name across apps.
-    "POSTPROCESSING_HOOKS": ["travelcrm.openapi.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["travelcrm.openapi.postprocess_schema_enums", "travelcrm.openapi.postprocess_local_times"],
     # Schema warnings are checked by `manage.py spectacular --validate --fail-on-warn` (a test),
     # not by `check --deploy`, which stays about deployment settings.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,

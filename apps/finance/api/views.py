@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import BooleanField, Count, QuerySet, Window
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -55,6 +55,7 @@ from apps.finance.statements import (
 )
 from apps.finance.xlsx import XLSX_TYPE, xlsx_response
 from travelcrm.api import BaseAPIView, BaseModelViewSet, BaseViewSet
+from travelcrm.filters import StrictBooleanFilter
 from travelcrm.permissions import PageNumberPagination
 
 
@@ -142,6 +143,7 @@ class PaymentFilter(filters.FilterSet):
     class Meta:
         model = Payment
         fields = ["order", "type", "method", "currency", "payer_client", "rate_is_manual"]
+        filter_overrides = {BooleanField: {"filter_class": StrictBooleanFilter}}
 
 
 # Client and supplier payments alike: the list, create, update and delete, also mounted per order at
@@ -224,6 +226,7 @@ class SupplierPaymentFilter(filters.FilterSet):
     class Meta:
         model = SupplierPayment
         fields = ["order", "supplier", "service", "type", "method", "currency", "rate_is_manual"]
+        filter_overrides = {BooleanField: {"filter_class": StrictBooleanFilter}}
 
 
 class SupplierPaymentViewSet(_OrderScopedPaymentViewSet):
