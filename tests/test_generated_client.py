@@ -13,8 +13,13 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-# PDFs come as bytes (the generator knows octet-stream, not application/pdf).
-CONFIG = 'content_type_overrides:\n  "application/pdf": "application/octet-stream"\n'
+# PDF, XLSX and CSV files come as bytes (the generator knows octet-stream, not their own types).
+CONFIG = (
+    "content_type_overrides:\n"
+    '  "application/pdf": "application/octet-stream"\n'
+    '  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "application/octet-stream"\n'
+    '  "text/csv": "application/octet-stream"\n'
+)
 
 
 def test_openapi_python_client_builds_without_warnings(tmp_path):

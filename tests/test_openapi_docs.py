@@ -2,6 +2,7 @@
 every operation, and the statuses an operation can answer in its schema — for every endpoint,
 including ones added later (travelcrm.api.ErrorAwareAutoSchema does it by the operation's kind)."""
 
+import json
 import re
 
 import pytest
@@ -47,6 +48,21 @@ def test_every_summary_is_russian(schema):
     english = [f"{name}: {operation.get('summary')}" for name, _method, operation in operations(schema)
                if not re.match(r"[«(]?[А-ЯЁа-яё]", operation.get("summary") or "")]  # fmt: skip
     assert not english, "summaries not in Russian:\n" + "\n".join(english)
+
+
+def test_optional_query_parameters_may_be_empty(schema):
+    """`?date_to=` means "not set" (django-filter and DRF skip an empty value): documented as such."""
+    for name, _method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and not parameter.get("required"):
+                assert parameter.get("allowEmptyValue") is True, (name, parameter["name"])
+
+
+def test_times_of_day_have_no_offset_format(schema):
+    """OpenAPI's `format: time` demands an offset; the API's times of day are local ("09:30:00")."""
+    assert '"format": "time"' not in json.dumps(schema)
+    payment = schema["components"]["schemas"]["Payment"]["properties"]["time"]
+    assert re.fullmatch(payment["pattern"], "00:00:00") and re.fullmatch(payment["pattern"], "09:30")
 
 
 def test_lists_document_a_bad_filter_and_a_page_past_the_end(schema):
@@ -105,3 +121,47 @@ def test_actions_are_kebab_case(schema):
     for path in schema["paths"]:
         literal = [part for part in path.split("/") if part and not part.startswith("{")]
         assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part) for part in literal), path
+
+
+def test_every_request_body_and_success_answer_has_an_example(schema):
+    """Hand-written (the per-type service examples) or built from the serializer's fields
+    (travelcrm.openapi_examples); a free-form object answer (a report) is left without one."""
+    missing = []
+    for name, _method, operation in operations(schema):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            if not content.get("examples"):
+                missing.append(f"{name} request {media}")
+        for code, response in operation["responses"].items():
+            content = response.get("content", {}).get("application/json")
+            described = content and "$ref" in json.dumps(content["schema"])
+            if code.startswith("2") and described and not content.get("examples"):
+                missing.append(f"{name} {code}")
+    assert not missing, "\n".join(missing)
+
+
+def test_prices_in_examples_are_decimal_strings(schema):
+    service = schema["paths"]["/api/v1/orders/{order_id}/services/"]["post"]
+    for example in service["requestBody"]["content"]["application/json"]["examples"].values():
+        for key in ("price", "commission"):
+            assert re.fullmatch(r"\d+\.\d{2}", example["value"][key]), example
+    order = schema["paths"]["/api/v1/orders/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]
+    value = next(iter(order["examples"].values()))["value"]
+    assert re.fullmatch(r"\d+\.\d{2}", value["total_amount"])
+
+
+def test_service_details_are_a_one_of_per_service_type(schema):
+    from apps.orders.details import SCHEMAS
+
+    components = schema["components"]["schemas"]
+    for component in ("ServiceWriteRequest", "Service"):
+        details = components[component]["properties"]["details"]
+        variants = {variant["title"]: variant for variant in details["oneOf"]}
+        assert set(variants) == set(SCHEMAS), component
+        for service_type, fields in SCHEMAS.items():
+            variant = variants[service_type]
+            assert set(variant["properties"]) == set(fields)
+            assert set(variant.get("required", [])) == {key for key, spec in fields.items() if spec.required}
+            assert variant["additionalProperties"] is False
+    examples = schema["paths"]["/api/v1/orders/{order_id}/services/"]["post"]["requestBody"]["content"][
+        "application/json"]["examples"]
+    assert {example["value"]["type"] for example in examples.values()} == set(SCHEMAS)

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import force_instance
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.plumbing import build_examples_list, build_listed_example_value, force_instance, get_override
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -28,6 +28,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apps.core.db import is_query_timeout
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
+from travelcrm.openapi_examples import example_for
 from travelcrm.pagination import ListPagination
 from travelcrm.permissions import RolePermission
 
@@ -450,6 +451,20 @@ class ErrorAwareAutoSchema(AutoSchema):
         serializer = getattr(self.view, "serializer_class", None)
         return getattr(getattr(serializer, "Meta", None), "model", None)
 
+    def _get_examples(self, serializer, direction, media_type, status_code=None, extras=None):
+        """Hand-written examples first; otherwise one built from the serializer's fields
+        (travelcrm.openapi_examples) for a request body and a success answer."""
+        examples = super()._get_examples(serializer, direction, media_type, status_code, extras)
+        if examples or (status_code and not str(status_code).startswith("2")) or serializer is ErrorSerializer:
+            return examples
+        value = example_for(serializer, direction)
+        if not value:
+            return examples
+        if direction == "response" and self._is_list_view(serializer) and get_override(serializer, "many") is not False:
+            item = value[0] if isinstance(value, list) and value else value
+            value = build_listed_example_value(item, self._get_paginator(), direction)
+        return build_examples_list([OpenApiExample("Пример", value=value, media_type=media_type)])
+
     def map_parsers(self):
         """Request bodies are documented as JSON, or as multipart/form-data when they carry a file.
         The form parsers still answer (browsers, old scripts), but a form has no types: `0` for a
@@ -475,6 +490,11 @@ class ErrorAwareAutoSchema(AutoSchema):
                 OpenApiResponse(response=ErrorSerializer, description="Страница за последней: такой страницы нет."),
                 "404",
             )
+        # An optional query parameter sent empty (`?date_to=`) means "not set", as in an HTML form:
+        # django-filter and DRF skip it, so the schema says an empty value is allowed.
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
         # Errors are JSON whatever the success renders as (a CSV, a PDF): see ApiViewMixin.handle_exception.
         for code, response in (operation or {}).get("responses", {}).items():
             content = response.get("content")
@@ -486,8 +506,10 @@ class ErrorAwareAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         wanted = {} if self._is_public() else {"401": _DEFAULT_DETAILS[401], "403": _DEFAULT_DETAILS[403]}
         method = self.method.upper()
-        # Any request can be refused at the door: a NUL character, a malformed query parameter.
+        # Any request can be refused at the door (a NUL character, a malformed query parameter), and
+        # any can name something that is not there (an id in the path, the body or a filter, a format).
         wanted["400"] = _DEFAULT_DETAILS[400]
+        wanted["404"] = _DEFAULT_DETAILS[404]
         if method != "GET" and not self._is_public():
             wanted["409"] = _DEFAULT_DETAILS[409]  # a business rule refused the change (state, duplicate)
             wanted["404"] = "Объект из пути или из тела запроса не найден."

@@ -146,8 +146,10 @@ class ListPagination(BasePagination):
                                    "планировщика (count_is_estimate); null в режиме cursor.",
                 },
                 "count_is_estimate": {"type": "boolean", "example": False},
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "next": {"type": "string", "nullable": True, "format": "uri",
+                         "example": "https://crm.example.ru/api/v1/orders/?page=3"},
+                "previous": {"type": "string", "nullable": True, "format": "uri",
+                             "example": "https://crm.example.ru/api/v1/orders/?page=1"},
                 "results": schema,
             },
         }

@@ -2,7 +2,7 @@
 
 import hmac
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 
 from apps.integrations.models import Channel, IntegrationType
@@ -17,6 +17,13 @@ class TelegramWebhookView(WebhookView):
     @extend_schema(
         summary="Вебхук Telegram (вызывает Bot API)",
         request={"application/json": {"type": "object", "description": "A Telegram Update object"}},
+        examples=[OpenApiExample("Сообщение клиента", request_only=True, value={
+            "update_id": 812345678,
+            "message": {"message_id": 4211, "date": 1781861400,
+                        "text": "Здравствуйте! Хотим в Турцию в июле, двое взрослых.",
+                        "from": {"id": 123456789, "is_bot": False, "first_name": "Иван", "username": "ivanov_travel"},
+                        "chat": {"id": 123456789, "type": "private", "first_name": "Иван"}},
+        })],
         responses={
             200: OpenApiResponse(description="Accepted (also for duplicates)"),
             403: OpenApiResponse(description="Wrong secret token"),

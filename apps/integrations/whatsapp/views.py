@@ -4,7 +4,7 @@ import hashlib
 import hmac
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 
 from apps.integrations.models import Channel, IntegrationType
@@ -71,6 +71,17 @@ class WhatsAppWebhookView(WebhookView):
     @extend_schema(
         summary="Вебхук WhatsApp (сообщения и статусы)",
         request={"application/json": {"type": "object"}},
+        examples=[OpenApiExample("Сообщение клиента", request_only=True, value={
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "74951234567", "phone_number_id": "106540352242922"},
+                "contacts": [{"profile": {"name": "Иван Иванов"}, "wa_id": "79161234567"}],
+                "messages": [{"from": "79161234567", "id": "wamid.HBgLNzkxNjEyMzQ1NjcVAgASGBQzQTdF",
+                              "timestamp": "1781861400", "type": "text",
+                              "text": {"body": "Здравствуйте! Хотим в Турцию в июле."}}],
+            }}]}],
+        })],
         responses={
             200: OpenApiResponse(description="Accepted"),
             403: OpenApiResponse(description="Bad signature"),

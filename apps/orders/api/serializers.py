@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 import orjson
 from django.contrib.auth import get_user_model
 from django.utils import timezone as dj_timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from apps.clients.models import Client
 from apps.core.money import CURRENCIES
+from apps.orders import details as details_rules
 from apps.orders.models import (
     OfferOption,
     Order,
@@ -157,6 +159,91 @@ def _service_travellers(service: Service) -> list:
     return list(service.travellers.all()) if loaded is None else loaded
 
 
+# --- Service details: one documented shape per service type ---------------------------------------
+# Built from apps.orders.details.SCHEMAS, the definitions clean_details() validates with, so the
+# documentation cannot drift from the validation. A value is text (a number is taken too, as the
+# validation does); an empty optional value may be null.
+
+DETAILS_EXAMPLES: dict[str, dict[str, str]] = {
+    "flight": {"carrier": "SU", "flight_number": "SU2136", "pnr": "K7LM2Q", "cabin_class": "economy",
+               "baggage": "1 место по 23 кг"},
+    "rail": {"train_number": "016А", "car": "7", "seat": "21", "pnr": "74512398126540"},
+    "hotel": {"hotel_name": "Rixos Downtown Antalya 5*", "room_type": "Deluxe, вид на море", "meals": "AI",
+              "confirmation_number": "RX-220871"},
+    "transfer": {"vehicle": "Минивэн Mercedes Vito", "pickup": "Аэропорт Анталья (AYT), 14:30, табличка «Иванов»",
+                 "dropoff": "Rixos Downtown Antalya"},
+    "local": {"title": "Обзорная экскурсия по Старому городу", "kind": "excursion",
+              "description": "3 часа, русскоговорящий гид, сбор в холле отеля в 9:00"},
+}
+
+
+def _details_property(spec: details_rules.Field) -> dict:
+    text = {"type": "string", "description": spec.label, "nullable": not spec.required}
+    if spec.choices:
+        return {**text, "enum": [*spec.choices, *([] if spec.required else [None])]}
+    return {"anyOf": [text, {"type": "integer"}], "description": spec.label}
+
+
+def details_schema() -> dict:
+    variants = []
+    for service_type, fields in details_rules.SCHEMAS.items():
+        variant = {
+            "title": service_type,
+            "type": "object",
+            "description": f"details услуги типа {service_type}",
+            "properties": {key: _details_property(spec) for key, spec in fields.items()},
+            "additionalProperties": False,
+            "example": DETAILS_EXAMPLES[service_type],
+        }
+        required = [key for key, spec in fields.items() if spec.required]
+        if required:
+            variant["required"] = required
+        variants.append(variant)
+    return {
+        "oneOf": variants,
+        "description": "Поля по типу услуги (type): flight — перелёт, rail — поезд, hotel — проживание, "
+                       "transfer — трансфер, local — экскурсия, страховка, виза и прочее.",
+        "example": DETAILS_EXAMPLES["flight"],
+    }
+
+
+@extend_schema_field(details_schema())
+class ServiceDetailsField(serializers.JSONField):
+    """The service's `details`: a JSON object, checked per type by apps.orders.details.clean_details."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Детали услуги должны быть объектом JSON.")
+        return value
+
+
+def service_examples() -> list[OpenApiExample]:
+    """One request example per service type, with realistic times, places and prices."""
+    common = {"status": "booked", "timezone": "Europe/Moscow", "currency": "RUB", "supplier": 12, "travellers": [42]}
+    per_type = {
+        "flight": {"start_dt": "2026-07-01T10:05:00+03:00", "end_dt": "2026-07-01T13:50:00+03:00",
+                   "origin": "Москва (SVO)", "destination": "Анталья (AYT)", "price": "38400.00",
+                   "commission": "1920.00"},
+        "rail": {"start_dt": "2026-06-20T23:55:00", "end_dt": "2026-06-21T07:55:00", "origin": "Москва",
+                 "destination": "Санкт-Петербург", "price": "9850.00", "commission": "490.00"},
+        "hotel": {"start_dt": "2026-07-01T14:00:00", "end_dt": "2026-07-08T12:00:00", "timezone": "Europe/Istanbul",
+                  "city": "Анталья", "address": "Kenan Evren Blv. 52, Antalya", "price": "186500.00",
+                  "commission": "22380.00", "cost": "164120.00"},
+        "transfer": {"start_dt": "2026-07-01T14:30:00", "end_dt": "2026-07-01T15:10:00",
+                     "timezone": "Europe/Istanbul", "city": "Анталья", "price": "4500.00", "commission": "450.00"},
+        "local": {"start_dt": "2026-07-03T09:00:00", "end_dt": "2026-07-03T12:00:00", "timezone": "Europe/Istanbul",
+                  "city": "Анталья", "price": "3200.00", "commission": "640.00"},
+    }
+    names = {"flight": "Перелёт", "rail": "Поезд", "hotel": "Проживание", "transfer": "Трансфер",
+             "local": "Экскурсия"}
+    return [
+        OpenApiExample(names[service_type], summary=f"{names[service_type]} (type={service_type})", request_only=True,
+                       value={"type": service_type, **common, **values, "details": DETAILS_EXAMPLES[service_type]})
+        for service_type, values in per_type.items()
+    ]
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     """A service as the API shows it: times in the place's time zone, travellers by name."""
 
@@ -168,6 +255,7 @@ class ServiceSerializer(serializers.ModelSerializer):
     margin_in_order_currency = serializers.DecimalField(
         max_digits=14, decimal_places=2, help_text="Цена минус нетто, в валюте заказа."
     )
+    details = ServiceDetailsField()
 
     class Meta:
         model = Service
@@ -299,7 +387,7 @@ class ServiceWriteSerializer(serializers.Serializer):
     alternative_of = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="Id of the service (same order) this one replaces."
     )
-    details = serializers.JSONField(required=False, help_text="Поля по типу услуги, см. описание API.")
+    details = ServiceDetailsField(required=False)
 
     def validate_timezone(self, value: str) -> str:
         try:

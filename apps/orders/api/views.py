@@ -24,6 +24,7 @@ from apps.orders.api.serializers import (
     SupplierSerializer,
     TimelineSerializer,
     _iso,
+    service_examples,
 )
 from apps.orders.models import Order, Service
 from travelcrm.api import BaseAPIView, BaseModelViewSet, ErrorSerializer
@@ -189,8 +190,9 @@ class OrderTimelineView(BaseAPIView):
 
 
 @extend_schema_view(
-    create=extend_schema(request=ServiceWriteSerializer, responses={201: ServiceSerializer}),
-    update=extend_schema(request=ServiceWriteSerializer, responses=ServiceSerializer),
+    create=extend_schema(request=ServiceWriteSerializer, responses={201: ServiceSerializer},
+                         examples=service_examples()),
+    update=extend_schema(request=ServiceWriteSerializer, responses=ServiceSerializer, examples=service_examples()),
     partial_update=extend_schema(request=ServiceWriteSerializer, responses=ServiceSerializer),
 )
 class ServiceViewSet(BaseModelViewSet):
