@@ -165,3 +165,18 @@ def test_service_details_are_a_one_of_per_service_type(schema):
     examples = schema["paths"]["/api/v1/orders/{order_id}/services/"]["post"]["requestBody"]["content"][
         "application/json"]["examples"]
     assert {example["value"]["type"] for example in examples.values()} == set(SCHEMAS)
+
+
+def test_schemathesis_is_a_documented_command():
+    """`make schemathesis` runs every check but positive_data_acceptance (why: Makefile, docs/api.md)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    makefile = (root / "Makefile").read_text()
+    target = makefile.split("\nschemathesis:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/schemathesis_run.py" in target
+    assert re.findall(r"--exclude-checks (\S+)", target) == ["positive_data_acceptance"]
+    runner = (root / "scripts" / "schemathesis_run.py").read_text()
+    assert '"--checks", "all"' in runner
+    for doc in ("docs/api.md", "docs/development.md"):
+        assert "make schemathesis" in (root / doc).read_text(), doc
