@@ -152,3 +152,11 @@ def test_500_is_logged_with_the_traceback(caplog):
     logged = [r for r in caplog.records if r.name == "travelcrm.api"]
     assert logged and "RuntimeError" in logged[0].exc_text
     assert logged[0].request_id == "req-500-log"
+
+
+@pytest.mark.parametrize("body", [b"null", b"[1, 2]", b'"text"', b"5"])
+def test_a_json_body_that_is_not_an_object_is_a_400(supervisor_api, body):
+    """Found by schemathesis: `null` sent to the lead conversion was taken for "no fields" (201)."""
+    response = supervisor_api.post("/api/v1/auth/logout-all/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Тело запроса должно быть JSON-объектом."

@@ -337,6 +337,18 @@ class ApiViewMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         bind_audit_actor(request)
+        self._refuse_non_object_body(request)
+
+    def _refuse_non_object_body(self, request) -> None:
+        """Every JSON body of the API is an object: `null`, a list or a bare string is refused at the
+        door (a view reading `request.data or {}` would take `null` for "no fields"). Public views
+        (webhooks, the web form) read their bodies themselves."""
+        if self.public or request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if not (request.content_type or "").startswith("application/json"):
+            return
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["Тело запроса должно быть JSON-объектом."]})
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
