@@ -82,6 +82,14 @@ def supervisor_api(client_as, supervisor):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_row_estimates():
+    """apps.core.paging keeps planner estimates per process for a minute: none may leak between tests."""
+    from apps.core import paging
+
+    paging._estimates.clear()
+
+
+@pytest.fixture(autouse=True)
 def _empty_job_queue(request, django_db_blocker):
     """The job queue's tables are not Django-managed, so a transactional test's flush keeps them:
     empty them around such a test, so none sees another's (failed) jobs."""

@@ -27,6 +27,25 @@ def test_count_is_exact_up_to_the_limit_and_an_estimate_above_it(operator_api, t
     assert len(body["results"]) == 5 and "page=2" in body["next"]
 
 
+def test_the_estimate_is_asked_once_per_list_and_kept_for_a_while(operator_api, twelve_clients, settings):
+    settings.LIST_EXACT_COUNT_LIMIT = 5
+
+    def explains():
+        with CaptureQueriesContext(connection) as queries:
+            body = operator_api.get(URL, {"page_size": 5}).json()
+        assert body["count_is_estimate"] is True and body["count"] >= 6
+        return [q for q in queries.captured_queries if q["sql"].startswith("EXPLAIN")]
+
+    assert len(explains()) == 1
+    assert explains() == []  # the same list again: the estimate is reused
+    settings.LIST_ESTIMATE_CACHE_SECONDS = 0
+    from apps.core import paging
+
+    paging._estimates.clear()
+    assert len(explains()) == 1
+    assert len(explains()) == 1  # not kept when the setting is 0
+
+
 def test_bounded_count_reads_at_most_limit_plus_one_rows(twelve_clients):
     assert bounded_count(Client.objects.all(), limit=100).value == 12
     estimate = bounded_count(Client.objects.all(), limit=3)

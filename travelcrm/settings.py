@@ -159,6 +159,9 @@ LIST_EXACT_COUNT_LIMIT = env.int("LIST_EXACT_COUNT_LIMIT", default=10_000)
 # The same for a list filtered by ?search= (a common name matches tens of thousands of clients);
 # 0 = never count a search that has a next page, show the planner's estimate.
 SEARCH_EXACT_COUNT_LIMIT = env.int("SEARCH_EXACT_COUNT_LIMIT", default=0)
+# The planner's estimate of a list's rows is reused for this many seconds by each web process
+# (apps.core.paging.planner_estimate); 0 = ask PostgreSQL on every page.
+LIST_ESTIMATE_CACHE_SECONDS = env.int("LIST_ESTIMATE_CACHE_SECONDS", default=60)
 # A query of a web request running longer than this is cancelled by PostgreSQL and the request
 # answers 503 query_timeout (apps.core.db; management commands and workers are not limited). 0 = off.
 API_STATEMENT_TIMEOUT_MS = env.int("API_STATEMENT_TIMEOUT_MS", default=30_000)

@@ -10,6 +10,7 @@ walk, however deep) and only the page's rows are then read with their joins and 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,9 +46,31 @@ def bounded_count(queryset: QuerySet, limit: int | None = None) -> RowCount:
 
 
 def planner_estimate(queryset: QuerySet) -> int:
-    """Rows PostgreSQL expects the query to return (EXPLAIN, nothing is executed)."""
+    """Rows PostgreSQL expects the query to return (EXPLAIN, nothing is executed).
+
+    Kept per statement and arguments for settings.LIST_ESTIMATE_CACHE_SECONDS in this process: an
+    estimate does not need to be fresher than that, and the EXPLAIN was one of the four or five round
+    trips of every list page past the exact limit (and of every search page) — 3–11 ms each at a
+    million clients on a loaded machine.
+    """
+    ttl = settings.LIST_ESTIMATE_CACHE_SECONDS
+    sql, params = queryset.query.sql_with_params()
+    key = (queryset.db, sql, tuple(map(repr, params)))
+    now = time.monotonic()
+    cached = _estimates.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     plan = json.loads(queryset.explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+    rows = int(plan[0]["Plan"]["Plan Rows"])
+    if ttl > 0:
+        if len(_estimates) >= _ESTIMATES_KEPT:
+            _estimates.clear()  # a crude bound: searches make many distinct statements
+        _estimates[key] = (now + ttl, rows)
+    return rows
+
+
+_ESTIMATES_KEPT = 2000
+_estimates: dict[tuple, tuple[float, int]] = {}
 
 
 def rows_in_order(queryset: QuerySet, ids: list) -> list:
