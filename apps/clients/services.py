@@ -28,7 +28,14 @@ from apps.clients.models import (
     ContactKind,
     PassportKind,
 )
-from apps.clients.normalization import contact_index, normalize_contact, passport_index, passport_normalised
+from apps.clients.normalization import (
+    contact_index,
+    contact_index_candidates,
+    normalize_contact,
+    passport_index,
+    passport_index_candidates,
+    passport_normalised,
+)
 from apps.clients.references import move_references
 from apps.clients.selectors import client_duplicates
 from apps.core.errors import BusinessError, ConflictError
@@ -375,6 +382,7 @@ def client_update(*, client: Client, data: ClientData, actor: User | None = None
 def _replace_contacts(client: Client, kind: str, contacts: list[PreparedContact]) -> None:
     existing = {c.blind_index: c for c in client.contacts.filter(kind=kind, is_archived=False)}
     wanted = {c.index: c for c in contacts}
+    _reindex_rotated(existing, {index: contact_index_candidates(kind, c.value) for index, c in wanted.items()})
     for index, contact in existing.items():
         if index not in wanted:
             contact.delete()
@@ -389,8 +397,26 @@ def _replace_contacts(client: Client, kind: str, contacts: list[PreparedContact]
             current.save(update_fields=["is_primary"])
 
 
+def _reindex_rotated(existing: dict, candidates: dict[str, list[str]]) -> None:
+    """While BLIND_INDEX_KEY is rotated a stored contact may still carry the old key's index: key it
+    (and save it) under the new one, so it is kept rather than deleted and added again."""
+    for index, accepted in candidates.items():
+        old = next((other for other in accepted[1:] if other in existing and other not in candidates), None)
+        if index not in existing and old is not None:
+            contact = existing.pop(old)
+            contact.blind_index = index
+            contact.save(update_fields=["blind_index"])
+            existing[index] = contact
+
+
+def _passport_indexes(passport: PreparedPassport) -> list[str]:
+    """The passport's index and, while BLIND_INDEX_KEY is rotated, the old key's."""
+    return list(dict.fromkeys([passport.index, *passport_index_candidates(
+        passport_normalised(passport.series, passport.number))]))
+
+
 def _upsert_passport(client: Client, passport: PreparedPassport) -> ClientPassport:
-    current = client.passports.filter(number_index=passport.index, is_archived=False).first()
+    current = client.passports.filter(number_index__in=_passport_indexes(passport), is_archived=False).first()
     if current is None:
         return ClientPassport.objects.create(client=client, **_passport_values(passport))
     for name, value in _passport_values(passport).items():
@@ -552,8 +578,8 @@ def _normalise_field(kind: str, value: str) -> str:
 def _refuse_contact_duplicate(
     client: Client, kind: str, normalised: str, exclude_contact_id: int | None = None
 ) -> None:
-    index = contact_index(kind, normalised)
-    own = client.contacts.filter(kind=kind, blind_index=index, is_archived=False)
+    own = client.contacts.filter(
+        kind=kind, blind_index__in=contact_index_candidates(kind, normalised), is_archived=False)
     if exclude_contact_id:
         own = own.exclude(pk=exclude_contact_id)
     if own.exists():
@@ -619,7 +645,7 @@ def _prepared_passport(data: Mapping[str, Any]) -> PreparedPassport:
 def _refuse_passport_duplicate(
     client: Client, passport: PreparedPassport, exclude_passport_id: int | None = None
 ) -> None:
-    own = client.passports.filter(number_index=passport.index, is_archived=False)
+    own = client.passports.filter(number_index__in=_passport_indexes(passport), is_archived=False)
     if exclude_passport_id:
         own = own.exclude(pk=exclude_passport_id)
     if own.exists():

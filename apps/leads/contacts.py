@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from apps.core.crypto import blind_index
+from apps.core.crypto import blind_index, blind_index_candidates
 from apps.core.normalize import normalize_email, normalize_phone, normalize_telegram
 
 # lead field holding the value, lead field holding its blind index, blind-index kind
@@ -55,6 +55,12 @@ _SENDER_KEYS = {
 class ContactValue:
     value: str  # normalised when valid, else as given
     index: str  # blind index; "" when the value did not normalise
+    # Indexes a lookup accepts: `index`, and while BLIND_INDEX_KEY is rotated the old key's too
+    # (a lead written before the rotation reached it is still found).
+    candidates: tuple[str, ...] = ()
+
+    def lookup_indexes(self) -> tuple[str, ...]:
+        return self.candidates or ((self.index,) if self.index else ())
 
 
 # The kinds a channel vouches for by itself (its transport authenticates them); the caller may
@@ -144,8 +150,9 @@ class SenderContacts:
                 continue
             for column in columns_of(kind):
                 values = by_column.setdefault(column, [])
-                if self.values[kind].index not in values:
-                    values.append(self.values[kind].index)
+                for index in self.values[kind].lookup_indexes():
+                    if index not in values:
+                        values.append(index)
         return sorted(by_column.items())
 
     def claimed_kinds(self) -> set[str]:
@@ -186,7 +193,8 @@ def sender_contacts(sender: dict, *, strict: bool = False, verified=frozenset())
                 errors[value_field] = list(error.messages)
             values[kind] = ContactValue(value=raw[:64] if kind != "email" else raw[:254], index="")
             continue
-        values[kind] = ContactValue(value=normalised, index=blind_index(_INDEX_NAMESPACE[kind], normalised))
+        values[kind] = ContactValue(value=normalised, index=blind_index(_INDEX_NAMESPACE[kind], normalised),
+                                    candidates=tuple(blind_index_candidates(_INDEX_NAMESPACE[kind], normalised)))
     if errors:
         raise ValidationError(errors)
     name = " ".join(str(sender.get("name") or "").split())[:200]

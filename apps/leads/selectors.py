@@ -105,7 +105,7 @@ def lead_search_ids(term: str, *, personal_data: bool = True) -> set[int]:
                 columns = ("phone_index", "whatsapp_index") if kind == "phone" else ("email_index",)
                 condition = Q()
                 for column in columns:
-                    condition |= Q(**{column: value.index})
+                    condition |= Q(**{f"{column}__in": value.lookup_indexes()})
                 found |= set(Lead.objects.filter(condition).values_list("id", flat=True)[:500])
     needle = term.lower()
     if len(needle) >= 3:

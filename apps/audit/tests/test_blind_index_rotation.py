@@ -72,3 +72,44 @@ def _fingerprint():
 def _passport(client) -> str:
     passport = client.passports.get()
     return f"{passport.series} {passport.number}"
+
+
+def test_mid_rotation_lookups_find_rows_under_either_key(settings):
+    """Half the rows recomputed, half not: the sender's open lead, the lead search and client
+    lookups by phone / e-mail / passport find both halves; editing a client keeps its contacts."""
+    settings.BLIND_INDEX_KEY = OLD
+    first = make_client(phones=["+79167770001"], emails=["first@example.ru"])
+    second = make_client(phones=["+79167770002"], emails=["second@example.ru"])
+    lead_old = lead_ingest(channel="telegram", external_id="mid-1", sender={"telegram_id": "5151"}, text="тур").lead
+    lead_web = lead_ingest(channel="web", external_id="mid-2", sender={"phone": "+79031112233"}, text="тур").lead
+
+    settings.BLIND_INDEX_KEY, settings.BLIND_INDEX_KEY_OLD = NEW, OLD
+    from apps.audit.management.commands import rotate_blind_index as command
+
+    # The recompute stopped after the first client's contacts: the second client's are still old.
+    progress = BlindIndexRotation.objects.create(key_fingerprint=_fingerprint(), part="client_contacts")
+    command.Command._batch(ClientContact, ["blind_index"], command._contact, progress, 2)
+    assert ClientContact.objects.filter(client=first).count() == 2 and progress.last_pk < second.contacts.first().pk
+
+    # The same Telegram sender writes again: their open lead (indexed under the old key) gets it.
+    again = lead_ingest(channel="telegram", external_id="mid-3", sender={"telegram_id": "5151"}, text="ещё")
+    assert again.lead.pk == lead_old.pk and not again.created
+    from apps.leads.selectors import lead_search_ids
+
+    assert lead_web.pk in lead_search_ids("+7 903 111-22-33")
+    for client in (first, second):
+        phone = client.contacts.get(kind="phone").value
+        email = client.contacts.get(kind="email").value
+        assert clients_by_contacts(phones=[phone]) == [client]
+        assert clients_by_contacts(emails=[email]) == [client]
+        assert filter_by_passport(Client.objects.all(), _passport(client)).get() == client
+
+    # Saving the second client with its own (old-indexed) phone keeps that contact, re-indexed.
+    from apps.clients.services import client_update
+
+    contact = second.contacts.get(kind="phone")
+    client_update(client=second, data={"phones": ["+79167770002"], "emails": ["second@example.ru"]})
+    kept = second.contacts.get(kind="phone", is_archived=False)
+    assert kept.pk == contact.pk and kept.blind_index != contact.blind_index
+    settings.BLIND_INDEX_KEY_OLD = ""
+    assert clients_by_contacts(phones=["+79167770002"]) == [second]
