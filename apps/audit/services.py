@@ -100,7 +100,7 @@ def subject_data(client: Client) -> dict:
     """Everything held about the person, as plain JSON-ready data (a constant number of queries)."""
     client = Client.all_objects.prefetch_related("contacts", "passports", "files").get(pk=client.pk)
     card = _client_card(client)
-    leads = Lead.objects.filter(client=client).prefetch_related("messages", "attachments").order_by("id")
+    leads = list(Lead.objects.filter(client=client).prefetch_related("messages", "attachments").order_by("id"))
     orders = list(_client_orders(client).prefetch_related("travellers", "services__travellers"))
     order_ids = [order.id for order in orders]
     payments = Payment.objects.filter(Q(payer_client=client)).select_related("order").order_by("date", "id")
@@ -113,7 +113,7 @@ def subject_data(client: Client) -> dict:
              "created_at": _iso(f.created_at)}
             for f in client.files.all()
         ],
-        "consents": [consent_to_dict(consent) for consent in consents_of_client(client.id)],
+        "consents": [consent_to_dict(c) for c in consents_of_client(client.id, [lead.id for lead in leads])],
         "leads": [_lead_dict(lead) for lead in leads],
         "orders": [_order_dict(order, client.id) for order in orders],
         "payments": [
@@ -309,7 +309,7 @@ def _erase_documents(client: Client, erased: _Erased) -> None:
 def _erase_consent_evidence(client: Client, erased: _Erased) -> None:
     """Consents stay as proof of the lawful basis (dates, purposes, text); the evidence that names the
     person (address, browser, message id, the signed scan) goes."""
-    consents = consents_of_client(client.id)
+    consents = consents_of_client(client.id, list(Lead.objects.filter(client=client).values_list("pk", flat=True)))
     erased.storage_keys += [name for name in consents.exclude(scan="").values_list("scan", flat=True)]
     pks = list(consents.values_list("pk", flat=True))
     Consent.objects.filter(pk__in=pks, withdrawn_at__isnull=True).update(withdrawn_at=timezone.now())

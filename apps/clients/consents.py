@@ -115,11 +115,15 @@ def consent_withdraw(*, consent: Consent, actor=None, at: dt.datetime | None = N
     return consent
 
 
-def consents_of_client(client_id: int) -> QuerySet[Consent]:
-    """The client's own consents and those given by their verified contacts before they were a client."""
+def consents_of_client(client_id: int, lead_ids=()) -> QuerySet[Consent]:
+    """The client's own consents, those given by their contacts before they were a client, and those
+    given for their leads (`lead_ids`: the leads app's ids, passed in — clients sit below leads)."""
     indexes = ClientContact.objects.filter(client_id=client_id).values("blind_index")
+    condition = Q(client_id=client_id) | Q(subject_index__in=indexes, client__isnull=True)
+    if lead_ids:
+        condition |= Q(lead_id__in=lead_ids)
     return (
-        Consent.objects.filter(Q(client_id=client_id) | Q(subject_index__in=indexes, client__isnull=True))
+        Consent.objects.filter(condition)
         .select_related("text", "recorded_by")
         .order_by("-given_at", "-id")
     )

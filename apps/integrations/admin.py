@@ -9,7 +9,7 @@ from apps.core.errors import BusinessError
 from apps.core.paging import LargeTableAdminMixin
 from apps.integrations import services
 from apps.integrations.inbox import inbox_reprocess
-from apps.integrations.models import Consent, ImapSecurity, InboxItem, InboxStatus, IntegrationSettings
+from apps.integrations.models import ImapSecurity, InboxItem, InboxStatus, IntegrationSettings
 
 SECRET_INPUTS = ("api_token", "app_secret", "verify_token", "imap_password", "smtp_password")
 # Form field names differ from the model's (non-editable) secret fields: "new_<secret>".
@@ -207,22 +207,6 @@ class InboxItemAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         self.message_user(request, f"Повторная обработка: {summary}.")
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
-    list_display = ("id", "channel", "text_version", "given_at", "lead_pk")
-    list_filter = ("channel", "text_version")
-    readonly_fields = ("channel", "text_version", "given_at", "ip_address", "inbox_item", "lead_pk")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

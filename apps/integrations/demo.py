@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from apps.integrations.inbox import inbox_process, inbox_store
 from apps.integrations.models import Channel, InboxItem, InboxStatus, IntegrationSettings
-from apps.integrations.webform.forms import CONSENT_TEXT_VERSION
+from apps.integrations.webform.forms import consent_evidence
 
 DEMO_BOTS = [
     ("telegram", "demo_agency_sales_bot", "sales"),
@@ -25,7 +25,7 @@ def _web_payload(name: str, phone: str, email: str, wishes: str) -> dict:
             "date_from": start.isoformat(),
             "date_to": (start + dt.timedelta(days=7)).isoformat(),
         },
-        "consent": {"text_version": CONSENT_TEXT_VERSION, "given_at": timezone.now().isoformat(), "ip": "192.0.2.10"},
+        "consent": consent_evidence(ip="192.0.2.10", user_agent="Mozilla/5.0 (демо)"),
     }
 
 

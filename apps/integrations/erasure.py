@@ -1,18 +1,19 @@
 """What the integrations app holds about a person, erased when the audit app anonymises a client.
 
 Registered with apps.core.erasure in IntegrationsConfig.ready(): the raw inbox payloads of the
-person's leads (they carry names, phones, texts, file ids) and the web-form consents' IP addresses.
+person's leads (they carry names, phones, texts, file ids) and what was sent to them. Consents of every
+channel, the web form's
+included, live in the clients' registry and are erased by the audit app itself.
 """
 
-from apps.integrations.models import Consent, InboxItem
+from apps.integrations.models import InboxItem
 
 
 def erase_subject(*, client_id: int, lead_ids: list[int]) -> dict[str, int]:
     if not lead_ids:
         return {}
     payloads = InboxItem.objects.filter(lead_pk__in=lead_ids, payload__isnull=False).update(payload=None)
-    consents = Consent.objects.filter(lead_pk__in=lead_ids).exclude(ip_address=None).update(ip_address=None)
-    return {"inbox_payloads": payloads, "consents": consents, "outbound_messages": _erase_outbound(lead_ids)}
+    return {"inbox_payloads": payloads, "outbound_messages": _erase_outbound(lead_ids)}
 
 
 def _erase_outbound(lead_ids: list[int]) -> int:

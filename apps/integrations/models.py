@@ -154,27 +154,6 @@ class InboxItem(models.Model):
         return f"{self.get_channel_display()} {self.external_id} ({self.get_status_display()})"
 
 
-class Consent(models.Model):
-    """Consent to personal-data processing (152-FZ) given through a public channel."""
-
-    channel = models.CharField("канал", max_length=16, choices=Channel.choices, default=Channel.WEB)
-    text_version = models.CharField("версия текста согласия", max_length=32)
-    given_at = models.DateTimeField("дата и время согласия")
-    ip_address = models.GenericIPAddressField("IP-адрес", null=True, blank=True)
-    inbox_item = models.OneToOneField(
-        InboxItem, verbose_name="входящее сообщение", on_delete=models.PROTECT, related_name="consent"
-    )
-    lead_pk = models.BigIntegerField("ID заявки", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "согласие на обработку ПДн"
-        verbose_name_plural = "согласия на обработку ПДн"
-        ordering = ["-id"]
-
-    def __str__(self) -> str:
-        return f"Согласие v{self.text_version} от {self.given_at:%d.%m.%Y %H:%M}"
-
-
 class OutboundStatus(models.TextChoices):
     PENDING = "pending", "ждёт отправки"
     # An attempt is on the wire: committed before the HTTP/SMTP call, so a worker killed in the

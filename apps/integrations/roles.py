@@ -1,4 +1,4 @@
-"""Integration settings, the raw inbox and consents are the supervisor's."""
+"""Integration settings and the raw inbox are the supervisor's (consents: the clients' registry)."""
 
 ROLE_PERMISSIONS = {
     "operator": [],
@@ -10,6 +10,5 @@ ROLE_PERMISSIONS = {
         "integrations.manage_integrations",
         "integrations.view_inboxitem",
         "integrations.change_inboxitem",
-        "integrations.view_consent",
     ],
 }

@@ -13,7 +13,6 @@ from apps.clients.card import register_client_card_section
 from apps.core.numbers import format_money
 from apps.documents.models import Document
 from apps.finance.models import Payment
-from apps.integrations.models import Consent
 from apps.leads.models import Lead
 from apps.orders.models import Order
 
@@ -68,8 +67,6 @@ def client_history(client, request) -> str:
         parts.append(_payments(client))
     if may("documents.view_document"):
         parts.append(_documents(client))
-    if may("integrations.view_consent"):
-        parts.append(_consents(client))
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
@@ -130,15 +127,3 @@ def _documents(client):
         for d in items
     ]
     return _table("Документы", ["Документ", "Сформирован", "Статус", "Заказ"], rows, more)
-
-
-def _consents(client):
-    queryset = Consent.objects.filter(
-        lead_pk__in=Lead.objects.filter(client=client).values("pk")
-    ).order_by("-given_at", "-id")
-    items, more = _limited(queryset)
-    rows = [
-        (_link("integrations_consent", c.pk, f"Версия {c.text_version}"), _date(c.given_at), c.get_channel_display())
-        for c in items
-    ]
-    return _table("Согласия на обработку ПДн", ["Согласие", "Дата", "Канал"], rows, more)

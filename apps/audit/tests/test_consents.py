@@ -130,3 +130,21 @@ def test_admin_paper_consent_then_card_then_withdraw(admin_user, bucket):
     browser.post("/admin/clients/consent/", {"action": "withdraw_consents", "_selected_action": [consent.pk]})
     consent.refresh_from_db()
     assert consent.withdrawn_at is not None
+
+
+def test_the_web_consent_shows_on_the_client_card_and_in_the_subject_export(client):
+    """Issue 14: the web form writes to the same registry as the other channels."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.audit.services import subject_data
+    from apps.clients.consents import consents_of_client
+
+    person = make_client(phones=["+79165554433"])
+    start = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    client.post("/form/", {"name": "Ольга", "phone": "8 (916) 555-44-33", "date_from": start, "consent": "on"},
+                REMOTE_ADDR="203.0.113.7")
+    consent = Consent.objects.get()
+    assert list(consents_of_client(person.pk)) == [consent]
+    assert [c["channel"] for c in subject_data(person)["consents"]] == ["web"]

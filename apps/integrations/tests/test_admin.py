@@ -126,7 +126,7 @@ def test_inbox_shows_errors_and_retries(admin_client, api_client, telegram_bot):
 def test_admin_pages_follow_the_role_permissions(client, make_user, role, allowed):
     user = make_user(role, is_staff=True)
     client.force_login(user)
-    for name in ("integrationsettings", "inboxitem", "consent"):
+    for name in ("integrationsettings", "inboxitem"):
         response = client.get(reverse(f"admin:integrations_{name}_changelist"))
         assert (response.status_code == 200) is allowed, (name, response.status_code)
 

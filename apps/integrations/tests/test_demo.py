@@ -4,9 +4,10 @@ import io
 
 import pytest
 
+from apps.clients.models import Consent
 from apps.integrations import demo
 from apps.integrations.inbox import inbox_reprocess
-from apps.integrations.models import Consent, InboxItem, InboxStatus, IntegrationSettings
+from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
 from apps.leads.models import Lead
 
 pytestmark = pytest.mark.django_db

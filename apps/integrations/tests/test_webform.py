@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from apps.integrations.models import Consent, InboxItem
-from apps.integrations.webform.forms import CONSENT_TEXT_VERSION
+from apps.clients.models import Consent
+from apps.documents.consent import current_consent_text
+from apps.integrations.models import InboxItem
 from apps.leads.models import Lead
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def test_every_other_page_refuses_to_be_framed(client, path, settings):
 
 
 def test_submitting_the_form_makes_a_lead_with_consent(client):
-    response = client.post("/form/", _form(), REMOTE_ADDR="203.0.113.7")
+    response = client.post("/form/", _form(), REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="Firefox/140.0")
     assert response.status_code == 200
     lead = Lead.objects.get()
     assert f"Ваша заявка № {lead.number} получена" in response.content.decode()
@@ -76,14 +77,22 @@ def test_submitting_the_form_makes_a_lead_with_consent(client):
     assert lead.contact_phone == "+79165554433"
     assert lead.contact_email == "olga@example.ru"
     assert "Море, всё включено" in lead.messages.get().text
-    consent = Consent.objects.get()
-    assert (consent.text_version, consent.ip_address, consent.channel, consent.lead_pk) == (
-        CONSENT_TEXT_VERSION,
-        "203.0.113.7",
-        "web",
-        lead.pk,
-    )
+    consent = Consent.objects.get()  # the clients' registry, like every other channel's consents
+    text = current_consent_text()
+    assert (consent.text_id, consent.text.sha256, consent.channel, consent.lead_id) == (
+        text.pk, text.sha256, "web", lead.pk)
+    assert (consent.evidence_ip, consent.evidence_user_agent) == ("203.0.113.7", "Firefox/140.0")
+    assert consent.evidence_message_id == InboxItem.objects.get().external_id
+    assert consent.purposes == ["contract", "transfer"] and consent.withdrawn_at is None
+    assert (consent.subject_kind, consent.subject_value) == ("phone", "+79165554433")
     assert abs(consent.given_at - timezone.now()) < dt.timedelta(minutes=1)
+
+
+def test_the_consent_page_shows_the_text_the_submission_records(client):
+    page = client.get("/form/consent/").content.decode()
+    text = current_consent_text()
+    assert text.version in page and text.sha256 in page
+    assert text.body.splitlines()[0] in page
 
 
 @pytest.mark.parametrize(
@@ -147,7 +156,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, settings):
         client.post("/form/", _form(), REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.5").status_code
         == 429
     )
-    assert Consent.objects.filter(ip_address="203.0.113.5").count() == 1
+    assert Consent.objects.filter(evidence_ip="203.0.113.5").count() == 1
 
 
 def test_json_endpoint_with_cors(api_client, settings):

@@ -4,7 +4,6 @@ import phonenumbers
 from django import forms
 from django.utils import timezone
 
-CONSENT_TEXT_VERSION = "2026-11-01"
 MAX_WISHES = 5000
 
 
@@ -74,7 +73,7 @@ class LeadForm(forms.Form):
     def is_spam(self) -> bool:
         return bool(self.cleaned_data.get("website"))
 
-    def payload(self, *, ip: str | None) -> dict:
+    def payload(self, *, ip: str | None, user_agent: str = "") -> dict:
         data = self.cleaned_data
         return {
             "form": {
@@ -85,5 +84,16 @@ class LeadForm(forms.Form):
                 "date_from": data["date_from"].isoformat() if data.get("date_from") else None,
                 "date_to": data["date_to"].isoformat() if data.get("date_to") else None,
             },
-            "consent": {"text_version": CONSENT_TEXT_VERSION, "given_at": timezone.now().isoformat(), "ip": ip},
+            "consent": consent_evidence(ip=ip, user_agent=user_agent),
         }
+
+
+def consent_evidence(*, ip: str | None, user_agent: str = "") -> dict:
+    """What the submission proves about the consent: the exact text shown (the current consent text,
+    named by version and SHA-256), when, from which address and browser. Stored in the inbox item's
+    (encrypted) payload; the handler writes it to the consent registry with the lead."""
+    from apps.documents.consent import current_consent_text
+
+    text = current_consent_text()
+    return {"text_version": text.version, "text_sha256": text.sha256, "given_at": timezone.now().isoformat(),
+            "ip": ip, "user_agent": (user_agent or "")[:500]}

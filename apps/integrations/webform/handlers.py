@@ -1,11 +1,13 @@
-"""Web-form item → lead, with the consent stored next to it (one transaction)."""
+"""Web-form item → lead, with the consent written to the clients' registry (one transaction)."""
 
 import uuid
 from datetime import date, datetime
 
+from apps.clients.consents import consent_record
+from apps.clients.models import Consent, ConsentChannel, ConsentText
 from apps.integrations import ingest as door
 from apps.integrations.inbox import HandlerResult, inbox_process, inbox_store
-from apps.integrations.models import Channel, Consent, InboxItem, InboxStatus
+from apps.integrations.models import Channel, InboxItem, InboxStatus
 
 
 def _text(form: dict) -> str:
@@ -34,17 +36,38 @@ def handle_item(item: InboxItem) -> HandlerResult:
         text=_text(form),
         payload={"form": form, "consent_version": consent["text_version"]},
     )
-    Consent.objects.update_or_create(
-        inbox_item=item,
-        defaults={
-            "channel": Channel.WEB,
-            "text_version": consent["text_version"],
-            "given_at": datetime.fromisoformat(consent["given_at"]),
-            "ip_address": consent.get("ip"),
-            "lead_pk": result.lead.pk,
-        },
-    )
+    _record_consent(item, result.lead, form, consent)
     return HandlerResult(lead=result.lead, created=result.created)
+
+
+def _record_consent(item: InboxItem, lead, form: dict, consent: dict) -> Consent:
+    """The form's consent in the registry: the lead's (and its client's, when it has one), its sender
+    named by the phone (else the e-mail) they typed, so the consent shows on the client card once they
+    are a client. The submission id is the evidence's message id: a re-processed item records it once."""
+    existing = Consent.objects.filter(channel=ConsentChannel.WEB, evidence_message_id=item.external_id).first()
+    if existing is not None:
+        return existing
+    kind, value = ("phone", form["phone"]) if form.get("phone") else ("email", form.get("email") or "")
+    return consent_record(
+        text=_text_shown(consent), channel=ConsentChannel.WEB, client=lead.client if lead.client_id else None,
+        subject_kind=kind if value else "", subject_value=value, lead_id=lead.pk,
+        given_at=datetime.fromisoformat(consent["given_at"]), evidence_ip=consent.get("ip"),
+        evidence_user_agent=consent.get("user_agent", ""), evidence_message_id=item.external_id,
+    )
+
+
+def _text_shown(consent: dict) -> ConsentText:
+    """The text the person saw: by its SHA-256; a submission stored before the registry (version only)
+    gets the old web-form text the migration kept as «web-<version>»; failing both, the current text."""
+    from apps.documents.consent import current_consent_text
+
+    text = None
+    if consent.get("text_sha256"):
+        text = ConsentText.objects.filter(sha256=consent["text_sha256"]).first()
+    if text is None and consent.get("text_version"):
+        version = consent["text_version"]
+        text = ConsentText.objects.filter(version__in=[version, f"web-{version}"]).first()
+    return text or current_consent_text()
 
 
 def submit(payload: dict) -> InboxItem:

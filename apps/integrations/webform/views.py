@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from apps.integrations.webform.forms import CONSENT_TEXT_VERSION, LeadForm
+from apps.integrations.webform.forms import LeadForm
 from apps.integrations.webform.handlers import lead_number_of, submit
 from apps.integrations.webform.throttle import SubmissionLimit, client_ip
 from travelcrm.api import BaseAPIView
@@ -83,13 +83,18 @@ def form_page(request):
     if form.is_spam:
         logger.info("web form honeypot triggered")
     else:
-        number = lead_number_of(submit(form.payload(ip=client_ip(request))))
+        number = lead_number_of(submit(form.payload(ip=client_ip(request),
+                                                    user_agent=request.META.get("HTTP_USER_AGENT", ""))))
     return _framed(render(request, "integrations/form_done.html", {"number": number}))
 
 
 @xframe_options_exempt
 def consent_page(request):
-    return _framed(render(request, "integrations/consent.html", {"version": CONSENT_TEXT_VERSION}))
+    """The consent text the form's checkbox refers to: the agency's current consent document (the same
+    text, version and SHA-256 the submission records)."""
+    from apps.documents.consent import current_consent_text
+
+    return _framed(render(request, "integrations/consent.html", {"text": current_consent_text()}))
 
 
 class PublicLeadView(BaseAPIView):
@@ -153,7 +158,7 @@ class PublicLeadView(BaseAPIView):
         if form.is_spam:
             logger.info("public leads honeypot triggered")
             return Response({"status": "accepted", "number": ""}, status=status.HTTP_201_CREATED)
-        item = submit(form.payload(ip=client_ip(request)))
+        item = submit(form.payload(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")))
         return Response({"status": "accepted", "number": lead_number_of(item)}, status=status.HTTP_201_CREATED)
 
 
