@@ -1,7 +1,8 @@
 """Read-only audit API for supervisors: the audit log, the access log, destruction acts."""
 
 from auditlog.models import LogEntry
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status
@@ -137,8 +138,8 @@ class SubjectRequestViewSet(BaseViewSet):
         client = self.get_object()
         if request.accepted_renderer.format == "zip":
             archive = services.subject_export_zip(client=client, actor=request.user)
-            response = FileResponse(archive, as_attachment=True, filename=f"personal-data-{client.pk}.zip",
-                                    content_type="application/zip")
+            response = StreamingHttpResponse(archive, content_type="application/zip")  # made as it is sent
+            response["Content-Disposition"] = content_disposition_header(True, f"personal-data-{client.pk}.zip")
             response["X-Content-Type-Options"] = "nosniff"
             return response
         return Response(services.subject_export(client=client, actor=request.user))
