@@ -435,7 +435,12 @@ JOB_SCHEDULES = {
     "sessions_purge": env.str("JOB_SCHEDULE_SESSIONS_PURGE", default="15 1 * * *"),
     # Personal data past its retention term (issue 14; PERSONAL_DATA_RETENTION_DAYS below).
     "personal_data_purge": env.str("JOB_SCHEDULE_PERSONAL_DATA_PURGE", default="45 1 * * *"),
+    "exports_purge": env.str("JOB_SCHEDULE_EXPORTS_PURGE", default="50 1 * * *"),
 }
+# Exports larger than this many rows (reports CSV/XLSX, the 1C file) run as a job that leaves a file
+# and a link (apps.jobs.exports); the file is deleted after EXPORT_FILE_DAYS days.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=50_000)
+EXPORT_FILE_DAYS = env.int("EXPORT_FILE_DAYS", default=7)
 # Retention terms in days per category (0 keeps forever): `manage.py purge_personal_data [--dry-run]`.
 PERSONAL_DATA_RETENTION_DAYS = {
     "inbox_payloads": env.int("RETENTION_INBOX_PAYLOAD_DAYS", default=30),

@@ -17,8 +17,8 @@ def _duration(seconds: int | None) -> str:
 class JobProgressAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "progress_bar", "time_left", "created_by", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
-    fields = ["title", "status", "progress_bar", "time_left", "result_table", "error", "created_by", "created_at",
-              "started_at", "finished_at"]
+    fields = ["title", "status", "progress_bar", "time_left", "result_table", "file_link", "error", "created_by",
+              "created_at", "started_at", "finished_at"]
     readonly_fields = fields
     change_form_template = "admin/jobs/jobprogress/change_form.html"
 
@@ -54,6 +54,15 @@ class JobProgressAdmin(admin.ModelAdmin):
     def time_left(self, obj):
         return _duration(obj.seconds_left) if obj.status == ProgressStatus.RUNNING else "—"
 
+    @admin.display(description="файл")
+    def file_link(self, obj):
+        """The export's file (a short-lived link). Whoever sees the row may take it: its author, or a
+        supervisor (jobs.view_jobprogress) — the same rule as GET /api/v1/jobs/{id}/."""
+        from apps.jobs.exports import export_file_url
+
+        url = export_file_url(obj)
+        return format_html('<a href="{}">Скачать {}</a>', url, (obj.result or {}).get("name", "")) if url else "—"
+
     @admin.display(description="итог")
     def result_table(self, obj):
         result = obj.result or {}
@@ -71,5 +80,6 @@ class JobProgressAdmin(admin.ModelAdmin):
 
 LABELS = {
     "rows": "строк", "created": "создано", "updated": "дополнено", "duplicate": "дубликатов", "rejected": "отклонено",
-    "name": "файл", "size": "размер, байт", "seconds": "секунд", "objects": "файлов", "deleted": "удалены",
+    "name": "файл", "size": "размер, байт", "content_type": "тип", "seconds": "секунд", "objects": "файлов",
+    "deleted": "удалены", "parts": "частей",
 }

@@ -25,6 +25,8 @@ class JobProgress(models.Model):
     total = models.PositiveBigIntegerField("всего", default=0)
     result = models.JSONField("результат", default=dict, blank=True)  # totals, never personal data
     error = models.CharField("ошибка", max_length=1000, blank=True)
+    # An export's file in object storage (encrypted like every file); "" once purged (EXPORT_FILE_DAYS).
+    file_key = models.CharField("файл результата", max_length=255, blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="запустил", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",

@@ -27,6 +27,7 @@ from apps.core.errors import BusinessError
 from apps.core.files import attach_download_headers
 from apps.core.heavy import HeavyRequestMixin
 from apps.finance import selectors, services
+from apps.finance.api import background
 from apps.finance.api.serializers import (
     AgencyRequisitesSerializer,
     CurrencyRateSerializer,
@@ -336,12 +337,17 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
         params.is_valid(raise_exception=True)
         report = REPORTS[self.report_name]
         stamp = timezone.localdate().strftime("%Y-%m-%d")
+        if request.accepted_renderer.format in {"csv", "xlsx"}:
+            queryset = self._queryset(params.validated_data, whole=True)
+            if background.wants_background(request, queryset):  # a job leaves the file and a link
+                query = {key: value for key, value in request.query_params.items() if key != "format"}
+                return background.started(
+                    request, builder=background.REPORT_BUILDER, title=f"Выгрузка отчёта «{report.title}»",
+                    params={"report": self.report_name, "format": request.accepted_renderer.format, "query": query})
         if request.accepted_renderer.format == "csv":
             # Streamed after the view returns: its cursor must not live in a transaction that ends here.
-            queryset = self._queryset(params.validated_data, whole=True)
             return csv_response(f"report-{report.name}-{stamp}.csv", report.columns, queryset.iterator())
         if request.accepted_renderer.format == "xlsx":
-            queryset = self._queryset(params.validated_data, whole=True)
             return xlsx_response(f"report-{report.name}-{stamp}.xlsx", report.title, report.columns,
                                  queryset.iterator(chunk_size=5000))
         # A report's best plan depends on its period and filters: never a cached generic plan.
@@ -535,6 +541,9 @@ class OneCPaymentsExportView(_ExportView):
     )
     def get(self, request, format=None):  # noqa: A002
         date_from, date_to = self._period(request)
+        if background.wants_background(request, count=background.onec_rows(date_from, date_to)):
+            return background.started(request, builder=background.ONEC_BUILDER, title="Выгрузка платежей в 1С",
+                                      params={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
         # Streamed from a spooled temporary file: constant memory for a month of 250 000 payments.
         chunks = statement_for_period(date_from=date_from, date_to=date_to)
         response = StreamingHttpResponse(chunks, content_type="text/plain; charset=windows-1251")

@@ -14,12 +14,19 @@ class JobProgressSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
     seconds_left = serializers.IntegerField(read_only=True, allow_null=True, help_text="Оценка по темпу до сих пор.")
     result = serializers.JSONField(read_only=True, help_text="Итоги (для импорта — totals и отклонённые строки).")
+    file_url = serializers.SerializerMethodField(
+        help_text="Выгрузка готова: короткоживущая ссылка на файл; иначе null.")
 
     class Meta:
         model = JobProgress
         fields = ["id", "kind", "title", "status", "done", "total", "percent", "seconds_left", "result", "error",
-                  "created_at", "started_at", "finished_at"]
+                  "file_url", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
+
+    def get_file_url(self, progress) -> str | None:
+        from apps.jobs.exports import export_file_url
+
+        return export_file_url(progress)  # the view lets only the author or a supervisor see the row
 
 
 class JobProgressView(BaseAPIView):
@@ -33,6 +40,7 @@ class JobProgressView(BaseAPIView):
         examples=[OpenApiExample("Импорт идёт", response_only=True, value={
             "id": 42, "kind": "clients_import", "title": "Импорт клиентов из CSV", "status": "running",
             "done": 36000, "total": 100000, "percent": 36, "seconds_left": 71, "result": {}, "error": "",
+            "file_url": None,
             "created_at": "2026-12-05T09:00:00+03:00", "started_at": "2026-12-05T09:00:01+03:00",
             "finished_at": None})],
     )

@@ -1,16 +1,16 @@
-"""Re-encrypt every encrypted field with the newest key (the first in FIELD_ENCRYPTION_KEY).
+"""Re-encrypt every encrypted field (and every file's data key) with the first key of FIELD_ENCRYPTION_KEY.
 
-Key rotation: put the new key first, keep the old ones after it, run this command, then remove
-the old keys. Works through the tokens (MultiFernet.rotate), so values are never decrypted into
-Python objects and rows are updated in batches, one transaction per batch.
+Key rotation: put the new key first, keep the old ones after it, run this command, then remove the
+old keys. Progress (done / total, time left) is on the admin page «Ход длительных задач» as it runs;
+--background runs it as a job of the worker instead (the worker must have the new keys too).
 """
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from apps.core import queries
-from apps.core.crypto import encrypted_fields, rotate_token
+from apps.core.rotation import rotate_all, rotation_total
+from apps.jobs.progress import Reporter, progress_create
+
+TITLE = "Перешифрование данных новым ключом FIELD_ENCRYPTION_KEY"
 
 
 class Command(BaseCommand):
@@ -18,31 +18,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--background", action="store_true", help="Run it as a job of the worker.")
 
-    def handle(self, *args, batch_size: int, **options):
-        for model in apps.get_models():
-            fields = encrypted_fields(model)
-            if fields:
-                count = self._rotate_model(model, [field.attname for field in fields], batch_size)
-                self.stdout.write(f"{model._meta.label}: {count} rows re-encrypted")
+    def handle(self, *args, batch_size: int, background: bool, **options):
+        if background:
+            from apps.jobs.tasks import rotation_start
 
-    def _rotate_model(self, model, columns: list[str], batch_size: int) -> int:
-        manager = model._base_manager
-        last_pk, total = None, 0
-        while True:
-            rows = manager.order_by("pk")
-            if last_pk is not None:
-                rows = rows.filter(pk__gt=last_pk)
-            batch = list(rows.values_list("pk", flat=True)[:batch_size])
-            if not batch:
-                return total
-            with transaction.atomic():
-                self._rotate_batch(model, columns, batch)
-            total += len(batch)
-            last_pk = batch[-1]
-
-    @staticmethod
-    def _rotate_batch(model, columns: list[str], pks: list) -> None:
-        rows = queries.tokens_locked(model, columns, pks)
-        rotated = [(pk, [rotate_token(token) if token else token for token in tokens]) for pk, *tokens in rows]
-        queries.tokens_write_many(model, columns, rotated)
+            progress = rotation_start(actor=None)
+            self.stdout.write(f"Поставлено в очередь: задача {progress.pk} («Ход длительных задач» в админке)")
+            return
+        reporter = Reporter(progress_create(kind="rotate_encryption_keys", title=TITLE, total=rotation_total()).pk)
+        reporter.start()
+        try:
+            done = rotate_all(batch_size=batch_size, progress=reporter,
+                              on_model=lambda label, count: self.stdout.write(f"{label}: {count} rows re-encrypted"))
+        except Exception as error:
+            reporter.fail(f"Прервано: {type(error).__name__}. Запустите снова: повторное шифрование безопасно.",
+                          final=True)
+            raise
+        reporter.succeed({"rows": done})
