@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.auditing import audit_event
 from apps.jobs.models import JobProgress
 from apps.jobs.progress import progress_create
 
@@ -40,6 +41,11 @@ def export_start(*, builder: str, params: dict, title: str, actor, total: int = 
 
     progress = progress_create(kind="export", title=title, actor=actor, total=total)
     run_export.defer(progress_id=progress.pk, builder=builder, params=params)
+    # Every export is in the audit log with its filters (issue 14); a file answer gets its entry from
+    # the access-log middleware, a job's start gets it here. The ids of a selection are counted only.
+    shown = {key: (f"{len(value)} шт." if isinstance(value, list) else value) for key, value in params.items()}
+    audit_event(event="export", model=JobProgress, actor=actor, repr_text=f"Выгрузка (фоном): {title}"[:200],
+                data={"job": progress.pk, "builder": builder.rsplit(".", 1)[-1], "filters": shown})
     return progress
 
 
