@@ -82,10 +82,14 @@ def onec_export(*, params: dict, progress) -> Export:
     return Export(f"kl_to_1c_{date_from:%Y%m%d}_{date_to:%Y%m%d}.txt", "text/plain", chunks, rows=total)
 
 
-def onec_rows(date_from: date, date_to: date) -> int:
+def onec_rows(date_from: date, date_to: date, limit: int | None = None) -> int:
+    """Clients' and suppliers' bank payments of the period — one statement; with `limit`, counted no
+    further than that (enough to tell whether the file goes to the background)."""
     from apps.finance.selectors import bank_payments_for_1c, bank_supplier_payments_for_1c
 
-    return bank_payments_for_1c(date_from, date_to).count() + bank_supplier_payments_for_1c(date_from, date_to).count()
+    ids = bank_payments_for_1c(date_from, date_to).order_by().values_list("id").union(
+        bank_supplier_payments_for_1c(date_from, date_to).order_by().values_list("id"), all=True)
+    return (ids[:limit] if limit is not None else ids).count()
 
 
 def _read(handle, size: int = 256 * 1024):

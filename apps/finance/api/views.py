@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import BooleanField, Count, QuerySet, Window
 from django.http import StreamingHttpResponse
@@ -251,8 +252,15 @@ _PAGE_PARAMETERS = [
     OpenApiParameter("page_size", OpenApiTypes.INT, description="Строк на странице (по умолчанию 100)."),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"],
                      description="csv / xlsx — файл для Excel (весь отчёт по фильтру)"),
+    OpenApiParameter("background", OpenApiTypes.BOOL, description=(
+        "csv / xlsx фоновой задачей: 202 с job_id (так же и без параметра, если строк больше "
+        "EXPORT_BACKGROUND_ROWS); файл — file_url в GET /api/v1/jobs/{id}/")),
 ]
 _FILE_TYPES = {"csv": "text/csv", "xlsx": XLSX_TYPE}
+_BACKGROUND_REPORT = OpenApiParameter("background", OpenApiTypes.BOOL, description=(
+    "Фоновой задачей: 202 с job_id (так же и без параметра, если строк больше EXPORT_BACKGROUND_ROWS); "
+    "файл — file_url в GET /api/v1/jobs/{id}/"))
+_STARTED = OpenApiResponse(OpenApiTypes.OBJECT, description="Файл готовится фоновой задачей: job_id, status_url")
 
 
 class _CountedPaginator(DjangoPaginator):
@@ -416,10 +424,12 @@ def report_view(name: str, summary: str, file_format: str | None = None) -> type
     if file_format:
         # Only the file renderer: no `?format=` to document (an error is JSON anyway, see ApiViewMixin).
         view.renderer_classes = [{"csv": CsvRenderer, "xlsx": XlsxRenderer}[file_format]]
-        return extend_schema(summary=f"{summary} — файл {file_format.upper()}", parameters=[ReportFilterSerializer],
-                             responses={(200, _FILE_TYPES[file_format]): OpenApiResponse(OpenApiTypes.BINARY)})(view)
+        return extend_schema(summary=f"{summary} — файл {file_format.upper()}",
+                             parameters=[ReportFilterSerializer, _BACKGROUND_REPORT],
+                             responses={(200, _FILE_TYPES[file_format]): OpenApiResponse(OpenApiTypes.BINARY),
+                                        202: _STARTED})(view)
     return extend_schema(summary=summary, parameters=[ReportFilterSerializer, *_PAGE_PARAMETERS],
-                         responses={200: OpenApiTypes.OBJECT})(view)
+                         responses={200: OpenApiTypes.OBJECT, 202: _STARTED})(view)
 
 
 # --- Reconciliation statement with a supplier -------------------------------------------------------
@@ -531,17 +541,21 @@ class _ExportView(HeavyRequestMixin, BaseAPIView):
 
 _PERIOD_PARAMETERS = [OpenApiParameter("from", OpenApiTypes.DATE, required=True),
                       OpenApiParameter("to", OpenApiTypes.DATE, required=True)]
+_BACKGROUND = OpenApiParameter("background", OpenApiTypes.BOOL, description=(
+    "Фоновой задачей: 202 с job_id (так же и без параметра, если платежей больше EXPORT_BACKGROUND_ROWS)"))
 
 
 class OneCPaymentsExportView(_ExportView):
     @extend_schema(
         summary="Выгрузка банковских платежей в 1С / Контур.Эльбу (1CClientBankExchange, Windows-1251)",
-        parameters=_PERIOD_PARAMETERS,
-        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="Файл обмена 1С")},
+        parameters=[*_PERIOD_PARAMETERS, _BACKGROUND],
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="Файл обмена 1С"),
+                   202: OpenApiResponse(OpenApiTypes.OBJECT, description="Фоновая задача: job_id, status_url")},
     )
     def get(self, request, format=None):  # noqa: A002
         date_from, date_to = self._period(request)
-        if background.wants_background(request, count=background.onec_rows(date_from, date_to)):
+        limit = settings.EXPORT_BACKGROUND_ROWS + 1
+        if background.wants_background(request, count=background.onec_rows(date_from, date_to, limit)):
             return background.started(request, builder=background.ONEC_BUILDER, title="Выгрузка платежей в 1С",
                                       params={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
         # Streamed from a spooled temporary file: constant memory for a month of 250 000 payments.
