@@ -1,9 +1,9 @@
 """What the integrations app holds about a person, erased when the audit app anonymises a client.
 
 Registered with apps.core.erasure in IntegrationsConfig.ready(): the raw inbox payloads of the
-person's leads (they carry names, phones, texts, file ids) and what was sent to them. Consents of every
-channel, the web form's
-included, live in the clients' registry and are erased by the audit app itself.
+person's leads (they carry names, phones, texts, file ids) and what was sent to them. Consents of
+every channel, the web form's included, live in the clients' registry and are erased by the audit
+app itself.
 """
 
 from apps.integrations.models import InboxItem
