@@ -23,6 +23,7 @@ from apps.audit.models import AccessLogEntry, DestructionRecord
 from apps.clients import consents
 from apps.clients.card import register_client_card_section
 from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, Consent, ConsentChannel, ConsentPurpose
+from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core import access
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.paging import LargeTableAdminMixin
@@ -278,7 +279,7 @@ class PaperConsentForm(forms.ModelForm):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ClientPickerAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "client", "channel", "given_at", "withdrawn_at")
     list_filter = ("channel", "given_at")
     list_select_related = ("client",)

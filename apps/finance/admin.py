@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from import_export.admin import ExportActionMixin
 
+from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.files import attach_download_headers
@@ -244,7 +245,8 @@ def _masked_display(field: str, mask, label: str):
 
 
 @admin.register(Payment)
-class PaymentAdmin(MoneyListMixin, MaskedRequisitesAdminMixin, LargeTableAdminMixin, ExcelExportAdminMixin,
+class PaymentAdmin(ClientPickerAdminMixin, MoneyListMixin, MaskedRequisitesAdminMixin, LargeTableAdminMixin,
+                   ExcelExportAdminMixin,
                    ExportActionMixin, admin.ModelAdmin):
     form = PaymentAdminForm
     form_fields = PAYMENT_FORM_FIELDS

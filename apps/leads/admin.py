@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.selectors import managers
+from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core.errors import BusinessError
 from apps.core.masking import mask_email, mask_phone
 from apps.core.middleware import russian_titles
@@ -126,7 +127,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Lead)
-class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class LeadAdmin(ClientPickerAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     # Seven short columns: fits a 1366 px screen without a horizontal scroll bar.
     list_display = ("number_display", "status", "source", "sender", "client_link", "operator", "last_message_display")
     list_display_links = ("number_display",)
@@ -155,7 +156,7 @@ class LeadAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         "suggested_client_link", "possible_duplicate_link",
         "order", "rejection_reason", "created_at", "last_message_at", "closed_at",
     )
-    raw_id_fields = ("client",)
+    autocomplete_fields = ("client",)  # the label tells namesakes apart (apps.clients.pickers)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "operator":  # the responsible person is a manager, never an accountant

@@ -25,6 +25,7 @@ from import_export.admin import ExportActionMixin
 
 from apps.accounts.selectors import managers
 from apps.clients.models import Client
+from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
 from apps.core.forms import RuDecimalField
@@ -396,7 +397,7 @@ class ServiceFormSet(forms.BaseInlineFormSet):
         return None
 
 
-class ServiceInline(admin.StackedInline):
+class ServiceInline(ClientPickerAdminMixin, admin.StackedInline):
     model = Service
     form = ServiceForm
     formset = ServiceFormSet
@@ -510,7 +511,9 @@ def _transition_admin_action(name: str, label: str):
 
 
 @admin.register(Order)
-class OrderAdmin(LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin):
+class OrderAdmin(
+    ClientPickerAdminMixin, LargeTableAdminMixin, ExcelExportAdminMixin, ExportActionMixin, admin.ModelAdmin
+):
     # Export of the selected orders as CSV for Russian Excel (client PD masked without the right).
     resource_classes = [OrderResource]
     form = OrderForm

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.selectors import managers
 from apps.clients.models import Client
+from apps.clients.pickers import ClientPickerAdminMixin
 from apps.clients.selectors import client_labels
 from apps.core.errors import BusinessError
 from apps.workplace import selectors, services
@@ -43,7 +44,7 @@ class ReminderForm(forms.ModelForm):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ClientPickerAdminMixin, admin.ModelAdmin):
     form = ReminderForm
     list_display = ("text", "due_display", "target", "owner", "done_at")
     list_filter = (DoneFilter, "due_at")

@@ -159,3 +159,26 @@ def test_client_autocomplete_tells_namesakes_apart(operator, django_assert_max_n
     assert response.status_code == 200, response.content[:500]
     texts = sorted(item["text"] for item in response.json()["results"])
     assert texts == ["Петрова Анна, 1985 г. р., +7 *** ***-45-67", "Петрова Анна, 1992 г. р."]
+
+
+def test_every_client_picker_shows_the_chosen_client_with_birth_year_and_masked_phone(operator, supervisor):
+    """The value already chosen (not only the dropdown) tells namesakes apart: order, its travellers
+    and services, lead, reminder, payment and consent forms."""
+    anna = make_client(last_name="Петрова", first_name="Анна", birth_date=date(1985, 3, 1))
+    contact_add(client=anna, kind="phone", value="+79161234567")
+    label = "Петрова Анна, 1985 г. р., +7 *** ***-45-67"
+    order = make_order(client=anna, travellers=[anna], operator=operator)
+    add(order, flight(timezone.localtime() + timedelta(days=30)), travellers=[anna])
+    lead = lead_create_manual(data={"contact_name": "Анна", "contact_phone": "+79161234567", "client": anna},
+                              actor=operator)
+    reminder = Reminder.objects.create(owner=operator, due_at=timezone.now(), text="Позвонить", client=anna)
+    pages = {
+        f"/admin/orders/order/{order.pk}/change/": 3,  # client, order travellers, the service's travellers
+        f"/admin/leads/lead/{lead.pk}/change/": 1,
+        f"/admin/workplace/reminder/{reminder.pk}/change/": 1,
+        f"/admin/finance/payment/add/?payer_client={anna.pk}": 1,
+        f"/admin/clients/consent/add/?client={anna.pk}": 1,
+    }
+    for url, count in pages.items():
+        page = _web(supervisor).get(url).content.decode()
+        assert page.count(label) >= count, (url, page.count(label))
