@@ -8,7 +8,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from apps.core.errors import BusinessError
@@ -238,13 +238,37 @@ class DocumentTemplateVersionAdmin(admin.ModelAdmin):
 
 
 class GenerateForm(forms.Form):
-    order = forms.IntegerField(label="ID заказа", min_value=1)
-    type = forms.ChoiceField(label="Тип документа", choices=DocumentType.choices)
+    """Several documents of one order at once. The order comes from its page (hidden); opened from the
+    documents list, the manager types the order's number, never an internal id."""
+
+    order = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    number = forms.CharField(label="Номер заказа", required=False, max_length=20,
+                             widget=forms.TextInput(attrs={"placeholder": "2026-000123", "size": 14}))
+    type = forms.MultipleChoiceField(label="Документы", choices=DocumentType.choices,
+                                     widget=forms.CheckboxSelectMultiple)
     confirm = forms.BooleanField(
         label="Подтверждаю", required=False,
         help_text="Сформировать, несмотря на замечания «Нужно подтверждение» (подтверждение записывается в "
                   "документ и в историю заказа).",
     )
+
+    def clean(self):
+        from apps.orders.models import Order
+
+        cleaned = super().clean()
+        order = None
+        if cleaned.get("order"):
+            order = Order.objects.filter(pk=cleaned["order"]).first()
+        elif cleaned.get("number"):
+            number = cleaned["number"].replace(" ", "")
+            year, _, serial = number.partition("-")
+            if year.isdigit() and serial.isdigit():
+                number = f"{year}-{int(serial):06d}"
+            order = Order.objects.filter(number=number).first()
+        if order is None:
+            self.add_error("number", "Заказ не найден: укажите номер заказа, например 2026-000123.")
+        cleaned["order_obj"] = order
+        return cleaned
 
 
 @admin.register(Document)
@@ -303,33 +327,61 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
         return HttpResponseRedirect(url)
 
     def generate_view(self, request):
+        """Opened from the order's page: tick the documents (offer, contract, invoice, act), see the
+        checks of each, make them all at once and come back to the order."""
         if not request.user.has_perm("documents.add_document"):
             raise PermissionDenied
         from apps.orders.models import Order
 
-        form = GenerateForm(request.POST or None, initial={"order": request.GET.get("order"),
-                                                            "type": request.GET.get("type", "invoice")})
-        order, doc_type = None, None
-        if request.method == "POST" and form.is_valid():
-            order = Order.objects.filter(pk=form.cleaned_data["order"]).first()
-            doc_type = form.cleaned_data["type"]
-            if order is None:
-                form.add_error("order", "Заказ не найден.")
-            elif "check_only" not in request.POST:
-                try:
-                    document = services.document_generate(order=order, doc_type=doc_type, actor=request.user,
-                                                          confirm=form.cleaned_data["confirm"])
-                except BusinessError as error:
-                    form.add_error(None, error.detail)
-                else:
-                    self._message_generated(request, document)
-                    return redirect(reverse("admin:documents_document_changelist") + f"?q={order.number}")
-        elif request.method == "GET" and str(request.GET.get("order", "")).isdigit():
+        requested = request.GET.getlist("type") or ["invoice"]
+        order = None
+        if str(request.GET.get("order", "")).isdigit():
             order = Order.objects.filter(pk=int(request.GET["order"])).first()
-            doc_type = request.GET.get("type", "invoice")
-        context = {**self.admin_site.each_context(request), "title": "Сформировать документ", "form": form,
-                   "opts": self.model._meta, **self._checks_context(order, doc_type)}
+        form = GenerateForm(request.POST or None, initial={"order": order.pk if order else None, "type": requested})
+        doc_types = [t for t in requested if t in DocumentType.values]
+        if request.method == "POST":
+            if form.is_valid():
+                order, doc_types = form.cleaned_data["order_obj"], form.cleaned_data["type"]
+                if "check_only" not in request.POST and self._generate_all(request, form, order, doc_types):
+                    return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+            else:
+                order = form.cleaned_data.get("order_obj") if hasattr(form, "cleaned_data") else None
+        if order is not None:
+            form.fields["number"].widget = forms.HiddenInput()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Сформировать документы по заказу {order.number}" if order else "Сформировать документы",
+            "form": form,
+            "order": order,
+            "opts": self.model._meta,
+            "blocks": [self._checks_context(order, doc_type) for doc_type in doc_types] if order else [],
+            "consent_url": self._consent_url(order),
+        }
         return TemplateResponse(request, "admin/documents/document/generate.html", context)
+
+    def _generate_all(self, request, form, order, doc_types) -> bool:
+        """Every ticked document in the order of the list; the ones refused are named on the form."""
+        failed = False
+        for doc_type in [t for t in DocumentType.values if t in doc_types]:
+            try:
+                document = services.document_generate(order=order, doc_type=doc_type, actor=request.user,
+                                                      confirm=form.cleaned_data["confirm"])
+            except BusinessError as error:
+                form.add_error(None, f"{DocumentType(doc_type).label}: {error.detail}")
+                failed = True
+            else:
+                self._message_generated(request, document)
+        return not failed
+
+    @staticmethod
+    def _consent_url(order) -> str:
+        """The client's consent to personal data processing: a form to print and sign (apps.audit)."""
+        if order is None:
+            return ""
+        try:
+            return reverse("admin:clients_consent_pdf", args=[order.client_id])
+        except NoReverseMatch:
+            return ""
 
     @staticmethod
     def _checks_context(order, doc_type) -> dict:
@@ -346,7 +398,8 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
                 "checks_for": f"{DocumentType(doc_type).label}, заказ {order.number}"}
 
     def _message_generated(self, request, document) -> None:
-        self.message_user(request, f"Сформирован {document}.", messages.SUCCESS)
+        self.message_user(request, f"Сформирован документ «{document.get_type_display()}» {document.number}.",
+                          messages.SUCCESS)
         for finding in document.checks:
             if finding["level"] != "error":
                 self.message_user(request, finding["message"], messages.WARNING)

@@ -772,7 +772,7 @@ class OrderAdmin(
         generate = reverse("admin:documents_document_generate")
         listing = reverse("admin:documents_document_changelist")
         return format_html(
-            '<a class="button" href="{}?order={}">Сформировать документ</a>&nbsp;'
+            '<a class="button" href="{}?order={}">Сформировать документы</a>&nbsp;'
             '<a href="{}?order={}">Документы заказа</a>',
             generate, obj.pk, listing, obj.pk,
         )

@@ -61,3 +61,29 @@ def test_document_list_filters_by_order(order, operator, admin_client_as):
     services.document_generate(order=order, doc_type="invoice")
     listing = admin_client_as(operator).get(f"/admin/documents/document/?order={order.pk}")
     assert listing.status_code == 200 and order.number in listing.content.decode()
+
+
+def test_several_documents_from_the_order_page_and_back_to_the_order(order, operator, admin_client_as):
+    client = admin_client_as(operator)
+    order_page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    url = f"/admin/documents/document/generate/?order={order.pk}"
+    assert url in order_page and "Сформировать документы" in order_page
+    page = client.get(url).content.decode()
+    assert f"Заказ {order.number}" in page and "Номер заказа" not in page  # no id or number to type
+    for label in ("Коммерческое предложение", "Договор", "Счёт", "Акт", "бланк согласия клиента"):
+        assert label in page, label
+    response = client.post(url, {"order": order.pk, "type": ["offer", "contract", "invoice"], "confirm": "on"})
+    assert response.status_code == 302 and response["Location"] == f"/admin/orders/order/{order.pk}/change/"
+    assert set(Document.objects.filter(order=order).values_list("type", flat=True)) == {"offer", "contract", "invoice"}
+
+
+def test_generation_without_an_order_asks_for_its_number_not_an_id(order, operator, admin_client_as):
+    client = admin_client_as(operator)
+    page = client.get("/admin/documents/document/generate/").content.decode()
+    assert "Номер заказа" in page and "ID заказа" not in page
+    unknown = client.post("/admin/documents/document/generate/", {"number": "1999-1", "type": "invoice"})
+    assert unknown.status_code == 200 and "Заказ не найден" in unknown.content.decode()
+    serial = int(order.number.split("-")[1])
+    made = client.post("/admin/documents/document/generate/",
+                       {"number": f"{order.number.split('-')[0]}-{serial}", "type": "invoice"})
+    assert made.status_code == 302 and Document.objects.filter(order=order, type="invoice").exists()
