@@ -98,6 +98,13 @@ def more_rows(env: dict) -> None:
                          lower('клиентов' || i || ' имя' || (i % 89)), now(), now(), false
                     FROM generate_series({clients + 1}::bigint, {TOTAL_CLIENTS}) AS i"""  # noqa: S608 - numbers
             )
+        # Client notes are encrypted (an empty note is a token too) and this run's key is new: one
+        # token of "" under it for every client, or loading a client fails to decrypt.
+        from cryptography.fernet import Fernet
+
+        empty = Fernet(env["FIELD_ENCRYPTION_KEY"].split(",")[0].encode()).encrypt(b"").decode()
+        log("re-encrypting the clients' empty notes with this run's key")
+        conn.execute("UPDATE clients_client SET notes = %s", [empty])
         # Leads are re-made every run: their ciphertexts belong to this run's throw-away key.
         conn.execute("TRUNCATE leads_leadmessage, leads_leadattachment, leads_lead RESTART IDENTITY CASCADE")
         result = subprocess.run([sys.executable, "manage.py", "shell", "-v0", "-c", SEED_LEADS], cwd=ROOT, env=env,

@@ -134,8 +134,8 @@ class LeadAdmin(ClientPickerAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "source", "created_at")
     list_select_related = ("client", "operator", "suggested_client")
     search_fields = ("number",)
-    search_help_text = _("Номер заявки, телефон, e-mail, имя отправителя или слова из сообщения "
-                         "(имя и текст — среди последних 2 000 заявок).")
+    search_help_text = _("Номер заявки, телефон, e-mail, имя отправителя или слова из сообщений "
+                         "(слово можно начать: «бенч», «турци»).")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     inlines = [LeadMessageInline, LeadAttachmentInline]

@@ -6,12 +6,15 @@ message once: unique per channel and external id) and its attachments (object st
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.crypto import EncryptedCharField, EncryptedTextField
 from apps.leads.fields import EncryptedJSONField
+from apps.leads.search import name_tokens, text_tokens
 
 NUMBER_FUNCTION = "leads_next_number"
 
@@ -70,6 +73,8 @@ class Lead(models.Model):
     email_index = models.CharField(max_length=64, blank=True, default="", editable=False)
     telegram_index = models.CharField(max_length=64, blank=True, default="", editable=False)
     whatsapp_index = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Keyed hashes of the sender name's words and their beginnings, for the search (apps.leads.search).
+    name_tokens = ArrayField(models.CharField(max_length=16), default=list, blank=True, editable=False)
 
     client = models.ForeignKey(
         "clients.Client", verbose_name=_("клиент"), null=True, blank=True,
@@ -121,10 +126,19 @@ class Lead(models.Model):
             models.Index(fields=("email_index",), condition=~Q(email_index=""), name="lead_email_index"),
             models.Index(fields=("telegram_index",), condition=~Q(telegram_index=""), name="lead_telegram_index"),
             models.Index(fields=("whatsapp_index",), condition=~Q(whatsapp_index=""), name="lead_whatsapp_index"),
+            GinIndex(fields=("name_tokens",), name="lead_name_tokens"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} ({self.get_source_display()})"
+
+    def save(self, *args, **kwargs):
+        # The search tokens follow the name wherever it is written (services, merges, imports).
+        self.name_tokens = name_tokens(self.contact_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "contact_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_tokens"}
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -146,6 +160,8 @@ class LeadMessage(models.Model):
     # The text and the raw payload may hold personal data: encrypted like the contact data.
     text = EncryptedTextField(_("текст"), blank=True, default="")
     payload = EncryptedJSONField(_("исходные данные"), default=dict, blank=True)
+    # Keyed hashes of the text's words and their beginnings, for the search (apps.leads.search).
+    text_tokens = ArrayField(models.CharField(max_length=16), default=list, blank=True, editable=False)
     received_at = models.DateTimeField(_("получено"), db_index=True)
     created_at = models.DateTimeField(_("записано"), auto_now_add=True)
 
@@ -160,9 +176,17 @@ class LeadMessage(models.Model):
                 name="leadmessage_unique_channel_external_id",
             ),
         ]
+        indexes = [GinIndex(fields=("text_tokens",), name="leadmessage_text_tokens")]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.external_id or self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.text_tokens = text_tokens(self.text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "text_tokens"}
+        super().save(*args, **kwargs)
 
 
 class LeadAttachment(models.Model):

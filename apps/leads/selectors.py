@@ -6,7 +6,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 
 from apps.core.files import presigned_download_url
 from apps.core.personal_data import PersonalDataForbidden
-from apps.leads import queries
+from apps.leads import queries, search
 from apps.leads.models import OPEN_STATUSES, Lead, LeadAttachment, LeadMessage
 
 
@@ -70,7 +70,7 @@ def lead_open_sharing_contacts(terms: list[tuple[str, list[str]]], *, exclude_pk
 
 # Name and message text are encrypted: they are matched by decrypting the newest leads only, so a
 # search costs the same whatever the table holds. Number, phone and e-mail are exact lookups.
-SEARCH_RECENT_LEADS = 2000
+SEARCH_MATCHES_MAX = 500  # leads found by name or text words (the newest first)
 _LEAD_NUMBER = re.compile(r"^(?:[LlЛл]-?)?0*(\d{1,9})$")
 
 
@@ -107,19 +107,37 @@ def lead_search_ids(term: str, *, personal_data: bool = True) -> set[int]:
                 for column in columns:
                     condition |= Q(**{f"{column}__in": value.lookup_indexes()})
                 found |= set(Lead.objects.filter(condition).values_list("id", flat=True)[:500])
-    needle = term.lower()
-    if len(needle) >= 3:
-        recent = list(Lead.objects.order_by("-id").values_list("id", flat=True)[:SEARCH_RECENT_LEADS])
-        if recent:
-            floor = recent[-1]
-            for lead_id, name in Lead.objects.filter(id__gte=floor).values_list("id", "contact_name"):
-                if needle in (name or "").lower():
-                    found.add(lead_id)
-            messages = LeadMessage.objects.filter(lead_id__gte=floor) if personal_data else LeadMessage.objects.none()
-            for lead_id, text in messages.values_list("lead_id", "text"):
-                if needle in (text or "").lower():
-                    found.add(lead_id)
+    found |= _word_search_ids(term, personal_data=personal_data)
     return found
+
+
+def _word_search_ids(term: str, *, personal_data: bool) -> set[int]:
+    """Leads whose sender name, or one of whose messages, has every word of the term (a word may be
+    the beginning of a longer one): blind word tokens through GIN indexes, then the candidates'
+    decrypted name / text checked, since a 16-digit hash may collide. Messages only with the
+    personal-data right (they are hidden from others)."""
+    terms = [word for word in search.words(term) if len(word) >= search.NAME_PREFIX_FROM]
+    if not terms:
+        return set()
+    name_query = Lead.objects.all()
+    text_query = LeadMessage.objects.all() if personal_data else LeadMessage.objects.none()
+    for word in terms:
+        candidates = search.term_candidates(word)
+        name_query = name_query.filter(name_tokens__overlap=candidates)
+        text_query = text_query.filter(text_tokens__overlap=candidates)
+    found = set()
+    for lead_id, name in name_query.order_by("-id").values_list("id", "contact_name")[:SEARCH_MATCHES_MAX]:
+        if _has_words(name, terms):
+            found.add(lead_id)
+    if personal_data:
+        rows = text_query.order_by("-lead_id").values_list("lead_id", "text")[:SEARCH_MATCHES_MAX]
+        found |= {lead_id for lead_id, text in rows if _has_words(text, terms)}
+    return found
+
+
+def _has_words(text: str, terms: list[str]) -> bool:
+    present = search.words(text)
+    return all(any(word.startswith(term) for word in present) for term in terms)
 
 
 def attachment_url(attachment) -> str:

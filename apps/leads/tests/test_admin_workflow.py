@@ -109,6 +109,33 @@ def test_search_by_number_phone_email_name_and_text(web):
     assert found("звонкова") == {lead.number}
     assert found("мальдивы") == {other.number}
     assert found("ничего такого") == set()
+    assert found("звонк") == {lead.number}  # the beginning of a word
+    assert found("анна звонкова") == {lead.number}  # every word
+    assert found("анна мальдивы") == set()
+    assert found("турци") == {lead.number}  # «в Турцию»: the beginning of a word of the text
+    assert found("онкова") == set()  # the middle of a word is not searched (hashed words)
+
+
+def test_search_by_name_or_text_finds_old_leads_and_decrypts_nothing_else(web, django_assert_max_num_queries):
+    """Not only the newest leads: the blind word tokens cover all of them, with the same statements
+    whatever the number of leads."""
+    old = _lead(contact_name="Олег Древний", text="Старый вопрос про Кипр")
+    for index in range(30):
+        _lead(contact_name=f"Другой {index}", text="Про Турцию")
+    Lead.objects.filter(pk=old.pk).update(created_at=old.created_at.replace(year=2020))
+
+    def search(term, budget):
+        with django_assert_max_num_queries(budget):
+            page = web.get("/admin/leads/lead/", {"q": term}).content.decode()
+        return set(re.findall(r"L-\d{6}", page))
+
+    web.get("/admin/leads/lead/", {"q": "древний"})  # warm the session and permission caches
+    assert search("древн", 14) == {old.number}
+    assert search("кипр", 14) == {old.number}
+    assert len(search("турцию", 14)) == 30
+    for index in range(30, 60):
+        _lead(contact_name=f"Другой {index}", text="Про Турцию")
+    assert search("древн", 14) == {old.number}  # the same budget with twice the leads
 
 
 def test_list_fits_a_laptop_screen(web):

@@ -19,7 +19,8 @@ from apps.clients.normalization import contact_index, normalize_contact, passpor
 from apps.core.crypto import blind_index_key_fingerprint
 from apps.jobs.progress import Reporter, progress_create
 from apps.leads.contacts import CONTACT_FIELDS, contact_index_of
-from apps.leads.models import Lead
+from apps.leads.models import Lead, LeadMessage
+from apps.leads.search import name_tokens, text_tokens
 
 
 def _contact(row: ClientContact) -> dict:
@@ -31,8 +32,13 @@ def _passport(row: ClientPassport) -> dict:
 
 
 def _lead(row: Lead) -> dict:
-    return {index_field: contact_index_of(kind, getattr(row, value_field))
-            for value_field, index_field, kind in CONTACT_FIELDS}
+    values = {index_field: contact_index_of(kind, getattr(row, value_field))
+              for value_field, index_field, kind in CONTACT_FIELDS}
+    return {**values, "name_tokens": name_tokens(row.contact_name)}
+
+
+def _lead_message(row: LeadMessage) -> dict:
+    return {"text_tokens": text_tokens(row.text)}
 
 
 def _consent(row: Consent) -> dict:
@@ -45,7 +51,8 @@ def _consent(row: Consent) -> dict:
 PARTS = {
     "client_contacts": ("Контакты клиентов", ClientContact, ["blind_index"], _contact),
     "client_passports": ("Паспорта клиентов", ClientPassport, ["number_index"], _passport),
-    "leads": ("Заявки", Lead, [index for _, index, _ in CONTACT_FIELDS], _lead),
+    "leads": ("Заявки", Lead, [*(index for _, index, _ in CONTACT_FIELDS), "name_tokens"], _lead),
+    "lead_messages": ("Сообщения заявок (поиск по словам)", LeadMessage, ["text_tokens"], _lead_message),
     "consents": ("Согласия отправителей", Consent, ["subject_index"], _consent),
 }
 
