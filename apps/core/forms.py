@@ -11,6 +11,9 @@ should use RuDecimalField (see docs/DEVELOPMENT.md).
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from apps.core.numbers import format_decimal, parse_decimal
 
@@ -54,3 +57,41 @@ class RuDecimalField(forms.DecimalField):
             return self.to_python(data) != (None if initial in (None, "") else parse_decimal(initial))
         except ValidationError:
             return True
+
+
+class LargeSelect(forms.Select):
+    """A select of hundreds of options (every IANA time zone) written by string joining.
+
+    Django renders each option through its template engine (~0.1 ms an option): two zone selects of
+    ~600 options on each service row made an order page with five services take seconds. Same HTML:
+    (optgroups of) options, the current value selected, attributes as Django's.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = "" if value is None else str(value)
+        parts = [format_html("<select{}>", flatatt(final))]
+        for group, options in self._groups():
+            if group is not None:
+                parts.append(format_html('<optgroup label="{}">', group))
+            for option_value, label in options:
+                option_value = "" if option_value is None else str(option_value)
+                selected = " selected" if option_value == chosen else ""
+                parts.append(f'<option value="{escape(option_value)}"{selected}>{escape(label)}</option>')
+            if group is not None:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 — every value and label is escaped above
+
+    def _groups(self):
+        loose = []
+        for option_value, label in self.choices:
+            if isinstance(label, list | tuple):
+                if loose:
+                    yield None, loose
+                    loose = []
+                yield option_value, label
+            else:
+                loose.append((option_value, label))
+        if loose:
+            yield None, loose

@@ -220,7 +220,7 @@ def service_dict(service, index: int) -> dict:
     else:
         place = ", ".join(part for part in (service.city, service.address) if part)
     start = _date(service.start_dt, tz, with_time=kind in TRANSPORT)
-    end = _date(service.end_dt, tz, with_time=kind in TRANSPORT)
+    end = _date(service.end_dt, getattr(service, "end_timezone", "") or tz, with_time=kind in TRANSPORT)
     price = quantize_money(service.price_in_order_currency or service.price or ZERO)
     cost = getattr(service, "cost_in_order_currency", None)
     fee = quantize_money(price - cost) if cost is not None else quantize_money(

@@ -1,13 +1,14 @@
 """The operator's workplace: orders with their services inline, suppliers. Saves go through services.
 
-Service inline: common fields plus one «Детали» box with `ключ: значение` lines whose keys depend
-on the type (listed under the box; JSON is accepted too). Times are entered and shown in the
-service's own time zone. Before anything is saved, the whole formset is checked by the same
-apps.orders.checks.evaluate the API uses, so a conflicting service is refused with the same message.
+Service inline: common fields plus the chosen type's details as real fields («Детали: Авиабилет»:
+перевозчик, номер рейса, PNR …; static/orders/service_inline.js shows the chosen type's only),
+validated by apps.orders.details as in the API. Times are entered and shown in the service's own
+zones: departure and, for transport, arrival (a flight's from its airports' IATA codes). Before
+anything is saved, the whole formset is checked by the same apps.orders.checks.evaluate the API
+uses, so a conflicting service is refused with the same message.
 """
 
 import dataclasses
-import json
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -28,15 +29,23 @@ from apps.clients.models import Client
 from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
-from apps.core.forms import RuDecimalField
+from apps.core.forms import LargeSelect, RuDecimalField
 from apps.core.numbers import format_money
 from apps.core.paging import LargeTableAdminMixin
 from apps.orders import checks, sanity, services
-from apps.orders.details import SCHEMAS
-from apps.orders.details import help_text as details_help
+from apps.orders.details import CHOICE_LABELS, SCHEMAS
 from apps.orders.exports import OrderResource
-from apps.orders.models import SETTLED_STATUSES, Order, OrderEvent, Service, Supplier, validate_timezone
-from apps.orders.zones import zone_choices
+from apps.orders.models import (
+    SETTLED_STATUSES,
+    TRANSPORT_TYPES,
+    Order,
+    OrderEvent,
+    Service,
+    ServiceType,
+    Supplier,
+    validate_timezone,
+)
+from apps.orders.zones import airport_zone, zone_choices
 
 COMMON_TIMEZONES = [
     "Europe/Moscow",
@@ -119,62 +128,34 @@ class SupplierAdmin(admin.ModelAdmin):
 # --- Services inline -------------------------------------------------------------------------------
 
 
-class DetailsField(forms.CharField):
-    """`ключ: значение` per line (or JSON) ⇄ dict."""
-
-    def prepare_value(self, value):
-        if isinstance(value, dict):
-            return "\n".join(f"{key}: {item}" for key, item in value.items())
-        return value
-
-    def to_python(self, value):
-        text = (value or "").strip()
-        if not text:
-            return {}
-        if text.startswith("{"):
-            try:
-                parsed = json.loads(text)
-            except ValueError as error:
-                raise ValidationError("Неверный JSON.") from error
-            return parsed
-        parsed = {}
-        for line in text.splitlines():
-            if not line.strip():
-                continue
-            key, sep, item = line.partition(":")
-            if not sep:
-                raise ValidationError(f"Строка «{line.strip()}»: ожидается «ключ: значение».")
-            parsed[key.strip()] = item.strip()
-        return parsed
-
-    def has_changed(self, initial, data):
-        return self.to_python(self.prepare_value(initial or {})) != self.to_python(data)
+def detail_field_name(service_type: str, key: str) -> str:
+    """The form field of one detail of one type: «flight__carrier», «hotel__meals»…"""
+    return f"{service_type}__{key}"
 
 
-def _type_help(type_: str) -> str:
-    keys = [
-        f"{key}{'*' if spec.required else ''}" + (f" ({'/'.join(spec.choices)})" if spec.choices else "")
-        for key, spec in SCHEMAS[type_].items()
-    ]
-    return f"Поля «ключ: значение» по строкам: {', '.join(keys)}. * — обязательно."
+def _detail_form_field(spec) -> forms.Field:
+    if spec.choices:
+        choices = [("", "—"), *((code, CHOICE_LABELS.get(code, code)) for code in spec.choices)]
+        return forms.ChoiceField(label=spec.label, choices=choices, required=False)
+    if spec.max_length > 200:
+        widget = forms.Textarea(attrs={"rows": 2, "cols": 60})
+        return forms.CharField(label=spec.label, max_length=spec.max_length, required=False, widget=widget)
+    size = 12 if spec.max_length <= 20 else 30
+    return forms.CharField(label=spec.label, max_length=spec.max_length, required=False,
+                           widget=forms.TextInput(attrs={"size": size}))
 
 
-def _details_widget() -> forms.Textarea:
-    schemas = {type_: _type_help(type_) for type_ in SCHEMAS}
-    templates = {type_: "\n".join(f"{key}: " for key in schema) for type_, schema in SCHEMAS.items()}
-    return forms.Textarea(
-        attrs={
-            "rows": 5,
-            "cols": 70,
-            "data-schemas": json.dumps(schemas, ensure_ascii=False),
-            "data-templates": json.dumps(templates, ensure_ascii=False),
-        }
-    )
-
-
-def _ordered_details(service_type: str, details: dict) -> dict:
-    order = list(SCHEMAS.get(service_type, {}))
-    return dict(sorted(details.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99))
+def _details_fields() -> dict[str, forms.Field]:
+    """Every type's details as real fields; «*» marks the ones the type requires (checked by
+    apps.orders.details.clean_details, as in the API). The script shows the chosen type's only."""
+    fields = {}
+    for service_type, schema in SCHEMAS.items():
+        for key, spec in schema.items():
+            field = _detail_form_field(spec)
+            if spec.required:
+                field.label = f"{spec.label} *"
+            fields[detail_field_name(service_type, key)] = field
+    return fields
 
 
 LOCAL_FORMAT = "%d.%m.%Y %H:%M"
@@ -189,16 +170,12 @@ def _local_datetime_field(label: str) -> forms.DateTimeField:
     )
 
 
-class ServiceForm(forms.ModelForm):
-    details = DetailsField(
-        required=False,
-        label=_("Детали"),
-        widget=_details_widget(),
-        help_text=format_html('<span class="orders-details-help">{}</span>', details_help()),
-    )
+class _ServiceFormBase(forms.ModelForm):
     start_dt = _local_datetime_field(_("Начало"))
     end_dt = _local_datetime_field(_("Окончание"))
-    timezone = forms.ChoiceField(label=_("Часовой пояс места"), choices=())
+    timezone = forms.ChoiceField(label=_("Часовой пояс отправления / места"), choices=(), required=False,
+                                 widget=LargeSelect)
+    end_timezone = forms.ChoiceField(label=_("Часовой пояс прибытия"), choices=(), required=False, widget=LargeSelect)
     rate = RuDecimalField(
         label=_("Курс к валюте заказа"),
         max_digits=18,
@@ -223,6 +200,7 @@ class ServiceForm(forms.ModelForm):
             "start_dt",
             "end_dt",
             "timezone",
+            "end_timezone",
             "origin",
             "destination",
             "city",
@@ -240,51 +218,80 @@ class ServiceForm(forms.ModelForm):
             "cost_due_date",
             "offer_option",
             "alternative_of",
-            "details",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Empty net cost: an agent sale, its currency is the service's (the services set it).
         self.fields["cost_currency"].required = False
-        zone = self.instance.timezone if self.instance.pk else "Europe/Moscow"
-        # Every IANA zone, named in Russian; the agency's usual ones first.
-        self.fields["timezone"].choices = zone_choices(tuple(COMMON_TIMEZONES))
-        self.fields["timezone"].initial = zone
+        # Every IANA zone, named in Russian; the agency's usual ones first. «Авто»: a flight's zones
+        # come from its airports' IATA codes (apps.orders.zones.airport_zone).
+        zones = zone_choices(tuple(COMMON_TIMEZONES))
+        self.fields["timezone"].choices = [("", "Авто: по аэропорту отправления (IATA), иначе Москва"), *zones]
+        self.fields["end_timezone"].choices = [("", "Авто: по аэропорту прибытия, иначе как отправление"), *zones]
+        self.fields["timezone"].initial = self.instance.timezone if self.instance.pk else ""
+        self.fields["end_timezone"].initial = self.instance.end_timezone if self.instance.pk else ""
         if self.instance.pk:
-            local = ZoneInfo(zone)
-            for name in ("start_dt", "end_dt"):
-                self.initial[name] = getattr(self.instance, name).astimezone(local).replace(tzinfo=None)
-            self.initial["details"] = _ordered_details(self.instance.type, self.instance.details or {})
+            zones_of = {"start_dt": self.instance.timezone, "end_dt": self.instance.arrival_timezone}
+            for name, zone in zones_of.items():
+                self.initial[name] = getattr(self.instance, name).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+            for key, value in (self.instance.details or {}).items():
+                self.initial[detail_field_name(self.instance.type, key)] = value
             if self.instance.rate_is_estimate:
                 self.fields["rate"].help_text = format_html(
                     '<b style="color:#b26a00">{}</b>',
                     "Ориентировочный курс: последний известный курс ЦБ (услуга в будущем). "
                     "Точный курс зафиксирует оплата; можно ввести свой.",
                 )
-            self.fields["details"].help_text = format_html(
-                '<span class="orders-details-help">{}</span>', _type_help(self.instance.type)
-            )
 
     def clean_timezone(self):
         value = self.cleaned_data["timezone"]
-        validate_timezone(value)
+        if value:
+            validate_timezone(value)
+        return value
+
+    def clean_end_timezone(self):
+        value = self.cleaned_data["end_timezone"]
+        if value:
+            validate_timezone(value)
         return value
 
     def clean(self):
         cleaned = super().clean()
-        zone = ZoneInfo(cleaned.get("timezone") or "Europe/Moscow")
-        for name in ("start_dt", "end_dt"):
+        departure, arrival = self._zones(cleaned)
+        cleaned["timezone"] = departure
+        cleaned["end_timezone"] = arrival if cleaned.get("type") in TRANSPORT_TYPES else ""
+        for name, zone in (("start_dt", departure), ("end_dt", arrival)):
             value = cleaned.get(name)
             if value is not None:  # entered in the place's zone, parsed by Django in Moscow time
-                cleaned[name] = timezone.make_naive(value).replace(tzinfo=zone)
+                cleaned[name] = timezone.make_naive(value).replace(tzinfo=ZoneInfo(zone))
         return cleaned
+
+    @staticmethod
+    def _zones(cleaned) -> tuple[str, str]:
+        """Departure and arrival zones: as chosen, else a flight's airports' (by IATA code), else
+        Moscow for the departure and the departure's for the arrival."""
+        flight = cleaned.get("type") == ServiceType.FLIGHT
+        departure = cleaned.get("timezone") or (flight and airport_zone(cleaned.get("origin", ""))) or "Europe/Moscow"
+        if cleaned.get("type") not in TRANSPORT_TYPES:
+            return departure, departure
+        arrival = cleaned.get("end_timezone") or (flight and airport_zone(cleaned.get("destination", ""))) or departure
+        return departure, arrival
 
     def service_data(self) -> dict:
         data = {key: self.cleaned_data.get(key) for key in services.SERVICE_FIELDS if key in self.cleaned_data}
-        data["details"] = self.cleaned_data.get("details") or {}
+        service_type = self.cleaned_data.get("type")
+        data["details"] = {
+            key: value
+            for key in SCHEMAS.get(service_type, {})
+            if (value := (self.cleaned_data.get(detail_field_name(service_type, key)) or "").strip())
+        }
         data["alternative_of"] = self.cleaned_data.get("alternative_of")
         return data
+
+
+# The details fields are declared (the admin builds the inline's form from the fieldsets' names).
+ServiceForm = type("ServiceForm", (_ServiceFormBase,), {"__module__": __name__, **_details_fields()})
 
 
 class ServiceFormSet(forms.BaseInlineFormSet):
@@ -326,8 +333,9 @@ class ServiceFormSet(forms.BaseInlineFormSet):
                 services._apply_service_data(probe, probe_order, form.service_data())
             except ValidationError as error:
                 for field, messages_ in error.message_dict.items():
-                    name = "details" if field.startswith("details") else field
-                    form.add_error(name if name in form.fields else None, messages_)
+                    if field.startswith("details."):  # «details.flight_number» -> «flight__flight_number»
+                        field = detail_field_name(form.cleaned_data.get("type"), field.split(".", 1)[1])
+                    form.add_error(field if field in form.fields else None, messages_)
                 continue
             except BusinessError as error:
                 form.add_error(None, error.detail)
@@ -409,16 +417,26 @@ class ServiceInline(ClientPickerAdminMixin, admin.StackedInline):
             {
                 "fields": (
                     ("type", "status", "supplier"),
-                    ("start_dt", "end_dt", "timezone"),
+                    ("start_dt", "timezone"),
+                    ("end_dt", "end_timezone"),
                     ("origin", "destination", "city", "address"),
                     "travellers",
                     ("price", "currency", "rate"),
                     ("commission", "commission_percent"),
                     ("cost", "cost_currency", "cost_rate", "cost_due_date"),
                     ("offer_option", "alternative_of"),
-                    "details",
                 )
             },
+        ),
+        *(
+            (
+                _("Детали: %(type)s") % {"type": label},
+                {
+                    "fields": (tuple(detail_field_name(service_type, key) for key in SCHEMAS[service_type]),),
+                    "classes": ("service-details", f"service-details-{service_type}"),
+                },
+            )
+            for service_type, label in ServiceType.choices
         ),
     )
 

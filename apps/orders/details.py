@@ -17,6 +17,25 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
+# Russian names of the stored codes (the admin's selects; the API keeps the codes).
+CHOICE_LABELS = {
+    "economy": "Эконом",
+    "premium_economy": "Премиум-эконом",
+    "business": "Бизнес",
+    "first": "Первый",
+    "RO": "Без питания (RO)",
+    "BB": "Завтраки (BB)",
+    "HB": "Полупансион (HB)",
+    "FB": "Полный пансион (FB)",
+    "AI": "Всё включено (AI)",
+    "UAI": "Ультра всё включено (UAI)",
+    "excursion": "Экскурсия",
+    "insurance": "Страховка",
+    "visa": "Виза",
+    "other": "Другое",
+}
+
+
 CABIN_CLASSES = ("economy", "premium_economy", "business", "first")
 MEALS = ("RO", "BB", "HB", "FB", "AI", "UAI")
 LOCAL_KINDS = ("excursion", "insurance", "visa", "other")

@@ -235,6 +235,14 @@ class Order(models.Model):
                 condition=~models.Q(supplier_balance_due=0),
                 name="order_supplier_debt_idx",
             ),
+            # «Сегодня» (apps.workplace.selectors): the week's deadlines and the passports that expire,
+            # read in (date, id) order and stopped after a dozen rows.
+            models.Index(fields=["deadline", "id"], name="order_deadline_id_idx"),
+            models.Index(
+                fields=["trip_start", "id"],
+                condition=models.Q(warnings__contains=[{"code": "passport_expires"}]),
+                name="order_passport_warning_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -291,6 +299,16 @@ class Service(models.Model):
         default="Europe/Moscow",
         validators=[validate_timezone],
         help_text=_("Часовой пояс места (IANA, например Europe/Istanbul): время показывается по нему."),
+    )
+    # A flight or a train may end in another zone: its arrival time is entered and shown in that one.
+    end_timezone = models.CharField(
+        _("часовой пояс прибытия"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_timezone],
+        help_text=_("Для перелёта и поезда: пояс места прибытия. Пусто — как у отправления."),
     )
     origin = models.CharField(_("откуда"), max_length=120, blank=True, help_text=_("Код IATA или город/станция."))
     destination = models.CharField(_("куда"), max_length=120, blank=True, help_text=_("Код IATA или город/станция."))
@@ -379,6 +397,7 @@ class Service(models.Model):
             models.Index(fields=["order", "start_dt"], name="service_order_start_idx"),
             models.Index(fields=["start_dt", "end_dt"], name="service_dates_idx"),
             models.Index(fields=["supplier", "start_dt"], name="service_supplier_start_idx"),
+            models.Index(fields=["start_dt", "id"], name="service_start_id_idx"),  # «Сегодня»: missing data
         ]
         constraints = [
             models.CheckConstraint(
@@ -415,6 +434,10 @@ class Service(models.Model):
     @property
     def is_transport(self) -> bool:
         return self.type in TRANSPORT_TYPES
+
+    @property
+    def arrival_timezone(self) -> str:
+        return self.end_timezone or self.timezone
 
     @property
     def title(self) -> str:

@@ -37,10 +37,12 @@ from apps.orders.models import (
     OrderStatus,
     Service,
     ServiceStatus,
+    ServiceType,
     Supplier,
 )
 from apps.orders.rates import rate_provider
 from apps.orders.selectors import check_input, order_lock
+from apps.orders.zones import airport_zone
 
 # --- What each write takes (`data`): keys as the API's serializers give them, all optional ----------
 
@@ -422,6 +424,7 @@ SERVICE_FIELDS = (
     "start_dt",
     "end_dt",
     "timezone",
+    "end_timezone",
     "origin",
     "destination",
     "city",
@@ -486,6 +489,7 @@ def _apply_service_data(service: Service, order: Order, data: Mapping[str, Any])
         if key in data and not (key in ("rate", "cost_rate", "cost_currency") and data[key] in (None, "")):
             setattr(service, key, data[key])
     service.details = clean_details(service.type, service.details)
+    _apply_airport_zones(service, data)
     _check_location(service)
     _apply_offer_option(service, order, data)
     if service.currency == order.currency:
@@ -500,6 +504,21 @@ def _apply_service_data(service: Service, order: Order, data: Mapping[str, Any])
     service.price_in_order_currency = convert(service.price, service.rate)
     service.commission_in_order_currency = convert(service.commission or ZERO, service.rate)
     _apply_cost(service, order, data)
+
+
+def _apply_airport_zones(service: Service, data: Mapping[str, Any]) -> None:
+    """A flight's zones from its airports' IATA codes when not given: departure (only when `timezone`
+    is left out) and arrival (when `end_timezone` is left out or empty). Other types keep one zone."""
+    if service.type not in TRANSPORT_TYPES:
+        service.end_timezone = ""
+        return
+    if service.type != ServiceType.FLIGHT:
+        return  # a train or a transfer: the arrival zone as typed (stations have no IATA codes)
+    if data.get("timezone") in (None, ""):
+        service.timezone = airport_zone(service.origin) or service.timezone or "Europe/Moscow"
+    if not data.get("end_timezone"):
+        arrival = airport_zone(service.destination)
+        service.end_timezone = arrival if arrival and arrival != service.timezone else ""
 
 
 def _apply_offer_option(service: Service, order: Order, data: Mapping[str, Any]) -> None:

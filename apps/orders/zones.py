@@ -1,16 +1,38 @@
-"""Every IANA time zone for the service form, named in Russian («Стамбул — Europe/Istanbul, UTC+03:00»).
+"""Time zones of services: an airport's from its IATA code (the airportsdata package, ~7 900 airports),
+and every IANA zone for the service form, named in Russian («Стамбул — Europe/Istanbul, UTC+03:00»).
 
 The agency's usual zones come first; the rest follow in Russian alphabetical order. Names come from
-the CLDR data in Babel; the list is built once per process.
+the CLDR data in Babel; the list and the airports are loaded once per process.
 """
 
 import functools
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 
 from apps.orders.models import known_timezones
+
+_IATA = re.compile(r"^[A-Za-z]{3}$")
+
+
+@functools.cache
+def _airports() -> dict:
+    import airportsdata  # ~1 MB of data: loaded on the first lookup, not at start-up
+
+    return airportsdata.load("IATA")
+
+
+def airport_zone(code: str) -> str | None:
+    """The IANA zone of an airport by its IATA code («AYT» → «Europe/Istanbul»); None if the text is
+    not a known code (a city or a station name, a typo)."""
+    text = (code or "").strip()
+    if not _IATA.match(text):
+        return None
+    airport = _airports().get(text.upper())
+    zone = airport.get("tz") if airport else None
+    return zone if zone in known_timezones() else None
 
 
 def _offset(zone: str) -> str:

@@ -32,7 +32,7 @@ def _usd_rate(value: str, on: date | None = None):
 def _hotel(**values):
     return _row(
         type="hotel", origin="", destination="", city="Анталья", start_dt="01.12.2026 14:00",
-        end_dt="08.12.2026 12:00", details="hotel_name: Rixos", **values,
+        end_dt="08.12.2026 12:00", hotel__hotel_name="Rixos", **values,
     )
 
 

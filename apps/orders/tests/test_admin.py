@@ -64,7 +64,8 @@ def _row(service=None, **values):
         "rate": "",
         "commission": "0",
         "commission_percent": "",
-        "details": "carrier: SU\nflight_number: 2136",
+        "flight__carrier": "SU",
+        "flight__flight_number": "2136",
     }
     if service is not None:
         row.update({"id": service.pk, "order": service.order_id})
@@ -109,11 +110,11 @@ def test_admin_refuses_a_conflicting_service_with_the_same_message(web):
 
 def test_admin_service_in_the_place_time_zone_and_bad_details(web):
     order = make_order()
-    row = _row(timezone="Europe/Istanbul", details="carrier: SU")
+    row = _row(timezone="Europe/Istanbul", flight__flight_number="")
     response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
     assert response.status_code == 200
     assert "Обязательное поле: Номер рейса" in response.content.decode()
-    row["details"] = "carrier: SU\nflight_number: 2136"
+    row["flight__flight_number"] = "2136"
     response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
     assert response.status_code == 302
     assert order.services.get().start_dt.isoformat() == "2026-12-01T07:00:00+00:00"
@@ -200,3 +201,50 @@ def test_a_new_traveller_is_offered_to_the_services(web):
     assert list(order.services.get().travellers.all()) == [client]
     web.post(f"/admin/orders/order/{order.pk}/travellers-to-services/", {"clients": str(friend.pk)})
     assert set(order.services.get().travellers.all()) == {client, friend}
+
+
+def test_a_flight_takes_both_time_zones_from_its_airports(web):
+    """SVO → DXB left on «Авто»: departure in Moscow, arrival typed and shown in Dubai's time."""
+    order = make_order()
+    row = _row(timezone="", destination="DXB", start_dt="01.12.2026 10:00", end_dt="01.12.2026 15:30")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 302, _errors(response)
+    service = order.services.get()
+    assert (service.timezone, service.end_timezone) == ("Europe/Moscow", "Asia/Dubai")
+    assert service.end_dt.isoformat() == "2026-12-01T11:30:00+00:00"  # 15:30 in Dubai (UTC+4)
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert 'value="01.12.2026 15:30"' in page  # shown back in the arrival's zone
+    assert "Дубай — Asia/Dubai" in page  # zone names in Russian
+
+
+def test_an_explicit_arrival_zone_wins_and_a_hotel_has_one_zone(web):
+    order = make_order()
+    flight_row = _row(destination="XXX", end_timezone="Asia/Dubai")  # an unknown code: the zone as chosen
+    hotel_row = _row(type="hotel", origin="", destination="", city="Дубай", timezone="Asia/Dubai",
+                     end_timezone="Europe/Moscow", start_dt="02.12.2026 14:00", end_dt="09.12.2026 12:00",
+                     hotel__hotel_name="Atlantis")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/",
+                        _order_post(order, extra_services=[flight_row, hotel_row]))
+    assert response.status_code == 302, _errors(response)
+    flight_service, hotel_service = order.services.order_by("start_dt")
+    assert flight_service.end_timezone == "Asia/Dubai"
+    assert (hotel_service.timezone, hotel_service.end_timezone) == ("Asia/Dubai", "")
+    assert hotel_service.details == {"hotel_name": "Atlantis"}  # the flight fields of the row are not the hotel's
+
+
+def test_details_are_fields_with_russian_labels_validated_as_in_the_api(web):
+    order = make_order()
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    for label in ("Перевозчик (код или название) *", "Номер рейса *", "PNR (код бронирования)", "Класс обслуживания",
+                  "Багаж", "Гостиница *", "Тип номера", "Питание", "Номер подтверждения", "Номер поезда *",
+                  "Вагон", "Место", "Всё включено (AI)", "Бизнес"):
+        assert label in page, label
+    assert "ключ: значение" not in page
+    row = _row(flight__cabin_class="deluxe")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 200 and "Выберите корректный вариант" in response.content.decode()
+    row = _row(flight__cabin_class="business", flight__pnr="ABC123", flight__baggage="23 кг")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 302, _errors(response)
+    assert order.services.get().details == {"carrier": "SU", "flight_number": "2136", "pnr": "ABC123",
+                                            "cabin_class": "business", "baggage": "23 кг"}

@@ -113,7 +113,10 @@ def test_a_managers_day(telegram_bot, fake_telegram, s3_bucket, live_server, ope
     page.fill("#id_services-0-price", "1 234,50")
     page.select_option("#id_services-0-currency", "USD")
     page.fill("#id_services-0-rate", "91,11")
-    page.fill("#id_services-0-details", "hotel_name: Rixos Sungate")
+    assert page.is_visible("#id_services-0-hotel__hotel_name")  # only the hotel's details are shown
+    assert not page.is_visible("#id_services-0-flight__carrier")
+    page.fill("#id_services-0-hotel__hotel_name", "Rixos Sungate")
+    page.select_option("#id_services-0-hotel__meals", "AI")
     page.click("text=Добавить ещё: услуга")
     page.select_option("#id_services-1-type", "flight")
     page.fill("#id_services-1-start_dt", start.strftime("%d.%m.%Y 07:30"))
@@ -121,21 +124,30 @@ def test_a_managers_day(telegram_bot, fake_telegram, s3_bucket, live_server, ope
     page.fill("#id_services-1-origin", "SVO")
     page.fill("#id_services-1-destination", "AYT")
     page.fill("#id_services-1-price", "30 000")
-    page.fill("#id_services-1-details", "carrier: SU\nflight_number: 2136")
+    page.fill("#id_services-1-flight__carrier", "SU")
+    page.fill("#id_services-1-flight__flight_number", "2136")
+    # Two time zones: the departure left on «Авто» (SVO: Moscow), the arrival chosen (Antalya's).
+    page.select_option("#id_services-1-end_timezone", "Europe/Istanbul")
     page.click("input[name=_continue]")
     page.wait_for_load_state()
     body = _text(page)
     assert "Изменения сохранены" in body, body[:2000]
     assert "142\u00a0475,30\u00a0₽" in body  # 1 234,50 × 91,11 + 30 000
 
-    # A document from the order's page.
-    page.click("text=Сформировать документ")
-    page.select_option("#id_type", "offer")
-    page.click("input[value=Сформировать]")
-    page.wait_for_load_state()
-    assert "Сформирован" in _text(page), _text(page)[:1500]
+    flight_service = Lead.objects.get(pk=lead.pk).order.services.get(type="flight")
+    assert (flight_service.timezone, flight_service.end_timezone) == ("Europe/Moscow", "Europe/Istanbul")
+
+    # Documents from the order's page: an offer and an invoice at once, back to the order.
+    page.click("text=Сформировать документы")
+    page.check("input[name=type][value=offer]")
+    page.check("input[name=type][value=invoice]")
+    page.check("#id_confirm")
+    page.click("input[value='Сформировать отмеченные']")
+    page.wait_for_url(order_url)
+    assert "Сформирован документ «Коммерческое предложение»" in _text(page), _text(page)[:1500]
     order_number = Lead.objects.get(pk=lead.pk).order.number
-    assert Document.objects.filter(order__number=order_number, type="offer").exists()
+    assert set(Document.objects.filter(order__number=order_number).values_list("type", flat=True)) == {
+        "offer", "invoice"}
     page.goto(order_url)
 
     # «Сегодня»: the converted lead left the unanswered ones; the departure is in the week's list.

@@ -1,4 +1,5 @@
-/* Services inline: show the fields that belong to the chosen type (the form works without it). */
+/* Services inline: show the fields that belong to the chosen type, details included (the form works
+   without it: every type's details are then shown, and only the chosen type's are saved). */
 (function () {
   "use strict";
   var TRANSPORT = ["flight", "rail", "transfer"];
@@ -20,34 +21,36 @@
     if (!select) { return; }
     var type = select.value;
     var transport = TRANSPORT.indexOf(type) !== -1;
-    ["origin", "destination"].forEach(function (name) {
+    ["origin", "destination", "end_timezone"].forEach(function (name) {
       show(block.querySelector("[name$='-" + name + "']"), !type || transport);
     });
     ["city", "address"].forEach(function (name) {
       show(block.querySelector("[name$='-" + name + "']"), !type || !transport);
     });
-    var details = block.querySelector("textarea[name$='-details']");
-    if (details) {
-      var help = block.querySelector(".orders-details-help");
-      var schemas = JSON.parse(details.dataset.schemas || "{}");
-      if (help && schemas[type]) { help.textContent = schemas[type]; }
-      if (!details.value.trim() && details.dataset.templates) {
-        var templates = JSON.parse(details.dataset.templates);
-        if (templates[type]) { details.placeholder = templates[type]; }
-      }
-    }
+    // Details: only the chosen type's fieldset («Детали: Авиабилет» …); none before a type is chosen.
+    block.querySelectorAll("fieldset.service-details").forEach(function (fieldset) {
+      fieldset.style.display = type && fieldset.classList.contains("service-details-" + type) ? "" : "none";
+    });
+  }
+
+  function bindBlock(block) {
+    block.dataset.ordersBound = "1";
+    var select = block.querySelector("select[name$='-type']");
+    if (select) { select.addEventListener("change", function () { apply(block); }); }
+    apply(block);
   }
 
   function bind(root) {
     root.querySelectorAll(".inline-related").forEach(function (block) {
-      if (block.dataset.ordersBound) { return; }
-      block.dataset.ordersBound = "1";
-      var select = block.querySelector("select[name$='-type']");
-      if (select) { select.addEventListener("change", function () { apply(block); }); }
-      apply(block);
+      // The hidden template row is cloned for «Добавить ещё»: a mark on it would be cloned too.
+      if (block.dataset.ordersBound || block.classList.contains("empty-form")) { return; }
+      bindBlock(block);
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () { bind(document); });
-  document.addEventListener("formset:added", function (event) { bind(event.target.closest(".inline-group") || document); });
+  document.addEventListener("formset:added", function (event) {
+    var block = event.target.closest(".inline-related") || event.target;
+    if (block.classList && block.classList.contains("inline-related")) { bindBlock(block); }
+  });
 })();
