@@ -3,7 +3,7 @@
 The autocomplete's dropdown already shows «Иванов Иван, 1985 г. р., +7 *** ***-45-67»
 (apps.workplace.admin.ClientAwareAutocompleteView); Django renders the value already chosen with
 the form field's `label_from_instance`, which is `str(client)` — a bare name. The fields here use
-the same label, with the phones prefetched (one query per picker, not one per client).
+the same label, the phone read in the same query (no extra query per picker or per client).
 
 `ClientPickerAdminMixin` swaps them in for every ForeignKey / ManyToMany to Client of a ModelAdmin
 or an inline, whatever the widget (autocomplete, raw id, select).
@@ -11,7 +11,7 @@ or an inline, whatever the widget (autocomplete, raw id, select).
 
 from django import forms
 from django.contrib.admin import widgets
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 
@@ -20,17 +20,22 @@ from apps.clients.selectors import client_label
 
 
 def picker_queryset(queryset=None):
-    """Clients with their current phones prefetched (the first is the primary one)."""
-    phones = ClientContact.objects.filter(kind=ContactKind.PHONE, is_archived=False).order_by("-is_primary", "id")
+    """Clients with their current phone (the primary one first) as `picker_phone`, in the same query:
+    a Subquery over the encrypted column, decrypted by the field when read."""
+    phone = (
+        ClientContact.objects.filter(client=OuterRef("pk"), kind=ContactKind.PHONE, is_archived=False)
+        .order_by("-is_primary", "id")
+        .values("value")[:1]
+    )
     base = Client.objects.all() if queryset is None else queryset
-    return base.prefetch_related(Prefetch("contacts", queryset=phones, to_attr="picker_phones"))
+    return base.annotate(picker_phone=Subquery(phone, output_field=ClientContact._meta.get_field("value")))
 
 
 def picker_label(client: Client) -> str:
-    phones = getattr(client, "picker_phones", None)
-    if phones is None:  # not fetched through picker_queryset: one query for this client
-        phones = list(picker_queryset(Client.objects.filter(pk=client.pk)).get().picker_phones)
-    return client_label(client, phones[0] if phones else None)
+    if not hasattr(client, "picker_phone"):  # not fetched through picker_queryset: one query for it
+        client = picker_queryset(Client.objects.filter(pk=client.pk)).get()
+    phone = ClientContact(kind=ContactKind.PHONE, value=client.picker_phone) if client.picker_phone else None
+    return client_label(client, phone)
 
 
 class ClientChoiceField(forms.ModelChoiceField):

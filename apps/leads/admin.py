@@ -279,8 +279,7 @@ class LeadAdmin(ClientPickerAdminMixin, LargeTableAdminMixin, admin.ModelAdmin):
         term = (search_term or "").strip()
         if not term:
             return queryset, False
-        ids = selectors.lead_search_ids(term, personal_data=self._unmasked(request))
-        return queryset.filter(id__in=ids), False
+        return queryset.filter(selectors.lead_search_filter(term, personal_data=self._unmasked(request))), False
 
     def changelist_view(self, request, extra_context=None):
         # A phone / e-mail search by a role without the personal-data right: 403 with the reason.

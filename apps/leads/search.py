@@ -3,9 +3,9 @@
 The name and the texts are encrypted, so a search cannot ask PostgreSQL for a substring. Each row
 keeps the keyed hashes (HMAC with the blind-index key, cut to 16 hex digits) of its words and of
 their beginnings (from 3 letters for a name, from 4 for a text), in an array with a GIN index:
-«бенч», «бенчева» and «Турци» are found among all leads with one index lookup, nothing decrypted.
-A short hash may collide, so the few leads found are checked against the decrypted text before
-they are shown (apps.leads.selectors.lead_search_ids).
+«бенч», «бенчева» and «Турци» are found among all leads with one index lookup, nothing decrypted
+(apps.leads.selectors.lead_search_filter). Only words and beginnings are found, not the middle of a
+word; a token reveals no more than a blind index does (equal words of equal rows).
 """
 
 import re
