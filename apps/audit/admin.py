@@ -65,9 +65,33 @@ class EventFilter(admin.SimpleListFilter):
         return queryset.filter(additional_data__event=self.value()) if self.value() else queryset
 
 
+class ModelFilter(admin.SimpleListFilter):
+    """The kinds of records the log holds, named in Russian (not every content type of the project:
+    library models such as JWT tokens or the job queue's tables never reach this log)."""
+
+    title = _("тип записи")
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        from auditlog.registry import auditlog
+        from django.contrib.contenttypes.models import ContentType
+
+        types = ContentType.objects.get_for_models(*auditlog.get_models()).values()
+        return sorted(((str(ct.pk), labels.model_label(ct)) for ct in types), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(content_type_id=int(self.value())) if (self.value() or "").isdigit() else queryset
+
+
+class WhenFilter(admin.DateFieldListFilter):
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = _("дата")
+
+
 class AuditLogEntryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ("when", "action_display", "model_display", "object_display", "actor_display", "address")
-    list_filter = (ActionFilter, EventFilter, "content_type", "timestamp")
+    list_filter = (ActionFilter, EventFilter, ModelFilter, ("timestamp", WhenFilter))
     list_select_related = ("actor", "content_type")
     search_fields = ["object_repr", "object_pk", "actor__full_name", "actor__email"]
     date_hierarchy = "timestamp"
@@ -119,6 +143,8 @@ class AuditLogEntryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
 
 
 LogEntry._meta.verbose_name = _("запись журнала изменений")
+# auditlog's str() of an entry is English («Logged …»): page titles and breadcrumbs read it.
+LogEntry.__str__ = lambda entry: f"{labels.action_label(entry)}: {entry.object_repr}"  # type: ignore[method-assign]
 LogEntry._meta.verbose_name_plural = _("журнал изменений и событий")
 if admin.site.is_registered(LogEntry):
     admin.site.unregister(LogEntry)

@@ -16,6 +16,7 @@ import io
 
 from import_export import resources
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
 
 from apps.core.csv_export import BOM, format_cell
 
@@ -49,10 +50,20 @@ class ExcelResource(resources.ModelResource):
         return format_cell(value)
 
 
+class RussianExportForm(SelectableFieldsExportForm):
+    """The export page's column checkboxes named as the file's columns («Дата рождения»), not by the
+    resource's English attribute names («Birth Date (Дата рождения)»)."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return str(field.column_name) if field is not None and field.column_name else field_name
+
+
 class ExcelExportAdminMixin:
     """Use with import_export's ExportActionMixin / ExportMixin: Excel CSV only, masking by permission."""
 
     export_formats = [ExcelCsv]
+    export_form_class = RussianExportForm
     to_encoding = "utf-8"
 
     def get_export_resource_kwargs(self, request, **kwargs):

@@ -16,7 +16,7 @@ from apps.accounts.models import User
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.storage import random_key
 from apps.documents import checks, rendering
-from apps.documents.context import DOCUMENT_TITLES, build_context, sample_context
+from apps.documents.context import DOCUMENT_EVENT_TITLES, build_context, sample_context
 from apps.documents.models import (
     Document,
     DocumentStatus,
@@ -294,7 +294,7 @@ def document_generate(*, order, doc_type: str, actor: User | None = None, confir
     )
     document.full_clean(exclude=["file"])
     document.save()
-    title = f"Сформирован документ: {DOCUMENT_TITLES[doc_type]} № {number}"
+    title = f"{DOCUMENT_EVENT_TITLES['generated'][doc_type]} № {number}"
     if confirmed:
         title += " (с подтверждением вопреки проверке)"
     _event(document, "document_generated", title, actor,
@@ -348,11 +348,11 @@ def document_mark(*, document: Document, status: str, actor: User | None = None)
     if status == DocumentStatus.SENT:
         document.sent_at = now
         update = ["status", "sent_at"]
-        title = f"Документ отправлен: {DOCUMENT_TITLES[document.type]} № {document.number}"
+        title = f"{DOCUMENT_EVENT_TITLES['sent'][document.type]} № {document.number}"
     else:
         document.signed_at = now
         update = ["status", "signed_at"]
-        title = f"Документ подписан: {DOCUMENT_TITLES[document.type]} № {document.number}"
+        title = f"{DOCUMENT_EVENT_TITLES['signed'][document.type]} № {document.number}"
     document.save(update_fields=update)
     _event(document, f"document_{status}", title, actor)
     return document

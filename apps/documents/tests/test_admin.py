@@ -87,3 +87,16 @@ def test_generation_without_an_order_asks_for_its_number_not_an_id(order, operat
     made = client.post("/admin/documents/document/generate/",
                        {"number": f"{order.number.split('-')[0]}-{serial}", "type": "invoice"})
     assert made.status_code == 302 and Document.objects.filter(order=order, type="invoice").exists()
+
+
+def test_timeline_titles_agree_with_the_document(order, operator):
+    from apps.documents import services
+    from apps.orders.models import OrderEvent
+
+    offer = services.document_generate(order=order, doc_type="offer", actor=operator, confirm=True)
+    services.document_generate(order=order, doc_type="invoice", actor=operator, confirm=True)
+    services.document_mark(document=offer, status="sent", actor=operator)
+    titles = list(OrderEvent.objects.filter(order=order, kind__startswith="document").values_list("title", flat=True))
+    assert f"Сформировано коммерческое предложение № {offer.number}" in titles
+    assert any(title.startswith("Сформирован счёт на оплату № ") for title in titles)
+    assert f"Отправлено коммерческое предложение № {offer.number}" in titles

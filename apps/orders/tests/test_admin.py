@@ -248,3 +248,11 @@ def test_details_are_fields_with_russian_labels_validated_as_in_the_api(web):
     assert response.status_code == 302, _errors(response)
     assert order.services.get().details == {"carrier": "SU", "flight_number": "2136", "pnr": "ABC123",
                                             "cabin_class": "business", "baggage": "23 кг"}
+
+
+def test_export_page_names_the_columns_in_russian(web):
+    make_order()
+    page = web.get("/admin/orders/order/export/").content.decode()
+    assert "Срок оплаты" in page and "Выбрать все" in page
+    for english in ("Balance Due", "Total Amount", "Select all"):
+        assert english not in page, english
