@@ -182,3 +182,32 @@ def test_every_client_picker_shows_the_chosen_client_with_birth_year_and_masked_
     for url, count in pages.items():
         page = _web(supervisor).get(url).content.decode()
         assert page.count(label) >= count, (url, page.count(label))
+
+
+def test_client_card_and_order_page_cost_the_same_queries_whatever_the_data(operator,
+                                                                            django_assert_max_num_queries):
+    """The card with its history and the order page: a fixed number of statements, whether the client
+    has one order or many and whatever else the database holds."""
+    client = make_client(last_name="Историева", birth_date=date(1980, 1, 1))
+    contact_add(client=client, kind="phone", value="+79160001122")
+    order = make_order(client=client, travellers=[client], operator=operator)
+    for day in (10, 14):
+        add(order, flight(timezone.localtime() + timedelta(days=day)), travellers=[client])
+    lead_create_manual(data={"contact_name": "Историева", "contact_phone": "+79160001122", "client": client},
+                       actor=operator)
+    web = _web(operator)
+    card, page = f"/admin/clients/client/{client.pk}/change/", f"/admin/orders/order/{order.pk}/change/"
+    web.get(card), web.get(page)  # warm the session and the permission caches
+    with django_assert_max_num_queries(25) as few_card:
+        assert web.get(card).status_code == 200
+    with django_assert_max_num_queries(25) as few_page:
+        assert web.get(page).status_code == 200
+    for index in range(12):  # more history for this client, more of everything for others
+        other = make_order(client=client, operator=operator)
+        add(other, flight(timezone.localtime() + timedelta(days=30 + index)))
+        lead_create_manual(data={"contact_name": f"Другой {index}", "contact_phone": f"+7916000{index:04d}"})
+        make_order(travellers=[client])
+    with django_assert_max_num_queries(len(few_card.captured_queries)):
+        assert web.get(card).status_code == 200
+    with django_assert_max_num_queries(len(few_page.captured_queries)):
+        assert web.get(page).status_code == 200
