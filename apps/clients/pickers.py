@@ -76,10 +76,20 @@ class ClientPickerAdminMixin:
             kwargs["queryset"] = picker_queryset(kwargs.get("queryset"))
             if db_field.name in self.raw_id_fields:
                 kwargs["widget"] = ClientRawIdWidget(db_field.remote_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _wide(super().formfield_for_foreignkey(db_field, request, **kwargs), db_field)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if _is_client_relation(db_field):
             kwargs.setdefault("form_class", ClientMultipleChoiceField)
             kwargs["queryset"] = picker_queryset(kwargs.get("queryset"))
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _wide(super().formfield_for_manytomany(db_field, request, **kwargs), db_field)
+
+
+def _wide(formfield, db_field):
+    """Room for «Фамилия Имя Отчество, 1985 г. р., +7 *** ***-45-67» (the autocomplete box is as wide
+    as its select; Django's default cuts the label after the name)."""
+    if formfield is not None and _is_client_relation(db_field):
+        widget = getattr(formfield.widget, "widget", formfield.widget)  # inside RelatedFieldWidgetWrapper
+        if isinstance(widget, widgets.AutocompleteMixin):
+            widget.attrs["style"] = "width: 36em; max-width: 100%"
+    return formfield

@@ -184,7 +184,7 @@ class _ServiceFormBase(forms.ModelForm):
         help_text=_("Пусто — курс ЦБ на дату услуги; для будущей даты — последний известный курс ЦБ "
                     "(ориентировочно, точный зафиксирует оплата)."),
     )
-    cost_rate = forms.DecimalField(
+    cost_rate = RuDecimalField(
         label=_("Курс нетто к валюте заказа"),
         max_digits=18,
         decimal_places=8,
