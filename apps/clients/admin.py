@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin
 
+from apps.accounts.selectors import managers
 from apps.clients import selectors, services
 from apps.clients.card import render_client_card
 from apps.clients.exports import ClientResource
@@ -273,6 +274,11 @@ class ClientAdmin(
             "Клиентов много ({}): файл готовится в фоне. Ход и ссылка на файл — <a href=\"{}\">на странице задачи</a>.",
             len(ids), url))
         return HttpResponseRedirect(request.get_full_path())
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "operator":  # the responsible person is a manager, never an accountant
+            kwargs["queryset"] = managers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # --- what is shown -----------------------------------------------------------------------------
 

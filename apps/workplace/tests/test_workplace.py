@@ -211,3 +211,14 @@ def test_client_card_and_order_page_cost_the_same_queries_whatever_the_data(oper
         assert web.get(card).status_code == 200
     with django_assert_max_num_queries(len(few_page.captured_queries)):
         assert web.get(page).status_code == 200
+
+
+def test_manager_pickers_list_managers_only(operator, make_user):
+    accountant = make_user(Role.ACCOUNTANT, full_name="Бухгалтерова Анна")
+    client = make_client(last_name="Выборова")
+    web = _web(operator)
+    for url in ("/admin/clients/client/add/", f"/admin/clients/client/{client.pk}/change/", "/admin/orders/order/add/",
+                "/admin/leads/lead/add/", "/admin/workplace/reminder/add/"):
+        page = web.get(url).content.decode()
+        assert operator.full_name in page, url
+        assert f'value="{accountant.pk}"' not in page, url
