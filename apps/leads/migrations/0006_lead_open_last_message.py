@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('clients', '0006_consent_subject_value'),
         ('leads', '0005_search_tokens'),
-        ('orders', '0007_service_end_timezone_today_indexes'),
+        ('orders', '0008_service_end_timezone_today_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0006_consent_subject_value'),
-        ('orders', '0006_rate_is_estimate_db_default'),
+        ('orders', '0007_supplierbalance_currency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
