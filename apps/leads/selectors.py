@@ -107,6 +107,12 @@ def lead_search_filter(term: str, *, personal_data: bool = True) -> Q:
     return found | _word_filter(term, personal_data=personal_data)
 
 
+def lead_search_ids(term: str, *, personal_data: bool = True, limit: int = 500) -> set[int]:
+    """The ids of (at most `limit` of) the leads lead_search_filter finds, the newest first."""
+    matches = Lead.objects.filter(lead_search_filter(term, personal_data=personal_data)).order_by("-id")
+    return set(matches.values_list("id", flat=True)[:limit])
+
+
 def _word_filter(term: str, *, personal_data: bool) -> Q:
     """Leads whose sender name, or one of whose messages, has every word of the term (a word may be
     the beginning of a longer one). A token is 64 bits of an HMAC: a false match is ~2⁻⁶⁴ per word
