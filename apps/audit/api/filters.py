@@ -1,6 +1,7 @@
 import django_filters
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from apps.audit.labels import ACTION_BY_CODE
@@ -12,10 +13,11 @@ class AuditLogFilter(django_filters.FilterSet):
     user = IdFilter(field_name="actor_id")
     model = django_filters.CharFilter(method="filter_model", help_text="app_label.model, e.g. clients.client")
     object_id = django_filters.CharFilter(field_name="object_pk")
-    action = django_filters.ChoiceFilter(
+    # Text codes (the model's action is an integer): documented as a string enum, not as integers.
+    action = extend_schema_field({"type": "string", "enum": list(ACTION_BY_CODE)})(django_filters.ChoiceFilter(
         choices=[(code, code) for code in ACTION_BY_CODE], method="filter_action",
         help_text="create | update | delete | access",
-    )
+    ))
     event = django_filters.CharFilter(field_name="additional_data__event", help_text="login, export, anonymize, ...")
     date_from = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte")
