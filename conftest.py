@@ -112,6 +112,32 @@ def _empty_job_queue(request, django_db_blocker):
         empty()
 
 
+@pytest.fixture
+def other_process_holding(db, settings):
+    """Another web process (its own PostgreSQL session) holding heavy slots (apps.core.heavy):
+    `other_process_holding(0, 1)` takes slots 0 and 1 until the test ends. HEAVY_REQUEST_SLOTS is 2."""
+    import psycopg
+    from django.db import connection
+
+    from apps.core.heavy import LOCK_CLASS
+
+    settings.HEAVY_REQUEST_SLOTS = 2
+    # A streamed response a test never read gives its slot back only when closed; start clean.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+    params = connection.get_connection_params()
+    held = []
+    with psycopg.connect(**{k: v for k, v in params.items() if k in {"host", "port", "user", "dbname", "password"}},
+                         autocommit=True) as other:
+        def hold(*slots):
+            for slot in slots:
+                assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, slot]).fetchone()[0]
+                held.append(slot)
+        yield hold
+        for slot in held:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, slot])
+
+
 def fetch_download(url: str) -> tuple[bytes, dict]:
     """Body and headers of a download link: the app's own /files/ link (stored files are encrypted,
     issue 14) through the test client, an absolute (pre-signed S3) link over HTTP."""

@@ -1,33 +1,12 @@
-"""Slow requests cannot occupy every web worker: HEAVY_REQUEST_SLOTS across all processes."""
+"""Slow requests cannot occupy every web worker: HEAVY_REQUEST_SLOTS across all processes
+(`other_process_holding` is in the root conftest; documents and imports test their own views)."""
 
-import psycopg
 import pytest
-from django.db import connection
 
-from apps.core.heavy import LOCK_CLASS, acquire_slot, release_slot
+from apps.core.heavy import acquire_slot, release_slot
 from apps.finance.tests.test_reports import book, read_csv  # noqa: F401 - the reports' fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def other_process_holding(settings):
-    """Another web process (its own PostgreSQL session) holding heavy slots."""
-    # A streamed response a test never read gives its slot back only when closed; start clean.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock_all()")
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    held = []
-    with psycopg.connect(**{k: v for k, v in params.items() if k in {"host", "port", "user", "dbname", "password"}},
-                         autocommit=True) as other:
-        def hold(*slots):
-            for slot in slots:
-                assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, slot]).fetchone()[0]
-                held.append(slot)
-        yield hold
-        for slot in held:
-            other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, slot])
 
 
 def test_a_report_answers_503_server_busy_while_every_slot_is_taken(accountant_api, book, settings,  # noqa: F811

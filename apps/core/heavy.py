@@ -10,7 +10,11 @@ if a worker dies holding one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
+from django.http import HttpResponse
 from rest_framework.exceptions import APIException
 
 from apps.core import queries
@@ -22,7 +26,8 @@ LOCK_CLASS = 0x48454156
 class ServerBusy(APIException):
     status_code = 503
     default_code = "server_busy"
-    default_detail = "Сейчас выполняется слишком много тяжёлых отчётов и выгрузок. Повторите через минуту."
+    default_detail = ("Сейчас выполняется слишком много тяжёлых операций (отчёты, выгрузки, документы, импорт). "
+                      "Повторите через минуту.")
     wait = 30  # seconds, sent as Retry-After
 
 
@@ -38,6 +43,27 @@ def release_slot(slot: int | None) -> None:
     if slot is None or slot < 0:
         return
     queries.advisory_unlock(LOCK_CLASS, slot)
+
+
+@contextmanager
+def heavy_slot() -> Iterator[None]:
+    """Hold a heavy slot for the block (PDF generation, a CSV import run inside the request);
+    ServerBusy when none is free. For views where only part of the work is slow — an import that
+    goes to a job, the checks before a document — so only that part counts against the limit."""
+    slot = acquire_slot()
+    if slot is None:
+        raise ServerBusy()
+    try:
+        yield
+    finally:
+        release_slot(slot)
+
+
+def mark_busy(response: HttpResponse) -> HttpResponse:
+    """An admin page that could not start its heavy work: 503 with Retry-After, like the API."""
+    response.status_code = ServerBusy.status_code
+    response["Retry-After"] = str(ServerBusy.wait)
+    return response
 
 
 class HeavyRequestMixin:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from apps.core.errors import BusinessError
 from apps.core.files import presigned_download_url
+from apps.core.heavy import ServerBusy, heavy_slot, mark_busy
 from apps.core.paging import LargeTableAdminMixin
 from apps.core.personal_data import PersonalDataForbidden, admin_forbidden_response
 from apps.documents import services
@@ -357,15 +358,21 @@ class DocumentAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             "blocks": [self._checks_context(order, doc_type) for doc_type in doc_types] if order else [],
             "consent_url": self._consent_url(order),
         }
-        return TemplateResponse(request, "admin/documents/document/generate.html", context)
+        response = TemplateResponse(request, "admin/documents/document/generate.html", context)
+        return mark_busy(response) if getattr(form, "server_busy", False) else response
 
     def _generate_all(self, request, form, order, doc_types) -> bool:
         """Every ticked document in the order of the list; the ones refused are named on the form."""
         failed = False
         for doc_type in [t for t in DocumentType.values if t in doc_types]:
             try:
-                document = services.document_generate(order=order, doc_type=doc_type, actor=request.user,
-                                                      confirm=form.cleaned_data["confirm"])
+                with heavy_slot():  # as in the API: a PDF may not hold every web worker
+                    document = services.document_generate(order=order, doc_type=doc_type, actor=request.user,
+                                                          confirm=form.cleaned_data["confirm"])
+            except ServerBusy as error:  # answered 503 with Retry-After (generate_view)
+                form.add_error(None, f"{DocumentType(doc_type).label}: {error.detail}")
+                form.server_busy = True
+                failed = True
             except BusinessError as error:
                 form.add_error(None, f"{DocumentType(doc_type).label}: {error.detail}")
                 failed = True

@@ -24,6 +24,7 @@ from apps.clients.imports.background import goes_to_background, import_clients_s
 from apps.clients.imports.reader import ImportFileError, read_upload
 from apps.clients.imports.service import import_clients
 from apps.core.files import content_disposition
+from apps.core.heavy import ServerBusy, acquire_slot, heavy_slot, mark_busy, release_slot
 from apps.core.storage import random_key
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -102,7 +103,10 @@ class ClientImportAdminMixin:
         if request.method == "POST" and request.POST.get("confirm_token"):
             return self._confirm(request)
         if request.method == "POST":
-            context.update(self._preview(request))
+            try:
+                context.update(self._preview(request))
+            except ServerBusy as error:  # every heavy slot is taken: 503, the manager tries again
+                return mark_busy(self._render(request, {**context, "error": str(error.detail)}))
         return self._render(request, context)
 
     # --- steps ------------------------------------------------------------------------------------
@@ -117,8 +121,9 @@ class ClientImportAdminMixin:
         uploaded = form.cleaned_data["file"]
         try:
             data = read_upload(uploaded)
-            report = import_clients(data=data, file_name=uploaded.name, dry_run=True, on_duplicate=on_duplicate,
-                                    actor=request.user)
+            with heavy_slot():  # the dry run reads and checks every row: heavy work, like the import itself
+                report = import_clients(data=data, file_name=uploaded.name, dry_run=True, on_duplicate=on_duplicate,
+                                        actor=request.user)
         except ImportFileError as error:
             return {"form": form, "error": error.detail}
         context = {"form": form, "file_name": uploaded.name, **self._report_context(report, preview=True)}
@@ -145,12 +150,18 @@ class ClientImportAdminMixin:
             default_storage.delete(token["key"])
             self.message_user(request, "Импорт идёт в фоне: ход и итог — на этой странице.", messages.INFO)
             return HttpResponseRedirect(reverse("admin:jobs_jobprogress_change", args=[progress.pk]))
+        slot = acquire_slot()
+        if slot is None:  # every heavy slot is taken: 503; the file stays, the same confirmation can be sent again
+            return mark_busy(self._render(request, {"form": ImportForm(), "error": ServerBusy.default_detail,
+                                                    "confirm_token": request.POST["confirm_token"],
+                                                    "file_name": token["name"]}))
         try:
             report = import_clients(data=data, file_name=token["name"], dry_run=False,
                                     on_duplicate=token["on_duplicate"], actor=request.user)
         except ImportFileError as error:
             return self._render(request, {"form": ImportForm(), "error": error.detail})
         finally:
+            release_slot(slot)
             default_storage.delete(token["key"])
         totals = report.totals
         self.message_user(

@@ -16,6 +16,7 @@ from apps.clients.imports.columns import EXAMPLE_HEADER, EXAMPLE_ROWS
 from apps.clients.imports.reader import ImportFileError, max_import_bytes, open_csv, read_upload, too_large_error
 from apps.clients.imports.service import import_clients
 from apps.core.files import content_disposition
+from apps.core.heavy import heavy_slot
 from travelcrm.api import BaseAPIView, ErrorSerializer
 
 
@@ -103,13 +104,14 @@ class ClientImportView(BaseAPIView):
                                             on_duplicate=options["on_duplicate"], actor=request.user)
             url = reverse("job-progress", kwargs={"id": progress.pk})
             return Response({"job_id": progress.pk, "status_url": url}, status=202, headers={"Location": url})
-        report = import_clients(
-            data=data,
-            file_name=getattr(uploaded, "name", "") or "",
-            dry_run=serializer.validated_data["dry_run"],
-            on_duplicate=serializer.validated_data["on_duplicate"],
-            actor=request.user,
-        )
+        with heavy_slot():  # run inside the request (a job is not): may not hold every web worker (503 server_busy)
+            report = import_clients(
+                data=data,
+                file_name=getattr(uploaded, "name", "") or "",
+                dry_run=serializer.validated_data["dry_run"],
+                on_duplicate=serializer.validated_data["on_duplicate"],
+                actor=request.user,
+            )
         return Response(report.as_dict())
 
 

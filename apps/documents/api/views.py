@@ -12,6 +12,7 @@ from rest_framework.generics import GenericAPIView, ListCreateAPIView
 from rest_framework.response import Response
 
 from apps.core.files import presigned_download_url, streamed_download
+from apps.core.heavy import heavy_slot
 from apps.documents import selectors, services
 from apps.documents.api.serializers import (
     DocumentChecksSerializer,
@@ -62,8 +63,9 @@ class OrderDocumentsView(ApiViewMixin, ListCreateAPIView):
         order = self._order()
         payload = DocumentGenerateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        document = services.document_generate(order=order, doc_type=payload.validated_data["type"], actor=request.user,
-                                              confirm=payload.validated_data["confirm"])
+        with heavy_slot():  # the PDF takes WeasyPrint seconds: it may not hold every web worker (503 server_busy)
+            document = services.document_generate(order=order, doc_type=payload.validated_data["type"],
+                                                  actor=request.user, confirm=payload.validated_data["confirm"])
         document = selectors.documents_visible_to(request.user).get(pk=document.pk)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
