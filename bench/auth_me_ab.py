@@ -86,6 +86,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=4)
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "an A/B of /api/v1/auth/me/, one user read by primary key: its cost does not grow with the "
+        "data"))
     args = parser.parse_args()
 
     env = bench_environment(args.port, 600)

@@ -23,23 +23,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchdb import bench_database_url, create_database  # noqa: E402
+from benchdb import add_scale_argument, bench_database_url, create_database, scaled_suffix  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=100_000)
-    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=None, help="overrides --scale (default 100 000 x scale)")
+    parser.add_argument("--files", type=int, default=None, help="overrides --scale (default 2 000 x scale)")
     parser.add_argument("--file-kb", type=int, default=64)
+    add_scale_argument(parser, sizes="1 = 100 000 clients and 2 000 files, 10 = 1 000 000 and 20 000")
     args = parser.parse_args()
+    args.clients = args.clients or 100_000 * args.scale
+    args.files = args.files or 2000 * args.scale
 
     import pyrage
 
-    url = bench_database_url("_backup")
-    restore_url = bench_database_url("_backup_restore")
+    url = bench_database_url(scaled_suffix("_backup", args.scale))
+    restore_url = bench_database_url(scaled_suffix("_backup_restore", args.scale))
     create_database(url)
     create_database(restore_url, drop=True)
-    bucket = f"{os.environ.get('S3_BUCKET', 'travelcrm')}-bench-backup"
+    bucket = f"{os.environ.get('S3_BUCKET', 'travelcrm')}-bench-backup{scaled_suffix('', args.scale).replace('_', '-')}"
     restore_bucket = f"{bucket}-restore-{secrets.token_hex(3)}"
     identity = pyrage.x25519.Identity.generate()
     workdir = Path(tempfile.mkdtemp(prefix="bench-backup-"))

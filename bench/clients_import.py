@@ -36,7 +36,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
+from benchdb import (  # noqa: E402 — bench/ is the script's own folder
+    add_scale_argument,
+    bench_database_url,
+    create_database,
+    scaled_suffix,
+    vacuum_analyze,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -57,13 +63,13 @@ DATASETS = {"seed": ("916", 1), "import": ("926", 2), "ours10k": ("925", 3), "ie
 # --- Orchestration (parent process) -----------------------------------------------------------------
 
 
-def bench_env() -> dict:
+def bench_env(scale: int = 1) -> dict:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
     env.update({
         "DEBUG": "false",
-        "DATABASE_URL": bench_database_url("_import_bench", "BENCH_IMPORT_DATABASE_URL"),
+        "DATABASE_URL": bench_database_url(scaled_suffix("_import_bench", scale), "BENCH_IMPORT_DATABASE_URL"),
         "SECRET_KEY": secrets.token_urlsafe(60),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(32),
@@ -75,8 +81,8 @@ def bench_env() -> dict:
     return env
 
 
-def run_phase(env: dict, phase: str, rows: int) -> dict:
-    command = [sys.executable, __file__, "--phase", phase, "--rows", str(rows)]
+def run_phase(env: dict, phase: str, rows: int, seed_rows: int) -> dict:
+    command = [sys.executable, __file__, "--phase", phase, "--rows", str(rows), "--seed-rows", str(seed_rows)]
     completed = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
     if completed.returncode != 0:
         sys.stderr.write(completed.stdout[-3000:] + completed.stderr[-5000:])
@@ -89,19 +95,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--phase")
     parser.add_argument("--no-baseline", action="store_true", help="skip the django-import-export run")
+    add_scale_argument(parser, sizes="clients already in the database before the --rows import: "
+                                     "1 = 100 000, 10 = 1 000 000 (seeded through the import, 100 000 a file)")
+    parser.add_argument("--seed-rows", type=int, default=None, help="overrides --scale")
     args = parser.parse_args()
+    args.seed_rows = args.seed_rows or 100_000 * args.scale
     if args.phase:
-        print(json.dumps(PHASES[args.phase](args.rows), ensure_ascii=False))  # noqa: T201
+        result = PHASES[args.phase](args.seed_rows if args.phase == "seed" else args.rows)
+        print(json.dumps(result, ensure_ascii=False))  # noqa: T201
         return
 
-    env = bench_env()
+    env = bench_env(args.scale)
     create_database(env["DATABASE_URL"], drop=True)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
     results = {}
     phases = ("seed", "import", "reimport", "ours10k") + (() if args.no_baseline else ("ie10k",))
     for phase in phases:
-        results[phase] = run_phase(env, phase, args.rows)
+        results[phase] = run_phase(env, phase, args.rows, args.seed_rows)
         print(f"{phase:9s} {json.dumps(results[phase], ensure_ascii=False)}", flush=True)  # noqa: T201
+        if phase == "seed":
+            vacuum_analyze(env["DATABASE_URL"])  # statistics of the seeded tables, as production has them
     main_run = results["import"]
     print()  # noqa: T201
     print(f"import of {main_run['rows']} rows into {main_run['clients_before']} clients: "  # noqa: T201
@@ -143,14 +156,15 @@ def person(dataset: str, n: int) -> dict:
     }
 
 
-def csv_for(dataset: str, count: int, *, repeats_from_seed: int = 0, repeats_in_file: int = 0) -> bytes:
+def csv_for(dataset: str, count: int, *, repeats_from_seed: int = 0, repeats_in_file: int = 0,
+            start: int = 0) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
     fresh = count - repeats_from_seed - repeats_in_file
     for n in range(count):
         if n < fresh:
-            p = person(dataset, n)
+            p = person(dataset, start + n)
         elif n < fresh + repeats_from_seed:
             p = person("seed", (n - fresh) * 37)  # a seeded client, phone written in another format
             p["phone"] = p["phone"].replace("+7", "8", 1) if p["phone"].startswith("+7") else p["phone"]
@@ -243,9 +257,20 @@ def _ours(data: bytes, rows: int) -> dict:
     }
 
 
+SEED_FILE_ROWS = 100_000  # a 1 000 000-client seed is ten files: one would need gigabytes of memory
+
+
 def phase_seed(rows: int) -> dict:
     _django()
-    return _ours(csv_for("seed", rows), rows)
+    results = []
+    for start in range(0, rows, SEED_FILE_ROWS):
+        count = min(SEED_FILE_ROWS, rows - start)
+        results.append(_ours(csv_for("seed", count, start=start), count))
+    if len(results) == 1:
+        return results[0]
+    seconds = sum(r["seconds"] for r in results)
+    return {**results[-1], "rows": rows, "clients_before": results[0]["clients_before"], "seconds": round(seconds, 2),
+            "rows_per_second": round(rows / seconds), "files": len(results)}
 
 
 def _import_file(rows: int) -> bytes:

@@ -150,6 +150,11 @@ def main() -> None:
                         help="also time a contract of an order with this many services (issue 18: ≤ 2 s); 0: skip")
     parser.add_argument("--no-http", action="store_true",
                         help="skip the 4-client HTTP part (A/B runs of the render path only)")
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "a document is one order's data, read by its id; the tables' size is not what this measures"
+        " (--big sets the order's size)"))
     args = parser.parse_args()
 
     import django

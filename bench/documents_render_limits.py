@@ -209,6 +209,10 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="only the same-run speed comparison")
     parser.add_argument("--worker", choices=["before", "after"], help=argparse.SUPPRESS)
     parser.add_argument("--order", type=int, help=argparse.SUPPRESS)
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "it compares two rendering pipelines on the same one order; no table grows"))
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     from benchdb import bench_database_url, create_database

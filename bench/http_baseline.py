@@ -211,6 +211,11 @@ def main() -> int:
     parser.add_argument("--gunicorn-threads", type=int, default=1, help=">1: gthread workers with this many threads")
     parser.add_argument("--conn-max-age", type=int, default=600)
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator")
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "/api/v1/auth/me/ reads one user by primary key and /health/live no table: their cost does "
+        "not grow with the data"))
     args = parser.parse_args()
 
     env = bench_environment(args.port, args.conn_max_age)

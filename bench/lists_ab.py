@@ -66,11 +66,17 @@ def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, secon
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before-tree", required=True)
-    parser.add_argument("--clients", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=None,
+                        help="clients to seed (default 20 000 at --scale 1, else clients_list.py's 100 000 x scale)")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8124)
     parser.add_argument("--only", choices=["clients", "orders"], help="one list only")
+    from benchdb import add_scale_argument, scaled_suffix
+
+    add_scale_argument(parser, sizes="the databases of clients_list.py and orders_list.py at that --scale "
+                                     "(1: 20 000+ clients / 50 000 orders, 10: 1 000 000 / 500 000)")
     args = parser.parse_args()
+    args.clients = args.clients or (20_000 if args.scale == 1 else 100_000 * args.scale)
     trees = {"before": Path(args.before_tree).resolve(), "after": ROOT}
     ports = {"before": args.port, "after": args.port + 1}
     report = {"load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
@@ -80,7 +86,7 @@ def main() -> None:
 
     # Clients: the clients bench's database and seeding (its keys kept stable between runs).
     clients_list.stable_keys()
-    env = clients_list.bench_env()
+    env = clients_list.bench_env(scaled_suffix("_clients_bench", args.scale))
     os.environ.update({key: env[key] for key in ("DATABASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEY",
                                                   "BLIND_INDEX_KEY", "ADMIN_PASSWORD", "DEBUG",
                                                   "DJANGO_SETTINGS_MODULE", "ALLOWED_HOSTS")})
@@ -107,8 +113,8 @@ def main() -> None:
         return
 
     # Orders: the orders bench's database (seeded by SQL on the first run).
-    orders_env = orders_list.bench_env()
-    orders_list.seed(orders_env, False)
+    orders_env = orders_list.bench_env(scaled_suffix("_orders_bench", args.scale))
+    orders_list.seed(orders_env, False, orders_list.ORDERS * args.scale)
     token = orders_list.access_token(orders_env)
     report["orders_list"] = compare(trees, orders_env, ports, "/api/v1/orders/?page_size=50",
                                     {"Authorization": f"Bearer {token}"}, args.seconds)

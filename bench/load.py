@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
-from benchdb import bench_database_url, create_database  # noqa: E402
+from benchdb import add_scale_argument, bench_database_url, create_database, scaled_suffix  # noqa: E402
 from gunicorn_server import stop  # noqa: E402
 
 PORT = 8200
@@ -67,11 +67,12 @@ def stable_keys() -> None:
         os.environ.setdefault(name, value)
 
 
-def load_env() -> dict:
+def load_env(scale: int = 1) -> dict:
     from clients_list import bench_env
 
-    env = bench_env("_load_bench")
-    env["DATABASE_URL"] = os.environ.get("BENCH_LOAD_DATABASE_URL") or bench_database_url("_load_bench")
+    suffix = scaled_suffix("_load_bench", scale)
+    env = bench_env(suffix)
+    env["DATABASE_URL"] = os.environ.get("BENCH_LOAD_DATABASE_URL") or bench_database_url(suffix)
     env.update({
         "AXES_ENABLED": "false",
         "WEBFORM_RATE_LIMIT": "1000000/hour",  # every simulated visitor comes from 127.0.0.1
@@ -360,10 +361,13 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--keep-alive", type=int, default=130,
                         help="gunicorn --keep-alive seconds, as deployed (Dockerfile); 0 = gunicorn's default 2 s")
+    add_scale_argument(parser, sizes="1 = 100 000 clients, 50 000 orders, 5 000 leads; 10 = ten times each")
     args = parser.parse_args()
+    global CLIENTS, ORDERS, LEADS  # the seeding SQL and the locust fixture read them
+    CLIENTS, ORDERS, LEADS = CLIENTS * args.scale, ORDERS * args.scale, LEADS * args.scale
     OUT.mkdir(parents=True, exist_ok=True)
     stable_keys()
-    env = load_env()
+    env = load_env(args.scale)
     seed(env, args.reseed)
     web = start_web(env, args.keep_alive)
     worker = subprocess.Popen([sys.executable, "manage.py", "worker"], cwd=ROOT, env=env,

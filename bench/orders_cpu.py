@@ -7,13 +7,27 @@ adding a service to it too (each followed by an unmeasured DELETE), and counts t
 of one add. Prints one JSON object.
 """
 
+import argparse
 import json
 import statistics
-import sys
 import time
 
 import django
 
+
+def _arguments() -> argparse.Namespace:
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("email", help="the bench user")
+    parser.add_argument("repeat", type=int)
+    parser.add_argument("order_id", type=int, nargs="?", help="the order to add services to")
+    add_scale_argument(parser, fixed_because=(
+        "a helper of bench/orders_list.py, run in the database that orders_list.py --scale N seeded"))
+    return parser.parse_args()
+
+
+ARGS = _arguments() if __name__ == "__main__" else None  # before Django starts: --help needs no settings
 django.setup()
 
 from django.core.signals import request_started  # noqa: E402
@@ -82,4 +96,4 @@ def main(email: str, repeat: int, order_id: int | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)
+    main(ARGS.email, ARGS.repeat, ARGS.order_id)

@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from benchdb import bench_database_url, create_database  # noqa: E402
+from benchdb import add_scale_argument, bench_database_url, create_database, scaled_suffix, vacuum_analyze  # noqa: E402
 
 
-def setup(reseed: bool) -> None:
+def setup(reseed: bool, scale: int = 1) -> None:
     from cryptography.fernet import Fernet
 
-    url = bench_database_url("_pd_bench")
+    url = bench_database_url(scaled_suffix("_pd_bench", scale))
     create_database(url, drop=reseed)
     os.environ.update({
         "DEBUG": "false", "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(60),
@@ -183,14 +183,16 @@ def bench_rotation() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=None, help="overrides --scale (default 2 000 x scale)")
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--keep", action="store_true",
                         help="reuse the seeded database (needs the same BENCH_FIELD_ENCRYPTION_KEY)")
+    add_scale_argument(parser, sizes="1 = 2 000 clients made through the service, 10 = 20 000 (files stay --files)")
     args = parser.parse_args()
-    setup(reseed=not args.keep)
-    seed_clients(args.clients)
+    setup(reseed=not args.keep, scale=args.scale)
+    seed_clients(args.clients or 2000 * args.scale)
     seed_files(args.files)
+    vacuum_analyze(os.environ["DATABASE_URL"])
     bench_list(bursts=6, per_burst=20)
     bench_subject()
     bench_download()

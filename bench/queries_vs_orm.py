@@ -24,9 +24,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from benchdb import add_scale_argument, scaled_suffix  # noqa: E402
 from orders_list import BENCH_EMAIL, bench_env  # noqa: E402
 
-os.environ.update({**bench_env(), "DJANGO_SETTINGS_MODULE": "travelcrm.settings"})
+
+def _scale_from_argv() -> int:
+    """--scale picks the database before Django starts (main parses it again, with --help)."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--scale", type=int, default=1)
+    return early.parse_known_args()[0].scale
+
+
+os.environ.update({**bench_env(scaled_suffix("_orders_bench", _scale_from_argv())),
+                   "DJANGO_SETTINGS_MODULE": "travelcrm.settings"})
 
 import django  # noqa: E402
 
@@ -148,6 +158,8 @@ def measure(raw, orm, repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=400)
+    add_scale_argument(parser, sizes="the orders bench's database at that scale, seeded by "
+                                     "bench/orders_list.py --scale N (1 = 50 000 orders, 10 = 500 000)")
     args = parser.parse_args()
     user_id = User.objects.get(email=BENCH_EMAIL).pk
     order_id = (Service.objects.values("order_id").annotate(n=django.db.models.Count("id"))

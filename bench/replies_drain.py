@@ -39,6 +39,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--trickle", type=int, default=200)
     parser.add_argument("--port", type=int, default=8152)
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "its size is the queue (--replies, --trickle), made and drained in the run; no stored data "
+        "it reads grows"))
     args = parser.parse_args()
 
     url = bench_database_url("_replies")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import finance_reports as base  # noqa: E402 — the seed and the measuring helpers of the finance bench
-from benchdb import create_database  # noqa: E402
+from benchdb import add_scale_argument, create_database, scaled_suffix, vacuum_analyze  # noqa: E402
 
 SUPPLIERS = 110  # ≈ 5 000 statement movements a year per supplier at 100 000 orders
 
@@ -112,13 +112,15 @@ def timed(client, url: str, runs: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=None, help="overrides --scale (default 100 000 x scale)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--xlsx-rows", type=int, default=50_000)
     parser.add_argument("--statement-rows", type=int, default=5_000)
     parser.add_argument("--reseed", action="store_true")
+    add_scale_argument(parser, sizes="1 = 100 000 orders, 500 000 services, 600 000 payments; 10 = ten times each")
     args = parser.parse_args()
-    base.configure_environment(suffix="_supplier_bench")
+    args.orders = args.orders or 100_000 * args.scale
+    base.configure_environment(suffix=scaled_suffix("_supplier_bench", args.scale))
     create_database(os.environ["DATABASE_URL"], drop=args.reseed)
     import django
 
@@ -139,6 +141,7 @@ def main() -> int:
         base.seed(args.orders)
     if not Supplier.objects.filter(name__startswith="Поставщик ").exists():  # the seed's second half
         seed_supplier_side(args.orders)
+        vacuum_analyze(os.environ["DATABASE_URL"])
     accountant, _ = User.objects.get_or_create(email="bench-accountant@bench.travelcrm",
                                                defaults={"role": "accountant", "full_name": "Бухгалтер",
                                                          "is_staff": True})

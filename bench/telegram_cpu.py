@@ -52,6 +52,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--updates", type=int, default=300, help="updates measured per kind")
     parser.add_argument("--fake-port", type=int, default=8161)
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "CPU ms and statements per update, in process, on a fresh bot: an update touches the rows "
+        "of its own chat through indexed lookups (the webhook under a growing leads table: "
+        "bench/telegram_webhook.py --scale)"))
     args = parser.parse_args()
 
     fake = FakeTelegram(args.fake_port).start()

@@ -29,7 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-from benchdb import bench_database_url, create_database  # noqa: E402 — bench/ is the script's own folder
+from benchdb import (  # noqa: E402 — bench/ is the script's own folder
+    add_scale_argument,
+    bench_database_url,
+    create_database,
+    scaled_suffix,
+    vacuum_analyze,
+)
 from gunicorn_server import start_gunicorn, stop  # noqa: E402 — bench/ is the script's own folder
 
 sys.path.insert(0, str(ROOT))
@@ -43,20 +49,20 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def _own_database() -> str:
+def _own_database(scale: int = 1) -> str:
     """The run writes leads encrypted with throw-away keys: in a developer's database they could never
     be read back (the admin's lead pages would fail on them)."""
-    url = bench_database_url("_telegram_bench")
+    url = bench_database_url(scaled_suffix("_telegram_bench", scale))
     create_database(url)
     return url
 
 
-def bench_environment(port: int, fake_url: str) -> dict[str, str]:
+def bench_environment(port: int, fake_url: str, scale: int = 1) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=_own_database(),
+        DATABASE_URL=_own_database(scale),
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
@@ -186,20 +192,24 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--updates", type=int, default=None, help="overrides --scale (default 2 000 x scale)")
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--fake-port", type=int, default=8160)
     parser.add_argument("--baseline-requests", type=int, default=400)
+    add_scale_argument(parser, sizes="1 = 2 000 distinct updates (500 customers' leads), 10 = 20 000 (5 000); "
+                                     "the leads of earlier runs stay in the scale's database")
     args = parser.parse_args()
+    args.updates = args.updates or 2000 * args.scale
 
     token = f"{random.randint(10**8, 10**9)}:{secrets.token_urlsafe(30)}"
     fake = FakeTelegram(args.fake_port).start()
     fake.add_bot(token, username="bench_bot")
-    env = bench_environment(args.port, fake.url)
+    env = bench_environment(args.port, fake.url, args.scale)
     log("migrating")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    vacuum_analyze(env["DATABASE_URL"])  # the leads of earlier runs: statistics as production has them
     bot_id = int(run_django(SETUP.replace("TOKEN", repr(token)), env))
     secret = fake.webhooks[token]["secret_token"]
     path = f"/api/v1/integrations/telegram/{bot_id}/webhook/"

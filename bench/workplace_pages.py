@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from orders_list import BENCH_EMAIL, bench_env, log, manage, seed  # noqa: E402 — bench/ is the script's folder
+from benchdb import add_scale_argument, scaled_suffix  # noqa: E402
+from orders_list import BENCH_EMAIL, ORDERS, bench_env, log, manage, seed  # noqa: E402 — bench/ is the script's folder
 
 TOTAL_CLIENTS, LEADS = 100_000, 20_000
 
@@ -98,19 +99,21 @@ print(lead.pk)
 """
 
 
-def more_rows(env: dict) -> None:
+def more_rows(env: dict, scale: int = 1) -> None:
     import psycopg
+
+    total_clients, leads = TOTAL_CLIENTS * scale, LEADS * scale
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         clients = conn.execute("SELECT count(*) FROM clients_client").fetchone()[0]
-        if clients < TOTAL_CLIENTS:
-            log(f"adding {TOTAL_CLIENTS - clients} clients")
+        if clients < total_clients:
+            log(f"adding {total_clients - clients} clients")
             conn.execute(
                 f"""INSERT INTO clients_client (last_name, first_name, middle_name, last_name_latin, first_name_latin,
                     citizenship, notes, search_name, created_at, updated_at, is_deleted)
                   SELECT 'Клиентов' || i, 'Имя' || (i % 89), '', '', '', 'RU', '',
                          lower('клиентов' || i || ' имя' || (i % 89)), now(), now(), false
-                    FROM generate_series({clients + 1}::bigint, {TOTAL_CLIENTS}) AS i"""  # noqa: S608 - numbers
+                    FROM generate_series({clients + 1}::bigint, {total_clients}) AS i"""  # noqa: S608 - numbers
             )
         # Client notes are encrypted (an empty note is a token too) and this run's key is new: one
         # token of "" under it for every client, or loading a client fails to decrypt.
@@ -130,9 +133,9 @@ def more_rows(env: dict) -> None:
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'leads_lead' "
             "AND column_name NOT IN ('id', 'number', 'external_id')").fetchall()]
         listed = ", ".join(f'"{name}"' for name in columns)
-        log(f"copying {LEADS} leads with two messages each")
-        conn.execute(f"""INSERT INTO leads_lead ({listed}) SELECT {listed} FROM leads_lead, generate_series(2, {LEADS})
-                         WHERE id = %s""", [template])  # noqa: S608 - names from the catalogue
+        log(f"copying {leads} leads with two messages each")
+        conn.execute(f"""INSERT INTO leads_lead ({listed}) SELECT {listed}
+                           FROM leads_lead, generate_series(2::bigint, {leads}) WHERE id = %s""", [template])  # noqa: S608 - names from the catalogue
         message_columns = [row[0] for row in conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'leads_leadmessage' "
             "AND column_name NOT IN ('id', 'lead_id', 'external_id')").fetchall()]
@@ -160,12 +163,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print each page's slowest SQL statements first")
+    add_scale_argument(parser, sizes="1 = 100 000 clients, 50 000 orders, 20 000 leads; 10 = ten times each")
     args = parser.parse_args()
-    env = bench_env("_workplace_bench")
+    env = bench_env(scaled_suffix("_workplace_bench", args.scale))
     env["DJANGO_SETTINGS_MODULE"] = "travelcrm.settings"
     forget_leads(env)
-    seed(env, args.reseed)
-    more_rows(env)
+    seed(env, args.reseed, ORDERS * args.scale)
+    more_rows(env, args.scale)
     manage(env, "shell", "-v0", "-c", "")
     started = time.perf_counter()
     extra = ["profile"] if args.profile else []
