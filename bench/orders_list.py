@@ -332,7 +332,9 @@ def main() -> None:
     parser.add_argument("--adds", type=int, default=200)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--scale", type=int, default=1, help="1 = 50 000 orders, 10 = 500 000 (own database)")
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port (another bench may hold the default)")
     args = parser.parse_args()
+    globals()["PORT"] = args.port  # read by the helpers that start and load the server
 
     env = bench_env("_orders_bench" if args.scale == 1 else f"_orders_bench_x{args.scale}")
     seed(env, args.reseed, ORDERS * args.scale)

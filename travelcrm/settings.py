@@ -171,6 +171,9 @@ REPORT_WORK_MEM = env.str("REPORT_WORK_MEM", default="64MB")
 # web processes; the next one answers 503 server_busy at once (apps.core.heavy). 0 = no limit.
 # Keep it below the web server's workers × threads so quick requests always find a free worker.
 HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=4)
+# The nice value added to the forked children that lay out PDFs (apps.documents.rendering): under a
+# full CPU the kernel serves the web threads of managers' quick requests first. 0 = same priority.
+HEAVY_WORK_NICE = env.int("HEAVY_WORK_NICE", default=10)
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement once it has run 5 times on a connection,
     # so PostgreSQL stops re-planning the hot queries (the client list's page query spent 1.2 ms

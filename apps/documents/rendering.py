@@ -288,6 +288,9 @@ def _in_child(work, *, timeout: float, answer_limit: int, timeout_message: str):
         try:
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES + _current_vm_bytes(),) * 2)
+            if settings.HEAVY_WORK_NICE > 0:  # a PDF may wait; a manager's quick request on the same CPU may not
+                with contextlib.suppress(OSError):
+                    os.nice(settings.HEAVY_WORK_NICE)
             work(write_fd)
         finally:
             os._exit(0)

@@ -285,3 +285,15 @@ def test_a_heavy_layout_does_not_hold_up_other_renders():
     assert not heavy_done.is_set()  # the light document did not wait for the heavy one
     thread.join(30)
     assert outcome.get("heavy") == "render_timeout"  # killed at its limit, reported, the worker free
+
+
+@pytest.mark.parametrize("nice", [10, 0])
+def test_the_layout_child_runs_at_the_heavy_work_nice(settings, nice):
+    """PDFs are laid out below the web threads' priority (HEAVY_WORK_NICE), so a full CPU serves
+    managers' quick requests first (issue 19 point 5)."""
+    import os
+
+    settings.HEAVY_WORK_NICE = nice
+    child_nice = rendering._in_child(lambda write_fd: rendering._send(write_fd, ("ok", os.nice(0))), timeout=10,
+                                     answer_limit=1024, timeout_message="timeout")
+    assert child_nice == min(19, os.nice(0) + nice)
