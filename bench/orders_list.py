@@ -156,6 +156,12 @@ def seed(env: dict, reseed: bool, orders: int = ORDERS) -> None:
             log(f"seeded in {time.perf_counter() - started:.1f} s")
         else:
             log(f"reusing {loaded} orders")
+        # Clients' notes are encrypted (issue 14) and this run's key is new: a stored '' or an old
+        # run's token cannot be decrypted, and the naive/fair baselines load the whole client row.
+        from cryptography.fernet import Fernet
+
+        notes = Fernet(env["FIELD_ENCRYPTION_KEY"]).encrypt(b"").decode("ascii")
+        conn.execute("UPDATE clients_client SET notes = %s", [notes])
 
 
 def access_token(env: dict) -> str:
