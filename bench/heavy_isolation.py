@@ -205,8 +205,9 @@ def wait_for_free_slots(limit: float = 180) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
-                           [LOCK_CLASS])
+            cursor.execute(  # advisory locks are per database: other databases' tests hold slots of their own
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", [LOCK_CLASS])
             if not cursor.fetchone()[0]:
                 break
         time.sleep(1)
