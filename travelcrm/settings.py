@@ -171,10 +171,11 @@ REPORT_WORK_MEM = env.str("REPORT_WORK_MEM", default="64MB")
 # At most this many slow requests (reports, exports, PDF generation, imports) run at once across all
 # web processes; the next one answers 503 server_busy at once (apps.core.heavy). 0 = no limit.
 # Keep it below the web server's workers × threads so quick requests always find a free worker.
-# Default: one per CPU this process may run on, at most 4 (half of the default 2 × 4 threads): heavy
-# work is CPU-bound (its PostgreSQL backend, the CSV/XLSX/PDF it builds), and bench/heavy_isolation.py
-# on 2 cores measured the managers' p95 at 6-7.5x idle with 4 slots, 1.9-2.6x with 2 (BENCHMARKS.md).
-HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=max(1, min(len(os.sched_getaffinity(0)), 4)))
+# Default: one per two CPUs this process may run on (at least 1, at most 4): heavy work is CPU-bound
+# (its PostgreSQL backend, the CSV/XLSX/PDF it builds) and must leave CPUs to the managers' quick
+# requests. bench/heavy_isolation.py on 2 cores, one session: the webhook's / client list's p95 beside
+# a loop of heavy reports was 6.2x / 7.6x idle with 4 slots, 2.6x / 1.9x with 2, 1.5x / 1.4x with 1.
+HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=max(1, min(len(os.sched_getaffinity(0)) // 2, 4)))
 # The nice value added to the forked children that lay out PDFs (apps.documents.rendering): under a
 # full CPU the kernel serves the web threads of managers' quick requests first. 0 = same priority.
 HEAVY_WORK_NICE = env.int("HEAVY_WORK_NICE", default=10)
