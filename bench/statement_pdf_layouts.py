@@ -96,6 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--layouts", default="tables40,table,noborders40,blocks,pages,pre50")
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "synthetic movements laid out in this process, no database: --rows is the statement's size"))
     args = parser.parse_args()
     rows = movements(args.rows)
     for name in args.layouts.split(","):
