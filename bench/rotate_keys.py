@@ -135,6 +135,11 @@ def main() -> None:
     parser.add_argument("--seed-only", action="store_true")
     parser.add_argument("--skip-blind", action="store_true", help="measure rotate_encryption_keys only")
     parser.add_argument("--drop", action="store_true", help="drop the bench database and its objects at the end")
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "not yet per-scale databases here: --clients and --files set the size (10x: --clients "
+        "1000000 --files 30000)"))
     args = parser.parse_args()
     url = bench_database_url("_rotate_bench")
     setup(url)

@@ -62,6 +62,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=64)
     parser.add_argument("--keys", default=os.environ.get("FIELD_ENCRYPTION_KEY", ""))
+    from benchdb import add_scale_argument  # bench/ is the script's folder
+
+    add_scale_argument(parser, fixed_because=(
+        "one subject's files zipped in this process; --mb is the size, no table grows"))
     args = parser.parse_args()
     os.environ.update({"DEBUG": "false", "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
                        "SECRET_KEY": secrets.token_urlsafe(60), "FIELD_ENCRYPTION_KEY": args.keys,
