@@ -66,7 +66,9 @@ def test_tampered_truncated_or_wrong_key_fails():
 
 
 def test_stored_objects_hold_no_plaintext_and_read_back(bucket):
-    for content, magic in ((PDF, b"%PDF"), (JPEG, b"\xff\xd8\xff")):
+    # The whole file header, not just its 3-byte magic: 3 bytes turn up in 200 KB of random
+    # ciphertext by chance about 1 run in 80 (seen in CI); the 11-byte JFIF header never does.
+    for content, magic in ((PDF, b"%PDF-1.7\n"), (JPEG, JPEG[:11])):
         key = default_storage.save(random_key("test", "x.bin"), ContentFile(content))
         raw = _raw(key)
         assert raw.startswith(envelope.MAGIC)
