@@ -454,6 +454,7 @@ PERSONAL_DATA_RETENTION_DAYS = {
     "inbox_payloads": env.int("RETENTION_INBOX_PAYLOAD_DAYS", default=30),
     "rejected_leads": env.int("RETENTION_REJECTED_LEAD_DAYS", default=180),
     "import_files": env.int("RETENTION_IMPORT_FILE_DAYS", default=1),
+    "reply_files": env.int("RETENTION_REPLY_FILE_DAYS", default=1),  # uploads of replies never stored
     "lockout_records": env.int("RETENTION_LOCKOUT_DAYS", default=30),
     "access_log": env.int("RETENTION_ACCESS_LOG_DAYS", default=1095),
 }

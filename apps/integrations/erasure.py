@@ -6,7 +6,13 @@ every channel, the web form's included, live in the clients' registry and are er
 app itself.
 """
 
+import datetime as dt
+
 from apps.integrations.models import InboxItem
+
+# Reply uploads live under this prefix (apps.workplace.replies); a module attribute so that a test
+# can use a prefix of its own in the shared bucket.
+REPLY_PREFIX = "outbound/"
 
 
 def erase_subject(*, client_id: int, lead_ids: list[int]) -> dict[str, int]:
@@ -39,3 +45,29 @@ def purge_processed_payloads(*, before, dry_run: bool) -> int:
 
     items = InboxItem.objects.filter(status=InboxStatus.PROCESSED, processed_at__lt=before, payload__isnull=False)
     return items.count() if dry_run else items.update(payload=None)
+
+
+def purge_orphan_reply_files(*, before, dry_run: bool) -> int:
+    """Files uploaded for a reply that was never stored (its request rolled back after the upload):
+    in storage under REPLY_PREFIX, older than `before`, named by no outgoing message. Stored replies'
+    files stay with their message (anonymisation erases them with the person)."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    from apps.core.storage import s3_client
+    from apps.integrations.models import OutboundMessage
+
+    stale = set()
+    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=settings.S3_BUCKET, Prefix=REPLY_PREFIX):
+        stale |= {item["Key"] for item in page.get("Contents", []) if item["LastModified"] < before}
+    if not stale:
+        return 0
+    # A message is written seconds after its files: one created up to a day after the cut-off may
+    # still name a stale file. Attachments are encrypted, so they are read, not filtered in SQL.
+    messages = OutboundMessage.objects.filter(created_at__lt=before + dt.timedelta(days=1))
+    for attachments in messages.values_list("attachments", flat=True).iterator(chunk_size=2000):
+        stale -= {spec.get("key") for spec in attachments or []}
+    if not dry_run:
+        for key in stale:
+            default_storage.delete(key)
+    return len(stale)

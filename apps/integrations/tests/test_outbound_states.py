@@ -131,3 +131,27 @@ def test_anonymising_the_person_erases_what_was_sent_to_them(telegram_bot):
     message.refresh_from_db()
     assert (message.text, message.meta, message.attachments, message.chat_id) == ("", {}, [], "—")
     assert not default_storage.exists(key)
+
+
+def test_retention_removes_reply_files_no_message_names(telegram_bot, monkeypatch):
+    """A reply's files are uploaded before its message is stored: when that request rolls back, the
+    files (they may hold a passport scan) are orphans, removed by the daily retention purge."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    from apps.integrations import erasure
+
+    prefix = f"outbound-test-{uuid.uuid4().hex[:8]}"  # the bucket is shared with parallel tests
+    monkeypatch.setattr(erasure, "REPLY_PREFIX", f"{prefix}/")
+    kept = default_storage.save(random_key(prefix, "offer.pdf"), ContentFile(b"%PDF-1.7 offer"))
+    orphan = default_storage.save(random_key(prefix, "passport.jpg"), ContentFile(b"scan"))
+    _enqueue(telegram_bot, attachments=[{"key": kept, "name": "КП.pdf"}])
+    later = timezone.now() + dt.timedelta(days=2)
+
+    assert erasure.purge_orphan_reply_files(before=timezone.now() - dt.timedelta(days=1), dry_run=False) == 0
+    assert erasure.purge_orphan_reply_files(before=later, dry_run=True) == 1 and default_storage.exists(orphan)
+    assert erasure.purge_orphan_reply_files(before=later, dry_run=False) == 1
+    assert not default_storage.exists(orphan) and default_storage.exists(kept)
+    default_storage.delete(kept)
