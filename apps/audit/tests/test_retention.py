@@ -28,10 +28,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _own_import_prefix(monkeypatch):
     from apps.audit import retention
-    from apps.integrations import erasure
 
     monkeypatch.setattr(retention, "IMPORT_PREFIX", PREFIX)
-    monkeypatch.setattr(erasure, "REPLY_PREFIX", f"{PREFIX}outbound/")  # other tests' reply files stay
+    # Other tests' reply files stay (named by string: audit does not import integrations).
+    monkeypatch.setattr("apps.integrations.erasure.REPLY_PREFIX", f"{PREFIX}outbound/")
 # This test's own prefix: the bucket is shared with tests running in parallel (the import's own files).
 PREFIX = f"imports/pending-test-{uuid.uuid4().hex[:8]}/"
 LATER = timezone.now() + dt.timedelta(days=4000)  # everything created now is past every term then
