@@ -13,22 +13,30 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import build_examples_list, build_listed_example_value, force_instance, get_override
+from drf_spectacular.plumbing import (
+    build_examples_list,
+    build_listed_example_value,
+    force_instance,
+    get_override,
+    is_serializer,
+)
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils import html
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.db import is_query_timeout
 from apps.core.errors import BusinessError
 from travelcrm.logging import current_request_id
-from travelcrm.openapi_examples import example_for
+from travelcrm.openapi_examples import example_for, response_example_for
 from travelcrm.pagination import ListPagination
 from travelcrm.permissions import RolePermission
 
@@ -413,6 +421,55 @@ def sane_year(value) -> None:
         raise serializers.ValidationError(f"Год должен быть между {SANE_YEARS[0]} и {SANE_YEARS[1]}.")
 
 
+# --- Strict JSON types at the door -----------------------------------------------------------------
+# DRF's CharField turns a JSON number into text (`"notes": 5` is stored as "5") and its BooleanField
+# reads "0", 1 or "yes" as a boolean: an integrator's bug becomes data that means something else,
+# and the schema (`type: string`, `type: boolean`) documents an input the server does not keep to.
+# Every serializer of the API uses these two fields (explicitly, or through BaseModelSerializer's
+# mapping), so JSON bodies are held to their documented types. A form or multipart body and a query
+# string carry only text: there DRF's parsing of "true" / "on" / "1" still applies.
+
+
+def _from_form(dictionary) -> bool:
+    return html.is_html_input(dictionary)
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "Ожидается строка."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Ожидается логическое значение: true или false."}
+    _form_input = False
+
+    def get_value(self, dictionary):
+        self._form_input = _from_form(dictionary)
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if self._form_input and isinstance(data, str):
+            return super().to_internal_value(data)
+        self.fail("invalid")
+
+
+class BaseModelSerializer(serializers.ModelSerializer):
+    """Model serializer of the API: model text and boolean fields become the strict fields above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+    }
+
+
 # --- OpenAPI ---------------------------------------------------------------------------------------
 
 
@@ -469,6 +526,11 @@ class ErrorAwareAutoSchema(AutoSchema):
         examples = super()._get_examples(serializer, direction, media_type, status_code, extras)
         if examples or (status_code and not str(status_code).startswith("2")) or serializer is ErrorSerializer:
             return examples
+        if direction == "response" and not is_serializer(serializer):  # a free-form answer: written by hand
+            value = response_example_for(self.get_operation_id(), status_code)
+            if value is None or media_type != "application/json":
+                return examples
+            return build_examples_list([OpenApiExample("Пример", value=value, media_type=media_type)])
         value = example_for(serializer, direction)
         if not value:
             return examples

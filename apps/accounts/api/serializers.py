@@ -4,6 +4,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 
 from apps.accounts import services
 from apps.accounts.models import Role, User
+from travelcrm.api import StrictBooleanField, StrictCharField
 
 INVALID_CREDENTIALS = "Неверный e-mail или пароль, либо учётная запись отключена."
 
@@ -31,12 +32,12 @@ class TokenRefreshRotatingSerializer(TokenRefreshSerializer):
 
 
 class TokenPairResponseSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = StrictCharField()
+    refresh = StrictCharField()
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(help_text="The refresh token to revoke.")
+    refresh = StrictCharField(help_text="The refresh token to revoke.")
 
 
 class MeSerializer(serializers.Serializer):
@@ -46,8 +47,8 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     email = serializers.EmailField(read_only=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
-    full_name = serializers.CharField(read_only=True)
-    is_superuser = serializers.BooleanField(read_only=True)
+    full_name = StrictCharField(read_only=True)
+    is_superuser = StrictBooleanField(read_only=True)
     permissions = serializers.SerializerMethodField()
 
     def get_permissions(self, user: User) -> list[str]:
@@ -56,5 +57,5 @@ class MeSerializer(serializers.Serializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=1024, write_only=True, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=1024, write_only=True, trim_whitespace=False)
+    old_password = StrictCharField(max_length=1024, write_only=True, trim_whitespace=False)
+    new_password = StrictCharField(max_length=1024, write_only=True, trim_whitespace=False)

@@ -14,7 +14,7 @@ from apps.clients.models import ClientFile, ContactKind, PassportKind, mask_cont
 from apps.clients.selectors import client_file_url
 from apps.core import access
 from apps.core.masking import mask_date, mask_passport_number, mask_passport_series
-from travelcrm.api import sane_year
+from travelcrm.api import StrictBooleanField, StrictCharField, sane_year
 
 MAX_LIST = 20
 
@@ -115,8 +115,8 @@ class _FastOutput(serializers.Serializer):
 class ContactSerializer(_FastOutput):
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=ContactKind.choices)
-    value = serializers.CharField(max_length=254, help_text="Masked (+7 *** ***-45-67) without the right to see PD.")
-    is_primary = serializers.BooleanField(default=False)
+    value = StrictCharField(max_length=254, help_text="Masked (+7 *** ***-45-67) without the right to see PD.")
+    is_primary = StrictBooleanField(default=False)
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance):
@@ -126,19 +126,19 @@ class ContactSerializer(_FastOutput):
 
 
 class ContactUpdateSerializer(serializers.Serializer):
-    value = serializers.CharField(max_length=254, required=False)
-    is_primary = serializers.BooleanField(required=False)
+    value = StrictCharField(max_length=254, required=False)
+    is_primary = StrictBooleanField(required=False)
 
 
 class PassportSerializer(_FastOutput):
     id = serializers.IntegerField(read_only=True)
     kind = serializers.ChoiceField(choices=PassportKind.choices, default=PassportKind.INTERNAL)
-    series = serializers.CharField(max_length=20, allow_blank=True, required=False, default="")
-    number = serializers.CharField(max_length=30)
+    series = StrictCharField(max_length=20, allow_blank=True, required=False, default="")
+    number = StrictCharField(max_length=30)
     issue_date = serializers.DateField(required=False, allow_null=True, validators=[sane_year])
     expiry_date = serializers.DateField(required=False, allow_null=True, validators=[sane_year])
-    issued_by = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
-    is_active = serializers.BooleanField(default=True)
+    issued_by = StrictCharField(max_length=300, allow_blank=True, required=False, default="")
+    is_active = StrictBooleanField(default=True)
 
     def to_representation(self, instance):
         if self._show_pd():
@@ -150,24 +150,24 @@ class ClientSerializer(_FastOutput):
     """A client as the API reads and writes it (phones / emails as lists of strings)."""
 
     id = serializers.IntegerField(read_only=True)
-    last_name = serializers.CharField(max_length=100)
-    first_name = serializers.CharField(max_length=100)
-    middle_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    last_name_latin = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    first_name_latin = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    full_name = serializers.CharField(read_only=True)
+    last_name = StrictCharField(max_length=100)
+    first_name = StrictCharField(max_length=100)
+    middle_name = StrictCharField(max_length=100, allow_blank=True, required=False)
+    last_name_latin = StrictCharField(max_length=100, allow_blank=True, required=False)
+    first_name_latin = StrictCharField(max_length=100, allow_blank=True, required=False)
+    full_name = StrictCharField(read_only=True)
     birth_date = serializers.DateField(
         required=False, allow_null=True, validators=[sane_year],
         help_text="YYYY-MM-DD; masked (**.**.1985) without the right to see PD."
     )
-    citizenship = serializers.CharField(max_length=2, allow_blank=True, required=False, help_text="ISO 3166 alpha-2.")
-    phones = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_LIST)
-    emails = serializers.ListField(child=serializers.CharField(max_length=254), required=False, max_length=MAX_LIST)
-    telegram = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=MAX_LIST)
-    whatsapp = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=MAX_LIST)
+    citizenship = StrictCharField(max_length=2, allow_blank=True, required=False, help_text="ISO 3166 alpha-2.")
+    phones = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=MAX_LIST)
+    emails = serializers.ListField(child=StrictCharField(max_length=254), required=False, max_length=MAX_LIST)
+    telegram = serializers.ListField(child=StrictCharField(max_length=64), required=False, max_length=MAX_LIST)
+    whatsapp = serializers.ListField(child=StrictCharField(max_length=50), required=False, max_length=MAX_LIST)
     contacts = ContactSerializer(many=True, read_only=True)
     passports = PassportSerializer(many=True, required=False, max_length=MAX_LIST)
-    notes = serializers.CharField(allow_blank=True, required=False, max_length=10_000)
+    notes = StrictCharField(allow_blank=True, required=False, max_length=10_000)
     operator = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -185,12 +185,12 @@ class MergeSerializer(serializers.Serializer):
 class ClientFileSerializer(_FastOutput):
     id = serializers.IntegerField(read_only=True)
     file = serializers.FileField(write_only=True, help_text="multipart/form-data; PDF, JPEG, PNG, WEBP, HEIC, TIFF.")
-    description = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    original_name = serializers.CharField(read_only=True)
-    content_type = serializers.CharField(read_only=True)
+    description = StrictCharField(max_length=200, allow_blank=True, required=False)
+    original_name = StrictCharField(read_only=True)
+    content_type = StrictCharField(read_only=True)
     size = serializers.IntegerField(read_only=True)
     # A link to the app (/files/…, encrypted storage) or the storage's pre-signed URL: a URI reference.
-    download_url = extend_schema_field(OpenApiTypes.URI_REF)(serializers.CharField(
+    download_url = extend_schema_field(OpenApiTypes.URI_REF)(StrictCharField(
         read_only=True, allow_null=True, help_text="Pre-signed, expiring; null without the right to see PD."
     ))
     created_at = serializers.DateTimeField(read_only=True)
@@ -214,13 +214,13 @@ class ConsentCardSerializer(_FastOutput):
     """A consent on the client card; evidence (IP, browser) masked without the right to see PD."""
 
     id = serializers.IntegerField(read_only=True)
-    purposes = serializers.ListField(child=serializers.CharField(), read_only=True)
-    channel = serializers.CharField(read_only=True)
+    purposes = serializers.ListField(child=StrictCharField(), read_only=True)
+    channel = StrictCharField(read_only=True)
     given_at = serializers.DateTimeField(read_only=True)
     withdrawn_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    is_active = serializers.BooleanField(read_only=True)
-    text_version = serializers.CharField(read_only=True)
-    text_sha256 = serializers.CharField(read_only=True)
+    is_active = StrictBooleanField(read_only=True)
+    text_version = StrictCharField(read_only=True)
+    text_sha256 = StrictCharField(read_only=True)
     evidence = serializers.DictField(read_only=True)
 
     def to_representation(self, instance):

@@ -17,7 +17,7 @@ from apps.clients.imports.reader import ImportFileError, max_import_bytes, open_
 from apps.clients.imports.service import import_clients
 from apps.core.files import content_disposition
 from apps.core.heavy import heavy_slot
-from travelcrm.api import BaseAPIView, ErrorSerializer
+from travelcrm.api import BaseAPIView, ErrorSerializer, StrictBooleanField, StrictCharField
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -25,13 +25,13 @@ class ImportRequestSerializer(serializers.Serializer):
         required=False, allow_empty_file=True,
         help_text="CSV: UTF-8 (с BOM или без) или Windows-1251, разделитель «;» или «,». Столбцы — см. пример.",
     )
-    dry_run = serializers.BooleanField(default=False, help_text="true — только проверить, ничего не записывать.")
+    dry_run = StrictBooleanField(default=False, help_text="true — только проверить, ничего не записывать.")
     # A plain string (the service checks it) so the schema has no extra enum named like the clients' one.
-    on_duplicate = serializers.CharField(
+    on_duplicate = StrictCharField(
         default="skip",
         help_text="skip — найденных клиентов пропустить; update — дополнить их недостающими данными.",
     )
-    background = serializers.BooleanField(
+    background = StrictBooleanField(
         default=False,
         help_text="true — выполнить фоновой задачей (ответ 202 с job_id). Файл больше IMPORT_BACKGROUND_ROWS "
         "строк (по умолчанию 5000) всегда импортируется в фоне; пробный прогон — всегда сразу.",
@@ -39,18 +39,18 @@ class ImportRequestSerializer(serializers.Serializer):
 
 
 class RowErrorSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    code = serializers.CharField(help_text="missing_name, bad_phone, bad_email, bad_date, bad_passport, …")
-    message = serializers.CharField()
+    field = StrictCharField()
+    code = StrictCharField(help_text="missing_name, bad_phone, bad_email, bad_date, bad_passport, …")
+    message = StrictCharField()
 
 
 class RowResultSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Номер строки в файле (заголовок — строка 1).")
-    status = serializers.CharField(help_text="created | updated | duplicate | rejected")
+    status = StrictCharField(help_text="created | updated | duplicate | rejected")
     client_id = serializers.IntegerField(allow_null=True)
-    client_name = serializers.CharField(required=False)
+    client_name = StrictCharField(required=False)
     duplicate_of_line = serializers.IntegerField(required=False)
-    matched_on = serializers.ListField(child=serializers.CharField(), required=False)
+    matched_on = serializers.ListField(child=StrictCharField(), required=False)
     errors = RowErrorSerializer(many=True, required=False)
     matches = serializers.ListField(child=serializers.DictField(), required=False)
 
@@ -64,18 +64,18 @@ class TotalsSerializer(serializers.Serializer):
 
 
 class ImportReportSerializer(serializers.Serializer):
-    dry_run = serializers.BooleanField()
-    on_duplicate = serializers.CharField()
-    encoding = serializers.CharField()
-    delimiter = serializers.CharField()
-    unknown_columns = serializers.ListField(child=serializers.CharField())
+    dry_run = StrictBooleanField()
+    on_duplicate = StrictCharField()
+    encoding = StrictCharField()
+    delimiter = StrictCharField()
+    unknown_columns = serializers.ListField(child=StrictCharField())
     totals = TotalsSerializer()
     rows = RowResultSerializer(many=True)
 
 
 class ImportStartedSerializer(serializers.Serializer):
     job_id = serializers.IntegerField(help_text="Ход и итог: GET /api/v1/jobs/{job_id}/")
-    status_url = serializers.CharField()
+    status_url = StrictCharField()
 
 
 class ClientImportView(BaseAPIView):

@@ -5,14 +5,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.documents.models import Document, DocumentTemplate, DocumentTemplateVersion, DocumentType
+from travelcrm.api import BaseModelSerializer, StrictBooleanField, StrictCharField
 
 
-class DocumentSerializer(serializers.ModelSerializer):
+class DocumentSerializer(BaseModelSerializer):
     order = serializers.IntegerField(source="order_id", read_only=True)
-    order_number = serializers.CharField(source="order.number", read_only=True)
+    order_number = StrictCharField(source="order.number", read_only=True)
     template_version = serializers.IntegerField(source="template_version_id", read_only=True)
     template_version_number = serializers.IntegerField(source="template_version.version", read_only=True)
-    storage_key = serializers.CharField(source="file.name", read_only=True)
+    storage_key = StrictCharField(source="file.name", read_only=True)
     generated_by = serializers.IntegerField(source="generated_by_id", read_only=True, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
@@ -32,7 +33,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 class DocumentGenerateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=DocumentType.choices)
-    confirm = serializers.BooleanField(
+    confirm = StrictBooleanField(
         required=False, default=False,
         help_text="Generate despite findings of level `confirm` (e.g. an act before the last service ends); "
                   "the confirmation is recorded on the document and in the order's timeline.",
@@ -40,31 +41,31 @@ class DocumentGenerateSerializer(serializers.Serializer):
 
 
 class CheckFindingSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = StrictCharField()
     level = serializers.ChoiceField(choices=["error", "confirm", "warning"],
                                     help_text="error: refused; confirm: needs confirm=true; warning: shown only.")
-    message = serializers.CharField()
-    fix_url = serializers.CharField(help_text="Admin page where the data is fixed (may be empty).")
-    fix_label = serializers.CharField()
+    message = StrictCharField()
+    fix_url = StrictCharField(help_text="Admin page where the data is fixed (may be empty).")
+    fix_label = StrictCharField()
 
 
 class DocumentChecksSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    can_generate = serializers.BooleanField(help_text="No finding of level error.")
-    needs_confirmation = serializers.BooleanField()
+    type = StrictCharField()
+    can_generate = StrictBooleanField(help_text="No finding of level error.")
+    needs_confirmation = StrictBooleanField()
     checks = CheckFindingSerializer(many=True)
 
 
 class DocumentDownloadSerializer(serializers.Serializer):
     # A link to the app (/files/…, encrypted storage) or the storage's pre-signed URL: a URI reference.
-    url = extend_schema_field(OpenApiTypes.URI_REF)(serializers.CharField())
+    url = extend_schema_field(OpenApiTypes.URI_REF)(StrictCharField())
     expires_in = serializers.IntegerField(help_text="Seconds the pre-signed URL stays valid.")
-    file_name = serializers.CharField()
+    file_name = StrictCharField()
 
 
-class TemplateVersionSerializer(serializers.ModelSerializer):
+class TemplateVersionSerializer(BaseModelSerializer):
     template = serializers.IntegerField(source="template_id", read_only=True)
-    type = serializers.CharField(source="template.type", read_only=True)
+    type = StrictCharField(source="template.type", read_only=True)
     uploaded_by = serializers.IntegerField(source="uploaded_by_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -81,7 +82,7 @@ class TemplateVersionBriefSerializer(TemplateVersionSerializer):
         read_only_fields = fields
 
 
-class DocumentTemplateSerializer(serializers.ModelSerializer):
+class DocumentTemplateSerializer(BaseModelSerializer):
     versions = TemplateVersionBriefSerializer(many=True, read_only=True)
     active_version = serializers.SerializerMethodField()
 
@@ -99,8 +100,8 @@ class DocumentTemplateSerializer(serializers.ModelSerializer):
 
 class TemplateUploadSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=DocumentType.choices)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    body = serializers.CharField(max_length=200_000, trim_whitespace=False, help_text="Jinja2 HTML.")
-    css = serializers.CharField(max_length=100_000, required=False, allow_blank=True, default="", trim_whitespace=False)
-    comment = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    activate = serializers.BooleanField(required=False, default=True)
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    body = StrictCharField(max_length=200_000, trim_whitespace=False, help_text="Jinja2 HTML.")
+    css = StrictCharField(max_length=100_000, required=False, allow_blank=True, default="", trim_whitespace=False)
+    comment = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    activate = StrictBooleanField(required=False, default=True)

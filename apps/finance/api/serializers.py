@@ -15,11 +15,12 @@ from apps.finance.models import (
     SupplierPaymentType,
 )
 from apps.finance.reports import COMMISSION_DIMENSIONS
+from travelcrm.api import BaseModelSerializer, StrictBooleanField, StrictCharField
 
 RATE_FIELD = {"max_digits": 20, "decimal_places": 10}
 
 
-class AgencyRequisitesSerializer(serializers.ModelSerializer):
+class AgencyRequisitesSerializer(BaseModelSerializer):
     class Meta:
         model = AgencyRequisites
         fields = [
@@ -31,10 +32,10 @@ class AgencyRequisitesSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"validators": []} for name in ("inn", "kpp", "ogrn", "bik", "account", "corr_account")}
 
 
-class CurrencyRateSerializer(serializers.ModelSerializer):
-    currency = serializers.CharField(max_length=3)
+class CurrencyRateSerializer(BaseModelSerializer):
+    currency = StrictCharField(max_length=3)
     rate = serializers.DecimalField(help_text="Рублей за `nominal` единиц валюты.", **RATE_FIELD)
-    confirm = serializers.BooleanField(
+    confirm = StrictBooleanField(
         required=False, write_only=True, default=False,
         help_text="Подтвердить курс, отличающийся от курса ЦБ больше чем в 10 раз (иначе 400 rate_outlier).",
     )
@@ -49,7 +50,7 @@ class CurrencyRateSerializer(serializers.ModelSerializer):
 
 
 class OrderBalanceSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     refunded_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -86,11 +87,11 @@ class MaskedPersonalDataMixin:
 class PaymentSerializer(MaskedPersonalDataMixin, serializers.ModelSerializer):
     """Read and write. On write `rate` is optional: given — a manual rate; omitted — the stored bank rate."""
 
-    order_number = serializers.CharField(source="order.number", read_only=True)
+    order_number = StrictCharField(source="order.number", read_only=True)
     order_balance = OrderBalanceSerializer(source="order", read_only=True)
     payer_client_name = serializers.SerializerMethodField()
-    created_by_name = serializers.CharField(source="created_by.full_name", read_only=True, default="")
-    currency = serializers.CharField(max_length=10, required=False)
+    created_by_name = StrictCharField(source="created_by.full_name", read_only=True, default="")
+    currency = StrictCharField(max_length=10, required=False)
     rate = serializers.DecimalField(required=False, allow_null=True, min_value=None, **RATE_FIELD)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     type = serializers.ChoiceField(choices=PaymentType.choices, required=False)
@@ -122,7 +123,7 @@ class PaymentSerializer(MaskedPersonalDataMixin, serializers.ModelSerializer):
 
 
 class OrderSupplierBalanceSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     cost_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     supplier_paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     supplier_balance_due = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -133,11 +134,11 @@ class SupplierPaymentSerializer(MaskedPersonalDataMixin, serializers.ModelSerial
     `rate` is optional: given — a manual rate; omitted — the stored bank rate of the date."""
 
     personal_prefix = "counterparty"
-    order_number = serializers.CharField(source="order.number", read_only=True)
-    supplier_name = serializers.CharField(source="supplier.name", read_only=True)
+    order_number = StrictCharField(source="order.number", read_only=True)
+    supplier_name = StrictCharField(source="supplier.name", read_only=True)
     order_balance = OrderSupplierBalanceSerializer(source="order", read_only=True)
-    created_by_name = serializers.CharField(source="created_by.full_name", read_only=True, default="")
-    currency = serializers.CharField(max_length=10, required=False)
+    created_by_name = StrictCharField(source="created_by.full_name", read_only=True, default="")
+    currency = StrictCharField(max_length=10, required=False)
     rate = serializers.DecimalField(required=False, allow_null=True, min_value=None, **RATE_FIELD)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     type = serializers.ChoiceField(choices=SupplierPaymentType.choices, required=False)
@@ -173,7 +174,7 @@ class ReportFilterSerializer(serializers.Serializer):
     client = serializers.IntegerField(required=False, min_value=1)
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     on_date = serializers.DateField(required=False, help_text="fx: дата курса для сравнения (по умолчанию сегодня).")
-    group_by = serializers.CharField(required=False, help_text="commissions: month,supplier,operator (любые).")
+    group_by = StrictCharField(required=False, help_text="commissions: month,supplier,operator (любые).")
     supplier = serializers.IntegerField(required=False, min_value=1)
     ageing = serializers.ChoiceField(choices=["not_due", "1_30", "31_90", "90_plus"], required=False,
                                      help_text="debts, supplier-debts: одна группа просрочки.")

@@ -3,11 +3,15 @@
 from rest_framework import serializers
 
 from apps.integrations.models import ImapSecurity, IntegrationSettings, IntegrationType, Purpose
+from travelcrm.api import BaseModelSerializer, StrictBooleanField, StrictCharField
 
 
-class IntegrationSerializer(serializers.ModelSerializer):
-    has_token = serializers.BooleanField(read_only=True)
+class IntegrationSerializer(BaseModelSerializer):
+    has_token = StrictBooleanField(read_only=True)
     webhook_url = serializers.SerializerMethodField()
+    # Text without `format: email`, like the other optional e-mails of the API (a lead's
+    # contact_email): "" when not set — the sender is then the SMTP user (sender_address).
+    smtp_from = StrictCharField(read_only=True, help_text="Адрес отправителя; пусто — SMTP-пользователь.")
 
     class Meta:
         model = IntegrationSettings
@@ -44,26 +48,26 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
 
 class _SettingsInput(serializers.Serializer):
-    bot_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
-    api_token = serializers.CharField(
+    bot_name = StrictCharField(max_length=128, required=False, allow_blank=True)
+    api_token = StrictCharField(
         max_length=4096, required=False, allow_blank=True, write_only=True, trim_whitespace=True
     )
-    app_secret = serializers.CharField(max_length=512, required=False, allow_blank=True, write_only=True)
-    verify_token = serializers.CharField(max_length=512, required=False, allow_blank=True, write_only=True)
-    phone_number_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    imap_host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    app_secret = StrictCharField(max_length=512, required=False, allow_blank=True, write_only=True)
+    verify_token = StrictCharField(max_length=512, required=False, allow_blank=True, write_only=True)
+    phone_number_id = StrictCharField(max_length=64, required=False, allow_blank=True)
+    imap_host = StrictCharField(max_length=255, required=False, allow_blank=True)
     imap_port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True)
     imap_security = serializers.ChoiceField(choices=ImapSecurity.choices, required=False)
-    imap_user = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    imap_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
-    imap_folder = serializers.CharField(max_length=255, required=False)
-    smtp_host = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    imap_user = StrictCharField(max_length=255, required=False, allow_blank=True)
+    imap_password = StrictCharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+    imap_folder = StrictCharField(max_length=255, required=False)
+    smtp_host = StrictCharField(max_length=255, required=False, allow_blank=True)
     smtp_port = serializers.IntegerField(min_value=1, max_value=65535, required=False, allow_null=True)
     smtp_security = serializers.ChoiceField(choices=ImapSecurity.choices, required=False)
-    smtp_user = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    smtp_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+    smtp_user = StrictCharField(max_length=255, required=False, allow_blank=True)
+    smtp_password = StrictCharField(max_length=1024, required=False, allow_blank=True, write_only=True)
     smtp_from = serializers.EmailField(required=False, allow_blank=True)
-    admin_password = serializers.CharField(max_length=1024, required=False, allow_blank=True, write_only=True)
+    admin_password = StrictCharField(max_length=1024, required=False, allow_blank=True, write_only=True)
 
 
 class IntegrationAddSerializer(_SettingsInput):

@@ -7,6 +7,7 @@ from apps.clients.models import Client
 from apps.core.masking import mask_email, mask_phone
 from apps.leads.models import Lead, LeadAttachment, LeadMessage
 from apps.leads.selectors import attachment_url
+from travelcrm.api import BaseModelSerializer, StrictCharField
 
 PERSONAL_DATA_PERMISSION = "clients.view_personal_data"
 HIDDEN = "скрыто"
@@ -31,7 +32,7 @@ class _MaskingMixin:
         return cached
 
 
-class LeadAttachmentSerializer(_MaskingMixin, serializers.ModelSerializer):
+class LeadAttachmentSerializer(_MaskingMixin, BaseModelSerializer):
     """Files the customer sent (often passport scans): name and link only with the personal-data right."""
 
     name = serializers.SerializerMethodField(help_text="Имя файла; без права на ПДн — «скрыто».")
@@ -50,7 +51,7 @@ class LeadAttachmentSerializer(_MaskingMixin, serializers.ModelSerializer):
         return attachment_url(obj) if obj.file and self.unmasked else None
 
 
-class LeadMessageSerializer(_MaskingMixin, serializers.ModelSerializer):
+class LeadMessageSerializer(_MaskingMixin, BaseModelSerializer):
     """A message's text carries whatever the customer typed (phone, passport, birth date): it is
     hidden, not masked, from roles without the personal-data right — a pattern-based mask would
     miss a number written in words or split by spaces."""
@@ -69,7 +70,7 @@ class LeadMessageSerializer(_MaskingMixin, serializers.ModelSerializer):
         return obj.external_id if self.unmasked else None
 
 
-class LeadSerializer(_MaskingMixin, serializers.ModelSerializer):
+class LeadSerializer(_MaskingMixin, BaseModelSerializer):
     contact_phone = serializers.SerializerMethodField()
     contact_email = serializers.SerializerMethodField()
     contact_telegram = serializers.SerializerMethodField()
@@ -140,12 +141,12 @@ class LeadDetailSerializer(LeadSerializer):
 class LeadWriteSerializer(serializers.Serializer):
     """Manual lead (source=manual) and plain edits. Validation of the values is the service's."""
 
-    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    contact_email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    contact_telegram = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    contact_whatsapp = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    text = serializers.CharField(required=False, allow_blank=True, max_length=20000, help_text="Текст обращения.")
+    contact_name = StrictCharField(required=False, allow_blank=True, max_length=200)
+    contact_phone = StrictCharField(required=False, allow_blank=True, max_length=64)
+    contact_email = StrictCharField(required=False, allow_blank=True, max_length=254)
+    contact_telegram = StrictCharField(required=False, allow_blank=True, max_length=64)
+    contact_whatsapp = StrictCharField(required=False, allow_blank=True, max_length=64)
+    text = StrictCharField(required=False, allow_blank=True, max_length=20000, help_text="Текст обращения.")
     client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.all(), required=False, allow_null=True)
     operator = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
@@ -160,7 +161,7 @@ class LeadWriteSerializer(serializers.Serializer):
 
 
 class LeadRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Причина отказа.")
+    reason = StrictCharField(max_length=2000, help_text="Причина отказа.")
 
 
 

@@ -28,7 +28,7 @@ from apps.orders.models import (
     validate_timezone,
 )
 from apps.orders.services import allowed_actions
-from travelcrm.api import sane_year
+from travelcrm.api import BaseModelSerializer, StrictCharField, sane_year
 
 UTC = ZoneInfo("UTC")
 
@@ -76,7 +76,7 @@ def _user(user) -> dict | None:
 # --- Suppliers -------------------------------------------------------------------------------------
 
 
-class SupplierSerializer(serializers.ModelSerializer):
+class SupplierSerializer(BaseModelSerializer):
     class Meta:
         model = Supplier
         fields = [
@@ -108,12 +108,12 @@ class SupplierSerializer(serializers.ModelSerializer):
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    full_name = serializers.CharField()
+    full_name = StrictCharField()
 
 
 class WarningSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = StrictCharField()
+    message = StrictCharField()
     service_ids = serializers.ListField(child=serializers.IntegerField())
 
 
@@ -244,14 +244,14 @@ def service_examples() -> list[OpenApiExample]:
     ]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(BaseModelSerializer):
     """A service as the API shows it: times in the place's time zone, travellers by name."""
 
     start_dt = serializers.DateTimeField(help_text="Начало, в часовом поясе места (со смещением).")
     end_dt = serializers.DateTimeField(help_text="Окончание, в часовом поясе места (со смещением).")
-    title = serializers.CharField()
+    title = StrictCharField()
     travellers = PersonSerializer(many=True)
-    supplier_name = serializers.CharField(allow_null=True)
+    supplier_name = StrictCharField(allow_null=True)
     margin_in_order_currency = serializers.DecimalField(
         max_digits=14, decimal_places=2, help_text="Цена минус нетто, в валюте заказа."
     )
@@ -342,11 +342,11 @@ class ServiceWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ServiceStatus.choices, required=False)
     start_dt = LocalDateTimeField()
     end_dt = LocalDateTimeField()
-    timezone = serializers.CharField(max_length=64, required=False, default="Europe/Moscow")
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    destination = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    timezone = StrictCharField(max_length=64, required=False, default="Europe/Moscow")
+    origin = StrictCharField(max_length=120, required=False, allow_blank=True)
+    destination = StrictCharField(max_length=120, required=False, allow_blank=True)
+    city = StrictCharField(max_length=120, required=False, allow_blank=True)
+    address = StrictCharField(max_length=300, required=False, allow_blank=True)
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False, allow_null=True)
     price = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
@@ -412,14 +412,14 @@ class ServiceWriteSerializer(serializers.Serializer):
 # --- Orders ----------------------------------------------------------------------------------------
 
 
-class OrderListSerializer(serializers.ModelSerializer):
+class OrderListSerializer(BaseModelSerializer):
     """One row of the order list (client, operator and travellers are prefetched by the selector)."""
 
     client = PersonSerializer()
     operator = PersonSerializer(allow_null=True)
     travellers = PersonSerializer(many=True)
     warnings = WarningSerializer(many=True)
-    allowed_actions = serializers.ListField(child=serializers.CharField())
+    allowed_actions = serializers.ListField(child=StrictCharField())
 
     class Meta:
         model = Order
@@ -536,7 +536,7 @@ class OrderWriteSerializer(serializers.Serializer):
     operator = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True)
 
 
 class CheckResultSerializer(serializers.Serializer):
@@ -560,15 +560,15 @@ class TimelineItemSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[("service", "service"), ("event", "event")])
     at = serializers.DateTimeField(help_text="Время элемента (начало услуги или момент события).")
     end = serializers.DateTimeField(allow_null=True, help_text="Окончание услуги; у событий null.")
-    type = serializers.CharField(help_text="Тип услуги (flight, hotel, …) или вид события (created, payment, …).")
-    title = serializers.CharField()
-    status = serializers.CharField(allow_null=True, help_text="Статус услуги; у событий null.")
+    type = StrictCharField(help_text="Тип услуги (flight, hotel, …) или вид события (created, payment, …).")
+    title = StrictCharField()
+    status = StrictCharField(allow_null=True, help_text="Статус услуги; у событий null.")
     service_id = serializers.IntegerField(allow_null=True)
-    origin = serializers.CharField(allow_blank=True)
-    destination = serializers.CharField(allow_blank=True)
-    city = serializers.CharField(allow_blank=True)
-    address = serializers.CharField(allow_blank=True)
-    timezone = serializers.CharField(allow_null=True)
+    origin = StrictCharField(allow_blank=True)
+    destination = StrictCharField(allow_blank=True)
+    city = StrictCharField(allow_blank=True)
+    address = StrictCharField(allow_blank=True)
+    timezone = StrictCharField(allow_null=True)
     travellers = PersonSerializer(many=True)
     actor = PersonSerializer(allow_null=True)
     data = serializers.DictField()
@@ -576,6 +576,6 @@ class TimelineItemSerializer(serializers.Serializer):
 
 class TimelineSerializer(serializers.Serializer):
     order_id = serializers.IntegerField()
-    number = serializers.CharField()
+    number = StrictCharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     items = TimelineItemSerializer(many=True)

@@ -27,7 +27,7 @@ from apps.orders.api.serializers import (
     service_examples,
 )
 from apps.orders.models import Order, Service
-from travelcrm.api import BaseAPIView, BaseModelViewSet, ErrorSerializer
+from travelcrm.api import BaseAPIView, BaseModelViewSet, ErrorSerializer, StrictCharField
 
 _CONFLICT = OpenApiResponse(ErrorSerializer, description="Переход запрещён в текущем статусе (причина в detail).")
 
@@ -52,7 +52,7 @@ class SupplierViewSet(BaseModelViewSet):
 
 
 class MarkPaidSerializer(drf_serializers.Serializer):
-    override_reason = drf_serializers.CharField(
+    override_reason = StrictCharField(
         required=False, allow_blank=True,
         help_text="Only when the order still has a debt: why it is marked paid anyway (needs "
                   "orders.mark_paid_with_debt, i.e. a supervisor); written to the timeline.",
