@@ -139,6 +139,19 @@ def test_every_request_body_and_success_answer_has_an_example(schema):
     assert not missing, "\n".join(missing)
 
 
+def test_heavy_operations_document_server_busy_and_a_json_202(schema):
+    """A report, an export, a statement take a heavy slot (apps/core/heavy.py): 503 server_busy is in
+    their schema; a file handed to a background job answers 202 in JSON, whatever the file's type."""
+    for path in ("/api/v1/reports/debts/", "/api/v1/reports/debts/xlsx/", "/api/v1/exports/1c/payments/",
+                 "/api/v1/finance/supplier-statements/{supplier_id}/"):
+        assert "503" in schema["paths"][path]["get"]["responses"], path
+    assert "503" not in schema["paths"]["/api/v1/orders/"]["get"]["responses"]
+    started = schema["paths"]["/api/v1/reports/debts/xlsx/"]["get"]["responses"]["202"]["content"]
+    assert list(started) == ["application/json"]
+    assert next(iter(started["application/json"]["examples"].values()))["value"] == {
+        "job_id": 118, "status_url": "/api/v1/jobs/118/"}
+
+
 def test_free_form_answers_have_their_hand_written_example(schema):
     """The twelve free-form JSON answers (reports, statements, the subject access export, a consent's
     withdrawal) carry the example of RESPONSE_EXAMPLES, with prices as decimal strings."""

@@ -35,6 +35,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.db import is_query_timeout
 from apps.core.errors import BusinessError
+from apps.core.heavy import HeavyRequestMixin, ServerBusy
 from travelcrm.logging import current_request_id
 from travelcrm.openapi_examples import example_for, response_example_for
 from travelcrm.pagination import ListPagination
@@ -528,7 +529,8 @@ class ErrorAwareAutoSchema(AutoSchema):
             return examples
         if direction == "response" and not is_serializer(serializer):  # a free-form answer: written by hand
             value = response_example_for(self.get_operation_id(), status_code)
-            if value is None or media_type != "application/json":
+            # 202 is JSON under every media type (moved to application/json in get_operation).
+            if value is None or (media_type != "application/json" and str(status_code) != "202"):
                 return examples
             return build_examples_list([OpenApiExample("Пример", value=value, media_type=media_type)])
         value = example_for(serializer, direction)
@@ -569,10 +571,11 @@ class ErrorAwareAutoSchema(AutoSchema):
         for parameter in (operation or {}).get("parameters", []):
             if parameter.get("in") == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
-        # Errors are JSON whatever the success renders as (a CSV, a PDF): see ApiViewMixin.handle_exception.
+        # Errors are JSON whatever the success renders as (a CSV, a PDF): see ApiViewMixin.handle_exception;
+        # so is 202, a file handed to a background job (apps/finance/api/background.started).
         for code, response in (operation or {}).get("responses", {}).items():
             content = response.get("content")
-            if code[0] in "45" and content and "application/json" not in content:
+            if (code[0] in "45" or code == "202") and content and "application/json" not in content:
                 response["content"] = {"application/json": next(iter(content.values()))}
         return operation
 
@@ -593,6 +596,8 @@ class ErrorAwareAutoSchema(AutoSchema):
         if "{" in self.path:
             wanted.setdefault("404", _DEFAULT_DETAILS[404])
         wanted["429"] = _DEFAULT_DETAILS[429]
+        if isinstance(self.view, HeavyRequestMixin):  # every heavy slot taken: 503 server_busy, Retry-After
+            wanted["503"] = ServerBusy.default_detail
         wanted["500"] = _DEFAULT_DETAILS[500]
         for code, description in wanted.items():
             if code not in responses:

@@ -279,4 +279,8 @@ RESPONSE_EXAMPLES: dict[str, dict[int, Any]] = {
 
 
 def response_example_for(operation_id: str, status_code) -> Any:
-    return RESPONSE_EXAMPLES.get(operation_id, {}).get(int(status_code)) if status_code else None
+    """The hand-written answer; a free-form 202 is always a background job's (job_id, status_url)."""
+    if not status_code:
+        return None
+    default = JOB_STARTED if int(status_code) == 202 else None
+    return RESPONSE_EXAMPLES.get(operation_id, {}).get(int(status_code), default)
