@@ -5,6 +5,7 @@ from rest_framework import serializers
 from apps.audit import labels
 from apps.audit.models import AccessLogEntry, DestructionRecord
 from apps.clients.api.serializers import ConsentCardSerializer
+from travelcrm.api import StrictBooleanField, StrictCharField
 
 
 class AuditEntrySerializer(serializers.Serializer):
@@ -64,8 +65,8 @@ class DestructionRecordSerializer(serializers.ModelSerializer):
 
 
 class AnonymizeSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text="Why the data is destroyed (goes into the act).")
-    force = serializers.BooleanField(
+    reason = StrictCharField(max_length=2000, help_text="Why the data is destroyed (goes into the act).")
+    force = StrictBooleanField(
         default=False, help_text="Anonymise even while an order of the client is in progress (cannot be undone)."
     )
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -23,9 +24,21 @@ REPORT_BUILDER = "apps.finance.api.background.report_export"
 ONEC_BUILDER = "apps.finance.api.background.onec_export"
 
 
+_BACKGROUND_VALUES = {"": False, "0": False, "false": False, "no": False, "off": False,
+                      "1": True, "true": True, "yes": True, "on": True}
+
+
+def background_asked(request) -> bool:
+    """?background= as a query-string boolean; anything else (`-58800`) is a 400, not silently "no"."""
+    raw = str(request.query_params.get("background", "")).strip().lower()
+    if raw not in _BACKGROUND_VALUES:
+        raise ValidationError({"background": ["Ожидается логическое значение: true или false."]})
+    return _BACKGROUND_VALUES[raw]
+
+
 def wants_background(request, rows: QuerySet | None = None, count: int | None = None) -> bool:
     """?background=true, or more rows than EXPORT_BACKGROUND_ROWS (counted no further than that)."""
-    if str(request.query_params.get("background", "")).lower() in {"1", "true", "yes"}:
+    if background_asked(request):
         return True
     limit = settings.EXPORT_BACKGROUND_ROWS
     if count is None and isinstance(rows, QuerySet):
