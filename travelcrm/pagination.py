@@ -28,6 +28,21 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from apps.core.paging import RowCount, bounded_count, rows_in_order
 
 
+def strict_page_size(request, param: str, default: int, maximum: int, *, noun: str = "Записей") -> int:
+    """Missing or empty: the default size; above `maximum`: the maximum. Anything else that is not a
+    whole number from 1 is a 400 (DRF silently used the default for «abc» or 0; the schema says from 1)."""
+    raw = request.query_params.get(param, "")
+    if raw == "":
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValidationError({param: [f"{noun} на странице — целое число от 1 (больше {maximum} не отдаётся)."]})
+    return min(size, maximum)
+
+
 class ListPagination(BasePagination):
     page_size = 50
     max_page_size = 200
@@ -82,19 +97,7 @@ class ListPagination(BasePagination):
         return ids
 
     def _page_size(self, request) -> int:
-        # Missing or empty: the default size; above max_page_size: the maximum. Anything else that is
-        # not a whole number from 1 is refused (DRF silently used the default; the schema says from 1).
-        raw = request.query_params.get(self.page_size_query_param, "")
-        if raw == "":
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if size < 1:
-            raise ValidationError({self.page_size_query_param: [
-                f"Записей на странице — целое число от 1 (больше {self.max_page_size} не отдаётся)."]})
-        return min(size, self.max_page_size)
+        return strict_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def _page_number(self, request) -> int:
         raw = request.query_params.get(self.page_query_param)

@@ -6,6 +6,8 @@ Kept apart from travelcrm/api.py: DRF imports these while rest_framework.views i
 from rest_framework import pagination
 from rest_framework.permissions import DjangoModelPermissions
 
+from travelcrm.pagination import strict_page_size
+
 # --- Permissions -----------------------------------------------------------------------------------
 
 
@@ -58,18 +60,5 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 200
 
     def get_page_size(self, request):
-        """Empty or missing: the default; above max_page_size: the maximum; anything that is not a
-        whole number from 1 is a 400 (DRF silently used the default for «abc» or 0)."""
-        raw = request.query_params.get(self.page_size_query_param, "")
-        if raw == "":
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if size < 1:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({self.page_size_query_param: [
-                f"Строк на странице — целое число от 1 (больше {self.max_page_size} не отдаётся)."]})
-        return min(size, self.max_page_size)
+        return strict_page_size(request, self.page_size_query_param, self.page_size, self.max_page_size,
+                                noun="Строк")
