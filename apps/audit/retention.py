@@ -20,7 +20,7 @@ from apps.audit.models import AccessLogEntry
 from apps.clients.models import Consent
 from apps.core.auditing import audit_event
 from apps.core.erasure import retention_purgers, run_subject_erasers
-from apps.core.storage import s3_client
+from apps.core.storage import keys_older_than
 from apps.leads.models import Lead, LeadAttachment, LeadStatus
 
 LABELS = {
@@ -88,10 +88,7 @@ def _purge_rejected_leads(*, before, dry_run: bool) -> int:
 
 def _purge_import_files(*, before, dry_run: bool) -> int:
     """CSV files of admin imports never confirmed (they hold passports) — by their age in storage."""
-    client = s3_client()
-    stale = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=settings.S3_BUCKET, Prefix=IMPORT_PREFIX):
-        stale += [item["Key"] for item in page.get("Contents", []) if item["LastModified"] < before]
+    stale = keys_older_than(IMPORT_PREFIX, before)
     if not dry_run:
         for key in stale:
             default_storage.delete(key)

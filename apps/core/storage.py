@@ -116,6 +116,15 @@ def s3_client(timeout: float = 10):
     )
 
 
+def keys_older_than(prefix: str, before) -> list[str]:
+    """Keys of the bucket's objects under `prefix` last written before `before` (retention's sweeps
+    of files that no row names)."""
+    stale = []
+    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=settings.S3_BUCKET, Prefix=prefix):
+        stale += [item["Key"] for item in page.get("Contents", []) if item["LastModified"] < before]
+    return stale
+
+
 def ensure_bucket() -> None:
     """Create the configured bucket if it does not exist (idempotent)."""
     client = s3_client()

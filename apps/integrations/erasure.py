@@ -51,15 +51,12 @@ def purge_orphan_reply_files(*, before, dry_run: bool) -> int:
     """Files uploaded for a reply that was never stored (its request rolled back after the upload):
     in storage under REPLY_PREFIX, older than `before`, named by no outgoing message. Stored replies'
     files stay with their message (anonymisation erases them with the person)."""
-    from django.conf import settings
     from django.core.files.storage import default_storage
 
-    from apps.core.storage import s3_client
+    from apps.core.storage import keys_older_than
     from apps.integrations.models import OutboundMessage
 
-    stale = set()
-    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=settings.S3_BUCKET, Prefix=REPLY_PREFIX):
-        stale |= {item["Key"] for item in page.get("Contents", []) if item["LastModified"] < before}
+    stale = set(keys_older_than(REPLY_PREFIX, before))
     if not stale:
         return 0
     # A message is written seconds after its files: one created up to a day after the cut-off may
