@@ -11,15 +11,16 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from rest_framework.exceptions import ValidationError
 
 from apps.core.money import CURRENCIES
 from apps.finance.charts import bar_chart
@@ -200,6 +201,7 @@ class FinanceReportAdmin(admin.ModelAdmin):
         return [
             path("", wrap(self.index_view), name="finance_financereport_changelist"),
             path("statement/", wrap(self.statement_view), name="finance_report_statement"),
+            path("<slug:name>/export/<slug:fmt>/", wrap(self.export_view), name="finance_report_export"),
             path("<slug:name>/", wrap(self.report_view), name="finance_report"),
         ]
 
@@ -258,7 +260,6 @@ class FinanceReportAdmin(admin.ModelAdmin):
                               if has_next else ""}
             chart = self._chart(name, filters, totals, by)
         api_query = urlencode({key: value for key, value in request.GET.items() if value and key != "page"})
-        api = f"/api/v1/reports/{name}/"
         context = {
             **self._context(request, report.title),
             "report": report, "help": REPORT_HELP.get(name, ""), "form": form,
@@ -268,10 +269,35 @@ class FinanceReportAdmin(admin.ModelAdmin):
             "total_keys": [TOTAL_LABELS.get(key, key) for key in totals[0]] if totals else [],
             "chart": mark_safe(chart),  # noqa: S308 — built from escaped text by apps.finance.charts
             "pager": paginator_info,
-            "csv_url": f"{api}csv/?{api_query}", "xlsx_url": f"{api}xlsx/?{api_query}",
+            "csv_url": f"{reverse('admin:finance_report_export', args=[name, 'csv'])}?{api_query}",
+            "xlsx_url": f"{reverse('admin:finance_report_export', args=[name, 'xlsx'])}?{api_query}",
             "index_url": reverse("admin:finance_financereport_changelist"),
         }
         return TemplateResponse(request, "admin/finance/reports/report.html", context)
+
+    def export_view(self, request, name: str, fmt: str):
+        """The whole report as CSV / XLSX: the API's streamed file, or — above EXPORT_BACKGROUND_ROWS
+        rows or with ?background=1 — a job whose progress page gives the file when it is ready
+        (a browser would otherwise show the API's 202 JSON answer)."""
+        from apps.finance.api.background import REPORT_BUILDER, report_rows, too_many_rows
+        from apps.jobs.exports import export_start
+
+        self._check(request)
+        report = REPORTS.get(name)
+        if report is None or fmt not in ("csv", "xlsx"):
+            raise Http404("Нет такого отчёта.")
+        query = {key: value for key, value in request.GET.items() if value and key not in ("page", "background")}
+        try:
+            rows = report_rows(name, query)
+        except ValidationError:
+            messages.error(request, "Фильтр отчёта заполнен неверно — исправьте его и выгрузите ещё раз.")
+            return HttpResponseRedirect(f"{reverse('admin:finance_report', args=[name])}?{urlencode(query)}")
+        if request.GET.get("background") or too_many_rows(rows):
+            progress = export_start(builder=REPORT_BUILDER, title=f"Выгрузка отчёта «{report.title}»",
+                                    params={"report": name, "format": fmt, "query": query}, actor=request.user)
+            messages.info(request, "Файл готовится в фоне: ссылка на него появится на этой странице.")
+            return HttpResponseRedirect(reverse("admin:jobs_jobprogress_change", args=[progress.pk]))
+        return HttpResponseRedirect(f"/api/v1/reports/{name}/{fmt}/?{urlencode(query)}")
 
     @staticmethod
     def _form(name: str, data) -> ReportFilterForm:

@@ -40,10 +40,9 @@ def wants_background(request, rows: QuerySet | None = None, count: int | None = 
     """?background=true, or more rows than EXPORT_BACKGROUND_ROWS (counted no further than that)."""
     if background_asked(request):
         return True
-    limit = settings.EXPORT_BACKGROUND_ROWS
-    if count is None and isinstance(rows, QuerySet):
-        count = rows.order_by()[: limit + 1].count()
-    return count is not None and count > limit
+    if count is None:
+        return too_many_rows(rows)
+    return count > settings.EXPORT_BACKGROUND_ROWS
 
 
 def started(request, *, builder: str, params: dict, title: str) -> Response:
@@ -56,15 +55,9 @@ def started(request, *, builder: str, params: dict, title: str) -> Response:
 
 def report_export(*, params: dict, progress) -> Export:
     """params: report, format (csv / xlsx), query (the request's report filters, as given)."""
-    from apps.finance.api.serializers import ReportFilterSerializer
-    from apps.finance.api.views import ReportView
     from apps.finance.reports import REPORTS
 
-    filters = ReportFilterSerializer(data=params["query"])
-    filters.is_valid(raise_exception=True)
-    view = ReportView()
-    view.report_name = params["report"]
-    rows = view._queryset(filters.validated_data, whole=True)
+    rows = report_rows(params["report"], params["query"])
     total = rows.count() if isinstance(rows, QuerySet) else 0
     report = REPORTS[params["report"]]
     stamp = timezone.localdate().strftime("%Y-%m-%d")
@@ -76,6 +69,25 @@ def report_export(*, params: dict, progress) -> Export:
         return Export(f"report-{report.name}-{stamp}.xlsx", XLSX_TYPE, _read(handle), rows=total)
     return Export(f"report-{report.name}-{stamp}.csv", "text/csv",
                   (line.encode("utf-8") for line in csv_lines(report.columns, counter)), rows=total)
+
+
+def report_rows(name: str, query: dict):
+    """Every row of report `name` for the filters in `query` (as a request gives them; invalid ones
+    raise the API's ValidationError) — what its CSV / XLSX file holds."""
+    from apps.finance.api.serializers import ReportFilterSerializer
+    from apps.finance.api.views import ReportView
+
+    filters = ReportFilterSerializer(data=query)
+    filters.is_valid(raise_exception=True)
+    view = ReportView()
+    view.report_name = name
+    return view._queryset(filters.validated_data, whole=True)
+
+
+def too_many_rows(rows) -> bool:
+    """More rows than EXPORT_BACKGROUND_ROWS (counted no further than that): the file goes to a job."""
+    limit = settings.EXPORT_BACKGROUND_ROWS
+    return isinstance(rows, QuerySet) and rows.order_by()[: limit + 1].count() > limit
 
 
 def onec_export(*, params: dict, progress) -> Export:

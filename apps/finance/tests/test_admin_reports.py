@@ -52,7 +52,8 @@ def test_every_report_page_shows_totals_rows_and_files(books, name, django_asser
         page = web.get(f"/admin/finance/financereport/{name}/?currency=RUB")
     assert page.status_code == 200
     text = page.content.decode()
-    assert f"/api/v1/reports/{name}/xlsx/?currency=RUB" in text and f"/api/v1/reports/{name}/csv/" in text
+    assert f"/admin/finance/financereport/{name}/export/xlsx/?currency=RUB" in text
+    assert f"/admin/finance/financereport/{name}/export/csv/?currency=RUB" in text
 
 
 def test_debts_page_ageing_and_status_labels(books):

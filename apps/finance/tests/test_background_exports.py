@@ -86,3 +86,42 @@ def test_old_export_files_are_purged(accountant_api, book, settings):  # noqa: F
     assert exports_purge(now=timezone.now() + timedelta(days=settings.EXPORT_FILE_DAYS + 1)) == 1
     assert not default_storage.exists(key) and JobProgress.objects.get(pk=progress.pk).file_key == ""
     assert accountant_api.get(f"/api/v1/jobs/{done['id']}/").json()["file_url"] is None
+
+
+def _admin(user):
+    from django.test import Client as BrowserClient
+
+    browser = BrowserClient()
+    browser.force_login(user)
+    return browser
+
+
+def test_admin_report_file_small_goes_to_the_streamed_file(book, make_user):  # noqa: F811
+    answer = _admin(make_user("accountant", is_staff=True)).get(
+        "/admin/finance/financereport/orders/export/csv/?currency=RUB&page=3")
+    assert answer.status_code == 302 and answer["Location"] == "/api/v1/reports/orders/csv/?currency=RUB"
+    assert not JobProgress.objects.exists()
+
+
+def test_admin_report_file_too_large_becomes_a_job_with_its_progress_page(book, make_user, settings):  # noqa: F811
+    """A browser must not land on the API's 202 JSON: the admin starts the job and opens its page."""
+    settings.EXPORT_BACKGROUND_ROWS = 2  # the book's orders report has 3 rows
+    browser = _admin(make_user("accountant", is_staff=True))
+    answer = browser.get("/admin/finance/financereport/orders/export/xlsx/")
+    progress = JobProgress.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/admin/jobs/jobprogress/{progress.pk}/change/"
+    run_jobs()
+    page = browser.get(answer["Location"]).content.decode()
+    assert "Файл готовится в фоне" in page and "Скачать report-orders-" in page and ".xlsx" in page
+
+
+def test_admin_report_file_in_background_on_request_and_bad_filters(book, make_user):  # noqa: F811
+    browser = _admin(make_user("accountant", is_staff=True))
+    assert browser.get("/admin/finance/financereport/orders/export/csv/?background=1").status_code == 302
+    assert JobProgress.objects.get().title == "Выгрузка отчёта «Заказы»" or JobProgress.objects.count() == 1
+    bad = browser.get("/admin/finance/financereport/orders/export/csv/?date_from=вчера")
+    assert bad.status_code == 302 and bad["Location"].startswith("/admin/finance/financereport/orders/?")
+    assert browser.get("/admin/finance/financereport/orders/export/pdf/").status_code == 404
+    assert browser.get("/admin/finance/financereport/nothing/export/csv/").status_code == 404
+    operator = _admin(make_user("operator", is_staff=True))
+    assert operator.get("/admin/finance/financereport/orders/export/csv/").status_code == 403
