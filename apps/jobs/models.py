@@ -56,3 +56,66 @@ class JobProgress(models.Model):
             return None
         elapsed = (timezone.now() - self.started_at).total_seconds()
         return max(0, int(elapsed / self.done * (self.total - self.done)))
+
+
+# --- The job queue (Procrastinate's tables) in the admin, in Russian -------------------------------
+# Procrastinate's own admin is English and names its app «Procrastinate»; these proxies give the
+# same rows Russian names under «Фоновые задачи» (apps/jobs/admin.py), with their own permissions.
+
+from procrastinate.contrib.django.models import ProcrastinateEvent, ProcrastinateJob  # noqa: E402
+
+STATUS_LABELS = {
+    "todo": "в очереди", "doing": "выполняется", "succeeded": "выполнена", "failed": "ошибка",
+    "cancelled": "отменена", "aborting": "прерывается", "aborted": "прервана",
+}
+EVENT_LABELS = {
+    "deferred": "поставлена в очередь", "started": "начата", "deferred_for_retry": "отложена до повтора",
+    "failed": "ошибка", "succeeded": "выполнена", "cancelled": "отменена", "abort_requested": "запрошена отмена",
+    "aborted": "прервана", "scheduled": "запланирована",
+}
+QUEUE_LABELS = {"default": "общая", "replies": "ответы клиентам", "intake": "приём сообщений", "long": "длительные"}
+TASK_TITLES = {
+    "accounts.sessions_purge": "Удаление истёкших сессий",
+    "audit.purge_personal_data": "Удаление персональных данных по срокам хранения",
+    "audit.rotate_blind_index": "Смена ключа поиска по зашифрованным полям",
+    "clients.import_csv": "Импорт клиентов из CSV",
+    "finance.fetch_rates": "Загрузка курсов ЦБ",
+    "finance.fetch_rates_daily": "Ежедневная загрузка курсов ЦБ",
+    "integrations.answer_callback": "Ответ на нажатие кнопки в Telegram",
+    "integrations.fetch_media": "Загрузка вложений сообщения",
+    "integrations.notify_new_lead": "Уведомление менеджеров о новой заявке",
+    "integrations.poll_mailbox": "Проверка почтового ящика",
+    "integrations.poll_mailboxes": "Проверка почтовых ящиков",
+    "integrations.reprocess_inbox": "Повторная обработка входящих",
+    "integrations.send_outbound": "Отправка сообщения",
+    "jobs.backup": "Резервная копия",
+    "jobs.export": "Выгрузка файла",
+    "jobs.exports_purge": "Удаление старых выгрузок",
+    "jobs.rotate_encryption_keys": "Смена ключей шифрования",
+    "apps.jobs.tasks.retry_stalled_jobs": "Возврат зависших задач в очередь",
+}
+
+
+
+class QueueJob(ProcrastinateJob):
+    class Meta:
+        proxy = True
+        verbose_name = "задача очереди"
+        verbose_name_plural = "очередь задач"
+
+    @property
+    def title(self) -> str:
+        return TASK_TITLES.get(self.task_name, self.task_name)
+
+    def __str__(self) -> str:
+        return f"{self.title} (№ {self.pk})"
+
+
+class QueueEvent(ProcrastinateEvent):
+    class Meta:
+        proxy = True
+        verbose_name = "событие задачи"
+        verbose_name_plural = "события задач"
+
+    def __str__(self) -> str:
+        return ""  # the inline's row shows the event and its time in their own columns

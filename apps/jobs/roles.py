@@ -7,9 +7,7 @@ ROLE_PERMISSIONS = {
     "accountant": [],
     "supervisor": [
         "jobs.view_jobprogress",
-        "procrastinate.view_procrastinatejob",
-        "procrastinate.view_procrastinateevent",
-        "procrastinate.view_procrastinateworker",
-        "procrastinate.view_procrastinateperiodicdefer",
+        "jobs.view_queuejob",
+        "jobs.view_queueevent",
     ],
 }
