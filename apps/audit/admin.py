@@ -25,22 +25,10 @@ from apps.clients.card import register_client_card_section
 from apps.clients.models import PERSONAL_DATA_PERMISSION, Client, Consent, ConsentChannel, ConsentPurpose
 from apps.clients.pickers import ClientPickerAdminMixin
 from apps.core import access
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import BusinessError, ConflictError
 from apps.core.paging import LargeTableAdminMixin
 from apps.documents.consent import consent_pdf, current_consent_text
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nobody adds, edits or deletes audit records through the app, not even a superuser."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ActionFilter(admin.SimpleListFilter):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from rest_framework.exceptions import ValidationError
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.money import CURRENCIES
 from apps.finance.charts import bar_chart
 from apps.finance.models import FinanceReport
@@ -178,7 +179,7 @@ def _aware(day: date):
 
 
 @admin.register(FinanceReport)
-class FinanceReportAdmin(admin.ModelAdmin):
+class FinanceReportAdmin(ReadOnlyAdmin):
     """«Финансы → Отчёты»: no rows, only the report pages."""
 
     def has_view_permission(self, request, obj=None):
@@ -186,15 +187,6 @@ class FinanceReportAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

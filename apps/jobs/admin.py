@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from procrastinate import utils
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.jobs.models import (
     EVENT_LABELS,
     QUEUE_LABELS,
@@ -150,7 +151,7 @@ class QueueEventInline(admin.TabularInline):
 
 
 @admin.register(QueueJob)
-class QueueJobAdmin(admin.ModelAdmin):
+class QueueJobAdmin(ReadOnlyAdmin):
     """Every job of the queue: what it is, where it stands, its attempts and history; a failed one can
     be run again, a waiting one cancelled (the supervisor; the same rows as Procrastinate's tables)."""
 
@@ -170,15 +171,6 @@ class QueueJobAdmin(admin.ModelAdmin):
 
         events = QueueEvent.objects.order_by("-at")
         return super().get_queryset(request).prefetch_related(Prefetch("procrastinateevent_set", queryset=events))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="№", ordering="id")
     def number(self, obj):
