@@ -12,7 +12,10 @@ Layouts:
   blocks        rows as fixed-height <div>s of inline-block spans
   pages         one table per page (break-after: page), nowrap cells
   pre           every row a line of one <pre> (monospaced; quadratic: one text box for all lines)
-  pre50         lines of a monospaced font, 50 per <pre> (what apps.finance.statements does now)
+  pre50         lines of a monospaced font, 50 per <pre> (the statement after issue 17's second pass)
+  prepaged      the same lines cut into pages in Python: one pre-wrap <pre> of 80 lines per page, a forced
+                break between pages (what apps.finance.statements does now, in one process; the real
+                statement also lays groups of pages out in parallel: bench/supplier_reports.py)
 """
 
 import argparse
@@ -89,13 +92,17 @@ span.o { width: 26mm; } span.m { width: 30mm; text-align: right; }"""
         return mono, "<pre>" + "\n".join(line(row) for row in rows) + "</pre>"
     if name == "pre50":
         return mono, "".join("<pre>" + "\n".join(line(row) for row in part) + "</pre>" for part in chunks(rows, 50))
+    if name == "prepaged":
+        return (mono + " pre { white-space: pre-wrap; line-height: 8.85pt; } div.p + div.p { break-before: page; }",
+                "".join("<div class=p><pre>" + "\n".join(line(row) for row in part) + "</pre></div>"
+                        for part in chunks(rows, 80)))
     raise SystemExit(f"unknown layout {name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--layouts", default="tables40,table,noborders40,blocks,pages,pre50")
+    parser.add_argument("--layouts", default="tables40,table,noborders40,blocks,pages,pre50,prepaged")
     from benchdb import add_scale_argument  # bench/ is the script's folder
 
     add_scale_argument(parser, fixed_because=(
@@ -106,13 +113,14 @@ def main() -> None:
         css, body = layout(name, rows)
         html = f"<!DOCTYPE html><html lang=ru><head><meta charset=utf-8><style>{PAGE}{css}</style></head><body>" \
                f"<h1>Акт сверки</h1>{body}</body></html>"
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         document = weasyprint.HTML(string=html).render()
         laid_out = time.perf_counter()
         pdf = document.write_pdf()
         done = time.perf_counter()
         print(f"{name:12s} {args.rows} rows: layout {laid_out - started:6.2f} s, write {done - laid_out:5.2f} s, "
-              f"total {done - started:6.2f} s, {len(document.pages)} pages, {len(pdf) / 1e3:.0f} kB", flush=True)
+              f"total {done - started:6.2f} s (CPU {time.process_time() - cpu:5.2f} s), {len(document.pages)} pages, "
+              f"{len(pdf) / 1e3:.0f} kB", flush=True)
 
 
 if __name__ == "__main__":

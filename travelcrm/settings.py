@@ -179,6 +179,9 @@ HEAVY_REQUEST_SLOTS = env.int("HEAVY_REQUEST_SLOTS", default=max(1, min(len(os.s
 # The nice value added to the forked children that lay out PDFs (apps.documents.rendering): under a
 # full CPU the kernel serves the web threads of managers' quick requests first. 0 = same priority.
 HEAVY_WORK_NICE = env.int("HEAVY_WORK_NICE", default=10)
+# A long reconciliation statement is laid out by groups of pages in this many forked processes at once
+# (apps.finance.paged_pdf; WeasyPrint uses one CPU per document). 0 = one per CPU this process may use, at most 4.
+STATEMENT_PDF_PROCESSES = env.int("STATEMENT_PDF_PROCESSES", default=0)
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Server-side binding lets psycopg prepare a statement once it has run 5 times on a connection,
     # so PostgreSQL stops re-planning the hot queries (the client list's page query spent 1.2 ms

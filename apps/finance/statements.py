@@ -169,7 +169,17 @@ def _chunks(rows: list, size: int = 40) -> list[list]:
 # an HTML table: WeasyPrint lays out a table cell by cell (≈ 16 boxes a row), a text line is one box —
 # about 5× faster (BENCHMARKS.md, issue 17). Widths in characters; 113 fit the A4 page at 7.5 pt.
 STATEMENT_WIDTHS = (10, 41, 12, 15, 15)
-STATEMENT_BLOCK = 50  # lines per <pre>: one block per part of a page, none laid out across many pages
+
+# The page, in points, as the template sets it (A4, margins 14 mm top and bottom; lines of 7.5 pt on
+# 8.85 pt): the pages are cut here, in Python, so that groups of pages can be laid out at once
+# (apps.finance.paged_pdf) and each page is a few blocks WeasyPrint never has to split.
+MM = 72 / 25.4
+LINE_PT = 8.85
+PAGE_LINES = int((297 - 28) * MM / LINE_PT) - 2  # 84 of the 86 that fit: room for rounding
+TEXT_PT = 8.5 * 1.3  # a line of the proportional text (title block, result, signatures)
+TEXT_CHARS = 80  # fewer characters than fit a line of that text across the page: estimates err long
+SIGN_CHARS = 36  # … and across half of it (a signature cell)
+MIN_PAGES_PER_PROCESS = 6  # below this a fork and the merge cost more than they save
 
 
 def _cells(values: tuple[str, ...]) -> list[str]:
@@ -189,31 +199,85 @@ def _cells(values: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def statement_lines(statement: Statement) -> dict:
-    """The text lines of the PDF: the header, the opening balance, the movements in blocks, the totals."""
+def _rule(left: str, middle: str, right: str) -> str:
+    return left + middle.join("─" * (width + 2) for width in STATEMENT_WIDTHS) + right
+
+
+def _text_lines(*texts: str, chars: int = TEXT_CHARS) -> int:
+    return sum(max(1, -(-len(text) // chars)) for text in texts)
+
+
+def _units(points: float) -> int:
+    """A height in points as a whole number of monospaced lines, rounded up."""
+    return -(-int(points * 100) // int(LINE_PT * 100))
+
+
+@dataclass
+class StatementPage:
+    number: int
+    head: str  # bold lines: the frame's top and the column titles (on page 1 the opening balance too)
+    body: str  # the movements on this page
+    first: bool = False
+    last: bool = False
+    foot: str = ""  # the last page: totals and the closing balance, bold
+    end: str = ""  # other pages: the frame's bottom line
+
+
+def statement_pages(statement: Statement, *, agency_name: str, accountant_name: str) -> list[StatementPage]:
+    """The PDF's pages: rows never split across pages, the column titles repeated on every page, the
+    totals, the result and the signatures on the last one (with a few rows when they start a page).
+
+    Heights are estimated from above (page 1's title block, the result and the signatures as lines of
+    TEXT_CHARS), so a page never overflows; the renderer checks that the page count came out as planned.
+    """
     opening, closing = statement.opening, statement.closing
-    rule = "├" + "┼".join("─" * (width + 2) for width in STATEMENT_WIDTHS) + "┤"
-    head = [
-        "┌" + "┬".join("─" * (width + 2) for width in STATEMENT_WIDTHS) + "┐",
-        *_cells(("Дата", "Документ", "Заказ", "Дебет", "Кредит")),
-        *_cells(("", "", "", "(оплачено нами)", "(услуги,")), *_cells(("", "", "", "", "возвраты)")),
-        rule,
-        *_cells((f"{statement.date_from:%d.%m.%Y}", "Сальдо на начало периода", "",
-                 _amount(-opening) if opening < 0 else "", _amount(max(opening, ZERO)))),
-        rule,
-    ]
-    body: list[str] = []
-    for m in statement.movements:
-        body += _cells((f"{m.day:%d.%m.%Y}", m.document, m.order_number, _amount(m.debit), _amount(m.credit)))
-    foot = [
-        rule,
-        *_cells(("", "Обороты за период", "", _amount(statement.total_debit), _amount(statement.total_credit))),
-        *_cells((f"{statement.date_to:%d.%m.%Y}", "Сальдо на конец периода", "",
-                 _amount(-closing) if closing < 0 else "", _amount(max(closing, ZERO)))),
-        "└" + "┴".join("─" * (width + 2) for width in STATEMENT_WIDTHS) + "┘",
-    ]
-    return {"head": "\n".join(head), "blocks": ["\n".join(block) for block in _chunks(body, STATEMENT_BLOCK)],
-            "foot": "\n".join(foot)}
+    top = [_rule("┌", "┬", "┐"), *_cells(("Дата", "Документ", "Заказ", "Дебет", "Кредит")),
+           *_cells(("", "", "", "(оплачено нами)", "(услуги,")), *_cells(("", "", "", "", "возвраты)")),
+           _rule("├", "┼", "┤")]
+    opening_lines = [*_cells((f"{statement.date_from:%d.%m.%Y}", "Сальдо на начало периода", "",
+                              _amount(-opening) if opening < 0 else "", _amount(max(opening, ZERO)))),
+                     _rule("├", "┼", "┤")]
+    foot = [_rule("├", "┼", "┤"),
+            *_cells(("", "Обороты за период", "", _amount(statement.total_debit), _amount(statement.total_credit))),
+            *_cells((f"{statement.date_to:%d.%m.%Y}", "Сальдо на конец периода", "",
+                     _amount(-closing) if closing < 0 else "", _amount(max(closing, ZERO)))),
+            _rule("└", "┴", "┘")]
+    inn = f" (ИНН {statement.supplier_inn})" if statement.supplier_inn else ""
+    title = _units(12 * 1.3 + 2 * MM + 4 * MM + TEXT_PT * _text_lines(
+        "за период с 01.01.2026 по 31.12.2026", f"между {agency_name} и {statement.supplier_name}{inn}",
+        "валюта расчётов: XXX; дебет — оплачено нами, кредит — услуги поставщика и его возвраты"))
+    signs = max(_text_lines(f"От {agency_name}", "", f"Главный бухгалтер ____________ {accountant_name}",
+                            chars=SIGN_CHARS),
+                _text_lines(f"От {statement.supplier_name}", "", "_" * 28, chars=SIGN_CHARS))
+    tail = len(foot) + _units(4 * MM + TEXT_PT * _text_lines(_result(statement, agency_name))
+                              + 10 * MM + 8 * MM + TEXT_PT * signs + 6)
+    first_room = PAGE_LINES - title - len(top) - len(opening_lines) - 1
+    room = PAGE_LINES - len(top) - 1  # the frame's bottom line ends every page but the last
+
+    rows = [_cells((f"{m.day:%d.%m.%Y}", m.document, m.order_number, _amount(m.debit), _amount(m.credit)))
+            for m in statement.movements]
+    pages: list[list[list[str]]] = [[]]
+    used, capacity = 0, first_room
+    for row in rows:
+        if used + len(row) > capacity and pages[-1]:
+            pages.append([])
+            used, capacity = 0, room
+        pages[-1].append(row)
+        used += len(row)
+    if used + tail - 1 > capacity:  # the totals do not fit after the last rows: they take a few rows along
+        carried = pages[-1][-3:] if len(pages[-1]) > 3 else []
+        if carried:
+            del pages[-1][-3:]
+        pages.append(carried)
+    result = []
+    for number, page_rows in enumerate(pages, start=1):
+        first, last = number == 1, number == len(pages)
+        result.append(StatementPage(
+            number=number, head="\n".join(top + opening_lines if first else top),
+            body="\n".join(line for row in page_rows for line in row), first=first, last=last,
+            foot="\n".join(foot) if last else "", end="" if last else _rule("└", "┴", "┘"),
+        ))
+    return result
 
 
 def _agency():
@@ -225,22 +289,41 @@ def _agency():
     return requisites.short_name or requisites.legal_name, requisites.accountant_name
 
 
-def statement_pdf(statement: Statement) -> bytes:
-    """A4 PDF (WeasyPrint; every external resource refused — the page uses only system fonts)."""
-    import weasyprint
+def _statement_html(statement: Statement, pages: list[StatementPage], context: dict, *, total: int | None) -> str:
     from django.template.loader import render_to_string
-    from weasyprint.urls import URLFetcher
 
-    class RefuseAll(URLFetcher):
-        def fetch(self, url, headers=None):
-            raise ValueError("Загрузка внешних ресурсов запрещена.")
+    return render_to_string("finance/supplier_statement.html", {
+        **context, "s": statement, "pages": pages, "first_number": pages[0].number, "total": total})
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    """A4 PDF through WeasyPrint (every external resource refused — the page uses only system fonts).
+
+    The pages are cut in Python (statement_pages); a long statement is laid out in groups of pages at
+    once in forked children and the PDFs concatenated (apps.finance.paged_pdf), each group printing
+    «стр. N из M» with the literal total. Should a group come out with another page count than planned,
+    the whole statement is laid out here in one document, WeasyPrint counting the pages.
+    """
+    import logging
+
+    from apps.finance import paged_pdf
 
     agency_name, accountant_name = _agency()
-    html = render_to_string("finance/supplier_statement.html", {
-        "s": statement, "agency_name": agency_name, "accountant_name": accountant_name,
-        "lines": statement_lines(statement), "result": _result(statement, agency_name),
-    })
-    return weasyprint.HTML(string=html, url_fetcher=RefuseAll()).write_pdf()
+    context = {"agency_name": agency_name, "accountant_name": accountant_name,
+               "result": _result(statement, agency_name)}
+    pages = statement_pages(statement, agency_name=agency_name, accountant_name=accountant_name)
+    workers = min(paged_pdf.processes(), len(pages) // MIN_PAGES_PER_PROCESS)
+    if workers > 1:
+        size = -(-len(pages) // workers)
+        groups = [pages[start:start + size] for start in range(0, len(pages), size)]
+        try:
+            return paged_pdf.groups_to_pdf(
+                [(_statement_html(statement, group, context, total=len(pages)), len(group)) for group in groups],
+                title=f"Акт сверки: {statement.supplier_name}")
+        except paged_pdf.PageCountMismatch as error:
+            logging.getLogger("travelcrm.finance").warning("statement PDF: pagination off (%s), laid out whole",
+                                                           error)
+    return paged_pdf.html_to_pdf(_statement_html(statement, pages, context, total=None))
 
 
 def statement_xlsx(statement: Statement):

@@ -114,3 +114,67 @@ def test_agent_report_to_a_tour_operator(accountant_api, pegas):
     pdf = accountant_api.get(url + "&format=pdf")
     assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     assert accountant_api.get(f"/api/v1/finance/agent-reports/{pegas.pk}/?from=x").status_code == 400
+
+
+def _long_statement(count: int):
+    """A statement of `count` movements built directly (the rendering does not depend on where they
+    come from): payments, services, and every 40th a long document that wraps to two or three lines."""
+    from apps.finance.statements import Movement, Statement
+
+    movements = []
+    for i in range(count):
+        day = date(2026, 1 + i % 12, 1 + i % 28)
+        if i % 40 == 39:
+            movements.append(Movement(day, f"Возврат от поставщика № {i} от 01.02.2026 по претензии о несоответствии "
+                                           "размещения описанию тура", f"2026-{i:06d}", credit=Decimal("10.00")))
+        elif i % 2:
+            movements.append(Movement(day, f"Оплата № {i} от 01.02.2026", f"2026-{i:06d}", debit=Decimal(i)))
+        else:
+            movements.append(Movement(day, "Услуги: проживание", f"2026-{i:06d}", credit=Decimal(i) + Decimal("0.5")))
+    return Statement(supplier_id=1, supplier_name="ООО «Пегас Туристик»", supplier_inn="7701234567", currency="RUB",
+                     date_from=date(2026, 1, 1), date_to=date(2026, 12, 31), opening=Decimal("-1500.00"),
+                     movements=movements)
+
+
+def _pages_text(pdf: bytes) -> list[str]:
+    return [page.extract_text().replace("\u00a0", " ") for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_long_statement_pdf_pages_in_one_or_parallel_processes(settings, processes):
+    """The pages cut in Python: in one process or laid out by groups in forked children and concatenated,
+    the PDF has the planned pages, «стр. N из M» on each, every movement once, the totals and signatures
+    on the last page, the column titles on every page."""
+    from apps.finance.statements import _amount, statement_pages, statement_pdf
+
+    make_requisites()
+    settings.STATEMENT_PDF_PROCESSES = processes
+    statement = _long_statement(1300)
+    planned = statement_pages(statement, agency_name="x", accountant_name="y")
+    assert len(planned) >= 12 and planned[0].first and planned[-1].last
+    pages = _pages_text(statement_pdf(statement))
+    assert len(pages) == len(planned)
+    for number, text in enumerate(pages, start=1):
+        assert text.rstrip().endswith(f"стр. {number} из {len(pages)}"), text[-80:]
+        assert "Дата" in text and "(оплачено нами)" in text
+    whole = "\n".join(pages)
+    assert all(whole.count(f"2026-{i:06d}") == 1 for i in range(1300))
+    assert "Сальдо на начало периода" in pages[0] and "1 500,00" in pages[0]
+    total_debit, total_credit = _amount(statement.total_debit), _amount(statement.total_credit)
+    assert "Обороты за период" in pages[-1] and total_debit.replace("\u00a0", " ") in pages[-1]
+    assert total_credit.replace("\u00a0", " ") in pages[-1] and "Главный бухгалтер" in pages[-1]
+    assert "Обороты за период" not in "".join(pages[:-1])
+
+
+def test_statement_pdf_lays_out_whole_when_the_pagination_is_off(settings, monkeypatch):
+    """Should the Python pagination ever plan more lines than a page holds, the groups come out with more
+    pages than planned: the statement is then laid out in one document and the numbers still add up."""
+    from apps.finance import statements
+
+    make_requisites()
+    settings.STATEMENT_PDF_PROCESSES = 2
+    monkeypatch.setattr(statements, "PAGE_LINES", 120)  # more than fit: every planned page overflows
+    pages = _pages_text(statements.statement_pdf(_long_statement(900)))
+    assert len(pages) > len(statements.statement_pages(_long_statement(900), agency_name="x", accountant_name="y"))
+    for number, text in enumerate(pages, start=1):
+        assert text.rstrip().endswith(f"стр. {number} из {len(pages)}")
