@@ -122,6 +122,8 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=("status", "created_at"), name="lead_status_created"),
+            # The list and its search, newest first: a walk stopped after a page (or SEARCH_CAP) rows.
+            models.Index(fields=("created_at", "id"), name="lead_created_id"),
             models.Index(fields=("phone_index",), condition=~Q(phone_index=""), name="lead_phone_index"),
             models.Index(fields=("email_index",), condition=~Q(email_index=""), name="lead_email_index"),
             models.Index(fields=("telegram_index",), condition=~Q(telegram_index=""), name="lead_telegram_index"),

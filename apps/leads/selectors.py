@@ -80,17 +80,27 @@ def lead_search_filter(term: str, *, personal_data: bool = True) -> Q:
     (PersonalDataForbidden: a guess must not confirm a masked value) and message texts, hidden
     from such users, are not searched.
     """
+    found = Q(pk__in=[])
+    for branch in _search_branches(term, personal_data=personal_data):
+        found |= branch
+    return found
+
+
+def _search_branches(term: str, *, personal_data: bool) -> list[Q]:
+    """lead_search_filter's alternatives, each one an indexed condition: exact lookups (number,
+    phone, e-mail), the sender's name words, the messages' words. Empty: nothing can match."""
     from django.core.exceptions import ValidationError
 
     from apps.leads.contacts import sender_contacts
 
     term = " ".join((term or "").split())
     if not term:
-        return Q(pk__in=[])
-    found = Q(pk__in=[])
+        return []
+    exact, found_exact = Q(pk__in=[]), False
     number = _LEAD_NUMBER.match(term.replace(" ", ""))
     if number:
-        found |= Q(number=f"L-{int(number.group(1)):06d}")
+        exact |= Q(number=f"L-{int(number.group(1)):06d}")
+        found_exact = True
     for key in ("phone", "email"):
         try:
             contacts = sender_contacts({key: term}, strict=True)
@@ -103,24 +113,46 @@ def lead_search_filter(term: str, *, personal_data: bool = True) -> Q:
             if value.index:
                 columns = ("phone_index", "whatsapp_index") if kind == "phone" else ("email_index",)
                 for column in columns:
-                    found |= Q(**{f"{column}__in": value.lookup_indexes()})
-    return found | _word_filter(term, personal_data=personal_data)
+                    exact |= Q(**{f"{column}__in": value.lookup_indexes()})
+                    found_exact = True
+    return ([exact] if found_exact else []) + _word_branches(term, personal_data=personal_data)
+
+
+SEARCH_CAP = 500
+
+
+def lead_search_newest(queryset: QuerySet[Lead], term: str, *, personal_data: bool = True,
+                       cap: int = SEARCH_CAP) -> tuple[list[int], bool]:
+    """The ids of the newest `cap` leads of `queryset` the search finds (newest first) and whether
+    more were found.
+
+    Each alternative is read on its own, newest first, and stops after cap + 1 rows: a word that
+    matches every lead walks the (created_at, id) index for a few hundred rows instead of testing
+    and sorting all of them (an OR of a word and a subquery over messages is a full scan), a rare
+    word is a GIN index lookup. The list shows these leads only: no exact count of a huge result.
+    """
+    rows: dict[int, object] = {}
+    for branch in _search_branches(term, personal_data=personal_data):
+        newest = queryset.filter(branch).order_by("-created_at", "-pk").values_list("pk", "created_at")
+        rows.update(newest[: cap + 1])
+    ordered = sorted(rows.items(), key=lambda row: (row[1], row[0]), reverse=True)
+    return [pk for pk, _created in ordered[:cap]], len(ordered) > cap
 
 
 def lead_search_ids(term: str, *, personal_data: bool = True, limit: int = 500) -> set[int]:
     """The ids of (at most `limit` of) the leads lead_search_filter finds, the newest first."""
-    matches = Lead.objects.filter(lead_search_filter(term, personal_data=personal_data)).order_by("-id")
-    return set(matches.values_list("id", flat=True)[:limit])
+    ids, _more = lead_search_newest(Lead.objects.all(), term, personal_data=personal_data, cap=limit)
+    return set(ids)
 
 
-def _word_filter(term: str, *, personal_data: bool) -> Q:
+def _word_branches(term: str, *, personal_data: bool) -> list[Q]:
     """Leads whose sender name, or one of whose messages, has every word of the term (a word may be
     the beginning of a longer one). A token is 64 bits of an HMAC: a false match is ~2⁻⁶⁴ per word
     pair, so nothing is decrypted to re-check. Messages only with the personal-data right (they are
     hidden from others)."""
     terms = [word for word in search.words(term) if len(word) >= search.NAME_PREFIX_FROM]
     if not terms:
-        return Q(pk__in=[])
+        return []
     by_name = Q()
     messages = LeadMessage.objects.all()
     for word in terms:
@@ -128,8 +160,8 @@ def _word_filter(term: str, *, personal_data: bool) -> Q:
         by_name &= Q(name_tokens__overlap=candidates)
         messages = messages.filter(text_tokens__overlap=candidates)
     if not personal_data:
-        return by_name
-    return by_name | Q(pk__in=messages.values("lead_id"))
+        return [by_name]
+    return [by_name, Q(pk__in=messages.values("lead_id"))]
 
 
 def attachment_url(attachment) -> str:

@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin import widgets as admin_widgets
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
@@ -26,10 +30,10 @@ from import_export.admin import ExportActionMixin
 
 from apps.accounts.selectors import managers
 from apps.clients.models import Client
-from apps.clients.pickers import ClientPickerAdminMixin
+from apps.clients.pickers import ClientPickerAdminMixin, picker_queryset
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
-from apps.core.forms import LargeSelect, RuDecimalField
+from apps.core.forms import RuDecimalField
 from apps.core.numbers import format_money
 from apps.core.paging import LargeTableAdminMixin
 from apps.orders import checks, sanity, services
@@ -43,9 +47,10 @@ from apps.orders.models import (
     Service,
     ServiceType,
     Supplier,
+    known_timezones,
     validate_timezone,
 )
-from apps.orders.zones import airport_zone, zone_choices
+from apps.orders.zones import DATALIST_ID, airport_zone, parse_zone, zone_datalist, zone_label
 
 COMMON_TIMEZONES = [
     "Europe/Moscow",
@@ -170,12 +175,64 @@ def _local_datetime_field(label: str) -> forms.DateTimeField:
     )
 
 
+class ZoneInput(forms.TextInput):
+    """A zone box tied to the page's one list of every zone (apps.orders.zones.zone_datalist, written
+    once by the order's change form): a stored zone is shown as the list names it, in Russian."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": DATALIST_ID, "size": 44, "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if value and value in known_timezones():
+            return zone_label(value)
+        return super().format_value(value)
+
+
+class ZoneField(forms.CharField):
+    """A time zone as picked from the list, an IANA name or a Russian city name; empty: «Авто»."""
+
+    widget = ZoneInput
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        zone = parse_zone(text, tuple(COMMON_TIMEZONES))
+        if zone is None:
+            raise ValidationError(
+                _("Неизвестный часовой пояс «%(value)s»: выберите из списка или введите, например, Europe/Istanbul."),
+                code="timezone", params={"value": text},
+            )
+        return zone
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial or "")
+        except ValidationError:
+            return True
+
+
+class KnownTravellersAutocomplete(admin_widgets.AutocompleteSelectMultiple):
+    """The travellers picker of a saved service row: the chosen clients are the row's prefetched
+    ones (picker_queryset: the label with birth year and masked phone) instead of one query per row."""
+
+    known: dict | None = None
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if self.known is None or not selected <= self.known.keys():
+            return super().optgroups(name, value, attr)
+        label = self.choices.field.label_from_instance
+        chosen = [client for key, client in self.known.items() if key in selected]
+        return [(None, [self.create_option(name, client.pk, label(client), selected, index)
+                        for index, client in enumerate(chosen)], 0)]
+
+
 class _ServiceFormBase(forms.ModelForm):
     start_dt = _local_datetime_field(_("Начало"))
     end_dt = _local_datetime_field(_("Окончание"))
-    timezone = forms.ChoiceField(label=_("Часовой пояс отправления / места"), choices=(), required=False,
-                                 widget=LargeSelect)
-    end_timezone = forms.ChoiceField(label=_("Часовой пояс прибытия"), choices=(), required=False, widget=LargeSelect)
+    timezone = ZoneField(label=_("Часовой пояс отправления / места"), required=False,
+                         widget=ZoneInput({"placeholder": "Авто: по аэропорту отправления (IATA), иначе Москва"}))
+    end_timezone = ZoneField(label=_("Часовой пояс прибытия"), required=False,
+                             widget=ZoneInput({"placeholder": "Авто: по аэропорту прибытия, иначе как отправление"}))
     rate = RuDecimalField(
         label=_("Курс к валюте заказа"),
         max_digits=18,
@@ -224,11 +281,21 @@ class _ServiceFormBase(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Empty net cost: an agent sale, its currency is the service's (the services set it).
         self.fields["cost_currency"].required = False
-        # Every IANA zone, named in Russian; the agency's usual ones first. «Авто»: a flight's zones
-        # come from its airports' IATA codes (apps.orders.zones.airport_zone).
-        zones = zone_choices(tuple(COMMON_TIMEZONES))
-        self.fields["timezone"].choices = [("", "Авто: по аэропорту отправления (IATA), иначе Москва"), *zones]
-        self.fields["end_timezone"].choices = [("", "Авто: по аэропорту прибытия, иначе как отправление"), *zones]
+        # Every IANA zone, named in Russian, from the page's one list; the agency's usual ones first.
+        # Empty («Авто»): a flight's zones come from its airports' IATA codes (zones.airport_zone).
+        # Details: the row's own type's fields only; the empty row (the template of «Добавить ещё»)
+        # carries every type's, once per page (static/orders/service_inline.js copies a type's
+        # fields from it when a saved row's type is changed).
+        travellers = self.fields.get("travellers")
+        picker = getattr(travellers.widget, "widget", None) if travellers is not None else None
+        if isinstance(picker, KnownTravellersAutocomplete) and self.instance.pk:
+            picker.known = {str(client.pk): client for client in self.instance.travellers.all()}  # prefetched
+        row_type = self._row_type()
+        if row_type is not None:
+            for service_type, schema in SCHEMAS.items():
+                if service_type != row_type:
+                    for key in schema:
+                        del self.fields[detail_field_name(service_type, key)]
         self.fields["timezone"].initial = self.instance.timezone if self.instance.pk else ""
         self.fields["end_timezone"].initial = self.instance.end_timezone if self.instance.pk else ""
         if self.instance.pk:
@@ -243,6 +310,16 @@ class _ServiceFormBase(forms.ModelForm):
                     "Ориентировочный курс: последний известный курс ЦБ (услуга в будущем). "
                     "Точный курс зафиксирует оплата; можно ввести свой.",
                 )
+
+    def _row_type(self) -> str | None:
+        """The type whose details this row shows; None for the empty row (every type's)."""
+        if "__prefix__" in (self.prefix or ""):
+            return None
+        if self.is_bound:
+            return self.data.get(self.add_prefix("type")) or ""
+        if self.instance.pk:
+            return self.instance.type
+        return self.initial.get("type") or ""
 
     def clean_timezone(self):
         value = self.cleaned_data["timezone"]
@@ -405,6 +482,21 @@ class ServiceFormSet(forms.BaseInlineFormSet):
         return None
 
 
+class ServiceAdminFormSet(helpers.InlineAdminFormSet):
+    """The services inline as the admin renders it, each row with the fieldsets of the fields its
+    form has: a saved row shows its own type's details only (not five types' ~20 fields, which made
+    the order page's rendering grow by ~45 widgets per service)."""
+
+    def __iter__(self):
+        for admin_form in super().__iter__():
+            present = admin_form.form.fields
+            admin_form.fieldsets = [
+                fieldset for fieldset in self.fieldsets
+                if all(name in present for name in flatten_fieldsets([fieldset]))
+            ]
+            yield admin_form
+
+
 class ServiceInline(ClientPickerAdminMixin, admin.StackedInline):
     model = Service
     form = ServiceForm
@@ -449,8 +541,16 @@ class ServiceInline(ClientPickerAdminMixin, admin.StackedInline):
     def get_autocomplete_fields(self, request):
         return ("travellers", "supplier") if _client_admin_searchable() else ("supplier",)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        picker = getattr(formfield.widget, "widget", formfield.widget) if formfield is not None else None
+        if db_field.name == "travellers" and type(picker) is admin_widgets.AutocompleteSelectMultiple:
+            picker.__class__ = KnownTravellersAutocomplete
+        return formfield
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("supplier").prefetch_related("travellers")
+        travellers = Prefetch("travellers", queryset=picker_queryset())  # the pickers' labels, one query
+        return super().get_queryset(request).select_related("supplier").prefetch_related(travellers)
 
 
 class OrderEventInline(admin.TabularInline):
@@ -534,6 +634,7 @@ class OrderAdmin(
 ):
     # Export of the selected orders as CSV for Russian Excel (client PD masked without the right).
     resource_classes = [OrderResource]
+    change_form_template = "admin/orders/order/change_form.html"  # + the zone boxes' one list
     form = OrderForm
     inlines = [ServiceInline, OrderEventInline]
     list_display = (
@@ -797,10 +898,19 @@ class OrderAdmin(
 
     # --- saving through the services ---
 
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_formset in inline_formsets:
+            if isinstance(inline_formset.opts, ServiceInline):
+                inline_formset.__class__ = ServiceAdminFormSet
+        return inline_formsets
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """The services have the last word: a rule they refuse after the form validated (another
         user changed the order in between) rolls the whole save back — Django's changeform_view
         runs in one transaction — and comes back to the page as a Russian message, not a 500."""
+        # The zone boxes' one list of every zone (admin/orders/order/change_form.html writes it).
+        extra_context = {**(extra_context or {}), "service_zone_datalist": zone_datalist(tuple(COMMON_TIMEZONES))}
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (BusinessError, ValidationError) as error:

@@ -58,3 +58,45 @@ def zone_choices(common: tuple[str, ...]) -> list[tuple[str, str]]:
         key=lambda item: item[1].lower(),
     )
     return [("Часто используемые", first), ("Все часовые пояса", rest)]
+
+
+# --- the service form's zone boxes: a text box with one shared list of zones per page ---------------
+#
+# Two selects of ~600 zones on every service row were most of an order page's weight (HTML and time):
+# each zone box is now an <input list="service-zones">, the page carries the list once
+# (zone_datalist), and the box accepts what the list offers («Стамбул — Europe/Istanbul, UTC+03:00»),
+# an IANA name («Europe/Istanbul») or a city named in Russian («Стамбул»).
+
+DATALIST_ID = "service-zones"
+_NAMED = re.compile(r"—\s*([A-Za-z0-9_+\-/]+)\s*(?:,|$)")
+
+
+@functools.cache
+def _ordered_zones(common: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(option for _group, options in zone_choices(common) for option in options)
+
+
+@functools.cache
+def zone_datalist(common: tuple[str, ...]):
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    options = "".join(f'<option value="{escape(label)}"></option>' for _zone, label in _ordered_zones(common))
+    return mark_safe(f'<datalist id="{DATALIST_ID}">{options}</datalist>')  # noqa: S308 — labels escaped
+
+
+def parse_zone(text: str, common: tuple[str, ...]) -> str | None:
+    """The IANA zone a person typed or picked: "" for none, None when it names no zone."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    if text in known_timezones():
+        return text
+    named = _NAMED.search(text)
+    if named and named.group(1) in known_timezones():
+        return named.group(1)
+    city = text.casefold()
+    for zone, label in _ordered_zones(common):  # the agency's usual zones first
+        if label.split(" — ", 1)[0].casefold() == city or zone.casefold() == city:
+            return zone
+    return None

@@ -4,7 +4,6 @@ Registered with apps.clients.card; a fixed number of queries per card (one per k
 whatever the client's history holds.
 """
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -71,11 +70,11 @@ def client_history(client, request) -> str:
 
 
 def _orders(client):
-    queryset = (
-        Order.objects.filter(Q(client=client) | Q(pk__in=Order.travellers.through.objects.filter(
-            client_id=client.pk).values("order_id")))
-        .order_by("-created_at", "-id")
-    )
+    # A UNION of two indexed lookups, not «client = X OR id IN (…)»: the OR walked every order of the
+    # agency newest-first to find this client's few (33 ms at 50 000 orders, growing with the table).
+    as_traveller = Order.travellers.through.objects.filter(client_id=client.pk).values("order_id")
+    mine = Order.objects.filter(client=client).values("pk").union(as_traveller)
+    queryset = Order.objects.filter(pk__in=mine).order_by("-created_at", "-id")
     items, more = _limited(queryset)
     rows = [
         (
@@ -105,7 +104,8 @@ def _leads(client):
 
 def _payments(client):
     queryset = (
-        Payment.objects.filter(Q(order__client=client) | Q(payer_client=client))
+        Payment.objects.filter(pk__in=Payment.objects.filter(order__client=client).values("pk").union(
+            Payment.objects.filter(payer_client=client).values("pk")))  # two index lookups, as the orders
         .select_related("order")
         .order_by("-date", "-id")
     )

@@ -138,6 +138,19 @@ def test_search_by_name_or_text_finds_old_leads_and_decrypts_nothing_else(web, d
     assert search("древн", 14) == {old.number}  # the same budget with twice the leads
 
 
+def test_a_search_that_matches_too_many_shows_the_newest_and_asks_to_narrow_it(web, monkeypatch):
+    """No count and sort of every match: the newest SEARCH_CAP, a notice that there are more."""
+    from apps.leads import selectors
+
+    leads = [_lead(contact_name=f"Анна Многова {index}", text="Про Кипр") for index in range(3)]
+    monkeypatch.setattr(selectors, "SEARCH_CAP", 2)
+    page = web.get("/admin/leads/lead/", {"q": "многова"}).content.decode()
+    assert set(re.findall(r"L-\d{6}", page)) == {leads[1].number, leads[2].number}
+    assert "Найдено больше 2 заявок — показаны 2 самых новых" in page
+    page = web.get("/admin/leads/lead/", {"q": leads[0].number}).content.decode()
+    assert leads[0].number in page and "Найдено больше" not in page
+
+
 def test_list_fits_a_laptop_screen(web):
     _lead()
     page = web.get("/admin/leads/lead/").content.decode()

@@ -18,6 +18,7 @@ from apps.clients.models import Client
 from apps.core.money import CURRENCIES
 from apps.orders import details as details_rules
 from apps.orders.models import (
+    TRANSPORT_TYPES,
     OfferOption,
     Order,
     OrderStatus,
@@ -28,6 +29,7 @@ from apps.orders.models import (
     validate_timezone,
 )
 from apps.orders.services import allowed_actions
+from apps.orders.zones import airport_zone
 from travelcrm.api import BaseModelSerializer, StrictCharField, sane_year
 
 UTC = ZoneInfo("UTC")
@@ -222,8 +224,9 @@ def service_examples() -> list[OpenApiExample]:
     """One request example per service type, with realistic times, places and prices."""
     common = {"status": "booked", "timezone": "Europe/Moscow", "currency": "RUB", "supplier": 12, "travellers": [42]}
     per_type = {
-        "flight": {"start_dt": "2026-07-01T10:05:00+03:00", "end_dt": "2026-07-01T13:50:00+03:00",
-                   "origin": "Москва (SVO)", "destination": "Анталья (AYT)", "price": "38400.00",
+        "flight": {"start_dt": "2026-07-01T10:05:00", "end_dt": "2026-07-01T13:50:00",
+                   "end_timezone": "Europe/Istanbul", "origin": "Москва (SVO)", "destination": "Анталья (AYT)",
+                   "price": "38400.00",
                    "commission": "1920.00"},
         "rail": {"start_dt": "2026-06-20T23:55:00", "end_dt": "2026-06-21T07:55:00", "origin": "Москва",
                  "destination": "Санкт-Петербург", "price": "9850.00", "commission": "490.00"},
@@ -268,6 +271,7 @@ class ServiceSerializer(BaseModelSerializer):
             "start_dt",
             "end_dt",
             "timezone",
+            "end_timezone",
             "origin",
             "destination",
             "city",
@@ -304,8 +308,9 @@ class ServiceSerializer(BaseModelSerializer):
             "status": s.status,
             "title": s.title,
             "start_dt": _iso(s.start_dt, s.timezone),
-            "end_dt": _iso(s.end_dt, s.timezone),
+            "end_dt": _iso(s.end_dt, s.arrival_timezone),
             "timezone": s.timezone,
+            "end_timezone": s.end_timezone,
             "origin": s.origin,
             "destination": s.destination,
             "city": s.city,
@@ -343,6 +348,12 @@ class ServiceWriteSerializer(serializers.Serializer):
     start_dt = LocalDateTimeField()
     end_dt = LocalDateTimeField()
     timezone = StrictCharField(max_length=64, required=False, default="Europe/Moscow")
+    end_timezone = StrictCharField(
+        max_length=64, required=False, allow_blank=True,
+        help_text="Transport (flight, rail, transfer): the arrival's IANA zone; `end_dt` is read and shown in it. "
+                  "Empty or left out: a flight's from its destination's IATA code, else as `timezone`. "
+                  "Other types: always empty.",
+    )
     origin = StrictCharField(max_length=120, required=False, allow_blank=True)
     destination = StrictCharField(max_length=120, required=False, allow_blank=True)
     city = StrictCharField(max_length=120, required=False, allow_blank=True)
@@ -396,17 +407,32 @@ class ServiceWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"Неизвестный часовой пояс «{value}».") from error
         return value
 
+    def validate_end_timezone(self, value: str) -> str:
+        return self.validate_timezone(value) if value else value
+
     def validate(self, attrs: dict) -> dict:
         zone_name = attrs.get("timezone") or getattr(self.instance, "timezone", None) or "Europe/Moscow"
-        try:
-            zone = ZoneInfo(zone_name)
-        except Exception:  # noqa: BLE001 — reported by validate_timezone
-            zone = UTC
-        for key in ("start_dt", "end_dt"):
+        for key, name in (("start_dt", zone_name), ("end_dt", self._arrival_zone(attrs, zone_name))):
             value = attrs.get(key)
             if value is not None and dj_timezone.is_naive(value):
+                try:
+                    zone = ZoneInfo(name)
+                except Exception:  # noqa: BLE001 — reported by validate_timezone
+                    zone = UTC
                 attrs[key] = value.replace(tzinfo=zone)
         return attrs
+
+    def _arrival_zone(self, attrs: dict, departure: str) -> str:
+        """The zone a naive `end_dt` is read in: as the services will store it (a transport's
+        `end_timezone`, else a flight's destination airport's, else the departure's)."""
+        service_type = attrs.get("type") or getattr(self.instance, "type", None)
+        if service_type not in TRANSPORT_TYPES:
+            return departure
+        given = attrs["end_timezone"] if "end_timezone" in attrs else getattr(self.instance, "end_timezone", "")
+        if given:
+            return given
+        destination = attrs.get("destination", getattr(self.instance, "destination", "")) or ""
+        return (service_type == ServiceType.FLIGHT and airport_zone(destination)) or departure
 
 
 # --- Orders ----------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The admin saves through the services: conflicts are refused with the API's Russian message."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.test import Client as WebClient
 
 from apps.orders.models import Order, Service
-from apps.orders.tests.factories import add, at, flight, make_client, make_order
+from apps.orders.tests.factories import add, at, flight, hotel, make_client, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +257,84 @@ def test_export_page_names_the_columns_in_russian(web):
     assert "Срок оплаты" in page and "Выбрать все" in page
     for english in ("Balance Due", "Total Amount", "Select all"):
         assert english not in page, english
+
+
+def test_a_saved_row_shows_its_own_types_details_and_the_new_row_template_every_types(web):
+    """Each saved service carries its type's details only; the empty row that «Добавить ещё» copies
+    has every type's (once per page) — the page does not grow by five types' fields per service."""
+    order = make_order()
+    add(order, flight(at(1)))
+    add(order, hotel(at(3), details={"hotel_name": "Rixos"}))
+    page = web.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    names = re.findall(r'name="services-(\d+|__prefix__)-(\w+?)__(\w+)"', page)
+    by_row = {}
+    for row, service_type, _key in names:
+        by_row.setdefault(row, set()).add(service_type)
+    assert by_row.pop("__prefix__") == {"flight", "rail", "hotel", "transfer", "local"}
+    assert sorted(by_row.values(), key=sorted) == [{"flight"}, {"hotel"}]
+    assert 'value="Rixos"' in page
+
+
+def test_a_saved_row_changed_to_another_type_gets_that_types_fields(web):
+    """Without the script: the new type's required details are asked for, then saved."""
+    order = make_order()
+    service = add(order, flight(at(1)))
+    row = _row(service, type="rail", origin="Москва", destination="Казань")
+    del row["flight__carrier"], row["flight__flight_number"]
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, services=[row]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Номер поезда" in page and 'name="services-0-rail__train_number"' in page
+    assert 'name="services-0-flight__carrier"' not in page
+    row["rail__train_number"] = "002А"
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, services=[row]))
+    assert response.status_code == 302, _errors(response)
+    service.refresh_from_db()
+    assert (service.type, service.details) == ("rail", {"train_number": "002А"})
+
+
+@pytest.mark.parametrize(("typed", "zone"), [
+    ("Стамбул — Europe/Istanbul, UTC+03:00", "Europe/Istanbul"),  # as the list offers it
+    ("Asia/Dubai", "Asia/Dubai"),
+    ("стамбул", "Europe/Istanbul"),  # a city named in Russian: the agency's usual zone first
+])
+def test_the_arrival_zone_box_reads_the_list_a_zone_name_or_a_russian_city(web, typed, zone):
+    order = make_order()
+    row = _row(destination="XXX", end_timezone=typed)
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 302, _errors(response)
+    assert order.services.get().end_timezone == zone
+
+
+def test_an_unknown_zone_is_refused_in_russian(web):
+    order = make_order()
+    row = _row(end_timezone="Марс/Олимп")
+    response = web.post(f"/admin/orders/order/{order.pk}/change/", _order_post(order, extra_services=[row]))
+    assert response.status_code == 200
+    assert "Неизвестный часовой пояс «Марс/Олимп»" in response.content.decode()
+    assert not order.services.exists()
+
+
+def test_the_order_page_costs_the_same_statements_with_one_or_five_services(web, django_assert_max_num_queries):
+    client = make_client(last_name="Путешественникова")
+    order = make_order(client=client, travellers=[client])
+    add(order, flight(at(1)), travellers=[client])
+    url = f"/admin/orders/order/{order.pk}/change/"
+    web.get(url)
+    with django_assert_max_num_queries(30) as one:
+        assert web.get(url).status_code == 200
+    for day in (3, 5, 7, 9):
+        add(order, flight(at(day)), travellers=[client])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert web.get(url).status_code == 200
+
+
+def test_breadcrumbs_do_not_repeat_the_list_name(web):
+    order = make_order()
+    for url in (f"/admin/orders/order/{order.pk}/change/", "/admin/orders/order/"):
+        crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', web.get(url).content.decode(), re.S).group(1)
+        text = " ".join(re.sub(r"<[^>]+>", " ", crumbs).split())
+        assert "Заказы › Заказы" not in text and text.count("Заказы") == 1, text
+    crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>',
+                       web.get("/admin/orders/supplier/").content.decode(), re.S).group(1)
+    assert "Заказы" in crumbs and "Поставщики" in crumbs  # the app's crumb stays where it says more

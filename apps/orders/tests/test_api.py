@@ -441,3 +441,32 @@ def test_travellers_are_audited_by_client_id_never_by_name(operator_api):
     orders_entries = LogEntry.objects.filter(content_type__in=ContentType.objects.filter(app_label="orders"))
     stored = " ".join(f"{entry.object_repr} {entry.changes} {entry.changes_text}" for entry in orders_entries)
     assert "Неназываемый" not in stored and "Безымянный" not in stored
+
+
+def test_service_end_timezone_is_read_and_written(operator_api):
+    """Transport has an arrival zone: `end_dt` is read and shown in `end_timezone`."""
+    order = make_order()
+    url = f"/api/v1/orders/{order.pk}/services/"
+    response = operator_api.post(url, _payload(destination="XXX", end_timezone="Asia/Dubai",
+                                               end_dt="2026-12-01T15:30:00"))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["timezone"], body["end_timezone"]) == ("Europe/Moscow", "Asia/Dubai")
+    assert body["start_dt"] == "2026-12-01T10:00:00+03:00"
+    assert body["end_dt"] == "2026-12-01T15:30:00+04:00"  # typed in Dubai's time, shown in it
+    service = Service.objects.get(pk=body["id"])
+    assert service.end_dt.isoformat() == "2026-12-01T11:30:00+00:00"
+    # Left out: a flight's arrival zone from its destination's IATA code.
+    body = operator_api.post(url, _payload(start_dt="2026-12-05T10:00:00", end_dt="2026-12-05T16:00:00",
+                                           destination="DXB")).json()
+    assert (body["end_timezone"], body["end_dt"]) == ("Asia/Dubai", "2026-12-05T16:00:00+04:00")
+    # A hotel keeps one zone; an unknown zone is a 400 on its field.
+    body = operator_api.post(url, _payload(type="hotel", origin="", destination="", city="Дубай",
+                                           start_dt="2026-12-10T14:00:00", end_dt="2026-12-12T12:00:00",
+                                           end_timezone="Asia/Dubai", details={"hotel_name": "Atlantis"})).json()
+    assert body["end_timezone"] == "" and body["end_dt"].endswith("+03:00")
+    response = operator_api.post(url, _payload(end_timezone="Mars/Olympus"))
+    assert response.status_code == 400 and "end_timezone" in response.json()["fields"]
+    patched = operator_api.patch(f"{url}{service.pk}/", {"end_timezone": "Europe/Istanbul"}, format="json")
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["end_timezone"] == "Europe/Istanbul"

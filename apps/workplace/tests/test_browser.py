@@ -126,14 +126,26 @@ def test_a_managers_day(telegram_bot, fake_telegram, s3_bucket, live_server, ope
     page.fill("#id_services-1-price", "30 000")
     page.fill("#id_services-1-flight__carrier", "SU")
     page.fill("#id_services-1-flight__flight_number", "2136")
-    # Two time zones: the departure left on «Авто» (SVO: Moscow), the arrival chosen (Antalya's).
-    page.select_option("#id_services-1-end_timezone", "Europe/Istanbul")
+    # Two time zones: the departure left on «Авто» (SVO: Moscow), the arrival typed by its Russian name
+    # (the box offers the page's one list of every zone).
+    assert page.get_attribute("#id_services-1-end_timezone", "list") == "service-zones"
+    page.fill("#id_services-1-end_timezone", "Стамбул")
     page.click("input[name=_continue]")
     page.wait_for_load_state()
     body = _text(page)
     assert "Изменения сохранены" in body, body[:2000]
     assert "142\u00a0475,30\u00a0₽" in body  # 1 234,50 × 91,11 + 30 000
 
+    # Saved rows carry their own type's details only (plus the new-row template's copy of each).
+    assert page.locator("input[name$='-hotel__hotel_name']").count() == 2
+    assert page.locator("input[name$='-flight__carrier']").count() == 2
+    assert "Стамбул — Europe/Istanbul" in page.input_value("[name$='-end_timezone'][value*='Istanbul']")
+    # A saved row's type changed in the browser: the new type's fields come from the new-row template.
+    row = page.locator("input[name$='-hotel__hotel_name']").first.get_attribute("id").split("-")[1]
+    page.select_option(f"#id_services-{row}-type", "rail")
+    assert page.is_visible(f"#id_services-{row}-rail__train_number")
+    assert not page.is_visible(f"#id_services-{row}-hotel__hotel_name")
+    page.reload()  # not saved
     flight_service = Lead.objects.get(pk=lead.pk).order.services.get(type="flight")
     assert (flight_service.timezone, flight_service.end_timezone) == ("Europe/Moscow", "Europe/Istanbul")
 

@@ -1,5 +1,7 @@
-/* Services inline: show the fields that belong to the chosen type, details included (the form works
-   without it: every type's details are then shown, and only the chosen type's are saved). */
+/* Services inline: show the fields that belong to the chosen type, details included. A saved row
+   carries its own type's details only; when its type is changed, the new type's fields are copied
+   from the empty row (the template of «Добавить ещё», which has every type's). Without the script a
+   changed type comes back from the server with the new type's fields to fill in. */
 (function () {
   "use strict";
   var TRANSPORT = ["flight", "rail", "transfer"];
@@ -27,10 +29,22 @@
     ["city", "address"].forEach(function (name) {
       show(block.querySelector("[name$='-" + name + "']"), !type || !transport);
     });
+    if (type && !block.querySelector("fieldset.service-details-" + type)) { copyDetails(block, type); }
     // Details: only the chosen type's fieldset («Детали: Авиабилет» …); none before a type is chosen.
     block.querySelectorAll("fieldset.service-details").forEach(function (fieldset) {
       fieldset.style.display = type && fieldset.classList.contains("service-details-" + type) ? "" : "none";
     });
+  }
+
+  function copyDetails(block, type) {
+    var index = (block.id || "").split("-").pop();
+    var empty = document.querySelector(".inline-related.empty-form fieldset.service-details-" + type);
+    if (!empty || !/^\d+$/.test(index)) { return; }
+    var holder = document.createElement("div");
+    holder.innerHTML = empty.outerHTML.replace(/__prefix__/g, index);
+    var fieldsets = block.querySelectorAll("fieldset");
+    var last = fieldsets[fieldsets.length - 1];
+    last.parentNode.insertBefore(holder.firstElementChild, last.nextSibling);
   }
 
   function bindBlock(block) {
