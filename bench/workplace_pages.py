@@ -15,10 +15,16 @@
      order     GET /admin/orders/order/<id>/change/      (the order page with 5 services)
      floor     GET /admin/password_change/               (the same-run baseline: an admin page with no data)
    Server time in process (no network), interleaved rounds so the shared machine's load hits all alike.
+3. With --old-tree PATH (a git worktree of the code to compare with, e.g. `git worktree add /tmp/old
+   <commit>`), the same measurement runs alternately in that tree and in this one on the same database
+   (--rounds processes each, old/new order swapped every round) and prints both side by side with the
+   CPU time per request (time.process_time in the serving process: less noisy than wall time on a
+   shared machine) and the page size. The old tree must accept this tree's schema (added indexes only).
 """
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -54,6 +60,8 @@ pages = {
     "floor": "/admin/password_change/",
 }
 times = {name: [] for name in pages}
+cpu = {name: [] for name in pages}
+sizes = {}
 queries = {}
 for name, url in pages.items():
     for _ in range(3):
@@ -75,16 +83,15 @@ if profile:  # the statements of each page, slowest first (to stderr)
 for _ in range(rounds):
     for name, url in pages.items():
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = web.get(url)
             times[name].append((time.perf_counter() - started) * 1000)
+            cpu[name].append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
         queries[name] = len(captured.captured_queries)
-out = {}
-for name, values in times.items():
-    values.sort()
-    out[name] = {"p50": round(statistics.median(values), 1),
-                 "p95": round(values[max(0, int(len(values) * 0.95) - 1)], 1), "queries": queries[name]}
+        sizes[name] = len(response.content)
+out = {name: {"wall": times[name], "cpu": cpu[name], "queries": queries[name], "bytes": sizes[name]}
+       for name in pages}
 print(json.dumps(out))
 """
 
@@ -163,6 +170,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print each page's slowest SQL statements first")
+    parser.add_argument("--old-tree", help="a worktree of the code to compare with (A/B, interleaved processes)")
+    parser.add_argument("--rounds", type=int, default=4, help="with --old-tree: processes per side")
     add_scale_argument(parser, sizes="1 = 100 000 clients, 50 000 orders, 20 000 leads; 10 = ten times each")
     args = parser.parse_args()
     env = bench_env(scaled_suffix("_workplace_bench", args.scale))
@@ -172,19 +181,60 @@ def main() -> None:
     more_rows(env, args.scale)
     manage(env, "shell", "-v0", "-c", "")
     started = time.perf_counter()
-    extra = ["profile"] if args.profile else []
-    result = subprocess.run([sys.executable, "-c", MEASURE, str(args.requests), BENCH_EMAIL, *extra], cwd=ROOT,
+    if args.old_tree:
+        compare(env, Path(args.old_tree), args.rounds, args.requests)
+        log(f"measured in {time.perf_counter() - started:.1f} s")
+        return
+    figures = measure(env, ROOT, args.requests, args.profile)
+    log(f"measured in {time.perf_counter() - started:.1f} s")
+    floor = p95(figures["floor"]["wall"])
+    for name, row in figures.items():
+        print(f"{name:8} p50 {statistics.median(row['wall']):7.1f} ms  p95 {p95(row['wall']):7.1f} ms  "
+              f"cpu p50 {statistics.median(row['cpu']):6.1f} ms  queries {row['queries']:3}"
+              f"  p95/floor {p95(row['wall']) / floor:5.1f}")
+
+
+def p95(values: list) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * 0.95) - 1)]
+
+
+def measure(env: dict, tree: Path, requests: int, profile: bool = False) -> dict:
+    extra = ["profile"] if profile else []
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(requests), BENCH_EMAIL, *extra], cwd=tree,
                             env=env, check=False, capture_output=True)
-    if args.profile:
+    if profile:
         print(result.stderr.decode()[-20000:], file=sys.stderr)
     if result.returncode:
         raise SystemExit(result.stderr.decode()[-3000:])
-    figures = json.loads(result.stdout.decode().strip().splitlines()[-1])
-    log(f"measured in {time.perf_counter() - started:.1f} s")
-    floor = figures["floor"]["p95"]
-    for name, row in figures.items():
-        print(f"{name:8} p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  queries {row['queries']:3}"
-              f"  p95/floor {row['p95'] / floor:5.1f}")
+    return json.loads(result.stdout.decode().strip().splitlines()[-1])
+
+
+def compare(env: dict, old_tree: Path, rounds: int, requests: int) -> None:
+    import os
+
+    sides = {"old": old_tree, "new": ROOT}
+    figures: dict[str, dict] = {"old": {}, "new": {}}
+    loads = [os.getloadavg()]
+    for index in range(rounds):
+        for side in ("old", "new") if index % 2 == 0 else ("new", "old"):
+            for name, row in measure(env, sides[side], requests).items():
+                kept = figures[side].setdefault(name, {"wall": [], "cpu": [], "queries": 0, "bytes": 0})
+                kept["wall"] += row["wall"]
+                kept["cpu"] += row["cpu"]
+                kept["queries"], kept["bytes"] = row["queries"], row["bytes"]
+        loads.append(os.getloadavg())
+        log(f"round {index + 1}/{rounds}, load average {loads[-1][0]:.1f}")
+    print(f"old: {old_tree}  new: {ROOT}  {rounds} × {requests} requests per page and side; "
+          f"load average (1 min) {min(load[0] for load in loads):.1f}–{max(load[0] for load in loads):.1f}")
+    print(f"{'page':8} {'wall p50 / p95 ms, old → new':>32} {'CPU p50 ms, old → new':>24} "
+          f"{'statements':>11} {'KB':>12}")
+    for name in figures["old"]:
+        old, new = figures["old"][name], figures["new"][name]
+        print(f"{name:8} {statistics.median(old['wall']):7.0f} / {p95(old['wall']):<6.0f} → "
+              f"{statistics.median(new['wall']):5.0f} / {p95(new['wall']):<6.0f} "
+              f"{statistics.median(old['cpu']):9.0f} → {statistics.median(new['cpu']):<6.0f} "
+              f"{old['queries']:5} → {new['queries']:<3} {old['bytes'] // 1024:5} → {new['bytes'] // 1024:<5}")
 
 
 if __name__ == "__main__":

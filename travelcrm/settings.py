@@ -148,6 +148,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer with labels, inputs, options and empty error lists written in Python (the
+# same HTML): admin pages with hundreds of fields or list rows (the order page, action checkboxes).
+FORM_RENDERER = "apps.core.forms.FastFormRenderer"
 
 # --- Database: PostgreSQL only -------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/travelcrm")}

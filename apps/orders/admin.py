@@ -33,7 +33,7 @@ from apps.clients.models import Client
 from apps.clients.pickers import ClientPickerAdminMixin, picker_queryset
 from apps.core.errors import BusinessError
 from apps.core.exports import ExcelExportAdminMixin
-from apps.core.forms import RuDecimalField
+from apps.core.forms import FastFormRenderer, RuDecimalField
 from apps.core.numbers import format_money
 from apps.core.paging import LargeTableAdminMixin
 from apps.orders import checks, sanity, services
@@ -371,11 +371,17 @@ class _ServiceFormBase(forms.ModelForm):
 ServiceForm = type("ServiceForm", (_ServiceFormBase,), {"__module__": __name__, **_details_fields()})
 
 
+FAST_RENDERER = FastFormRenderer()
+
+
 class ServiceFormSet(forms.BaseInlineFormSet):
     """Validates every service through the services' rules, then the whole set through the checks."""
 
     def __init__(self, *args, order_form=None, **kwargs):
         self.order_form = order_form
+        # ~200 fields per page: labels, inputs and options without the template engine, whatever
+        # settings.FORM_RENDERER says (the rows and the empty row take the formset's renderer).
+        self.renderer = FAST_RENDERER
         super().__init__(*args, **kwargs)
 
     def _order_facts(self):
@@ -583,6 +589,7 @@ class PaidOverrideForm(forms.Form):
 
 
 class OrderForm(forms.ModelForm):
+    default_renderer = FAST_RENDERER
     confirm_warnings = forms.BooleanField(
         label=_("Подтверждаю"),
         required=False,

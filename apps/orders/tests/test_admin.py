@@ -338,3 +338,29 @@ def test_breadcrumbs_do_not_repeat_the_list_name(web):
     crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>',
                        web.get("/admin/orders/supplier/").content.decode(), re.S).group(1)
     assert "Заказы" in crumbs and "Поставщики" in crumbs  # the app's crumb stays where it says more
+
+
+def test_the_order_page_is_the_same_html_as_djangos_templates_write(web, monkeypatch):
+    """The order page's forms use apps.core.forms.FastFormRenderer: the page is byte for byte what
+    Django's template renderer makes of it (a row with errors included)."""
+    from django.forms.renderers import DjangoTemplates
+
+    from apps.orders import admin as orders_admin
+
+    order = make_order()
+    add(order, flight(at(1)))
+    add(order, hotel(at(3), details={"hotel_name": "Rixos", "meals": "AI"}), travellers=[order.client])
+    url = f"/admin/orders/order/{order.pk}/change/"
+    broken = _order_post(order, extra_services=[_row(flight__cabin_class="deluxe", price="12,5,5")])
+
+    def pages():
+        return [web.get(url).content.decode(), web.post(url, broken).content.decode()]
+
+    fast = pages()
+    monkeypatch.setattr(orders_admin, "FAST_RENDERER", DjangoTemplates())
+    monkeypatch.setattr(orders_admin.OrderForm, "default_renderer", orders_admin.FAST_RENDERER)
+    slow = pages()
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert "Выберите корректный вариант" in fast[1]
+    for one, other in zip(fast, slow, strict=True):
+        assert strip.sub("", one) == strip.sub("", other)
