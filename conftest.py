@@ -87,6 +87,7 @@ def _fresh_row_estimates():
     from apps.core import paging
 
     paging._estimates.clear()
+    paging._over_limit_until.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -139,3 +139,66 @@ def test_a_search_counts_exactly_only_up_to_its_own_lower_limit(operator_api, tw
     last = operator_api.get(URL, {"page_size": 5, "page": 3, "search": "Иван"}).json()
     assert last["count"] == 12 and last["count_is_estimate"] is False  # the last page knows the count
     assert operator_api.get(URL, {"page_size": 2}).json()["count"] == 12  # a plain list counts to the usual limit
+
+
+def test_a_list_past_the_limit_is_not_counted_again_for_a_while(operator_api, twelve_clients, settings):
+    """Once a list has counted past LIST_EXACT_COUNT_LIMIT, this process answers with the estimate
+    without reading limit + 1 rows again on every page: one statement fewer per page."""
+    settings.LIST_EXACT_COUNT_LIMIT = 5
+
+    def page():
+        with CaptureQueriesContext(connection) as queries:
+            body = operator_api.get(URL, {"page_size": 5}).json()
+        assert body["count_is_estimate"] is True and body["count"] >= 6 and len(body["results"]) == 5
+        return [q["sql"] for q in queries.captured_queries], body["count"]
+
+    def counting(statements):
+        return [sql for sql in statements if "COUNT(" in sql.upper() or sql.startswith("EXPLAIN")]
+
+    first, count = page()
+    again, same_count = page()
+    assert len(counting(first)) == 2 and counting(again) == [] and same_count == count
+    assert len(again) == 3  # the page's ids, its rows, the access log
+    settings.LIST_EXACT_COUNT_LIMIT = 50  # another limit is another question: counted exactly
+    assert operator_api.get(URL, {"page_size": 5}).json() | {"results": []} == {
+        "count": 12, "count_is_estimate": False, "next": "http://testserver/api/v1/clients/?page=2&page_size=5",
+        "previous": None, "results": []}
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_search_is_never_a_prepared_statement_the_plain_list_is(operator_api, twelve_clients, settings):
+    """With server-side binding psycopg prepares a statement after 5 runs, and PostgreSQL may then
+    plan it once for every argument: a name search switched to a generic plan 40x slower at a
+    million clients. Searches run unprepared (apps.core.db.unprepared); plain pages keep preparing."""
+    if not settings.DATABASES["default"]["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DB_PREPARED_STATEMENTS is off: nothing is prepared")  # not the case in the test settings
+    for _ in range(8):
+        assert operator_api.get(URL, {"page_size": 5, "search": "Иван"}).status_code == 200
+        assert operator_api.get(URL, {"page_size": 5}).status_code == 200
+    prepared = _prepared_statements()
+    assert not [sql for sql in prepared if "LIKE" in sql]
+    assert [sql for sql in prepared if '"clients_client"."id" AS "pk"' in sql and "search_name" not in sql]
+    assert connection.connection.prepare_threshold == 5  # the switch is back after the search
+
+
+def test_an_admin_search_is_never_a_prepared_statement(client, admin_user, twelve_clients):
+    client.force_login(admin_user)
+    for _ in range(8):
+        assert client.get("/admin/clients/client/", {"q": "Иван"}).status_code == 200
+    assert not [sql for sql in _prepared_statements() if "LIKE" in sql]
+
+
+def test_a_search_page_costs_its_ids_its_rows_and_the_access_log(operator_api, twelve_clients):
+    """Whatever the table's size: no count (SEARCH_EXACT_COUNT_LIMIT=0), the estimate asked once a minute."""
+    operator_api.get(URL, {"page_size": 5, "search": "Иван"})  # the estimate, the user's permissions
+    with CaptureQueriesContext(connection) as queries:
+        body = operator_api.get(URL, {"page_size": 5, "search": "Иван"}).json()
+    assert len(body["results"]) == 5 and body["count_is_estimate"] is True
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 3, statements
+    assert "LIKE" in statements[0] and "json_agg" in statements[1] and "audit_accesslogentry" in statements[2]

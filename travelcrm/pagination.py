@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -25,6 +26,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from apps.core.db import unprepared
 from apps.core.paging import RowCount, bounded_count, rows_in_order
 
 
@@ -56,10 +58,12 @@ class ListPagination(BasePagination):
         self.cursor_mode = self.cursor_query_param in request.query_params
         ids_only = queryset._iterable_class is FlatValuesListIterable
         ids_queryset = queryset if ids_only else queryset.values_list("pk", flat=True)
-        if self.cursor_mode:
-            ids = self._cursor_page(ids_queryset, request)
-        else:
-            ids = self._numbered_page(ids_queryset, request)
+        # A search's best plan depends on its words: never a cached generic plan (apps.core.db).
+        with unprepared() if request.query_params.get("search") else nullcontext():
+            if self.cursor_mode:
+                ids = self._cursor_page(ids_queryset, request)
+            else:
+                ids = self._numbered_page(ids_queryset, request)
         return ids if ids_only else rows_in_order(queryset, ids)
 
     def _numbered_page(self, ids_queryset: QuerySet, request) -> list:

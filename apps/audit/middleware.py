@@ -8,6 +8,7 @@
 """
 
 from apps.audit.models import AccessLogEntry
+from apps.audit.queries import insert_access_entry
 from apps.core.access import collecting_access
 from apps.core.auditing import audit_event
 from travelcrm.logging import current_request_id, scrub
@@ -34,7 +35,7 @@ class PersonalDataAccessMiddleware:
         user = user if user is not None and user.is_authenticated else None
         is_file = str(response.get("Content-Disposition", "")).startswith("attachment")
         if notes:
-            AccessLogEntry.objects.create(
+            insert_access_entry(  # one statement, its commit does not wait for the WAL flush
                 user=user,
                 client_ids=sorted(notes.client_ids),
                 categories=sorted(notes.categories),

@@ -61,3 +61,28 @@ def test_admin_change_page_is_logged(supervisor):
     assert browser.get(f"/admin/clients/client/{client.pk}/change/").status_code == 200
     entry = AccessLogEntry.objects.get(endpoint=f"/admin/clients/client/{client.pk}/change/")
     assert entry.user == supervisor and entry.client_ids == [client.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_row_is_one_statement_committed_without_waiting(operator, operator_api):
+    """The middleware runs in autocommit in production (not inside the test's transaction as the tests
+    above): the row is written by one statement whose own commit is asynchronous
+    (apps.audit.queries), with the same values the ORM would store, and the session keeps the
+    synchronous commit for every other write."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clients = [make_client() for _ in range(2)]
+    with CaptureQueriesContext(connection) as ctx:
+        response = operator_api.get("/api/v1/clients/", REMOTE_ADDR="10.1.2.4", HTTP_X_REQUEST_ID="req-42")
+    assert response.status_code == 200
+    inserts = [q["sql"] for q in ctx.captured_queries if "audit_accesslogentry" in q["sql"]]
+    assert len(inserts) == 1 and "set_config('synchronous_commit', 'off', true)" in inserts[0]
+    (entry,) = AccessLogEntry.objects.all()
+    assert entry.user == operator and entry.method == "GET" and entry.endpoint == "/api/v1/clients/"
+    assert entry.client_ids == sorted(c.pk for c in clients) and entry.remote_addr == "10.1.2.4"
+    assert set(entry.categories) >= {"phone", "email", "passport"} and entry.channel == ""
+    assert entry.at is not None and entry.request_id
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
