@@ -3,7 +3,8 @@
     python scripts/devservices.py exec -- .venv/bin/python bench/clients_import.py [--rows 100000]
 
 Runs on its own database (BENCH_IMPORT_DATABASE_URL, default: the DATABASE_URL server, database
-"<name>_import_bench"), dropped and migrated at the start. Every phase runs in a fresh child
+"<name>_import_bench"), dropped and migrated at the start (with --reuse-seed: copied from the
+seeded database kept by an earlier --reuse-seed run, skipping phase 1). Every phase runs in a fresh child
 process so its wall time and peak RSS (resource.getrusage ru_maxrss) are its own:
 
 1. seed     — N clients (phone, e-mail, internal passport each) through the same bulk path
@@ -63,7 +64,9 @@ DATASETS = {"seed": ("916", 1), "import": ("926", 2), "ours10k": ("925", 3), "ie
 # --- Orchestration (parent process) -----------------------------------------------------------------
 
 
-def bench_env(scale: int = 1) -> dict:
+def bench_env(scale: int = 1, keys: dict | None = None) -> dict:
+    """The phases' settings; `keys` (FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY) when a kept seed is reused —
+    its rows are encrypted and blind-indexed with them — else fresh ones."""
     from cryptography.fernet import Fernet
 
     env = dict(os.environ)
@@ -77,8 +80,73 @@ def bench_env(scale: int = 1) -> dict:
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "travelcrm.settings",
+        **(keys or {}),
     })
     return env
+
+
+# --- --reuse-seed: the seeded database kept as a template ---------------------------------------------
+# Seeding 1 000 000 clients through the import takes minutes; copying a kept copy (CREATE DATABASE …
+# TEMPLATE, a file copy) takes seconds. The copy is "<bench database>_seeded", the keys its rows were
+# encrypted with are in var/ (never committed).
+
+KEY_NAMES = ("FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
+
+
+def _seed_keys_file(scale: int, seed_rows: int) -> Path:
+    return ROOT / "var" / f"bench_import_seed_x{scale}_{seed_rows}.env"
+
+
+def _template_name(url: str) -> str:
+    return urllib_path(url) + "_seeded"
+
+
+def _admin(url: str):
+    import urllib.parse
+
+    import psycopg
+
+    return psycopg.connect(urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres")),
+                           autocommit=True)
+
+
+def kept_seed_keys(scale: int, seed_rows: int) -> dict | None:
+    """The keys of a kept seed of this size, when both the template database and its keys exist."""
+    keys_file = _seed_keys_file(scale, seed_rows)
+    if not keys_file.exists():
+        return None
+    url = bench_env(scale)["DATABASE_URL"]
+    with _admin(url) as conn:
+        name = _template_name(url)
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return None
+    return dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+
+
+def restore_seed(url: str) -> None:
+    """The bench database, dropped and copied from its kept seed."""
+    name = urllib_path(url)
+    with _admin(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_template_name(url)}"')
+
+
+def keep_seed(env: dict, scale: int, seed_rows: int) -> None:
+    """Keep the freshly seeded (and analysed) database as the template of later --reuse-seed runs."""
+    url = env["DATABASE_URL"]
+    with _admin(url) as conn:
+        name = urllib_path(url)
+        conn.execute(f'DROP DATABASE IF EXISTS "{_template_name(url)}"')
+        conn.execute(f'CREATE DATABASE "{_template_name(url)}" TEMPLATE "{name}"')
+    keys_file = _seed_keys_file(scale, seed_rows)
+    keys_file.parent.mkdir(exist_ok=True)
+    keys_file.write_text("".join(f"{key}={env[key]}\n" for key in KEY_NAMES))
+
+
+def urllib_path(url: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlsplit(url).path.lstrip("/")
 
 
 def run_phase(env: dict, phase: str, rows: int, seed_rows: int) -> dict:
@@ -98,6 +166,9 @@ def main() -> None:
     add_scale_argument(parser, sizes="clients already in the database before the --rows import: "
                                      "1 = 100 000, 10 = 1 000 000 (seeded through the import, 100 000 a file)")
     parser.add_argument("--seed-rows", type=int, default=None, help="overrides --scale")
+    parser.add_argument("--reuse-seed", action="store_true",
+                        help="keep the seeded database as a template (<database>_seeded) and start later runs "
+                             "from a copy of it instead of seeding again (minutes at --scale 10)")
     args = parser.parse_args()
     args.seed_rows = args.seed_rows or 100_000 * args.scale
     if args.phase:
@@ -105,16 +176,27 @@ def main() -> None:
         print(json.dumps(result, ensure_ascii=False))  # noqa: T201
         return
 
-    env = bench_env(args.scale)
-    create_database(env["DATABASE_URL"], drop=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    results = {}
+    kept = kept_seed_keys(args.scale, args.seed_rows) if args.reuse_seed else None
+    env = bench_env(args.scale, keys=kept)
     phases = ("seed", "import", "reimport", "ours10k") + (() if args.no_baseline else ("ie10k",))
+    if kept:
+        started = time.perf_counter()
+        restore_seed(env["DATABASE_URL"])
+        print(f"seed      reused: copied from {_template_name(env['DATABASE_URL'])} in "  # noqa: T201
+              f"{time.perf_counter() - started:.1f} s", flush=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
+        phases = phases[1:]
+    else:
+        create_database(env["DATABASE_URL"], drop=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)  # noqa: S603
+    results = {}
     for phase in phases:
         results[phase] = run_phase(env, phase, args.rows, args.seed_rows)
         print(f"{phase:9s} {json.dumps(results[phase], ensure_ascii=False)}", flush=True)  # noqa: T201
         if phase == "seed":
             vacuum_analyze(env["DATABASE_URL"])  # statistics of the seeded tables, as production has them
+            if args.reuse_seed:
+                keep_seed(env, args.scale, args.seed_rows)
     main_run = results["import"]
     print()  # noqa: T201
     print(f"import of {main_run['rows']} rows into {main_run['clients_before']} clients: "  # noqa: T201

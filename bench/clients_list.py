@@ -297,7 +297,8 @@ def load(port: int, path: str, headers: dict, seconds: float, concurrency: int =
     return result
 
 
-def load_paths(port: int, paths: list[str], headers: dict, seconds: float, concurrency: int) -> dict:
+def load_paths(port: int, paths: list[str], headers: dict, seconds: float, concurrency: int,
+               keep_latencies: bool = False) -> dict:
     """Like load(), each user cycling through `paths` (different searches at once)."""
     latencies: list[float] = []
     errors = 0
@@ -323,8 +324,11 @@ def load_paths(port: int, paths: list[str], headers: dict, seconds: float, concu
         thread.start()
     for thread in threads:
         thread.join()
-    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / (time.perf_counter() - began),
-            **summary(latencies)}
+    elapsed = time.perf_counter() - began
+    result = {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed, **summary(latencies)}
+    if keep_latencies:
+        result.update(latencies=latencies, elapsed=elapsed)
+    return result
 
 
 def summary(latencies: list[float]) -> dict:
@@ -342,6 +346,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed (or top up) the database and stop: seed at low priority once, measure later")
     args = parser.parse_args()
     clients_wanted = args.clients or 100_000 * args.scale
     app_port, floor_port = args.port, args.port + 1
@@ -359,6 +365,8 @@ def main() -> None:
     started = time.perf_counter()
     added = seed(clients_wanted)
     print(f"seed: {added} clients added in {time.perf_counter() - started:.1f} s", flush=True)
+    if args.seed_only:
+        return
 
     from rest_framework_simplejwt.tokens import RefreshToken
 

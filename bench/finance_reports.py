@@ -269,6 +269,9 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=None, help="overrides --scale")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed (or reuse) the database and stop: seed at low priority once, measure later")
+    parser.add_argument("--only-1c", action="store_true", help="measure the 1C export only (no reports)")
     args = parser.parse_args()
     args.orders = args.orders or 100_000 * args.scale
 
@@ -290,6 +293,8 @@ def main() -> int:
             raise SystemExit("bench: the database holds a different data set; run with --reseed")
         seed(args.orders)
         vacuum_analyze(os.environ["DATABASE_URL"])  # the visibility map too (index-only scans), not only ANALYZE
+    if args.seed_only:
+        return 0
     accountant, _ = User.objects.get_or_create(email="bench-accountant@bench.travelcrm",
                                                defaults={"role": "accountant", "full_name": "Бухгалтер"})
     client = APIClient()
@@ -307,11 +312,15 @@ def main() -> int:
 
     load_before = os.getloadavg()
     baseline = measure(client, "/health/live", args.runs)
-    debts = measure(client, "/api/v1/reports/debts/", args.runs)
-    clients = measure(client, f"/api/v1/reports/clients/?date_from={year_ago}&date_to={today}", args.runs)
+    if not args.only_1c:
+        debts = measure(client, "/api/v1/reports/debts/", args.runs)
+        clients = measure(client, f"/api/v1/reports/clients/?date_from={year_ago}&date_to={today}", args.runs)
     export = measure_1c(client, f"/api/v1/exports/1c/payments/?from={month_start}&to={month_end}")
 
     print(f"load average before: {load_before}, after: {os.getloadavg()} (2-core machine shared with others)")
+    if args.only_1c:
+        print_1c(export, month_start)
+        return 0
     print(f"baseline GET /health/live: p50 {baseline['p50']:.1f} ms, p95 {baseline['p95']:.1f} ms")
     print(f"debts report, first page of {debts['count']} debtors: p50 {debts['p50']:.0f} ms, "
           f"p95 {debts['p95']:.0f} ms, app CPU {debts['cpu']:.0f} ms, {debts['queries']} queries "
@@ -319,12 +328,16 @@ def main() -> int:
     print(f"clients report, one year, first page of {clients['count']} rows: p50 {clients['p50']:.0f} ms, "
           f"p95 {clients['p95']:.0f} ms, app CPU {clients['cpu']:.0f} ms, {clients['queries']} queries "
           "(target p95 ≤ 500 ms)")
+    print_1c(export, month_start)
+    return 0
+
+
+def print_1c(export: dict, month_start) -> None:
     seconds = ", ".join(f"{s:.2f}" for s in export["seconds"])
     cpu = ", ".join(f"{s:.2f}" for s in export["cpu"])
     print(f"1C export {month_start:%m.%Y}: {export['documents']} documents, {export['bytes'] / 1e6:.1f} MB, "
           f"wall {seconds} s, app CPU {cpu} s, {export['queries']} queries, peak RSS above the start "
           f"{', '.join(f'{m:.0f}' for m in export['peak_mib'])} MiB (target at 250 000 payments: ≤ 10 s, ≤ 200 MiB)")
-    return 0
 
 
 if __name__ == "__main__":

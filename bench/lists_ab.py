@@ -7,7 +7,8 @@ BEFORE tree (a checkout of the code to compare with), one serving this tree — 
 alternating bursts by 4 concurrent clients, so the shared machine's load drifts hit both alike:
 GET /api/v1/clients/?page_size=50 (the clients bench's database, an operator's JWT: personal data
 decrypted) and GET /api/v1/orders/?page_size=50 (the orders bench's database). Prints req/s, p95
-and the after/before ratio per list.
+and the after/before ratio per list. With --client-extras also the name search (10 concurrent users)
+and the deep page, the same way.
 """
 
 import argparse
@@ -44,7 +45,10 @@ def start(tree: Path, port: int, env: dict) -> subprocess.Popen:
     raise SystemExit(f"gunicorn of {tree} did not start on :{port}")
 
 
-def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, seconds: float) -> dict:
+def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, seconds: float,
+            extra: dict | None = None) -> dict:
+    """`path` with 4 clients, then each of `extra` ({label: (paths, concurrent users)}), every one
+    alternating between the two servers in 6 rounds."""
     import clients_list
 
     servers = [start(tree, ports[name], env) for name, tree in trees.items()]
@@ -53,6 +57,8 @@ def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, secon
             status, body = clients_list.hit(ports[name], path, headers)
             assert status == 200, (name, status, body[:300])
         result = clients_list.interleaved({name: (ports[name], path) for name in trees}, headers, seconds, rounds=6)
+        extra_results = {label: interleaved_paths(trees, ports, paths, headers, seconds, users)
+                         for label, (paths, users) in (extra or {}).items()}
     finally:
         for server in servers:
             server.terminate()
@@ -60,7 +66,45 @@ def compare(trees: dict, env: dict, ports: dict, path: str, headers: dict, secon
     report = {name: {"rps": round(r["rps"], 1), "p95_ms": round(r["p95_ms"], 1), "errors": r["errors"]}
               for name, r in result.items()}
     report["rps_ratio_after_before"] = round(result["after"]["rps"] / result["before"]["rps"], 3)
+    report.update(extra_results)
     return report
+
+
+def interleaved_paths(trees: dict, ports: dict, paths: list[str], headers: dict, seconds: float, users: int,
+                      rounds: int = 6) -> dict:
+    """`users` concurrent users cycling through `paths`, alternating between the servers; p50 / p95
+    over all rounds (clients_list.load_paths per burst)."""
+    import statistics
+
+    import clients_list
+
+    latencies: dict = {name: [] for name in trees}
+    counts: dict = {name: {"requests": 0, "errors": 0, "seconds": 0.0} for name in trees}
+    for _ in range(rounds):
+        for name in trees:
+            burst = clients_list.load_paths(ports[name], paths, headers, seconds / rounds, users, keep_latencies=True)
+            latencies[name] += burst["latencies"]
+            counts[name]["requests"] += burst["requests"]
+            counts[name]["errors"] += burst["errors"]
+            counts[name]["seconds"] += burst["elapsed"]
+    report = {}
+    for name in trees:
+        ordered = sorted(latencies[name])
+        p95 = ordered[max(int(len(ordered) * 0.95) - 1, 0)] if ordered else float("nan")
+        report[name] = {"rps": round(counts[name]["requests"] / counts[name]["seconds"], 1),
+                        "p50_ms": round(statistics.median(ordered) * 1000, 1) if ordered else None,
+                        "p95_ms": round(p95 * 1000, 1), "errors": counts[name]["errors"], "users": users}
+    return report
+
+
+def client_extras(clients: int) -> dict:
+    """The client list's other doors at scale: name search by 10 users, the deep page one at a time."""
+    import urllib.parse
+
+    terms = ["кузнец", "SERGEI", "семёнов ив", "zzzz", "петров", "ivan"]
+    search = [f"/api/v1/clients/?page_size=50&search={urllib.parse.quote(term)}" for term in terms]
+    deep = [f"/api/v1/clients/?page_size=50&page={min(10_000, max(clients // 50, 1))}"]
+    return {"search_10_users": (search, 10), "deep_page_1_user": (deep, 1)}
 
 
 def main() -> None:
@@ -71,6 +115,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--port", type=int, default=8124)
     parser.add_argument("--only", choices=["clients", "orders"], help="one list only")
+    parser.add_argument("--client-extras", action="store_true",
+                        help="also the name search (10 users cycling six terms) and the deep page (page 10 000 "
+                             "or the last), each alternating between the two servers")
     from benchdb import add_scale_argument, scaled_suffix
 
     add_scale_argument(parser, sizes="the databases of clients_list.py and orders_list.py at that --scale "
@@ -106,7 +153,8 @@ def main() -> None:
         clients_list.seed(args.clients)
         user, _ = User.objects.get_or_create(email="bench-operator@bench.travelcrm", defaults={"role": Role.OPERATOR})
         headers = {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
-        report["clients_list"] = compare(trees, env, ports, "/api/v1/clients/?page_size=50", headers, args.seconds)
+        report["clients_list"] = compare(trees, env, ports, "/api/v1/clients/?page_size=50", headers, args.seconds,
+                                         extra=client_extras(args.clients) if args.client_extras else None)
         print(json.dumps(report["clients_list"]), file=sys.stderr, flush=True)
     if args.only == "clients":
         print(json.dumps(report, indent=2))

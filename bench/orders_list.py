@@ -339,11 +339,15 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--scale", type=int, default=1, help="1 = 50 000 orders, 10 = 500 000 (own database)")
     parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port (another bench may hold the default)")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed (or reuse) the database and stop: seed at low priority once, measure later")
     args = parser.parse_args()
     globals()["PORT"] = args.port  # read by the helpers that start and load the server
 
     env = bench_env("_orders_bench" if args.scale == 1 else f"_orders_bench_x{args.scale}")
     seed(env, args.reseed, ORDERS * args.scale)
+    if args.seed_only:
+        return
     server = start_gunicorn(env)
     try:
         token = access_token(env)
