@@ -132,6 +132,9 @@ def main() -> None:
     import orders_list
 
     # Clients: the clients bench's database and seeding (its keys kept stable between runs).
+    # The orders bench's settings first: its database name derives from DATABASE_URL, which the
+    # clients part replaces with the clients bench's below (it named "<clients db>_orders_bench…").
+    orders_env = orders_list.bench_env(scaled_suffix("_orders_bench", args.scale))
     clients_list.stable_keys()
     env = clients_list.bench_env(scaled_suffix("_clients_bench", args.scale))
     os.environ.update({key: env[key] for key in ("DATABASE_URL", "SECRET_KEY", "FIELD_ENCRYPTION_KEY",
@@ -161,7 +164,6 @@ def main() -> None:
         return
 
     # Orders: the orders bench's database (seeded by SQL on the first run).
-    orders_env = orders_list.bench_env(scaled_suffix("_orders_bench", args.scale))
     orders_list.seed(orders_env, False, orders_list.ORDERS * args.scale)
     token = orders_list.access_token(orders_env)
     report["orders_list"] = compare(trees, orders_env, ports, "/api/v1/orders/?page_size=50",

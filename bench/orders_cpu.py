@@ -41,6 +41,7 @@ from apps.accounts.models import User  # noqa: E402
 PATHS = {
     "app": "/api/v1/orders/?page_size=50",
     "naive": "/bench/naive/orders/?page_size=50",
+    "fair": "/bench/fair/orders/?page_size=50",
     "floor": "/bench/floor/orders/?page_size=50",
 }
 

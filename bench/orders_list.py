@@ -18,7 +18,7 @@
    requests/s, p50, p95 — and the ratios app/naive and app/floor.
 4. Adding a service (checks + recalculation) to an order with 30 services: --adds sequential
    POST /api/v1/orders/{id}/services/ (each followed by an unmeasured DELETE), p50/p95.
-5. CPU time per request of the three list endpoints and of adding a service (with its SQL statement
+5. CPU time per request of the four list endpoints and of adding a service (with its SQL statement
    count) in one process (bench/orders_cpu.py): on a shared machine this moves far less with the
    neighbours' load than requests/s do.
 """
@@ -361,6 +361,9 @@ def main() -> None:
         results["app_vs_floor"] = round(results["app"]["rps"] / max(results["floor"]["rps"], 0.01), 2)
         results["add_service"] = bench_add_service(token, args.adds)
         results["cpu_per_request"] = cpu_per_request(env, 60, results["add_service"]["order_id"])
+        results["cpu_fair_vs_app"] = round(
+            results["cpu_per_request"]["fair"]["cpu_ms"] / results["cpu_per_request"]["app"]["cpu_ms"], 2
+        )
         results["cpu_app_vs_floor"] = round(
             results["cpu_per_request"]["floor"]["cpu_ms"] / results["cpu_per_request"]["app"]["cpu_ms"], 2
         )
