@@ -32,10 +32,13 @@ def seed_supplier_side(orders: int) -> None:
     from django.db import connection, transaction
 
     from apps.finance.models import SupplierPayment
+    from apps.finance.queries import report_summary_rebuild
     from apps.orders.models import Order, Service, Supplier
 
     started = time.perf_counter()
     with transaction.atomic():
+        with connection.cursor() as cursor:  # triggers off, summaries rebuilt at the end (as in base.seed)
+            cursor.execute("SET LOCAL session_replication_role = replica")
         Supplier.objects.bulk_create([Supplier(name=f"Поставщик {i}", kind="tour_operator") for i in range(SUPPLIERS)])
         sup_min = Supplier.objects.order_by("id").values_list("id", flat=True).first()
         order_min = Order.objects.order_by("id").values_list("id", flat=True).first()
@@ -93,6 +96,9 @@ def seed_supplier_side(orders: int) -> None:
                                                    THEN o.cost_amount ELSE 0 END - p.paid
                   FROM (SELECT order_id, sum(paid) AS paid FROM orders_supplierbalance GROUP BY order_id) p
                  WHERE p.order_id = o.id""")
+            cursor.execute("SET LOCAL session_replication_role = origin")
+        report_summary_rebuild()
+        with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     print(f"seeded {SUPPLIERS} suppliers, {orders * 4} more services, {orders * 3} supplier payments "
           f"in {time.perf_counter() - started:.1f} s", flush=True)

@@ -23,9 +23,10 @@ from django.utils.safestring import mark_safe
 from rest_framework.exceptions import ValidationError
 
 from apps.core.admin import ReadOnlyAdmin
+from apps.core.db import custom_plans
 from apps.core.money import CURRENCIES
 from apps.finance.charts import bar_chart
-from apps.finance.models import FinanceReport
+from apps.finance.models import FinanceReport, ReportOrderDay
 from apps.finance.reports import (
     AGEING,
     DEBT_STATUSES,
@@ -33,6 +34,7 @@ from apps.finance.reports import (
     REPORTS,
     ReportFilters,
     funnel_report,
+    summary_period,
 )
 
 PAGE_SIZE = 50
@@ -121,22 +123,23 @@ def ageing_chart(totals: list[dict], title: str) -> str:
 
 
 def sales_chart(filters: ReportFilters) -> str:
-    """Sales and margin by month of the filter (the last 12 months by default), one currency."""
-    from apps.orders.models import Order
-
+    """Sales and margin by month of the filter (the last 12 months by default), one currency — from
+    the orders' summary (ReportOrderDay)."""
     date_from = filters.date_from or (timezone.localdate().replace(day=1) - timedelta(days=335)).replace(day=1)
+    rows = list(_monthly(filters, date_from).annotate(sales=Sum("total_amount"), margin=Sum("margin")))
     currency = filters.currency or "RUB"
-    qs = Order.objects.filter(status__in=DEBT_STATUSES, currency=currency,
-                              created_at__gte=_aware(date_from))
-    if filters.date_to:
-        qs = qs.filter(created_at__lt=_aware(filters.date_to + timedelta(days=1)))
-    if filters.operator:
-        qs = qs.filter(operator_id=filters.operator)
-    rows = list(qs.annotate(month=TruncMonth("created_at")).values("month")
-                .annotate(sales=Sum("total_amount"), margin=Sum("margin")).order_by("month"))
     return bar_chart([row["month"].strftime("%m.%Y") for row in rows],
                      [("Продажи", [row["sales"] for row in rows]), ("Маржа", [row["margin"] for row in rows])],
                      title=f"Продажи и маржа по месяцам, {currency}")
+
+
+def _monthly(filters: ReportFilters, date_from: date | None):
+    """Settled orders of one currency (RUB by default) by month, from the orders' summary."""
+    qs = ReportOrderDay.objects.filter(summary_period(date_from, filters.date_to), status__in=DEBT_STATUSES,
+                                       currency=filters.currency or "RUB")
+    if filters.operator:
+        qs = qs.filter(operator_id=filters.operator)
+    return qs.annotate(month=TruncMonth("month_start")).values("month").order_by("month")
 
 
 def funnel_chart(filters: ReportFilters, by: str) -> str:
@@ -151,28 +154,12 @@ def funnel_chart(filters: ReportFilters, by: str) -> str:
 
 
 def commissions_chart(filters: ReportFilters) -> str:
-    """Commission and margin by month from the orders' own totals (one aggregate over orders)."""
-    from apps.orders.models import Order
-
+    """Commission and margin by month from the orders' summary (ReportOrderDay)."""
     currency = filters.currency or "RUB"
-    qs = Order.objects.filter(status__in=DEBT_STATUSES, currency=currency)
-    if filters.date_from:
-        qs = qs.filter(created_at__gte=_aware(filters.date_from))
-    if filters.date_to:
-        qs = qs.filter(created_at__lt=_aware(filters.date_to + timedelta(days=1)))
-    if filters.operator:
-        qs = qs.filter(operator_id=filters.operator)
-    rows = list(qs.annotate(month=TruncMonth("created_at")).values("month")
-                .annotate(commission=Sum("commission"), margin=Sum("margin")).order_by("month")[:24])
+    rows = list(_monthly(filters, filters.date_from).annotate(commission=Sum("commission"), margin=Sum("margin"))[:24])
     return bar_chart([row["month"].strftime("%m.%Y") for row in rows],
                      [("Комиссия", [row["commission"] for row in rows]), ("Маржа", [row["margin"] for row in rows])],
                      title=f"Комиссия и маржа по месяцам, {currency}")
-
-
-def _aware(day: date):
-    from datetime import datetime, time
-
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 # --- The admin -------------------------------------------------------------------------------------
@@ -238,12 +225,17 @@ class FinanceReportAdmin(ReadOnlyAdmin):
             filters = form.filters()
         if filters is not None:
             by = form.cleaned_data.get("by") or "source"
-            totals = report.totals(filters) if report.totals else []
-            queryset = funnel_report(filters, by) if name == "funnel" else report.build(filters)
             raw_page = request.GET.get("page", "1")
             page = max(int(raw_page), 1) if raw_page.isdigit() else 1
-            rows = list(queryset[(page - 1) * PAGE_SIZE: page * PAGE_SIZE + 1])
-            has_next = len(rows) > PAGE_SIZE
+            if report.page_and_totals:  # the page and the totals from one aggregation
+                with custom_plans():
+                    rows, count, totals = report.page_and_totals(filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+                has_next = page * PAGE_SIZE < count
+            else:
+                totals = report.totals(filters) if report.totals else []
+                queryset = funnel_report(filters, by) if name == "funnel" else report.build(filters)
+                rows = list(queryset[(page - 1) * PAGE_SIZE: page * PAGE_SIZE + 1])
+                has_next = len(rows) > PAGE_SIZE
             rows = rows[:PAGE_SIZE]
             query = request.GET.copy()
             query.pop("page", None)

@@ -328,3 +328,132 @@ class FinanceReport(Payment):
         verbose_name = "отчёт"
         verbose_name_plural = "Отчёты"
         default_permissions = ()
+
+
+# --- Report summaries ------------------------------------------------------------------------------
+# Sums of orders and services kept by PostgreSQL triggers in the same transaction as every write of
+# an order or a service (apps/finance/queries.py: report_summary_install; docs/development.md,
+# «Report summaries»). The reports read them instead of aggregating every order of the period. Each
+# figure has a row per local day (kind "d") and per local month (kind "m", day = the month's first
+# day): a period is its whole months plus the days at its edges. `month_start` is the month's local
+# midnight (what TruncMonth gives). No foreign keys: the rows follow the orders, not the other way.
+
+SUMMARY_MONEY = {"max_digits": 18, "decimal_places": 2, "default": 0}
+
+
+class SummaryKind(models.TextChoices):
+    DAY = "d", "день"
+    MONTH = "m", "месяц"
+
+
+class ReportOrderDay(models.Model):
+    """Orders' own totals per (day or month, status, currency, operator)."""
+
+    kind = models.CharField(max_length=1, choices=SummaryKind.choices)
+    day = models.DateField()
+    month_start = models.DateTimeField()
+    status = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    orders = models.IntegerField(default=0)
+    total_amount = models.DecimalField(**SUMMARY_MONEY)
+    paid_amount = models.DecimalField(**SUMMARY_MONEY)
+    refunded_amount = models.DecimalField(**SUMMARY_MONEY)
+    commission = models.DecimalField(**SUMMARY_MONEY)
+    cost_amount = models.DecimalField(**SUMMARY_MONEY)
+    margin = models.DecimalField(**SUMMARY_MONEY)
+    debt = models.DecimalField(**SUMMARY_MONEY)  # balance_due > 0 of settled orders
+    supplier_balance_due = models.DecimalField(**SUMMARY_MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "status", "currency", "operator"],
+                                               nulls_distinct=False, name="finance_reportorderday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} {self.status} {self.currency}"
+
+
+class ReportClientDay(models.Model):
+    """Settled orders per (day or month, client, currency, operator): the clients report."""
+
+    kind = models.CharField(max_length=1, choices=SummaryKind.choices)
+    day = models.DateField()
+    month_start = models.DateTimeField()
+    client = models.ForeignKey("clients.Client", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+    currency = models.CharField(max_length=3)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    orders = models.IntegerField(default=0)
+    turnover = models.DecimalField(**SUMMARY_MONEY)
+    paid = models.DecimalField(**SUMMARY_MONEY)  # paid − refunded
+    debt = models.DecimalField(**SUMMARY_MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "client", "currency", "operator"],
+                                               nulls_distinct=False, name="finance_reportclientday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} {self.client_id} {self.currency}"
+
+
+class ReportDebtDay(models.Model):
+    """Settled orders that owe (balance_due > 0) per (local due day, currency, operator)."""
+
+    due_day = models.DateField(null=True)
+    currency = models.CharField(max_length=3)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    orders = models.IntegerField(default=0)
+    balance = models.DecimalField(**SUMMARY_MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["due_day", "currency", "operator"],
+                                               nulls_distinct=False, name="finance_reportdebtday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.due_day} {self.currency}"
+
+
+class ReportSupplierDay(models.Model):
+    """Active services of settled orders per (day or month of the order, supplier, operator, currency):
+    the commissions report. `orders`: how many orders have such a service (each order has one day)."""
+
+    kind = models.CharField(max_length=1, choices=SummaryKind.choices)
+    day = models.DateField()
+    month_start = models.DateTimeField()
+    supplier = models.ForeignKey("orders.Supplier", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    currency = models.CharField(max_length=3)
+    services = models.IntegerField(default=0)
+    orders = models.IntegerField(default=0)
+    sales_total = models.DecimalField(**SUMMARY_MONEY)
+    commission_total = models.DecimalField(**SUMMARY_MONEY)
+    cost_total = models.DecimalField(**SUMMARY_MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day", "supplier", "operator", "currency"],
+                                               nulls_distinct=False, name="finance_reportsupplierday_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} {self.supplier_id} {self.currency}"
+
+
+class ReportOrderSupplier(models.Model):
+    """How many active services each order has per supplier (any status of the order): tells the
+    service trigger when an order starts or stops counting for a supplier."""
+
+    order_id = models.BigIntegerField()  # no relation: the row follows the services
+    supplier = models.ForeignKey("orders.Supplier", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, related_name="+")
+    services = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order_id", "supplier"], nulls_distinct=False,
+                                               name="finance_reportordersupplier_key")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.supplier_id}"

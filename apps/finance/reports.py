@@ -28,8 +28,17 @@ from django.utils import timezone
 
 from apps.core.csv_export import Column
 from apps.core.money import ZERO
-from apps.finance.models import CurrencyRate, Payment, PaymentType
-from apps.finance.queries import currency_totals_of_groups
+from apps.finance.models import (
+    CurrencyRate,
+    Payment,
+    PaymentType,
+    ReportClientDay,
+    ReportDebtDay,
+    ReportOrderDay,
+    ReportSupplierDay,
+    SummaryKind,
+)
+from apps.finance.queries import currency_totals_of_groups, groups_page_and_totals
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 WIDE = DecimalField(max_digits=30, decimal_places=10)
@@ -76,6 +85,49 @@ def _period(field: str, filters: ReportFilters) -> Q:
         q &= Q(**{f"{field}__gte": _start(filters.date_from)})
     if filters.date_to:
         q &= Q(**{f"{field}__lt": _start(filters.date_to + timedelta(days=1))})
+    return q
+
+
+def _month_first(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def summary_period(date_from: date | None, date_to: date | None) -> Q:
+    """The rows of a day/month summary (apps.finance.models.Report*Day) that make up the local days
+    date_from..date_to: the month rows of the whole months inside, the day rows of the days at the
+    edges (none when the bounds are whole months or open)."""
+    if date_from and date_to and date_from > date_to:
+        return Q(pk__in=[])
+    first_full = date_from if date_from is None or date_from.day == 1 else _next_month(date_from)
+    after_full = None if date_to is None else (
+        _next_month(date_to) if _next_month(date_to) - timedelta(days=1) == date_to else _month_first(date_to))
+    if first_full is not None and after_full is not None and first_full >= after_full:
+        return Q(kind=SummaryKind.DAY, day__gte=date_from, day__lte=date_to)  # no whole month inside
+    q = Q(kind=SummaryKind.MONTH)
+    if first_full is not None:
+        q &= Q(day__gte=first_full)
+    if after_full is not None:
+        q &= Q(day__lt=after_full)
+    if date_from and date_from < first_full:
+        q |= Q(kind=SummaryKind.DAY, day__gte=date_from, day__lt=first_full)
+    if date_to and after_full is not None and date_to >= after_full:
+        q |= Q(kind=SummaryKind.DAY, day__gte=after_full, day__lte=date_to)
+    return q
+
+
+def _summary_filters(filters: ReportFilters, *, client: bool = False) -> Q:
+    """Period, operator, currency (and client) of a summary's rows."""
+    q = summary_period(filters.date_from, filters.date_to)
+    if filters.operator:
+        q &= Q(operator_id=filters.operator)
+    if filters.currency:
+        q &= Q(currency=filters.currency)
+    if client and filters.client:
+        q &= Q(client_id=filters.client)
     return q
 
 
@@ -131,8 +183,40 @@ def _clients_base(filters: ReportFilters) -> QuerySet:
     return _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
 
 
+def _clients_summary(filters: ReportFilters) -> QuerySet:
+    """The clients report's groups from the day/month summary (ReportClientDay): every figure summed."""
+    return (
+        ReportClientDay.objects.filter(_summary_filters(filters, client=True))
+        .values("client_id", "currency")
+        .annotate(turnover=Sum("turnover"), orders=Sum("orders"), paid=Sum("paid"), debt=Sum("debt"))
+    )
+
+
 def clients_report(filters: ReportFilters) -> QuerySet:
-    """Orders grouped by (client, currency), biggest turnover first.
+    """Orders grouped by (client, currency), biggest turnover first — summed from the summary kept on
+    write (ReportClientDay: the period's whole months plus its edge days), not from every order."""
+    return (
+        _clients_summary(filters)
+        .annotate(client_name=_client_name_of("client_id"))
+        .order_by("-turnover", "client_id", "currency")
+    )
+
+
+def clients_page_and_totals(filters: ReportFilters, offset: int, limit: int) -> tuple[list[dict], int, list[dict]]:
+    """The page (with names), the number of rows and the totals of the clients report from one
+    aggregation of the summary (queries.groups_page_and_totals)."""
+    from apps.clients.models import Client
+
+    page, count, totals = groups_page_and_totals(
+        _clients_summary(filters), order=("-turnover", "client_id", "currency"), sums=("turnover", "paid", "debt"),
+        offset=offset, limit=limit)
+    names = dict(Client.all_objects.filter(pk__in={row["client_id"] for row in page})
+                 .annotate(name=_client_name("")).values_list("pk", "name"))
+    return [{**row, "client_name": names.get(row["client_id"])} for row in page], count, totals
+
+
+def clients_report_live(filters: ReportFilters) -> QuerySet:
+    """The same rows aggregated from the orders themselves (what the summary must equal; tests).
 
     Only the turnover is aggregated over all orders (it decides the order of rows); the other figures
     are correlated subqueries over the same filters that PostgreSQL evaluates for the page's rows only.
@@ -160,9 +244,9 @@ def clients_report(filters: ReportFilters) -> QuerySet:
 
 
 def clients_report_all(filters: ReportFilters) -> QuerySet:
-    """The same rows for a whole-report CSV: every figure aggregated in one pass (no per-row subqueries)."""
+    """The same rows for a whole-report CSV (the summary's groups, names of all rows)."""
     return (
-        _clients_groups(filters)
+        _clients_summary(filters)
         .annotate(client_name=_client_name_of("client_id"))
         .order_by("-turnover", "client_id", "currency")
     )
@@ -274,6 +358,30 @@ def _ageing_totals(qs: QuerySet, amount: str, due_field: str, *, is_datetime: bo
 
 
 def debts_totals(filters: ReportFilters) -> list[dict]:
+    """From the summary of debts per local due day (ReportDebtDay); a client's debts from its orders."""
+    if filters.client:
+        return debts_totals_live(filters)
+    qs = ReportDebtDay.objects.all()
+    if filters.date_from:
+        qs = qs.filter(due_day__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(due_day__lte=filters.date_to)
+    if filters.operator:
+        qs = qs.filter(operator_id=filters.operator)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency)
+    if filters.ageing:
+        qs = qs.filter(ageing_q("due_day", filters.ageing, is_datetime=False))
+    buckets = {
+        f"ageing_{bucket}": Coalesce(Sum("balance", filter=ageing_q("due_day", bucket, is_datetime=False)),
+                                     ZERO, output_field=MONEY)
+        for bucket in AGEING
+    }
+    return list(qs.values("currency").annotate(total=Sum("balance"), rows=Sum("orders"), **buckets)
+                .order_by("currency"))
+
+
+def debts_totals_live(filters: ReportFilters) -> list[dict]:
     return _ageing_totals(_debts_base(filters).order_by(), "balance_due", "deadline", is_datetime=True)
 
 
@@ -312,8 +420,28 @@ def _sales_services(filters: ReportFilters) -> QuerySet:
 
 
 def commissions_totals(filters: ReportFilters) -> list[dict]:
-    """Without a supplier filter the orders' own totals (kept equal to the sum of their active services)
-    are added up: 100 000 orders instead of 500 000 services joined to them."""
+    """From the summaries: without a supplier filter the orders' own totals (ReportOrderDay, kept equal
+    to the sum of their active services), with one the services' (ReportSupplierDay)."""
+    if filters.client:
+        return commissions_totals_live(filters)
+    if not filters.supplier:
+        return list(
+            ReportOrderDay.objects.filter(_summary_filters(filters), status__in=DEBT_STATUSES)
+            .values(order_currency=F("currency")).annotate(
+                rows=Sum("orders"), sales=Sum("total_amount"), commission=Sum("commission"), cost=Sum("cost_amount"),
+                margin=Sum("margin"),
+            ).order_by("order_currency")
+        )
+    return list(
+        ReportSupplierDay.objects.filter(_summary_filters(filters), supplier_id=filters.supplier)
+        .values(order_currency=F("currency")).annotate(
+            rows=Sum("orders"), sales=Sum("sales_total"), commission=Sum("commission_total"), cost=Sum("cost_total"),
+            margin=Sum(F("sales_total") - F("cost_total"), output_field=MONEY),
+        ).order_by("order_currency")
+    )
+
+
+def commissions_totals_live(filters: ReportFilters) -> list[dict]:
     if not filters.supplier:
         return list(
             _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
@@ -332,6 +460,42 @@ def commissions_totals(filters: ReportFilters) -> list[dict]:
 
 
 def commissions_report(filters: ReportFilters, group_by: tuple[str, ...] = COMMISSION_DIMENSIONS) -> QuerySet:
+    """From the services' summary (ReportSupplierDay). Its `orders` add up only within one supplier
+    (an order with two suppliers counts once for each): without the supplier dimension, or for one
+    client, the services themselves are grouped."""
+    if filters.client or "supplier" not in group_by:
+        return commissions_report_live(filters, group_by)
+    fields: list[str] = []
+    annotations: dict = {}
+    if "month" in group_by:
+        annotations["month"] = TruncMonth("month_start")
+        fields.append("month")
+    annotations["supplier_name"] = Coalesce("supplier__name", Value("Без поставщика"))
+    fields += ["supplier_id", "supplier_name"]
+    if "operator" in group_by:
+        annotations["operator_name"] = Coalesce("operator__full_name", Value("Без менеджера"))
+        annotations["order__operator_id"] = F("operator_id")
+        fields += ["order__operator_id", "operator_name"]
+    qs = ReportSupplierDay.objects.filter(_summary_filters(filters))
+    if filters.supplier:
+        qs = qs.filter(supplier_id=filters.supplier)
+    return (
+        qs.annotate(**annotations, order_currency=F("currency"))
+        .values(*fields, "order_currency")
+        .annotate(
+            services=Sum("services"),
+            orders=Sum("orders"),
+            sales=Sum("sales_total"),
+            commission=Sum("commission_total"),
+            cost=Sum("cost_total"),
+            margin=Sum(F("sales_total") - F("cost_total"), output_field=MONEY),
+        )
+        .order_by(*[f for f in ("month", "supplier_name", "operator_name") if f in fields], "order_currency")
+    )
+
+
+def commissions_report_live(filters: ReportFilters,
+                            group_by: tuple[str, ...] = COMMISSION_DIMENSIONS) -> QuerySet:
     fields: list[str] = []
     annotations: dict = {}
     if "month" in group_by:
@@ -444,11 +608,28 @@ def _clients_groups(filters: ReportFilters) -> QuerySet:
 
 def clients_totals(filters: ReportFilters) -> list[dict]:
     """Per currency: the report's rows (clients) and their turnover, paid and debt — summed over the
-    report's groups, one pass over the orders (queries.currency_totals_of_groups)."""
+    report's groups of the summary (queries.currency_totals_of_groups)."""
+    return currency_totals_of_groups(_clients_summary(filters), ("turnover", "paid", "debt"))
+
+
+def clients_totals_live(filters: ReportFilters) -> list[dict]:
     return currency_totals_of_groups(_clients_groups(filters), ("turnover", "paid", "debt"))
 
 
 def orders_totals(filters: ReportFilters) -> list[dict]:
+    """From the orders' summary (ReportOrderDay, every status); a client's orders from themselves."""
+    if filters.client:
+        return orders_totals_live(filters)
+    return list(
+        ReportOrderDay.objects.filter(_summary_filters(filters)).values("currency").annotate(
+            rows=Sum("orders"), total_amount=Sum("total_amount"), paid_amount=Sum("paid_amount"),
+            refunded_amount=Sum("refunded_amount"), commission=Sum("commission"), cost_amount=Sum("cost_amount"),
+            margin=Sum("margin"), debt=Sum("debt"), supplier_balance_due=Sum("supplier_balance_due"),
+        ).order_by("currency")
+    )
+
+
+def orders_totals_live(filters: ReportFilters) -> list[dict]:
     return list(
         _orders().filter(_period("created_at", filters), _order_filters(filters)).values("currency").annotate(
             rows=Count("id"), total_amount=Sum("total_amount"), paid_amount=Sum("paid_amount"),
@@ -530,7 +711,25 @@ def _sales_orders(filters: ReportFilters) -> QuerySet:
     return _orders().filter(_period("created_at", filters), _order_filters(filters), status__in=DEBT_STATUSES)
 
 
+def _sales_summary(filters: ReportFilters) -> QuerySet:
+    return ReportOrderDay.objects.filter(_summary_filters(filters), status__in=DEBT_STATUSES)
+
+
 def sales_report(filters: ReportFilters) -> QuerySet:
+    """By month and currency from the orders' summary (ReportOrderDay); a client's from its orders."""
+    if filters.client:
+        return sales_report_live(filters)
+    return (
+        _sales_summary(filters)
+        .annotate(month=TruncMonth("month_start"))
+        .values("month", "currency")
+        .annotate(orders=Sum("orders"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
+                  commission=Sum("commission"), paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY))
+        .order_by("month", "currency")
+    )
+
+
+def sales_report_live(filters: ReportFilters) -> QuerySet:
     return (
         _sales_orders(filters)
         .annotate(month=TruncMonth("created_at"))
@@ -542,6 +741,17 @@ def sales_report(filters: ReportFilters) -> QuerySet:
 
 
 def sales_totals(filters: ReportFilters) -> list[dict]:
+    if filters.client:
+        return sales_totals_live(filters)
+    return list(
+        _sales_summary(filters).values("currency").annotate(
+            rows=Sum("orders"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
+            commission=Sum("commission"),
+        ).order_by("currency")
+    )
+
+
+def sales_totals_live(filters: ReportFilters) -> list[dict]:
     return list(
         _sales_orders(filters).values("currency").annotate(
             rows=Count("id"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
@@ -617,11 +827,13 @@ class Report:
     build_all: Callable[[ReportFilters], QuerySet] | None = None  # for the whole-report CSV, if different
     # Per currency, the figures of everything the filter selects (not only the page): one aggregate query.
     totals: Callable[[ReportFilters], list[dict]] | None = None
+    # (filters, offset, limit) → (page rows, number of rows, totals) in one statement, when the report has it.
+    page_and_totals: Callable[[ReportFilters, int, int], tuple[list[dict], int, list[dict]]] | None = None
 
 
 REPORTS = {
     "clients": Report("clients", "Отчёт по клиентам", clients_report, CLIENTS_COLUMNS, "window",
-                      clients_report_all, clients_totals),
+                      clients_report_all, clients_totals, clients_page_and_totals),
     "orders": Report("orders", "Отчёт по заказам", orders_report, ORDERS_COLUMNS, "totals",
                      totals=orders_totals),
     "debts": Report("debts", "Долги клиентов", debts_report, DEBTS_COLUMNS, "totals", totals=debts_totals),

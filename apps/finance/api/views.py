@@ -286,6 +286,17 @@ class WindowCountPagination(PageNumberPagination):
     COUNT would aggregate everything a second time."""
 
     def paginate_queryset(self, queryset, request, view=None):
+        def fetch(offset: int, limit: int) -> tuple[list[dict], int]:
+            rows = list(queryset.annotate(_total_rows=Window(Count("*")))[offset:offset + limit])
+            total = rows[0]["_total_rows"] if rows else 0
+            for row in rows:
+                del row["_total_rows"]
+            return rows, total
+
+        return self.paginate_rows(request, fetch)
+
+    def paginate_rows(self, request, fetch):
+        """`fetch(offset, limit)` → (the page's rows, the number of all rows)."""
         self.request = request
         self.page_size_now = self.get_page_size(request)
         try:
@@ -294,13 +305,9 @@ class WindowCountPagination(PageNumberPagination):
             self.number = 0
         if self.number < 1:
             raise NotFound("Неверный номер страницы.")
-        offset = (self.number - 1) * self.page_size_now
-        rows = list(queryset.annotate(_total_rows=Window(Count("*")))[offset:offset + self.page_size_now])
+        rows, self.total = fetch((self.number - 1) * self.page_size_now, self.page_size_now)
         if not rows and self.number > 1:
             raise NotFound("Нет такой страницы.")
-        self.total = rows[0]["_total_rows"] if rows else 0
-        for row in rows:
-            del row["_total_rows"]
         return rows
 
     def get_paginated_response(self, data):
@@ -364,6 +371,19 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
             return self._page(request, report, params.validated_data)
 
     def _page(self, request, report, params: dict):
+        if report.page_and_totals:  # the page, its count and the totals from one aggregation
+            filters_ = self._filters(params)
+            totals: list[dict] = []
+
+            def fetch(offset: int, limit: int) -> tuple[list[dict], int]:
+                rows, count, totals[:] = report.page_and_totals(filters_, offset, limit)
+                return rows, count
+
+            paginator = WindowCountPagination()
+            page = paginator.paginate_rows(request, fetch)
+            response = paginator.get_paginated_response([self.present(row) for row in page])
+            response.data["totals"] = [wire_row(row) for row in totals]
+            return response
         queryset = self._queryset(params)
         totals = report.totals(self._filters(params)) if report.totals else None
         if report.count == "window":
