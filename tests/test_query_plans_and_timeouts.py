@@ -25,8 +25,9 @@ def _report_statement_plans(marker: str) -> tuple[int, int]:
 def test_the_clients_report_keeps_custom_plans_after_20_runs_on_one_connection(accountant_api, book):  # noqa: F811
     for _ in range(20):
         assert accountant_api.get("/api/v1/reports/clients/", {"date_from": "2020-01-01"}).status_code == 200
-    generic, custom = _report_statement_plans('FROM "orders_order"')
-    # psycopg prepared the report's statements after 5 runs; every later run was planned for its
+    # The report reads its summary (apps.finance.models.ReportClientDay): one statement per run.
+    generic, custom = _report_statement_plans('FROM "finance_reportclientday"')
+    # psycopg prepared the report's statement after 5 runs; every later run was planned for its
     # arguments (force_custom_plan) instead of switching to PostgreSQL's cached generic plan.
     assert custom >= 15
     assert generic == 0
