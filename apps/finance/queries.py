@@ -340,14 +340,14 @@ def report_summary_check() -> dict[str, int]:
     with transaction.atomic(), connection.cursor() as cursor:
         copies = {}
         for name, model in models.items():
-            columns = sql.SQL(", ").join(sql.Identifier(field.column) for field in model._meta.concrete_fields
-                                         if not field.primary_key)
+            columns = sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in model._meta.concrete_fields
+                                          if not field.primary_key])
             copy = sql.Identifier(f"summary_before_{name}")
             cursor.execute(render(sql.SQL("CREATE TEMP TABLE {copy} ON COMMIT DROP AS SELECT {columns} FROM {table}")
                                   .format(copy=copy, columns=columns, table=table_sql(model))))
             copies[name] = (copy, columns, model)
         cursor.execute(_summary_sql(_REBUILD))
-        for name, (copy, columns, model) in copies.items():
+        for copy, columns, model in copies.values():
             cursor.execute(render(sql.SQL(
                 "SELECT count(*) FROM ((SELECT {columns} FROM {copy} EXCEPT ALL SELECT {columns} FROM {table}) "
                 "UNION ALL (SELECT {columns} FROM {table} EXCEPT ALL SELECT {columns} FROM {copy})) AS diff"
