@@ -23,8 +23,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from apps.integrations.models import IntegrationSettings, OutboundMessage, OutboundStatus
@@ -57,18 +57,33 @@ def outbound_enqueue(
     if channel not in SENDERS:
         raise ValueError(f"no sender for channel {channel!r}")
     key = key[:200]
-    # Callers hold a lock on the cause (the inbox item, the lead), so read-then-insert does not
-    # race; if it ever did, the unique key fails the caller's transaction and nothing is sent.
-    existing = OutboundMessage.objects.filter(key=key).first()
-    if existing is not None:
-        return existing, False
-    message = OutboundMessage.objects.create(
+    message = OutboundMessage(
         channel=channel, integration=integration, key=key, chat_id=str(chat_id)[:64], text=text, lead_pk=lead_pk,
         buttons=buttons or [], attachments=attachments or [], meta=meta or {},
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
+    # One statement: INSERT … ON CONFLICT (key) DO NOTHING RETURNING id. A key already stored (or
+    # being stored by a concurrent transaction, which this waits for) returns no row: nothing new
+    # is enqueued and the stored message is read back.
+    if not _insert_new(message):
+        return OutboundMessage.objects.get(key=key), False
     _defer(message.pk)
     return message, True
+
+
+def _insert_new(message: OutboundMessage) -> bool:
+    """Model.save()'s own INSERT (same field preparation and encryption) with ON CONFLICT DO NOTHING;
+    False when the key exists. bulk_create(ignore_conflicts=True) would not return the id."""
+    meta = OutboundMessage._meta
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+    rows = OutboundMessage.objects._insert(  # noqa: SLF001 — the INSERT that save() and bulk_create() use
+        [message], fields=fields, returning_fields=[meta.pk], using="default", on_conflict=OnConflict.IGNORE
+    )
+    if not rows or rows[0] is None:
+        return False
+    message.pk = rows[0][0]
+    message._state.adding, message._state.db = False, "default"
+    return True
 
 
 def _defer(message_id: int) -> None:
@@ -102,13 +117,12 @@ def outbound_claim(message_id: int) -> tuple[str, Outgoing | None]:
     Returns ("send", outgoing); or ("unconfirmed", None) when an earlier attempt was left in flight
     (its worker died between the request and the answer: not sent again); or ("skipped", None)
     when the message is sent, failed, unconfirmed or gone.
+
+    One statement on the worker's autocommit connection (it commits by itself, like the
+    transaction it replaced): UPDATE … FROM the integration … RETURNING what the attempt needs.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.PENDING).update(
-            status=OutboundStatus.SENDING, attempt_started_at=now, attempts=F("attempts") + 1
-        )
-    if not claimed:
+    claimed = _claim_returning(message_id)
+    if claimed is None:
         # Only a dead attempt leaves `sending` behind: a live one ends in sent / pending / failed /
         # unconfirmed before its job returns, and a job runs on one worker at a time.
         left = OutboundMessage.objects.filter(pk=message_id, status=OutboundStatus.SENDING).update(
@@ -118,12 +132,45 @@ def outbound_claim(message_id: int) -> tuple[str, Outgoing | None]:
             logger.warning("outbound message left in flight by a dead attempt", extra={"outbound_id": message_id})
             return "unconfirmed", None
         return "skipped", None
-    message = OutboundMessage.objects.select_related("integration").get(pk=message_id)
-    return "send", Outgoing(
-        id=message.pk, channel=message.channel, integration=message.integration, chat_id=message.chat_id,
-        text=message.text, buttons=list(message.buttons or []), attachments=list(message.attachments or []),
-        meta=dict(message.meta or {}), parts_done=message.parts_done,
+    return "send", claimed
+
+
+_CLAIM_FIELDS = ("channel", "chat_id", "text", "buttons", "attachments", "meta", "parts_done")
+
+
+def _claim_returning(message_id: int) -> Outgoing | None:
+    message_fields = [OutboundMessage._meta.get_field(name) for name in _CLAIM_FIELDS]
+    integration_fields = list(IntegrationSettings._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    returning = [f"o.{quote(f.column)}" for f in message_fields] + [f"i.{quote(f.column)}" for f in integration_fields]
+    sql = (
+        f"UPDATE {quote(OutboundMessage._meta.db_table)} AS o "
+        "SET status = %s, attempt_started_at = %s, attempts = o.attempts + 1 "
+        f"FROM {quote(IntegrationSettings._meta.db_table)} AS i "
+        "WHERE o.id = %s AND o.status = %s AND i.id = o.integration_id "
+        f"RETURNING {', '.join(returning)}"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OutboundStatus.SENDING, timezone.now(), message_id, OutboundStatus.PENDING])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [_from_db(f, value) for f, value in zip(message_fields + integration_fields, row, strict=True)]
+    message = dict(zip(_CLAIM_FIELDS, values, strict=False))
+    integration = IntegrationSettings.from_db(
+        "default", [f.attname for f in integration_fields], values[len(message_fields):]
+    )
+    return Outgoing(
+        id=message_id, channel=message["channel"], integration=integration, chat_id=message["chat_id"],
+        text=message["text"], buttons=list(message["buttons"] or []), attachments=list(message["attachments"] or []),
+        meta=dict(message["meta"] or {}), parts_done=message["parts_done"],
+    )
+
+
+def _from_db(model_field, value):
+    """What the ORM would have given for this column (decrypted, JSON parsed)."""
+    converter = getattr(model_field, "from_db_value", None)
+    return converter(value, None, connection) if converter is not None else value
 
 
 def outbound_progress(message_id: int, parts_done: int) -> None:

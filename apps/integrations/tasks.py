@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.urls import reverse
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
@@ -21,10 +21,12 @@ from apps.integrations.whatsapp import client as whatsapp
 from apps.integrations.whatsapp.handlers import TOO_BIG_NOTE as WHATSAPP_TOO_BIG_NOTE
 from apps.jobs.retry import Backoff, PermanentError, RetryLater
 from apps.jobs.schedules import periodic
+from apps.jobs.worker import own_connections
 
 REPLY_RETRY = Backoff(max_attempts=10, base=2, cap=300)
 
 
+@own_connections
 @app.task(name="integrations.send_outbound", queue="replies", retry=REPLY_RETRY, pass_context=True)
 async def send_outbound(context, *, message_id: int) -> str:
     """Send one OutboundMessage (see outbound.py for its states).
@@ -34,31 +36,54 @@ async def send_outbound(context, *, message_id: int) -> str:
     retries with backoff (429: after the channel's retry_after); a refusal fails it; a request
     that left without an answer — or an attempt killed in the middle, found here on the re-run —
     makes it «доставка не подтверждена», never a blind second send.
+
+    The database is touched in two hops to the ORM's thread, one before the call (fresh
+    connection + claim) and one after it (the outcome + connection hygiene), not five: this job
+    runs once per reply, on the same cores as the web server.
     """
-    state, out = await sync_to_async(outbound.outbound_claim)(message_id)
+    state, out = await sync_to_async(_claim)(message_id)
     if out is None:
         return state
     final = context.job.attempts + 1 >= REPLY_RETRY.max_attempts
     try:
         external_id = await sending.deliver(out)
     except DeliveryUnknown as error:
-        await sync_to_async(outbound.outbound_mark_unconfirmed)(message_id, error.detail)
+        await sync_to_async(_after)(outbound.outbound_mark_unconfirmed, message_id, error.detail)
         return "unconfirmed"
     except RateLimited as error:
-        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=final)
+        await sync_to_async(_after)(outbound.outbound_release, message_id, error.detail, final=final)
         raise RetryLater(error.retry_after, "rate limited") from None
     except ChannelRejected as error:
-        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=True)
+        await sync_to_async(_after)(outbound.outbound_release, message_id, error.detail, final=True)
         raise PermanentError(error.code) from None
     except ChannelError as error:
-        await sync_to_async(outbound.outbound_release)(message_id, error.detail, final=final)
+        await sync_to_async(_after)(outbound.outbound_release, message_id, error.detail, final=final)
         raise
     except BaseException:
         # A bug or a cancellation mid-call: whether anything left is unknown — a person decides.
-        await sync_to_async(outbound.outbound_mark_unconfirmed)(message_id, "Внутренняя ошибка при отправке.")
+        await sync_to_async(_after)(outbound.outbound_mark_unconfirmed, message_id, "Внутренняя ошибка при отправке.")
         raise
-    await sync_to_async(outbound.outbound_mark_sent)(message_id, str(external_id))
+    await sync_to_async(_after)(outbound.outbound_mark_sent, message_id, str(external_id))
     return "sent"
+
+
+def _claim(message_id: int):
+    """The job's first hop: what the worker's connection middleware does before a job, then the claim
+    (a claim that fails on a broken connection leaves the message pending: the job is retried)."""
+    close_old_connections()
+    try:
+        return outbound.outbound_claim(message_id)
+    except BaseException:
+        close_old_connections()
+        raise
+
+
+def _after(record, *args, **kwargs) -> None:
+    """The job's last hop: record the outcome, then what the middleware does after a job."""
+    try:
+        record(*args, **kwargs)
+    finally:
+        close_old_connections()
 
 
 @app.task(name="integrations.answer_callback", queue="replies", retry=Backoff(max_attempts=3, base=1, cap=5))

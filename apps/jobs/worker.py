@@ -26,8 +26,21 @@ def _fresh_connections(call_next, context, worker):
         close_old_connections()
 
 
+# Async tasks that do the same themselves inside their own ORM hops (see own_connections).
+_OWN_CONNECTIONS: set[str] = set()
+
+
+def own_connections(task):
+    """Mark an async task that calls close_old_connections() itself in its first and last hop to the
+    ORM's thread, so the middleware below does not add two more thread hops around every run."""
+    _OWN_CONNECTIONS.add(task.name)
+    return task
+
+
 async def _fresh_connections_async(call_next, context, worker):
     """The same for async tasks, whose ORM calls go through sync_to_async's one shared thread."""
+    if context.job.task_name in _OWN_CONNECTIONS:
+        return await call_next()
     await sync_to_async(close_old_connections)()
     try:
         return await call_next()

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test import Client as WebClient
 from django.test.utils import CaptureQueriesContext
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from apps.accounts.models import Role
 from apps.integrations.models import IntegrationSettings, OutboundMessage
@@ -24,9 +25,9 @@ def operators_bot(db, fake_telegram) -> IntegrationSettings:
                                               api_token_encrypted=OPERATORS_TOKEN, bot_name="agency_operators_bot")
 
 
-def _ingest(external_id="wa:n1"):
+def _ingest(external_id="wa:n1", whatsapp_id="79160000001"):
     return lead_ingest(channel="whatsapp", external_id=external_id,
-                       sender={"whatsapp_id": "79160000001", "name": "Пётр Секретов"}, text="Хочу в Дубай").lead
+                       sender={"whatsapp_id": whatsapp_id, "name": "Пётр Секретов"}, text="Хочу в Дубай").lead
 
 
 def test_unassigned_lead_notifies_every_manager_with_a_chat_id(make_user, operators_bot, fake_telegram):
@@ -71,9 +72,23 @@ def test_assigned_lead_notifies_its_manager_only(make_user, operators_bot, fake_
     assert "Новые заявки" not in web.get("/admin/").content.decode()  # another's lead: not in other's header
 
 
+def test_operators_bot_but_no_manager_with_a_chat_id_enqueues_nothing(make_user, operators_bot, fake_telegram):
+    make_user(Role.OPERATOR)  # no chat id
+    _ingest("wa:n4")
+    assert not ProcrastinateJob.objects.filter(task_name="integrations.notify_new_lead").exists()
+    make_user(Role.OPERATOR, telegram_chat_id="4001")
+    _ingest("wa:n5", whatsapp_id="79160000005")  # another sender's new lead: now someone can be told
+    assert ProcrastinateJob.objects.filter(task_name="integrations.notify_new_lead").count() == 1
+    run_jobs()
+    run_jobs()
+    assert [m["chat_id"] for m in fake_telegram.sent] == ["4001"]
+
+
 def test_without_the_operators_bot_nothing_is_sent_and_the_header_still_counts(make_user, fake_telegram):
     manager = make_user(Role.OPERATOR, telegram_chat_id="3001")
     _ingest("wa:n3")
+    # Nobody could be notified: no job at all (issue 15 — it was a worker run for every lead).
+    assert not ProcrastinateJob.objects.filter(task_name="integrations.notify_new_lead").exists()
     run_jobs()
     assert not OutboundMessage.objects.exists() and fake_telegram.sent == []
     web = WebClient()

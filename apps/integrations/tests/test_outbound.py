@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from apps.integrations import outbound
 from apps.integrations.models import OutboundMessage, OutboundStatus
 from apps.integrations.outbound import outbound_enqueue
 from apps.integrations.tasks import send_outbound
@@ -43,6 +44,28 @@ def test_same_key_twice_is_one_message(telegram_bot, fake_telegram):
     assert created and not created_again and first.pk == second.pk
     run_jobs()
     assert len(fake_telegram.sent) == 1
+
+
+def test_statements_of_the_reply_and_of_its_job(telegram_bot, fake_telegram, django_assert_max_num_queries):
+    """Issue 15: the reply runs beside the web server on the same cores. Enqueueing: INSERT … ON
+    CONFLICT DO NOTHING RETURNING + the defer (an existing key: the INSERT + reading it back, no
+    job), plus BEGIN / COMMIT here (in a request they are the request's). The job's own
+    statements: the claim (one UPDATE … FROM … RETURNING, committed by itself) and the outcome (one
+    UPDATE)."""
+    with django_assert_max_num_queries(4):
+        message, created = _enqueue(telegram_bot)
+    with django_assert_max_num_queries(4):
+        again, created_again = _enqueue(telegram_bot)
+    assert created and not created_again and again.pk == message.pk
+    with django_assert_max_num_queries(1):
+        state, out = outbound.outbound_claim(message.pk)
+    assert state == "send" and out.text == "Ваша заявка № 1 получена." and out.token == telegram_bot.api_token_encrypted
+    assert out.integration.pk == telegram_bot.pk and out.chat_id == "555001" and out.parts_done == 0
+    with django_assert_max_num_queries(1):
+        outbound.outbound_mark_sent(message.pk, "77")
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT and message.attempts == 1 and message.attempt_started_at
+    assert ProcrastinateJob.objects.filter(task_name="integrations.send_outbound").count() == 1
 
 
 def test_rerun_of_a_finished_job_does_not_send_again(telegram_bot, fake_telegram):
