@@ -20,6 +20,7 @@ as «доставка не подтверждена» in the lead's conversation
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -138,18 +139,25 @@ def outbound_claim(message_id: int) -> tuple[str, Outgoing | None]:
 _CLAIM_FIELDS = ("channel", "chat_id", "text", "buttons", "attachments", "meta", "parts_done")
 
 
-def _claim_returning(message_id: int) -> Outgoing | None:
+@functools.cache
+def _claim_statement() -> tuple[str, list, list]:
     message_fields = [OutboundMessage._meta.get_field(name) for name in _CLAIM_FIELDS]
     integration_fields = list(IntegrationSettings._meta.concrete_fields)
     quote = connection.ops.quote_name
     returning = [f"o.{quote(f.column)}" for f in message_fields] + [f"i.{quote(f.column)}" for f in integration_fields]
+    # Table and column names from the models' meta; every value is a parameter.
     sql = (
-        f"UPDATE {quote(OutboundMessage._meta.db_table)} AS o "
+        f"UPDATE {quote(OutboundMessage._meta.db_table)} AS o "  # noqa: S608
         "SET status = %s, attempt_started_at = %s, attempts = o.attempts + 1 "
         f"FROM {quote(IntegrationSettings._meta.db_table)} AS i "
         "WHERE o.id = %s AND o.status = %s AND i.id = o.integration_id "
         f"RETURNING {', '.join(returning)}"
     )
+    return sql, message_fields, integration_fields
+
+
+def _claim_returning(message_id: int) -> Outgoing | None:
+    sql, message_fields, integration_fields = _claim_statement()
     with connection.cursor() as cursor:
         cursor.execute(sql, [OutboundStatus.SENDING, timezone.now(), message_id, OutboundStatus.PENDING])
         row = cursor.fetchone()
