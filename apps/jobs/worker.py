@@ -8,6 +8,7 @@ the app's connector for the worker connector while it runs.
 from __future__ import annotations
 
 import contextlib
+import os
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -88,6 +89,14 @@ def run_worker(
         if not schedules:
             plan.enter_context(_without_schedules())
         app.run_worker(**options)
+
+
+def lower_priority() -> int:
+    """The `worker` command's process yields the CPU to the web server's (WORKER_NICE); returns the
+    niceness it runs at. Not for run_jobs: tests run the worker inside their own process."""
+    if settings.WORKER_NICE > 0:
+        return os.nice(settings.WORKER_NICE)
+    return os.nice(0)
 
 
 def run_jobs(queues: list[str] | None = None) -> None:

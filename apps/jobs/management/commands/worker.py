@@ -6,7 +6,7 @@ Start as many as you like, on as many machines as share the database; each takes
 
 from django.core.management.base import BaseCommand
 
-from apps.jobs.worker import run_worker
+from apps.jobs.worker import lower_priority, run_worker
 
 
 class Command(BaseCommand):
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default=None, help="Имя обработчика в журнале и в админке.")
 
     def handle(self, *args, **options):
+        lower_priority()  # WORKER_NICE: beside gunicorn, the web requests go first
         queues = [q.strip() for q in options["queues"].split(",") if q.strip()] or None
         run_worker(
             queues=queues,
