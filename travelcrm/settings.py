@@ -430,9 +430,10 @@ if LOG_FILE:
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 WORKER_CONCURRENCY = env.int("WORKER_CONCURRENCY", default=4)
 # The nice value a `manage.py worker` adds to itself: on a machine it shares with gunicorn, the web
-# requests (the Telegram webhook above all) are served first and a reply waits instead (issue 15:
-# the worker's CPU on the same 2 cores raised the webhook's p95). 0 = same priority.
-WORKER_NICE = env.int("WORKER_NICE", default=10)
+# requests (the Telegram webhook above all) are served first and a reply waits instead. 0 = same
+# priority (the default: on the shared 2-core machine, load 15, 10 showed no webhook gain in an
+# interleaved A/B — BENCHMARKS.md, issue 15).
+WORKER_NICE = env.int("WORKER_NICE", default=0)
 # A worker writes a heartbeat every JOB_HEARTBEAT_SECONDS; one silent for JOB_STALLED_SECONDS is
 # taken for dead and its running jobs go back to the queue (kill -9, OOM, power loss).
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
