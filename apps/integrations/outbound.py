@@ -20,14 +20,14 @@ as «доставка не подтверждена» in the lead's conversation
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from apps.integrations import queries
 from apps.integrations.models import IntegrationSettings, OutboundMessage, OutboundStatus
 
 logger = logging.getLogger("travelcrm.integrations.outbound")
@@ -136,49 +136,16 @@ def outbound_claim(message_id: int) -> tuple[str, Outgoing | None]:
     return "send", claimed
 
 
-_CLAIM_FIELDS = ("channel", "chat_id", "text", "buttons", "attachments", "meta", "parts_done")
-
-
-@functools.cache
-def _claim_statement() -> tuple[str, list, list]:
-    message_fields = [OutboundMessage._meta.get_field(name) for name in _CLAIM_FIELDS]
-    integration_fields = list(IntegrationSettings._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    returning = [f"o.{quote(f.column)}" for f in message_fields] + [f"i.{quote(f.column)}" for f in integration_fields]
-    # Table and column names from the models' meta; every value is a parameter.
-    sql = (
-        f"UPDATE {quote(OutboundMessage._meta.db_table)} AS o "  # noqa: S608
-        "SET status = %s, attempt_started_at = %s, attempts = o.attempts + 1 "
-        f"FROM {quote(IntegrationSettings._meta.db_table)} AS i "
-        "WHERE o.id = %s AND o.status = %s AND i.id = o.integration_id "
-        f"RETURNING {', '.join(returning)}"
-    )
-    return sql, message_fields, integration_fields
-
-
 def _claim_returning(message_id: int) -> Outgoing | None:
-    sql, message_fields, integration_fields = _claim_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [OutboundStatus.SENDING, timezone.now(), message_id, OutboundStatus.PENDING])
-        row = cursor.fetchone()
-    if row is None:
+    claimed = queries.outbound_claim_pending(message_id, timezone.now())
+    if claimed is None:
         return None
-    values = [_from_db(f, value) for f, value in zip(message_fields + integration_fields, row, strict=True)]
-    message = dict(zip(_CLAIM_FIELDS, values, strict=False))
-    integration = IntegrationSettings.from_db(
-        "default", [f.attname for f in integration_fields], values[len(message_fields):]
-    )
+    message, integration = claimed
     return Outgoing(
         id=message_id, channel=message["channel"], integration=integration, chat_id=message["chat_id"],
         text=message["text"], buttons=list(message["buttons"] or []), attachments=list(message["attachments"] or []),
         meta=dict(message["meta"] or {}), parts_done=message["parts_done"],
     )
-
-
-def _from_db(model_field, value):
-    """What the ORM would have given for this column (decrypted, JSON parsed)."""
-    converter = getattr(model_field, "from_db_value", None)
-    return converter(value, None, connection) if converter is not None else value
 
 
 def outbound_progress(message_id: int, parts_done: int) -> None:

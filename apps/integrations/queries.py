@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from apps.core.rows import column_sql, columns_sql, instance_from_row, render, table_sql
-from apps.integrations.models import InboxItem, IntegrationSettings
+from apps.integrations.models import InboxItem, IntegrationSettings, OutboundMessage, OutboundStatus
 
 
 @functools.cache
@@ -109,3 +109,54 @@ def inbox_save_done(item: InboxItem) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(_inbox_done_statement(), [*values, item.pk])
+
+
+# --- The reply job's claim (issue 15: it runs once per reply, on the web server's cores) ----------
+
+OUTBOUND_CLAIM_FIELDS = ("channel", "chat_id", "text", "buttons", "attachments", "meta", "parts_done")
+
+
+@functools.cache
+def _outbound_claim_statement() -> tuple[str, list]:
+    message_fields = [OutboundMessage._meta.get_field(name) for name in OUTBOUND_CLAIM_FIELDS]
+    statement = sql.SQL(
+        "UPDATE {table} AS o SET {status} = %s, {started} = %s, {attempts} = {o_attempts} + 1 "
+        "FROM {integrations} AS i WHERE {o_id} = %s AND {o_status} = %s AND {i_id} = {o_integration} "
+        "RETURNING {message_columns}, {integration_columns}"
+    ).format(
+        table=table_sql(OutboundMessage),
+        status=column_sql(OutboundMessage, "status"),
+        started=column_sql(OutboundMessage, "attempt_started_at"),
+        attempts=column_sql(OutboundMessage, "attempts"),
+        o_attempts=column_sql(OutboundMessage, "attempts", "o"),
+        integrations=table_sql(IntegrationSettings),
+        o_id=column_sql(OutboundMessage, "id", "o"),
+        o_status=column_sql(OutboundMessage, "status", "o"),
+        i_id=column_sql(IntegrationSettings, "id", "i"),
+        o_integration=column_sql(OutboundMessage, "integration", "o"),
+        message_columns=sql.SQL(", ").join([column_sql(OutboundMessage, name, "o") for name in OUTBOUND_CLAIM_FIELDS]),
+        integration_columns=columns_sql(IntegrationSettings, "i"),
+    )
+    return render(statement), message_fields
+
+
+def outbound_claim_pending(message_id: int, now) -> tuple[dict, IntegrationSettings] | None:
+    """One statement, committed by itself in autocommit: a pending message becomes `sending` (attempts
+    + 1, attempt_started_at = now) and comes back with its integration — what
+
+        OutboundMessage.objects.filter(pk=…, status=PENDING).update(status=SENDING, …)
+        OutboundMessage.objects.select_related("integration").get(pk=…)
+
+    gave in a transaction and a second query. None when the message is not pending (or gone)."""
+    statement, message_fields = _outbound_claim_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [OutboundStatus.SENDING, now, message_id, OutboundStatus.PENDING])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    count = len(message_fields)
+    message = {
+        field.name: field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(message_fields, row[:count], strict=True)
+    }
+    return message, instance_from_row(IntegrationSettings, row[count:])

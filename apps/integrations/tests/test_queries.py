@@ -74,3 +74,24 @@ def test_inbox_save_done_writes_what_save_update_fields_writes(integration):
     first, second = values.get(pk=raw.pk), values.get(pk=orm.pk)
     assert first.pop("processed_at") == raw.processed_at and second.pop("processed_at") == orm.processed_at
     assert first == second
+
+
+def test_outbound_claim_pending_is_the_orms_update_and_select(integration):
+    from apps.integrations.models import OutboundMessage
+
+    message = OutboundMessage.objects.create(
+        channel="email", integration=integration, key="q:1", chat_id="s***@example.com", text="Добрый день",
+        buttons=[{"text": "Да", "data": "yes"}], attachments=[{"key": "k", "name": "a.pdf"}],
+        meta={"to": "x@example.com"},
+    )
+    now = timezone.now()
+    claimed = queries.outbound_claim_pending(message.pk, now)
+    assert claimed is not None
+    fields, raw_integration = claimed
+    orm = OutboundMessage.objects.select_related("integration").get(pk=message.pk)
+    assert orm.status == "sending" and orm.attempts == 1 and orm.attempt_started_at == now
+    for name in queries.OUTBOUND_CLAIM_FIELDS:
+        assert fields[name] == getattr(orm, name), name
+    for field in IntegrationSettings._meta.concrete_fields:
+        assert getattr(raw_integration, field.attname) == getattr(orm.integration, field.attname), field.name
+    assert queries.outbound_claim_pending(message.pk, now) is None  # not pending any more: no second claim
