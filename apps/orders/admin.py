@@ -505,6 +505,7 @@ class ServiceAdminFormSet(helpers.InlineAdminFormSet):
 
 class ServiceInline(ClientPickerAdminMixin, admin.StackedInline):
     model = Service
+    template = "admin/orders/order/services_stacked.html"  # the fieldsets written in Python (same HTML)
     form = ServiceForm
     formset = ServiceFormSet
     extra = 0
