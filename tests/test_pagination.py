@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.clients.models import Client
 from apps.clients.tests.factories import make_client
-from apps.core.paging import bounded_count
+from apps.core.paging import RowCount, bounded_count
 
 URL = "/api/v1/clients/"
 
@@ -202,3 +202,9 @@ def test_a_search_page_costs_its_ids_its_rows_and_the_access_log(operator_api, t
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 3, statements
     assert "LIKE" in statements[0] and "json_agg" in statements[1] and "audit_accesslogentry" in statements[2]
+
+
+def test_bounded_count_of_a_filter_that_matches_nothing_asks_nothing(twelve_clients, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bounded_count(Client.objects.filter(pk__in=[])) == RowCount(0, False)
+        assert bounded_count(Client.objects.none(), limit=0) == RowCount(0, False)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -41,9 +42,12 @@ def bounded_count(queryset: QuerySet, limit: int | None = None) -> RowCount:
     """
     limit = exact_count_limit() if limit is None else limit
     ids = queryset.order_by().values("pk")
+    try:
+        key = _statement_key(ids)
+    except EmptyResultSet:  # pk__in=[] (a search that found nothing), .none(): nothing to ask
+        return RowCount(0, False)
     if limit <= 0:  # no count query at all: the planner's estimate (a list that has a next page)
-        return RowCount(max(planner_estimate(ids), 1), True)
-    key = _statement_key(ids)
+        return RowCount(max(planner_estimate(ids, key=key), 1), True)
     over_key = (*key, limit)
     if settings.LIST_ESTIMATE_CACHE_SECONDS > 0 and _over_limit_until.get(over_key, 0.0) > time.monotonic():
         # Counted past the limit a moment ago: the answer is the estimate again, without reading
