@@ -142,12 +142,16 @@ def make_updates(count: int, run_seed: int) -> list[dict]:
 
 
 def send_all(
-    port: int, path: str, secret: str, bodies: list[bytes | None], senders: int
+    port: int, path: str, secret: str, bodies: list[bytes | None], senders: int, rate: float = 0.0
 ) -> tuple[list[float], list[int]]:
-    """POST each body (GET when the body is None) from `senders` keep-alive connections."""
+    """POST each body (GET when the body is None) from `senders` keep-alive connections: as fast as
+    they answer (closed loop), or with `rate` > 0 body i is due at start + i / rate (open loop, as
+    Telegram delivers: arrivals do not wait for answers) and its latency counts from when it was due,
+    so a server falling behind shows its queueing delay too."""
     work: queue.Queue = queue.Queue()
-    for body in bodies:
-        work.put(body)
+    for index, body in enumerate(bodies):
+        work.put((index, body))
+    start = time.perf_counter()
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
@@ -158,10 +162,15 @@ def send_all(
         local_lat, local_status = [], []
         while True:
             try:
-                body = work.get_nowait()
+                index, body = work.get_nowait()
             except queue.Empty:
                 break
             started = time.perf_counter()
+            if rate > 0:
+                due = start + index / rate
+                if due > started:
+                    time.sleep(due - started)
+                started = due
             try:
                 if body is None:
                     conn.request("GET", path)
@@ -194,6 +203,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--updates", type=int, default=None, help="overrides --scale (default 2 000 x scale)")
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="posts per second, open loop (default 0: as fast as the senders get answers)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--fake-port", type=int, default=8160)
@@ -234,7 +245,7 @@ def main() -> int:
         base_lat.sort()
         log(f"posting {len(bodies)} updates ({args.updates} unique) with {args.senders} senders")
         started = time.monotonic()
-        latencies, statuses = send_all(args.port, path, secret, bodies, args.senders)
+        latencies, statuses = send_all(args.port, path, secret, bodies, args.senders, args.rate)
         elapsed = time.monotonic() - started
         # Replies leave on each worker's client loop after the response: give them time to land.
         deadline = time.monotonic() + 30
@@ -256,6 +267,7 @@ def main() -> int:
         "posts": len(bodies),
         "unique_updates": args.updates,
         "senders": args.senders,
+        "rate_per_s": args.rate or "closed loop",
         "gunicorn_workers": args.workers,
         "elapsed_s": round(elapsed, 2),
         "posts_per_s": round(len(bodies) / elapsed, 1),
