@@ -195,6 +195,21 @@ def send_all(
     return latencies, statuses
 
 
+def wait_for_worker(url: str, since: datetime, timeout: float = 60.0) -> None:
+    """A worker is started long before traffic in production: measure only once it has started
+    (its heartbeat row exists), so its start-up CPU (Django, tasks) does not land on the first posts."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            query = "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat >= %s"
+            if conn.execute(query, [since]).fetchone()[0]:
+                break
+            time.sleep(0.2)
+    time.sleep(1.0)
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     return round(sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))] * 1000, 2)
 
@@ -235,8 +250,11 @@ def main() -> int:
     # Replies are jobs (issue 15): one worker beside the web server, as `make run` and compose run it.
     worker = None
     if (ROOT / "apps" / "jobs").is_dir():
+        since = datetime.now(UTC)
         worker = subprocess.Popen([sys.executable, "manage.py", "worker", "--no-schedules"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_for_worker(env["DATABASE_URL"], since)
+    time.sleep(2.0)  # gunicorn's workers import the app after it answers: let both sides settle alike
     try:
         # Baseline of the same run: the cheapest endpoint, same senders — how loaded the machine is.
         started = time.monotonic()
