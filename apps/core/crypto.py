@@ -39,9 +39,22 @@ def _crypter_for(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+_last: tuple[object, MultiFernet] | None = None  # (the setting's value object, its MultiFernet)
+
+
 def get_crypter() -> MultiFernet:
-    """MultiFernet of the keys configured now (re-read so key changes in tests/rotation apply)."""
-    return _crypter_for(_configured_keys())
+    """MultiFernet of the keys configured now. Called once per encrypted value read (750 000 times
+    for a month's 1C file): the setting is re-read every time, so a new key list (tests, rotation —
+    the setting is always replaced, never changed in place) applies at once, but the key tuple is
+    rebuilt and looked up only when the setting's object changes."""
+    global _last
+    keys = settings.FIELD_ENCRYPTION_KEY
+    last = _last
+    if last is not None and last[0] is keys:
+        return last[1]
+    crypter = _crypter_for(_configured_keys())
+    _last = (keys, crypter)
+    return crypter
 
 
 def encrypt_str(value: str) -> str:
