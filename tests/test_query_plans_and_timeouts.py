@@ -104,3 +104,55 @@ def test_an_admin_page_whose_query_is_cancelled_answers_503(rf):
     response = middleware.process_exception(rf.get("/admin/clients/client/"), cancelled)
     assert response.status_code == 503 and "прерван" in response.content.decode()
     assert middleware.process_exception(rf.get("/admin/"), ValueError("other")) is None
+
+
+class _DeadlockingView(BaseAPIView):
+    """Writes row 1 then row 2, while another session holds row 2 and then asks for row 1."""
+
+    required_permissions = []
+
+    def get(self, request):
+        from django.db import transaction
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL deadlock_timeout = '3s'")  # checks first (once, after 3 s): the victim
+            cursor.execute("UPDATE deadlock_probe SET hits = hits + 1 WHERE id = 1")
+            cursor.execute("UPDATE deadlock_probe SET hits = hits + 1 WHERE id = 2")
+        return None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlock_is_a_503_write_conflict_and_saves_nothing(operator):
+    """Two writers taking the same rows in opposite order (as two requests updating the report
+    summaries' day rows could): PostgreSQL aborts one — a clear 503 to repeat, not a 500."""
+    import threading
+    import time
+
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE deadlock_probe (id int PRIMARY KEY, hits int NOT NULL)")
+        cursor.execute("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)")
+    params = connection.settings_dict
+    other = psycopg.connect(dbname=params["NAME"], user=params["USER"], host=params["HOST"] or None,
+                            port=params["PORT"] or None)
+    try:
+        other.execute("SET deadlock_timeout = '60s'")
+        other.execute("UPDATE deadlock_probe SET hits = hits + 10 WHERE id = 2")  # holds row 2
+        closing = threading.Thread(target=lambda: (time.sleep(0.2), other.execute(
+            "UPDATE deadlock_probe SET hits = hits + 10 WHERE id = 1")))  # then wants row 1
+        closing.start()
+        request = APIRequestFactory().get("/api/v1/deadlock/")
+        force_authenticate(request, user=operator)
+        response = _DeadlockingView.as_view()(request)
+        closing.join(timeout=90)
+        other.commit()
+        assert response.status_code == 503 and response["Retry-After"] == "1"
+        assert response.data["code"] == "write_conflict" and "ничего не сохранено" in response.data["detail"]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, hits FROM deadlock_probe ORDER BY id")
+            assert cursor.fetchall() == [(1, 10), (2, 10)]  # the request's writes rolled back, the other's kept
+    finally:
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS deadlock_probe")

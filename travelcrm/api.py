@@ -33,7 +33,7 @@ from rest_framework.utils import html
 from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.db import is_query_timeout
+from apps.core.db import is_query_timeout, is_write_conflict
 from apps.core.errors import BusinessError
 from apps.core.heavy import HeavyRequestMixin, ServerBusy
 from travelcrm.logging import current_request_id
@@ -106,6 +106,9 @@ def _first_code(detail) -> str | None:
 QUERY_TIMEOUT_DETAIL = (
     "Запрос выполнялся слишком долго и был прерван. Сузьте период или фильтры и повторите."
 )
+WRITE_CONFLICT_DETAIL = (
+    "Эти данные одновременно меняли в другом окне или другой пользователь; ничего не сохранено. Повторите действие."
+)
 
 
 def exception_handler(exc, context):
@@ -114,6 +117,10 @@ def exception_handler(exc, context):
         set_rollback()
         logger.warning("query cancelled by statement_timeout")
         return Response(error_body("query_timeout", QUERY_TIMEOUT_DETAIL), status=503, headers={"Retry-After": "30"})
+    if is_write_conflict(exc):
+        set_rollback()
+        logger.warning("transaction aborted by a write conflict (deadlock or serialization failure)")
+        return Response(error_body("write_conflict", WRITE_CONFLICT_DETAIL), status=503, headers={"Retry-After": "1"})
     if isinstance(exc, BusinessError):
         return Response(
             error_body(exc.code, exc.detail, exc.fields, **exc.extra), status=exc.status_code
@@ -216,15 +223,20 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        """A query cancelled by statement_timeout outside DRF (admin pages): 503, not a 500."""
-        if not is_query_timeout(exception):
-            return None
-        logger.warning("query cancelled by statement_timeout")
-        if request.path.startswith("/api/"):
-            response = _json_error(503, "query_timeout", QUERY_TIMEOUT_DETAIL)
+        """A query cancelled by statement_timeout, or a transaction aborted by a deadlock, outside DRF
+        (admin pages): 503 with what to do, not a 500."""
+        if is_query_timeout(exception):
+            code, detail, retry_after = "query_timeout", QUERY_TIMEOUT_DETAIL, "30"
+        elif is_write_conflict(exception):
+            code, detail, retry_after = "write_conflict", WRITE_CONFLICT_DETAIL, "1"
         else:
-            response = HttpResponse(QUERY_TIMEOUT_DETAIL, status=503, content_type="text/plain; charset=utf-8")
-        response["Retry-After"] = "30"
+            return None
+        logger.warning("request aborted by the database", extra={"code": code})
+        if request.path.startswith("/api/"):
+            response = _json_error(503, code, detail)
+        else:
+            response = HttpResponse(detail, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = retry_after
         return response
 
     @staticmethod

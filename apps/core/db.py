@@ -78,6 +78,14 @@ def _set_statement_timeout(sender, connection, **kwargs) -> None:
     queries.set_config(connection, {"statement_timeout": f"{settings.API_STATEMENT_TIMEOUT_MS}ms"}, local=False)
 
 
+def is_write_conflict(error: BaseException) -> bool:
+    """PostgreSQL aborted the transaction to break a deadlock (or a serialization failure): two
+    requests wrote the same rows in opposite order — e.g. the report summaries' day rows that the
+    finance triggers update. Nothing was saved; repeating the action succeeds."""
+    conflicts = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+    return isinstance(error, OperationalError) and isinstance(error.__cause__, conflicts)
+
+
 def is_query_timeout(error: BaseException) -> bool:
     """A statement PostgreSQL cancelled (statement_timeout), as Django raises it."""
     return isinstance(error, OperationalError) and isinstance(error.__cause__, psycopg.errors.QueryCanceled)
