@@ -71,12 +71,39 @@ REPORT_FIELDS = {
 }
 
 
+class _ManagerChoice(forms.ModelChoiceField):
+    """Managers by name (the report filters by the order's responsible manager), never an id to type."""
+
+    def __init__(self, **kwargs):
+        from apps.accounts.models import Role, User
+
+        super().__init__(queryset=User.objects.filter(role=Role.OPERATOR).order_by("-is_active", "full_name"),
+                         empty_label="все", **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.full_name or obj.email
+
+
+class _SupplierChoice(forms.ModelChoiceField):
+    def __init__(self, *, empty_label: str | None = "все", **kwargs):
+        from apps.orders.models import Supplier
+
+        super().__init__(queryset=Supplier.objects.order_by("name"), empty_label=empty_label, **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+def _pk(value) -> int | None:
+    return value.pk if value is not None else None
+
+
 class ReportFilterForm(forms.Form):
     date_from = forms.DateField(label="с", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="по", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     currency = forms.ChoiceField(label="валюта", required=False, choices=[("", "все"), *CURRENCIES])
-    operator = forms.IntegerField(label="менеджер (id)", required=False, min_value=1)
-    supplier = forms.IntegerField(label="поставщик (id)", required=False, min_value=1)
+    operator = _ManagerChoice(label="менеджер", required=False)
+    supplier = _SupplierChoice(label="поставщик", required=False)
     ageing = forms.ChoiceField(label="просрочка", required=False, choices=[("", "любая"), *AGEING.items()])
     by = forms.ChoiceField(label="воронка по", required=False,
                            choices=[("source", "каналам"), ("operator", "менеджерам")])
@@ -91,14 +118,14 @@ class ReportFilterForm(forms.Form):
     def filters(self) -> ReportFilters:
         data = self.cleaned_data  # fields this report does not show are absent: .get() gives None
         return ReportFilters(
-            date_from=data.get("date_from"), date_to=data.get("date_to"), operator=data.get("operator"),
-            currency=data.get("currency") or None, supplier=data.get("supplier"), ageing=data.get("ageing") or None,
-            on_date=data.get("on_date"),
+            date_from=data.get("date_from"), date_to=data.get("date_to"), operator=_pk(data.get("operator")),
+            currency=data.get("currency") or None, supplier=_pk(data.get("supplier")),
+            ageing=data.get("ageing") or None, on_date=data.get("on_date"),
         )
 
 
 class StatementForm(forms.Form):
-    supplier = forms.IntegerField(label="поставщик (id)", min_value=1)
+    supplier = _SupplierChoice(label="поставщик", empty_label=None)
     date_from = forms.DateField(label="с", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="по", widget=forms.DateInput(attrs={"type": "date"}))
     currency = forms.ChoiceField(label="валюта", choices=CURRENCIES, initial="RUB")
@@ -314,7 +341,7 @@ class FinanceReportAdmin(ReadOnlyAdmin):
         links = {}
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
-            base = f"/api/v1/finance/supplier-statements/{data['supplier']}/?" + urlencode(
+            base = f"/api/v1/finance/supplier-statements/{data['supplier'].pk}/?" + urlencode(
                 {"from": data["date_from"], "to": data["date_to"], "currency": data["currency"]})
             links = {"pdf": base + "&format=pdf", "xlsx": base + "&format=xlsx",
                      "agent": base.replace("supplier-statements", "agent-reports") + "&format=pdf"}

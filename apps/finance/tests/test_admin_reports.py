@@ -91,3 +91,15 @@ def test_statement_form_gives_pdf_and_xlsx_links(books):
     statement_pdf = next(link for link in links if "supplier-statements" in link and "format=pdf" in link)
     agent_pdf = next(link for link in links if "agent-reports" in link)
     assert web.get(statement_pdf).content[:5] == b"%PDF-" and web.get(agent_pdf).content[:5] == b"%PDF-"
+
+
+def test_filters_pick_managers_and_suppliers_by_name_not_by_id(books, make_user):
+    manager = make_user("operator", full_name="Менеджерова Ольга")
+    web = browser(books["accountant"])
+    text = web.get("/admin/finance/financereport/commissions/").content.decode()
+    assert "(id)" not in text and "Менеджерова Ольга</option>" in text and "Пегас</option>" in text
+    assert web.get(f"/admin/finance/financereport/orders/?operator={manager.pk}").status_code == 200
+    unknown = web.get("/admin/finance/financereport/orders/?operator=999999").content.decode()
+    assert "Выберите корректный вариант" in unknown  # a form error, not a 500
+    statement = web.get("/admin/finance/financereport/statement/").content.decode()
+    assert "Пегас</option>" in statement and "(id)" not in statement
