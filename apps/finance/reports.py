@@ -78,6 +78,11 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
+def _given(**lookups) -> Q:
+    """The lookups whose value the filter set (an empty value means "any")."""
+    return Q(**{lookup: value for lookup, value in lookups.items() if value})
+
+
 def _period(field: str, filters: ReportFilters) -> Q:
     """Aware datetime bounds, so the index on the column is used (no ::date cast)."""
     q = Q()
@@ -361,15 +366,10 @@ def debts_totals(filters: ReportFilters) -> list[dict]:
     """From the summary of debts per local due day (ReportDebtDay); a client's debts from its orders."""
     if filters.client:
         return debts_totals_live(filters)
-    qs = ReportDebtDay.objects.all()
-    if filters.date_from:
-        qs = qs.filter(due_day__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(due_day__lte=filters.date_to)
-    if filters.operator:
-        qs = qs.filter(operator_id=filters.operator)
-    if filters.currency:
-        qs = qs.filter(currency=filters.currency)
+    qs = ReportDebtDay.objects.filter(_given(
+        due_day__gte=filters.date_from, due_day__lte=filters.date_to, operator_id=filters.operator,
+        currency=filters.currency,
+    ))
     if filters.ageing:
         qs = qs.filter(ageing_q("due_day", filters.ageing, is_datetime=False))
     buckets = {
@@ -650,19 +650,10 @@ def _supplier_debts_base(filters: ReportFilters) -> QuerySet:
     their suppliers; a cancelled order's row shows what the supplier must return (negative)."""
     from apps.orders.models import SupplierBalance
 
-    qs = SupplierBalance.objects.exclude(balance=0)
-    if filters.supplier:
-        qs = qs.filter(supplier_id=filters.supplier)
-    if filters.currency:
-        qs = qs.filter(currency=filters.currency)
-    if filters.operator:
-        qs = qs.filter(order__operator_id=filters.operator)
-    if filters.client:
-        qs = qs.filter(order__client_id=filters.client)
-    if filters.date_from:
-        qs = qs.filter(due_date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(due_date__lte=filters.date_to)
+    qs = SupplierBalance.objects.exclude(balance=0).filter(_given(
+        supplier_id=filters.supplier, currency=filters.currency, order__operator_id=filters.operator,
+        order__client_id=filters.client, due_date__gte=filters.date_from, due_date__lte=filters.date_to,
+    ))
     if filters.ageing:
         qs = qs.filter(ageing_q("due_date", filters.ageing, is_datetime=False))
     return qs
