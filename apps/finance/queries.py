@@ -75,6 +75,30 @@ def currency_totals_of_groups(groups: QuerySet, sums: tuple[str, ...]) -> list[d
 _SETTLED = sql.SQL("('confirmed', 'paid', 'completed')")  # apps.orders.models.SETTLED_STATUSES
 
 _FUNCTIONS = """
+CREATE OR REPLACE FUNCTION finance_report_supplier_add(
+    p_kind text, p_day date, p_month timestamptz, p_supplier bigint, p_operator bigint, p_currency text,
+    p_services bigint, p_orders bigint, p_sales numeric, p_commission numeric, p_cost numeric
+) RETURNS void LANGUAGE plpgsql AS $fn$
+-- One (day or month, supplier, operator, currency) row of the supplier summary moved by the given
+-- amounts (negative to take a contribution away); the row goes when no service is left in it.
+DECLARE
+    row_id tid;
+    n integer;
+BEGIN
+    INSERT INTO {supplier_day} AS t (kind, day, month_start, supplier_id, operator_id, currency, services, orders,
+                                     sales_total, commission_total, cost_total)
+    VALUES (p_kind, p_day, p_month, p_supplier, p_operator, p_currency, p_services, p_orders, p_sales,
+            p_commission, p_cost)
+    ON CONFLICT (kind, day, supplier_id, operator_id, currency) DO UPDATE SET
+        services = t.services + excluded.services, orders = t.orders + excluded.orders,
+        sales_total = t.sales_total + excluded.sales_total,
+        commission_total = t.commission_total + excluded.commission_total,
+        cost_total = t.cost_total + excluded.cost_total
+    RETURNING ctid, t.services INTO row_id, n;
+    IF n = 0 THEN DELETE FROM {supplier_day} WHERE ctid = row_id; END IF;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION finance_report_order_apply(o {orders}, sign integer, with_services boolean)
 RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -122,17 +146,9 @@ BEGIN
                             sum(commission_in_order_currency) AS commission, sum(cost_in_order_currency) AS cost
                        FROM {services} WHERE order_id = o.id AND status <> 'cancelled' GROUP BY supplier_id
             LOOP
-                INSERT INTO {supplier_day} AS t (kind, day, month_start, supplier_id, operator_id, currency, services,
-                                                 orders, sales_total, commission_total, cost_total)
-                VALUES (k, dd, mt, s.supplier_id, o.operator_id, o.currency, sign * s.services, sign,
-                        sign * s.sales, sign * s.commission, sign * s.cost)
-                ON CONFLICT (kind, day, supplier_id, operator_id, currency) DO UPDATE SET
-                    services = t.services + excluded.services, orders = t.orders + excluded.orders,
-                    sales_total = t.sales_total + excluded.sales_total,
-                    commission_total = t.commission_total + excluded.commission_total,
-                    cost_total = t.cost_total + excluded.cost_total
-                RETURNING ctid, services INTO row_id, n;
-                IF n = 0 THEN DELETE FROM {supplier_day} WHERE ctid = row_id; END IF;
+                PERFORM finance_report_supplier_add(k, dd, mt, s.supplier_id, o.operator_id, o.currency,
+                                                    sign * s.services, sign, sign * s.sales, sign * s.commission,
+                                                    sign * s.cost);
             END LOOP;
         END IF;
     END LOOP;
@@ -178,20 +194,12 @@ BEGIN
     SELECT * INTO o FROM {orders} WHERE id = s.order_id;
     IF NOT FOUND OR o.status NOT IN {settled} THEN RETURN; END IF;
     FOREACH k IN ARRAY ARRAY['d', 'm'] LOOP
-        INSERT INTO {supplier_day} AS t (kind, day, month_start, supplier_id, operator_id, currency, services, orders,
-                                         sales_total, commission_total, cost_total)
-        VALUES (k, CASE WHEN k = 'd' THEN (o.created_at AT TIME ZONE {tz})::date
-                        ELSE date_trunc('month', o.created_at AT TIME ZONE {tz})::date END,
-                date_trunc('month', o.created_at AT TIME ZONE {tz}) AT TIME ZONE {tz}, s.supplier_id,
-                o.operator_id, o.currency, sign, counted, sign * s.price_in_order_currency,
-                sign * s.commission_in_order_currency, sign * s.cost_in_order_currency)
-        ON CONFLICT (kind, day, supplier_id, operator_id, currency) DO UPDATE SET
-            services = t.services + excluded.services, orders = t.orders + excluded.orders,
-            sales_total = t.sales_total + excluded.sales_total,
-            commission_total = t.commission_total + excluded.commission_total,
-            cost_total = t.cost_total + excluded.cost_total
-        RETURNING ctid, services INTO row_id, n;
-        IF n = 0 THEN DELETE FROM {supplier_day} WHERE ctid = row_id; END IF;
+        PERFORM finance_report_supplier_add(
+            k, CASE WHEN k = 'd' THEN (o.created_at AT TIME ZONE {tz})::date
+                    ELSE date_trunc('month', o.created_at AT TIME ZONE {tz})::date END,
+            date_trunc('month', o.created_at AT TIME ZONE {tz}) AT TIME ZONE {tz}, s.supplier_id, o.operator_id,
+            o.currency, sign, counted, sign * s.price_in_order_currency, sign * s.commission_in_order_currency,
+            sign * s.cost_in_order_currency);
     END LOOP;
 END
 $fn$;
@@ -205,11 +213,14 @@ END
 $fn$;
 """
 
-_TRIGGERS = """
+_DROP_TRIGGERS = """
 DROP TRIGGER IF EXISTS finance_report_order_write ON {orders};
 DROP TRIGGER IF EXISTS finance_report_order_update ON {orders};
 DROP TRIGGER IF EXISTS finance_report_service_write ON {services};
 DROP TRIGGER IF EXISTS finance_report_service_update ON {services};
+"""
+
+_TRIGGERS = _DROP_TRIGGERS + """
 CREATE TRIGGER finance_report_order_write AFTER INSERT OR DELETE ON {orders}
     FOR EACH ROW EXECUTE FUNCTION finance_report_order_trigger();
 CREATE TRIGGER finance_report_order_update AFTER UPDATE ON {orders} FOR EACH ROW
@@ -233,15 +244,13 @@ CREATE TRIGGER finance_report_service_update AFTER UPDATE ON {services} FOR EACH
     EXECUTE FUNCTION finance_report_service_trigger();
 """
 
-_UNINSTALL = """
-DROP TRIGGER IF EXISTS finance_report_order_write ON {orders};
-DROP TRIGGER IF EXISTS finance_report_order_update ON {orders};
-DROP TRIGGER IF EXISTS finance_report_service_write ON {services};
-DROP TRIGGER IF EXISTS finance_report_service_update ON {services};
+_UNINSTALL = _DROP_TRIGGERS + """
 DROP FUNCTION IF EXISTS finance_report_order_trigger();
 DROP FUNCTION IF EXISTS finance_report_service_trigger();
 DROP FUNCTION IF EXISTS finance_report_order_apply({orders}, integer, boolean);
 DROP FUNCTION IF EXISTS finance_report_service_apply({services}, integer);
+DROP FUNCTION IF EXISTS finance_report_supplier_add(text, date, timestamptz, bigint, bigint, text, bigint, bigint,
+                                                    numeric, numeric, numeric);
 """
 
 # The whole rebuild from the orders and services (the backfill; also after seeding with triggers off).
