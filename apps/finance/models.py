@@ -346,16 +346,29 @@ class SummaryKind(models.TextChoices):
     MONTH = "m", "месяц"
 
 
-class ReportOrderDay(models.Model):
-    """Orders' own totals per (day or month, status, currency, operator)."""
+def _summary_operator() -> models.ForeignKey:
+    """The orders' manager on a summary row (no constraint, no index of its own)."""
+    return models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+                             db_index=False, null=True, related_name="+")
+
+
+class DayOrMonthSummary(models.Model):
+    """A summary row of one local day (kind "d") or one month (kind "m", day = its first day)."""
 
     kind = models.CharField(max_length=1, choices=SummaryKind.choices)
     day = models.DateField()
     month_start = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class ReportOrderDay(DayOrMonthSummary):
+    """Orders' own totals per (day or month, status, currency, operator)."""
+
     status = models.CharField(max_length=20)
     currency = models.CharField(max_length=3)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                                 db_index=False, null=True, related_name="+")
+    operator = _summary_operator()
     orders = models.IntegerField(default=0)
     total_amount = models.DecimalField(**SUMMARY_MONEY)
     paid_amount = models.DecimalField(**SUMMARY_MONEY)
@@ -374,17 +387,13 @@ class ReportOrderDay(models.Model):
         return f"{self.kind} {self.day} {self.status} {self.currency}"
 
 
-class ReportClientDay(models.Model):
+class ReportClientDay(DayOrMonthSummary):
     """Settled orders per (day or month, client, currency, operator): the clients report."""
 
-    kind = models.CharField(max_length=1, choices=SummaryKind.choices)
-    day = models.DateField()
-    month_start = models.DateTimeField()
     client = models.ForeignKey("clients.Client", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
                                related_name="+")
     currency = models.CharField(max_length=3)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                                 db_index=False, null=True, related_name="+")
+    operator = _summary_operator()
     orders = models.IntegerField(default=0)
     turnover = models.DecimalField(**SUMMARY_MONEY)
     paid = models.DecimalField(**SUMMARY_MONEY)  # paid − refunded
@@ -403,8 +412,7 @@ class ReportDebtDay(models.Model):
 
     due_day = models.DateField(null=True)
     currency = models.CharField(max_length=3)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                                 db_index=False, null=True, related_name="+")
+    operator = _summary_operator()
     orders = models.IntegerField(default=0)
     balance = models.DecimalField(**SUMMARY_MONEY)
 
@@ -416,17 +424,13 @@ class ReportDebtDay(models.Model):
         return f"{self.due_day} {self.currency}"
 
 
-class ReportSupplierDay(models.Model):
+class ReportSupplierDay(DayOrMonthSummary):
     """Active services of settled orders per (day or month of the order, supplier, operator, currency):
     the commissions report. `orders`: how many orders have such a service (each order has one day)."""
 
-    kind = models.CharField(max_length=1, choices=SummaryKind.choices)
-    day = models.DateField()
-    month_start = models.DateTimeField()
     supplier = models.ForeignKey("orders.Supplier", on_delete=models.DO_NOTHING, db_constraint=False,
                                  db_index=False, null=True, related_name="+")
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-                                 db_index=False, null=True, related_name="+")
+    operator = _summary_operator()
     currency = models.CharField(max_length=3)
     services = models.IntegerField(default=0)
     orders = models.IntegerField(default=0)

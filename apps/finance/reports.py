@@ -126,25 +126,13 @@ def summary_period(date_from: date | None, date_to: date | None) -> Q:
 
 def _summary_filters(filters: ReportFilters, *, client: bool = False) -> Q:
     """Period, operator, currency (and client) of a summary's rows."""
-    q = summary_period(filters.date_from, filters.date_to)
-    if filters.operator:
-        q &= Q(operator_id=filters.operator)
-    if filters.currency:
-        q &= Q(currency=filters.currency)
-    if client and filters.client:
-        q &= Q(client_id=filters.client)
-    return q
+    return summary_period(filters.date_from, filters.date_to) & _given(
+        operator_id=filters.operator, currency=filters.currency, client_id=filters.client if client else None)
 
 
 def _order_filters(filters: ReportFilters, prefix: str = "") -> Q:
-    q = Q()
-    if filters.operator:
-        q &= Q(**{f"{prefix}operator_id": filters.operator})
-    if filters.client:
-        q &= Q(**{f"{prefix}client_id": filters.client})
-    if filters.currency:
-        q &= Q(**{f"{prefix}currency": filters.currency})
-    return q
+    return _given(**{f"{prefix}operator_id": filters.operator, f"{prefix}client_id": filters.client,
+                     f"{prefix}currency": filters.currency})
 
 
 def _client_name(prefix: str) -> Concat:
@@ -352,14 +340,16 @@ def debts_report(filters: ReportFilters) -> QuerySet:
     )
 
 
-def _ageing_totals(qs: QuerySet, amount: str, due_field: str, *, is_datetime: bool) -> list[dict]:
-    """Per currency: the total and each ageing bucket's part — one aggregate query."""
+def _ageing_totals(qs: QuerySet, amount: str, due_field: str, *, is_datetime: bool, rows=None) -> list[dict]:
+    """Per currency: the total, the rows (`rows`: an aggregate; default one per row of `qs`) and each
+    ageing bucket's part — one aggregate query."""
     buckets = {
         f"ageing_{bucket}": Coalesce(Sum(amount, filter=ageing_q(due_field, bucket, is_datetime=is_datetime)),
                                      ZERO, output_field=MONEY)
         for bucket in AGEING
     }
-    return list(qs.values("currency").annotate(total=Sum(amount), rows=Count("id"), **buckets).order_by("currency"))
+    return list(qs.values("currency").annotate(total=Sum(amount), rows=rows or Count("id"), **buckets)
+                .order_by("currency"))
 
 
 def debts_totals(filters: ReportFilters) -> list[dict]:
@@ -372,13 +362,7 @@ def debts_totals(filters: ReportFilters) -> list[dict]:
     ))
     if filters.ageing:
         qs = qs.filter(ageing_q("due_day", filters.ageing, is_datetime=False))
-    buckets = {
-        f"ageing_{bucket}": Coalesce(Sum("balance", filter=ageing_q("due_day", bucket, is_datetime=False)),
-                                     ZERO, output_field=MONEY)
-        for bucket in AGEING
-    }
-    return list(qs.values("currency").annotate(total=Sum("balance"), rows=Sum("orders"), **buckets)
-                .order_by("currency"))
+    return _ageing_totals(qs, "balance", "due_day", is_datetime=False, rows=Sum("orders"))  # a row per day
 
 
 def debts_totals_live(filters: ReportFilters) -> list[dict]:
@@ -670,14 +654,8 @@ def supplier_debts_report(filters: ReportFilters) -> QuerySet:
 
 
 def supplier_debts_totals(filters: ReportFilters) -> list[dict]:
-    qs = _supplier_debts_base(filters).order_by()  # the row's own currency: no join of the orders
-    buckets = {
-        f"ageing_{bucket}": Coalesce(Sum("balance", filter=ageing_q("due_date", bucket, is_datetime=False)),
-                                     ZERO, output_field=MONEY)
-        for bucket in AGEING
-    }
-    return list(qs.values("currency").annotate(total=Sum("balance"), rows=Count("id"), **buckets)
-                .order_by("currency"))
+    # The row's own currency: no join of the orders.
+    return _ageing_totals(_supplier_debts_base(filters).order_by(), "balance", "due_date", is_datetime=False)
 
 
 def supplier_days_overdue(row: dict, today: date | None = None) -> int:
