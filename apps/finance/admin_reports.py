@@ -290,7 +290,7 @@ class FinanceReportAdmin(ReadOnlyAdmin):
         """The whole report as CSV / XLSX: the API's streamed file, or — above EXPORT_BACKGROUND_ROWS
         rows or with ?background=1 — a job whose progress page gives the file when it is ready
         (a browser would otherwise show the API's 202 JSON answer)."""
-        from apps.finance.api.background import REPORT_BUILDER, report_rows, too_many_rows
+        from apps.finance.api.background import REPORT_BUILDER, background_asked, report_rows, too_many_rows
         from apps.jobs.exports import export_start
 
         self._check(request)
@@ -299,11 +299,12 @@ class FinanceReportAdmin(ReadOnlyAdmin):
             raise Http404("Нет такого отчёта.")
         query = {key: value for key, value in request.GET.items() if value and key not in ("page", "background")}
         try:
+            background = background_asked(request.GET)
             rows = report_rows(name, query)
         except ValidationError:
             messages.error(request, "Фильтр отчёта заполнен неверно — исправьте его и выгрузите ещё раз.")
             return HttpResponseRedirect(f"{reverse('admin:finance_report', args=[name])}?{urlencode(query)}")
-        if request.GET.get("background") or too_many_rows(rows):
+        if background or too_many_rows(rows):
             progress = export_start(builder=REPORT_BUILDER, title=f"Выгрузка отчёта «{report.title}»",
                                     params={"report": name, "format": fmt, "query": query}, actor=request.user)
             messages.info(request, "Файл готовится в фоне: ссылка на него появится на этой странице.")

@@ -28,9 +28,10 @@ _BACKGROUND_VALUES = {"": False, "0": False, "false": False, "no": False, "off":
                       "1": True, "true": True, "yes": True, "on": True}
 
 
-def background_asked(request) -> bool:
-    """?background= as a query-string boolean; anything else (`-58800`) is a 400, not silently "no"."""
-    raw = str(request.query_params.get("background", "")).strip().lower()
+def background_asked(query) -> bool:
+    """?background= of a query string (the API's query_params or the admin's GET) as a boolean;
+    anything else (`-58800`) is a ValidationError (a 400), not silently "no"."""
+    raw = str(query.get("background", "")).strip().lower()
     if raw not in _BACKGROUND_VALUES:
         raise ValidationError({"background": ["Ожидается логическое значение: true или false."]})
     return _BACKGROUND_VALUES[raw]
@@ -38,7 +39,7 @@ def background_asked(request) -> bool:
 
 def wants_background(request, rows: QuerySet | None = None, count: int | None = None) -> bool:
     """?background=true, or more rows than EXPORT_BACKGROUND_ROWS (counted no further than that)."""
-    if background_asked(request):
+    if background_asked(request.query_params):
         return True
     if count is None:
         return too_many_rows(rows)

@@ -350,7 +350,7 @@ class ReportView(HeavyRequestMixin, BaseAPIView):
     def get(self, request, format=None):  # noqa: A002 — DRF's name for the suffix
         params = ReportFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        background.background_asked(request)  # checked on a JSON page too: a bad value is a 400 everywhere
+        background.background_asked(request.query_params)  # checked on a JSON page too: a bad value is a 400 everywhere
         report = REPORTS[self.report_name]
         stamp = timezone.localdate().strftime("%Y-%m-%d")
         if request.accepted_renderer.format in {"csv", "xlsx"}:

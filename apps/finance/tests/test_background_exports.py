@@ -118,7 +118,11 @@ def test_admin_report_file_too_large_becomes_a_job_with_its_progress_page(book, 
 def test_admin_report_file_in_background_on_request_and_bad_filters(book, make_user):  # noqa: F811
     browser = _admin(make_user("accountant", is_staff=True))
     assert browser.get("/admin/finance/financereport/orders/export/csv/?background=1").status_code == 302
-    assert JobProgress.objects.get().title == "Выгрузка отчёта «Заказы»" or JobProgress.objects.count() == 1
+    assert JobProgress.objects.get().title == "Выгрузка отчёта «Отчёт по заказам»"
+    assert browser.get("/admin/finance/financereport/orders/export/csv/?background=0").status_code == 302
+    assert JobProgress.objects.count() == 1  # "0" is "no", as in the API: the small file streams
+    assert browser.get("/admin/finance/financereport/orders/export/csv/?background=-1")["Location"].startswith(
+        "/admin/finance/financereport/orders/?")  # not a boolean: back to the filters with a message
     bad = browser.get("/admin/finance/financereport/orders/export/csv/?date_from=вчера")
     assert bad.status_code == 302 and bad["Location"].startswith("/admin/finance/financereport/orders/?")
     assert browser.get("/admin/finance/financereport/orders/export/pdf/").status_code == 404
