@@ -44,6 +44,17 @@ def subject_indexes_of(kind: str, value: str) -> list[str]:
     return contact_index_candidates(kind, normalize_contact(kind, value))
 
 
+def consent_active_exists(*, lead_id: int | None, client_id: int | None, subject_kind: str = "",
+                          subject_value: str = "") -> bool:
+    """Whether an active consent covers the lead, its client or the sender's verified id (one query)."""
+    from apps.clients import queries
+
+    indexes = subject_indexes_of(subject_kind, subject_value) if subject_kind and subject_value else []
+    return queries.consent_active_exists(
+        lead_id=lead_id, client_id=client_id, subject_kind=subject_kind, subject_indexes=indexes
+    )
+
+
 def subject_index_of(kind: str, value: str) -> str:
     """The blind index a sender's verified id / e-mail gets (the same as their ClientContact's)."""
     return contact_index(kind, normalize_contact(kind, value))

@@ -327,7 +327,11 @@ class Consent(models.Model):
         verbose_name = _("согласие на обработку ПДн")
         verbose_name_plural = _("согласия на обработку ПДн")
         ordering = ["-given_at", "-id"]
-        indexes = [models.Index(fields=["subject_kind", "subject_index"], name="consent_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_kind", "subject_index"], name="consent_subject_idx"),
+            # The first reply to every new lead asks whether the lead already has a consent.
+            models.Index(fields=["lead_id"], condition=Q(lead_id__isnull=False), name="consent_lead_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(client__isnull=False) | ~Q(subject_index=""), name="consent_has_subject"

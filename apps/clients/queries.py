@@ -9,6 +9,7 @@ apps/clients/tests/test_queries.py.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection
@@ -16,8 +17,9 @@ from django.db.models import Model, TextField
 from django.db.models.expressions import RawSQL
 from psycopg import sql
 
-from apps.clients.models import Client, ClientContact, ClientPassport
-from apps.core.rows import column_sql, render, table_sql
+from apps.clients.models import Client, ClientContact, ClientPassport, Consent
+from apps.clients.normalization import EMAIL, PHONE, TELEGRAM, WHATSAPP
+from apps.core.rows import column_sql, columns_sql, instance_from_row, render, table_sql
 
 # (columns, ORDER BY) of each child as the list shows it; "-name" sorts descending.
 CONTACT_COLUMNS = ("id", "kind", "value", "is_primary", "created_at")
@@ -124,3 +126,78 @@ def copy_in(model: type[Model], fields: list, rows: Iterable[Sequence]) -> None:
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(render(statement)) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+# --- Consents (152-FZ): asked once per new lead from a messenger or e-mail -----------------------
+
+
+@functools.cache
+def _consent_active_statement() -> str:
+    return render(
+        sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {table} WHERE {withdrawn} IS NULL AND "
+            "({lead} = %s OR {client} = %s OR ({kind} = %s AND {index} = ANY(%s))))"
+        ).format(
+            table=table_sql(Consent),
+            withdrawn=column_sql(Consent, "withdrawn_at"),
+            lead=column_sql(Consent, "lead_id"),
+            client=column_sql(Consent, "client"),
+            kind=column_sql(Consent, "subject_kind"),
+            index=column_sql(Consent, "subject_index"),
+        )
+    )
+
+
+def consent_active_exists(
+    *, lead_id: int | None, client_id: int | None, subject_kind: str = "", subject_indexes: Sequence[str] = ()
+) -> bool:
+    """An active (not withdrawn) consent of the lead, of the client, or of the subject's blind
+    indexes: Consent.objects.filter(Q(lead_id=…) | Q(client_id=…) | Q(subject_kind=…,
+    subject_index__in=…), withdrawn_at__isnull=True).exists() in one statement built once
+    (each branch has its own index: a bitmap OR, never a scan of the registry)."""
+    indexes = list(subject_indexes) if subject_kind else []
+    with connection.cursor() as cursor:
+        cursor.execute(_consent_active_statement(), [lead_id, client_id, subject_kind, indexes])
+        return bool(cursor.fetchone()[0])
+
+
+# --- The client of an incoming message's sender (every Telegram / WhatsApp / e-mail message) -----
+
+
+@functools.cache
+def _clients_by_contact_indexes_statement() -> str:
+    return render(
+        sql.SQL(
+            "SELECT {columns} FROM {clients} AS c WHERE NOT {deleted} AND {id} IN ("
+            "SELECT {client} FROM {contacts} AS cc WHERE NOT {archived} AND ("
+            "({kind} = ANY(%s) AND {index} = ANY(%s)) OR ({kind} = %s AND {index} = ANY(%s)) "
+            "OR ({kind} = %s AND {index} = ANY(%s)))) ORDER BY {id} LIMIT %s"
+        ).format(
+            columns=columns_sql(Client, "c"),
+            clients=table_sql(Client),
+            deleted=column_sql(Client, "is_deleted", "c"),
+            id=column_sql(Client, "id", "c"),
+            client=column_sql(ClientContact, "client", "cc"),
+            contacts=table_sql(ClientContact),
+            archived=column_sql(ClientContact, "is_archived", "cc"),
+            kind=column_sql(ClientContact, "kind", "cc"),
+            index=column_sql(ClientContact, "blind_index", "cc"),
+        )
+    )
+
+
+def clients_by_contact_indexes(
+    *, phone_indexes: Sequence[str] = (), email_indexes: Sequence[str] = (), telegram_indexes: Sequence[str] = (),
+    limit: int = 2,
+) -> list[Client]:
+    """Live clients with a live contact of these blind indexes (a phone index matches phone and
+    WhatsApp contacts), by id, at most `limit` — what selectors.clients_by_contacts' queryset gives,
+    in one statement built once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _clients_by_contact_indexes_statement(),
+            [[PHONE, WHATSAPP], list(phone_indexes), EMAIL, list(email_indexes), TELEGRAM, list(telegram_indexes),
+             limit],
+        )
+        rows = cursor.fetchall()
+    return [instance_from_row(Client, row) for row in rows]

@@ -91,6 +91,20 @@ def clients_by_contacts(
     return list(Client.objects.filter(combined).order_by("id"))
 
 
+def client_of_contacts(*, phones=(), emails=(), telegram_ids=(), whatsapp_ids=()) -> Client | None:
+    """The one live client owning any of the given contacts; None when none or several (the same
+    answer as clients_by_contacts, in one statement built once: it runs for every incoming message)."""
+    phone_indexes = _indexes(PHONE, phones) | _indexes(WHATSAPP, whatsapp_ids)
+    email_indexes, telegram_indexes = _indexes(EMAIL, emails), _indexes(TELEGRAM, telegram_ids)
+    if not (phone_indexes or email_indexes or telegram_indexes):
+        return None
+    matches = queries.clients_by_contact_indexes(
+        phone_indexes=sorted(phone_indexes), email_indexes=sorted(email_indexes),
+        telegram_indexes=sorted(telegram_indexes), limit=2,
+    )
+    return matches[0] if len(matches) == 1 else None
+
+
 def _matched_kinds(*, phones=(), emails=(), passports=(), telegram_ids=(), whatsapp_ids=(),
                    exclude_client_id: int | None = None) -> dict[int, set[str]]:
     matched: dict[int, set[str]] = {}

@@ -10,7 +10,6 @@ once the sender becomes a client.
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 
 from apps.clients.consents import consent_record
@@ -83,16 +82,12 @@ def is_agreement(text: str) -> bool:
 
 def has_active_consent(lead) -> bool:
     """One query: an active consent of the lead, of its client, or of its sender's verified id."""
-    from apps.clients.consents import subject_indexes_of
+    from apps.clients.consents import consent_active_exists
 
-    condition = Q(lead_id=lead.pk)
-    if lead.client_id:
-        condition |= Q(client_id=lead.client_id)
     kind = lead.source if lead.source in SUBJECT_FIELD else ""
     value = getattr(lead, SUBJECT_FIELD[kind], "") if kind else ""
-    if value:
-        condition |= Q(subject_kind=kind, subject_index__in=subject_indexes_of(kind, value))
-    return Consent.objects.filter(condition, withdrawn_at__isnull=True).exists()
+    return consent_active_exists(lead_id=lead.pk, client_id=lead.client_id, subject_kind=kind if value else "",
+                                 subject_value=value)
 
 
 def consent_from_lead(*, lead, channel: str, message_id: str = "", ip: str | None = None, user_agent: str = ""):

@@ -20,11 +20,11 @@ as «доставка не подтверждена» in the lead's conversation
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from apps.integrations import queries
@@ -63,28 +63,28 @@ def outbound_enqueue(
         buttons=buttons or [], attachments=attachments or [], meta=meta or {},
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
-    # One statement: INSERT … ON CONFLICT (key) DO NOTHING RETURNING id. A key already stored (or
-    # being stored by a concurrent transaction, which this waits for) returns no row: nothing new
-    # is enqueued and the stored message is read back.
-    if not _insert_new(message):
+    # One statement: INSERT … ON CONFLICT DO NOTHING and, only when it wrote the row, the job's
+    # defer (the issue-15 webhook benchmark: one round trip and no Procrastinate Python per reply).
+    # A key already stored (or being stored by a concurrent transaction, which this waits for)
+    # returns no row: nothing new is enqueued and the stored message is read back.
+    pk = queries.outbound_insert_deferring(message, _send_job())
+    if pk is None:
         return OutboundMessage.objects.get(key=key), False
-    _defer(message.pk)
+    message.pk = pk
+    message._state.adding, message._state.db = False, "default"
     return message, True
 
 
-def _insert_new(message: OutboundMessage) -> bool:
-    """Model.save()'s own INSERT (same field preparation and encryption) with ON CONFLICT DO NOTHING;
-    False when the key exists. bulk_create(ignore_conflicts=True) would not return the id."""
-    meta = OutboundMessage._meta
-    fields = [f for f in meta.local_concrete_fields if not f.primary_key]
-    rows = OutboundMessage.objects._insert(  # noqa: SLF001 — the INSERT that save() and bulk_create() use
-        [message], fields=fields, returning_fields=[meta.pk], using="default", on_conflict=OnConflict.IGNORE
+@functools.cache
+def _send_job() -> queries.JobSpec:
+    """The job send_outbound.defer() writes (queue, name, priority, locks), read from the task once."""
+    from apps.integrations.tasks import send_outbound
+
+    job = send_outbound.configure().job
+    return queries.JobSpec(
+        queue=job.queue, task_name=job.task_name, priority=job.priority, lock=job.lock,
+        queueing_lock=job.queueing_lock,
     )
-    if not rows or rows[0] is None:
-        return False
-    message.pk = rows[0][0]
-    message._state.adding, message._state.db = False, "default"
-    return True
 
 
 def _defer(message_id: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -160,3 +161,83 @@ def outbound_claim_pending(message_id: int, now) -> tuple[dict, IntegrationSetti
         for field, value in zip(message_fields, row[:count], strict=True)
     }
     return message, instance_from_row(IntegrationSettings, row[count:])
+
+
+# --- A reply stored and its job enqueued in one statement (issue 15: the webhook's hot path) ------
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What Procrastinate's defer writes for a task's job (queue, task name, priority, locks)."""
+
+    queue: str
+    task_name: str
+    priority: int
+    lock: str | None = None
+    queueing_lock: str | None = None
+
+
+@functools.cache
+def _outbound_insert_deferring_statement() -> tuple[str, list]:
+    fields = [field for field in OutboundMessage._meta.local_concrete_fields if not field.primary_key]
+    # procrastinate_defer_jobs_v1 is the function Procrastinate's own defer calls (its queries.sql,
+    # "defer_jobs"); a row only when the INSERT wrote one, so an existing key enqueues nothing.
+    statement = sql.SQL(
+        "WITH message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}) "
+        "SELECT {pk}, procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, %s, "
+        "jsonb_build_object('message_id', {pk}), NULL)]::procrastinate_job_to_defer_v1[]) FROM message"
+    ).format(
+        table=table_sql(OutboundMessage),
+        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
+        values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
+        pk=column_sql(OutboundMessage, "id"),
+    )
+    return render(statement), fields
+
+
+def outbound_insert_deferring(message: OutboundMessage, job: JobSpec) -> int | None:
+    """message.save() and `job`'s defer(message_id=<the new id>) in one statement, in the caller's
+    transaction — what outbound_enqueue did in two (the INSERT, then Procrastinate's defer_jobs).
+    None, and no job, when the message's key is already stored."""
+    statement, fields = _outbound_insert_deferring_statement()
+    values = [field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*values, job.queue, job.task_name, job.priority, job.lock, job.queueing_lock])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+# --- Whether a new-lead notice could be sent at all (once per new lead) ---------------------------
+
+
+@functools.cache
+def _notices_possible_statement() -> str:
+    from apps.accounts.models import User
+
+    return render(
+        sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {integrations} WHERE {type} = %s AND {purpose} = %s AND {active}) "
+            "AND EXISTS (SELECT 1 FROM {users} WHERE {user_active} AND {chat_id} <> '')"
+        ).format(
+            integrations=table_sql(IntegrationSettings),
+            type=column_sql(IntegrationSettings, "type"),
+            purpose=column_sql(IntegrationSettings, "purpose"),
+            active=column_sql(IntegrationSettings, "is_active"),
+            users=table_sql(User),
+            user_active=column_sql(User, "is_active"),
+            chat_id=column_sql(User, "telegram_chat_id"),
+        )
+    )
+
+
+def notices_possible(integration_type: str, purpose: str) -> bool:
+    """An active bot of this type and purpose exists and so does an active user with a Telegram chat
+    id — what
+
+        IntegrationSettings.objects.filter(Exists(User.objects.filter(is_active=True)
+            .exclude(telegram_chat_id="")), type=…, purpose=…, is_active=True).exists()
+
+    answers, without compiling two querysets for every new lead."""
+    with connection.cursor() as cursor:
+        cursor.execute(_notices_possible_statement(), [str(integration_type), str(purpose)])
+        return bool(cursor.fetchone()[0])

@@ -16,12 +16,7 @@ def lead_created(sender, instance, created, raw=False, **kwargs) -> None:
 
 
 def _notices_possible() -> bool:
-    from django.db.models import Exists
+    from apps.integrations import queries
+    from apps.integrations.models import IntegrationType, Purpose
 
-    from apps.accounts.models import User
-    from apps.integrations.models import IntegrationSettings, IntegrationType, Purpose
-
-    recipients = User.objects.filter(is_active=True).exclude(telegram_chat_id="")
-    return IntegrationSettings.objects.filter(
-        Exists(recipients), type=IntegrationType.TELEGRAM, purpose=Purpose.OPERATORS, is_active=True
-    ).exists()
+    return queries.notices_possible(IntegrationType.TELEGRAM, Purpose.OPERATORS)

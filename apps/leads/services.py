@@ -223,16 +223,14 @@ def _find_client(contacts: SenderContacts):
     """The one client whose contacts match the sender's; None when none or ambiguous."""
     if not contacts.has_lookup_values():
         return None
-    from apps.clients.selectors import clients_by_contacts
+    from apps.clients.selectors import client_of_contacts
 
-    matches = clients_by_contacts(
+    return client_of_contacts(
         phones=contacts.phones(),
         emails=contacts.emails(),
         telegram_ids=contacts.telegram_ids(),
         whatsapp_ids=contacts.whatsapp_ids(),
     )
-    distinct = {client.pk: client for client in matches}
-    return next(iter(distinct.values())) if len(distinct) == 1 else None
 
 
 def _suggest(lead: Lead, contacts: SenderContacts, *, created: bool) -> None:

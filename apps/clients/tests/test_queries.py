@@ -1,6 +1,6 @@
 """Each statement of apps/clients/queries.py gives what its ORM equivalent gives, on the same data."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 import pytest
@@ -66,3 +66,68 @@ def test_index_owners_are_the_orms_live_indexes(clients):
     assert queries.index_owners(ClientContact, list(archived)) == []
     numbers = [index for index, _ in orm_passports]
     assert set(queries.index_owners(ClientPassport, numbers)) == orm_passports
+
+
+KINDS = {"phones": "phone", "emails": "email", "telegram_ids": "telegram", "whatsapp_ids": "whatsapp"}
+
+
+def test_clients_by_contact_indexes_are_the_orms_clients_by_contacts(clients):
+    from apps.clients.selectors import _indexes, client_of_contacts, clients_by_contacts
+
+    anna, _ = clients
+    vera = make_client(phones=[], emails=[], passports=[], telegram=["@vera_travel"], whatsapp=[phone(3)])
+    cases = [
+        {"phones": [phone(1)]},  # anna's phone
+        {"whatsapp_ids": [phone(3)]},  # vera's WhatsApp
+        {"phones": [phone(3)]},  # a phone matches a WhatsApp contact too
+        {"emails": ["anna@example.ru"]},  # archived: nobody
+        {"telegram_ids": ["vera_travel"]},
+        {"phones": [phone(2)], "telegram_ids": ["vera_travel"]},  # both: ambiguous
+        {"phones": ["не телефон"]},
+    ]
+    for case in cases:
+        orm = clients_by_contacts(**case)
+        indexes = {KINDS[name]: sorted(_indexes(KINDS[name], values)) for name, values in case.items()}
+        raw = queries.clients_by_contact_indexes(
+            phone_indexes=indexes.get("phone", []) + indexes.get("whatsapp", []),
+            email_indexes=indexes.get("email", []), telegram_indexes=indexes.get("telegram", []), limit=10,
+        )
+        assert [c.pk for c in raw] == [c.pk for c in orm], case
+        for got, want in zip(raw, orm, strict=True):
+            for field in Client._meta.concrete_fields:
+                assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+        assert client_of_contacts(**case) == (orm[0] if len(orm) == 1 else None), case
+    assert client_of_contacts(phones=[phone(1)]) == anna  # not a vacuous comparison: the lookups find
+    assert client_of_contacts(telegram_ids=["vera_travel"]) == vera
+    assert client_of_contacts(phones=[phone(3)]) == vera
+    assert client_of_contacts(phones=[phone(2)], telegram_ids=["vera_travel"]) is None
+    Client.objects.filter(pk=anna.pk).update(is_deleted=True, deleted_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert client_of_contacts(phones=[phone(1)]) is None  # soft-deleted: left out, as by the default manager
+
+
+def test_consent_active_exists_is_the_orms_exists(clients):
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from apps.clients.consents import consent_active_exists, consent_record, consent_text_ensure, subject_indexes_of
+    from apps.clients.models import Consent
+
+    anna, boris = clients
+    text = consent_text_ensure(body="Согласие на обработку персональных данных")
+    consent_record(text=text, channel="telegram", subject_kind="telegram", subject_value="123456789", lead_id=11)
+    consent_record(text=text, channel="web", client=anna)
+    withdrawn = consent_record(text=text, channel="web", client=boris, lead_id=12)
+    Consent.objects.filter(pk=withdrawn.pk).update(withdrawn_at=timezone.now())
+    cases = [
+        (11, None, "", ""), (12, None, "", ""), (13, None, "", ""), (None, anna.pk, "", ""), (13, boris.pk, "", ""),
+        (13, None, "telegram", "123456789"), (13, None, "telegram", "987654321"), (None, None, "", ""),
+    ]
+    for lead_id, client_id, kind, value in cases:
+        condition = Q(lead_id=lead_id) if lead_id else Q(pk__in=[])
+        if client_id:
+            condition |= Q(client_id=client_id)
+        if value:
+            condition |= Q(subject_kind=kind, subject_index__in=subject_indexes_of(kind, value))
+        orm = Consent.objects.filter(condition, withdrawn_at__isnull=True).exists()
+        raw = consent_active_exists(lead_id=lead_id, client_id=client_id, subject_kind=kind, subject_value=value)
+        assert raw is orm, (lead_id, client_id, kind, value)

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.integrations import queries
-from apps.integrations.models import InboxItem, IntegrationSettings
+from apps.integrations.models import InboxItem, IntegrationSettings, OutboundMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,65 @@ def test_outbound_claim_pending_is_the_orms_update_and_select(integration):
     for field in IntegrationSettings._meta.concrete_fields:
         assert getattr(raw_integration, field.attname) == getattr(orm.integration, field.attname), field.name
     assert queries.outbound_claim_pending(message.pk, now) is None  # not pending any more: no second claim
+
+
+def _reply(integration, key: str) -> OutboundMessage:
+    return OutboundMessage(
+        channel="telegram", integration=integration, key=key, chat_id="4242", text="Ваша заявка № L-000001 получена.",
+        lead_pk=7, buttons=[{"text": "Даю согласие", "data": "consent:7"}],
+    )
+
+
+def test_outbound_insert_deferring_writes_the_row_save_writes_and_the_job_defer_writes(integration):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from apps.integrations.outbound import _send_job
+    from apps.integrations.tasks import send_outbound
+
+    message = _reply(integration, "telegram:reply:1")
+    pk = queries.outbound_insert_deferring(message, _send_job())
+    orm = _reply(integration, "telegram:reply:2")
+    orm.save()
+    stored = {m.key: m for m in OutboundMessage.objects.filter(pk__in=[pk, orm.pk])}
+    for field in OutboundMessage._meta.concrete_fields:
+        if field.attname not in ("id", "key", "created_at"):
+            assert getattr(stored["telegram:reply:1"], field.attname) == getattr(orm, field.attname), field.name
+    assert stored["telegram:reply:1"].created_at is not None
+
+    send_outbound.defer(message_id=pk)  # Procrastinate's own defer, for comparison
+    ours, theirs = ProcrastinateJob.objects.filter(args={"message_id": pk}).order_by("id")
+    for name in ("queue_name", "task_name", "priority", "lock", "queueing_lock", "args", "status", "scheduled_at",
+                 "attempts"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
+def test_outbound_insert_deferring_an_existing_key_writes_no_row_and_no_job(integration):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from apps.integrations.outbound import _send_job
+
+    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), _send_job()) is not None
+    jobs = ProcrastinateJob.objects.count()
+    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), _send_job()) is None
+    assert OutboundMessage.objects.filter(key="k-1").count() == 1
+    assert ProcrastinateJob.objects.count() == jobs
+
+
+@pytest.mark.parametrize("bot_active", [True, False])
+@pytest.mark.parametrize("chat_id", ["", "123456"])
+@pytest.mark.parametrize("user_active", [True, False])
+def test_notices_possible_is_the_orms_exists(bot_active, chat_id, user_active):
+    from django.db.models import Exists
+
+    from apps.accounts.models import Role, User
+
+    IntegrationSettings.objects.create(type="telegram", purpose="operators", bot_name="ops", is_active=bot_active)
+    IntegrationSettings.objects.create(type="telegram", purpose="sales", bot_name="sales", is_active=True)
+    User.objects.create_user(email="m@example.ru", password="x-Password-1", role=Role.OPERATOR,
+                             telegram_chat_id=chat_id, is_active=user_active)
+    recipients = User.objects.filter(is_active=True).exclude(telegram_chat_id="")
+    orm = IntegrationSettings.objects.filter(
+        Exists(recipients), type="telegram", purpose="operators", is_active=True
+    ).exists()
+    assert queries.notices_possible("telegram", "operators") is orm
+    assert orm is (bot_active and bool(chat_id) and user_active)
