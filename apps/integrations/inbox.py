@@ -9,9 +9,10 @@ A channel calls `inbox_store(...)` (its own transaction, committed at once) and 
 import importlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.integrations import queries
@@ -19,6 +20,9 @@ from apps.integrations.errors import safe_message
 from apps.integrations.models import InboxItem, InboxStatus, IntegrationSettings
 
 logger = logging.getLogger("travelcrm.integrations.inbox")
+
+# A request stores its item and processes it at once; gunicorn's timeout (30 s) ends it well before.
+PENDING_GRACE = timedelta(minutes=2)
 
 # channel -> "module:function" taking an InboxItem and returning a HandlerResult.
 HANDLERS = {
@@ -69,20 +73,24 @@ def inbox_store(
 
 
 def inbox_process(item: InboxItem | int) -> InboxItem | None:
-    """Process one item under a row lock; on failure keep it with its error. Never raises.
+    """Process one item; on failure keep it with its error. Never raises.
 
-    Pass the InboxItem that inbox_store just returned (with its integration) and it is not read
-    again: only its row is locked and its status re-checked. Pass an id and it is loaded.
+    Pass an id and the item is locked (skipped when another process holds it), its status
+    re-checked and it is loaded. Pass the InboxItem that inbox_store just returned (with its
+    integration) and it is neither read nor locked again — one statement less on every webhook:
+    nothing else takes a pending item this young (the scheduled retry leaves pending items alone
+    for PENDING_GRACE), and were it processed twice, the second run would find its message already
+    taken (lead_ingest is idempotent per message, under an advisory lock) and send nothing.
     """
     item_id = item if isinstance(item, int) else item.pk
     try:
         with transaction.atomic():
-            state = queries.inbox_lock(item_id)
-            if state is None:  # being processed right now by someone else, or gone
-                return None
             if isinstance(item, int):
+                state = queries.inbox_lock(item_id)
+                if state is None:  # being processed right now by someone else, or gone
+                    return None
                 item = InboxItem.objects.select_related("integration").get(pk=item_id)
-            item.status, item.attempts = state
+                item.status, item.attempts = state
             if item.status in (InboxStatus.PROCESSED, InboxStatus.IGNORED):
                 return item
             result = _handler(item.channel)(item)
@@ -117,13 +125,16 @@ def inbox_reprocess(
     """Retry pending and failed items (oldest first). Returns counts per resulting status.
 
     max_attempts skips items that already failed that many times (a scheduled run should not retry a
-    permanently broken item forever); explicit ids are always retried.
+    permanently broken item forever) and pending items younger than PENDING_GRACE (still being
+    processed by the request that stored them); explicit ids are always retried.
     """
     queryset = InboxItem.objects.filter(status__in=[InboxStatus.PENDING, InboxStatus.FAILED])
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
     elif max_attempts:
-        queryset = queryset.filter(attempts__lt=max_attempts)
+        # The scheduled run: a pending item younger than PENDING_GRACE is its request's, in flight.
+        young = Q(status=InboxStatus.PENDING, received_at__gt=timezone.now() - PENDING_GRACE)
+        queryset = queryset.filter(attempts__lt=max_attempts).exclude(young)
     if channel:
         queryset = queryset.filter(channel=channel)
     counts: dict[str, int] = {}

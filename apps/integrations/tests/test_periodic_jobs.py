@@ -47,3 +47,23 @@ def test_inbox_retry_is_scheduled_and_finishes_failed_items(telegram_bot):
     assert item.attempts == 2
     schedules = {p.periodic_id: p.cron for p in app.periodic_registry.periodic_tasks.values()}
     assert schedules["inbox_retry"] == "*/10 * * * *" and schedules["mail_poll"] == "* * * * *"
+
+
+def test_inbox_retry_leaves_a_young_pending_item_to_its_request():
+    """A pending item is being processed by the request that stored it (which no longer locks it):
+    the scheduled retry takes it only once it is older than PENDING_GRACE (its request died)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.integrations.inbox import PENDING_GRACE
+
+    payload = {"name": "Анна", "phone": "+79161234567", "message": "Тур в Казань", "consent": True}
+    young = InboxItem.objects.create(channel="web", external_id="w-young", payload=payload)
+    stale = InboxItem.objects.create(channel="web", external_id="w-stale", payload=payload)
+    InboxItem.objects.filter(pk=stale.pk).update(received_at=timezone.now() - PENDING_GRACE - timedelta(seconds=1))
+    reprocess_inbox(timestamp=0)
+    young.refresh_from_db()
+    stale.refresh_from_db()
+    assert young.status == InboxStatus.PENDING and young.attempts == 0
+    assert stale.status != InboxStatus.PENDING and stale.attempts == 1, stale.error  # taken and tried

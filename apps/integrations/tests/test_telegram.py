@@ -104,15 +104,15 @@ def test_statements_per_update_through_the_webhook(api_client, telegram_bot, fak
     with CaptureQueriesContext(connection) as retry:
         assert _post(api_client, telegram_bot, update(402, 900002)).status_code == 200
     _sent(fake_telegram)
-    # integration; INSERT inbox (committed by itself); BEGIN; lock the inbox row; advisory locks (one
+    # integration; INSERT inbox (committed by itself); BEGIN; advisory locks (one
     # statement); message known?; sender's open lead FOR UPDATE; client by contacts; INSERT lead (an
     # append: UPDATE of the changed columns); INSERT audit entry; INSERT message; the reply: INSERT
     # outbound message ON CONFLICT DO NOTHING RETURNING id with its job's defer in the same
     # statement; UPDATE inbox; COMMIT. A new lead's first reply also asks whether the sender has consented already (one
     # query, issue 14), and whether a new-lead notice could be sent at all (an active operators' bot
     # and a manager with a chat id: one EXISTS, instead of a job for every lead — issue 15).
-    assert len(new) <= 16, [query["sql"][:80] for query in new.captured_queries]
-    assert len(append) <= 14, [query["sql"][:80] for query in append.captured_queries]
+    assert len(new) <= 15, [query["sql"][:80] for query in new.captured_queries]
+    assert len(append) <= 13, [query["sql"][:80] for query in append.captured_queries]
     assert not any("SAVEPOINT" in query["sql"] for query in [*new.captured_queries, *append.captured_queries])
     # A retry: the integration and INSERT inbox ... ON CONFLICT DO NOTHING, nothing else.
     assert len(retry) == 2, [query["sql"][:80] for query in retry.captured_queries]
