@@ -46,17 +46,32 @@ def _passport_indexes(values: Iterable[str]) -> set[str]:
     return result
 
 
+class ContactIndexes(NamedTuple):
+    """Blind indexes of a sender's contacts by the kind they match: a phone index matches phone and
+    WhatsApp contacts alike."""
+
+    phone: set[str]
+    email: set[str]
+    telegram: set[str]
+
+
+def _contact_indexes(*, phones=(), emails=(), telegram_ids=(), whatsapp_ids=()) -> ContactIndexes:
+    return ContactIndexes(
+        phone=_indexes(PHONE, phones) | _indexes(WHATSAPP, whatsapp_ids),
+        email=_indexes(EMAIL, emails),
+        telegram=_indexes(TELEGRAM, telegram_ids),
+    )
+
+
 def _contact_filter(*, phones=(), emails=(), telegram_ids=(), whatsapp_ids=()) -> Q | None:
+    indexes = _contact_indexes(phones=phones, emails=emails, telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids)
     conditions = []
-    phone_indexes = _indexes(PHONE, phones) | _indexes(WHATSAPP, whatsapp_ids)
-    if phone_indexes:
-        conditions.append(Q(kind__in=[PHONE, WHATSAPP], blind_index__in=phone_indexes))
-    email_indexes = _indexes(EMAIL, emails)
-    if email_indexes:
-        conditions.append(Q(kind=EMAIL, blind_index__in=email_indexes))
-    telegram_indexes = _indexes(TELEGRAM, telegram_ids)
-    if telegram_indexes:
-        conditions.append(Q(kind=TELEGRAM, blind_index__in=telegram_indexes))
+    if indexes.phone:
+        conditions.append(Q(kind__in=[PHONE, WHATSAPP], blind_index__in=indexes.phone))
+    if indexes.email:
+        conditions.append(Q(kind=EMAIL, blind_index__in=indexes.email))
+    if indexes.telegram:
+        conditions.append(Q(kind=TELEGRAM, blind_index__in=indexes.telegram))
     if not conditions:
         return None
     combined = conditions[0]
@@ -94,13 +109,12 @@ def clients_by_contacts(
 def client_of_contacts(*, phones=(), emails=(), telegram_ids=(), whatsapp_ids=()) -> Client | None:
     """The one live client owning any of the given contacts; None when none or several (the same
     answer as clients_by_contacts, in one statement built once: it runs for every incoming message)."""
-    phone_indexes = _indexes(PHONE, phones) | _indexes(WHATSAPP, whatsapp_ids)
-    email_indexes, telegram_indexes = _indexes(EMAIL, emails), _indexes(TELEGRAM, telegram_ids)
-    if not (phone_indexes or email_indexes or telegram_indexes):
+    indexes = _contact_indexes(phones=phones, emails=emails, telegram_ids=telegram_ids, whatsapp_ids=whatsapp_ids)
+    if not (indexes.phone or indexes.email or indexes.telegram):
         return None
     matches = queries.clients_by_contact_indexes(
-        phone_indexes=sorted(phone_indexes), email_indexes=sorted(email_indexes),
-        telegram_indexes=sorted(telegram_indexes), limit=2,
+        phone_indexes=sorted(indexes.phone), email_indexes=sorted(indexes.email),
+        telegram_indexes=sorted(indexes.telegram), limit=2,
     )
     return matches[0] if len(matches) == 1 else None
 

@@ -68,11 +68,8 @@ def test_index_owners_are_the_orms_live_indexes(clients):
     assert set(queries.index_owners(ClientPassport, numbers)) == orm_passports
 
 
-KINDS = {"phones": "phone", "emails": "email", "telegram_ids": "telegram", "whatsapp_ids": "whatsapp"}
-
-
 def test_clients_by_contact_indexes_are_the_orms_clients_by_contacts(clients):
-    from apps.clients.selectors import _indexes, client_of_contacts, clients_by_contacts
+    from apps.clients.selectors import _contact_indexes, client_of_contacts, clients_by_contacts
 
     anna, _ = clients
     vera = make_client(phones=[], emails=[], passports=[], telegram=["@vera_travel"], whatsapp=[phone(3)])
@@ -87,10 +84,10 @@ def test_clients_by_contact_indexes_are_the_orms_clients_by_contacts(clients):
     ]
     for case in cases:
         orm = clients_by_contacts(**case)
-        indexes = {KINDS[name]: sorted(_indexes(KINDS[name], values)) for name, values in case.items()}
+        indexes = _contact_indexes(**case)
         raw = queries.clients_by_contact_indexes(
-            phone_indexes=indexes.get("phone", []) + indexes.get("whatsapp", []),
-            email_indexes=indexes.get("email", []), telegram_indexes=indexes.get("telegram", []), limit=10,
+            phone_indexes=sorted(indexes.phone), email_indexes=sorted(indexes.email),
+            telegram_indexes=sorted(indexes.telegram), limit=10,
         )
         assert [c.pk for c in raw] == [c.pk for c in orm], case
         for got, want in zip(raw, orm, strict=True):
