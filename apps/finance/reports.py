@@ -684,49 +684,45 @@ def _sales_summary(filters: ReportFilters) -> QuerySet:
     return ReportOrderDay.objects.filter(_summary_filters(filters), status__in=DEBT_STATUSES)
 
 
+def _sales_sums() -> dict:
+    """The sales report's money columns: the orders and their summary (ReportOrderDay) name them alike."""
+    return {"sales": Sum("total_amount"), "cost": Sum("cost_amount"), "margin": Sum("margin"),
+            "commission": Sum("commission")}
+
+
+def _sales_by_month(qs: QuerySet, *, month_of: str, orders) -> QuerySet:
+    return (
+        qs.annotate(month=TruncMonth(month_of))
+        .values("month", "currency")
+        .annotate(orders=orders, **_sales_sums(),
+                  paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY))
+        .order_by("month", "currency")
+    )
+
+
+def _sales_by_currency(qs: QuerySet, *, rows) -> list[dict]:
+    return list(qs.values("currency").annotate(rows=rows, **_sales_sums()).order_by("currency"))
+
+
 def sales_report(filters: ReportFilters) -> QuerySet:
     """By month and currency from the orders' summary (ReportOrderDay); a client's from its orders."""
     if filters.client:
         return sales_report_live(filters)
-    return (
-        _sales_summary(filters)
-        .annotate(month=TruncMonth("month_start"))
-        .values("month", "currency")
-        .annotate(orders=Sum("orders"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
-                  commission=Sum("commission"), paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY))
-        .order_by("month", "currency")
-    )
+    return _sales_by_month(_sales_summary(filters), month_of="month_start", orders=Sum("orders"))
 
 
 def sales_report_live(filters: ReportFilters) -> QuerySet:
-    return (
-        _sales_orders(filters)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month", "currency")
-        .annotate(orders=Count("id"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
-                  commission=Sum("commission"), paid=Sum(F("paid_amount") - F("refunded_amount"), output_field=MONEY))
-        .order_by("month", "currency")
-    )
+    return _sales_by_month(_sales_orders(filters), month_of="created_at", orders=Count("id"))
 
 
 def sales_totals(filters: ReportFilters) -> list[dict]:
     if filters.client:
         return sales_totals_live(filters)
-    return list(
-        _sales_summary(filters).values("currency").annotate(
-            rows=Sum("orders"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
-            commission=Sum("commission"),
-        ).order_by("currency")
-    )
+    return _sales_by_currency(_sales_summary(filters), rows=Sum("orders"))
 
 
 def sales_totals_live(filters: ReportFilters) -> list[dict]:
-    return list(
-        _sales_orders(filters).values("currency").annotate(
-            rows=Count("id"), sales=Sum("total_amount"), cost=Sum("cost_amount"), margin=Sum("margin"),
-            commission=Sum("commission"),
-        ).order_by("currency")
-    )
+    return _sales_by_currency(_sales_orders(filters), rows=Count("id"))
 
 
 SALES_COLUMNS = [
