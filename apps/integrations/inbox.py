@@ -3,7 +3,8 @@
 A channel calls `inbox_store(...)` (its own transaction, committed at once) and then
 `inbox_process(item)`. If processing fails the item keeps its error and status `failed`;
 `manage.py reprocess_inbox` (or the admin action) retries it. Processing is idempotent:
-`lead_ingest` is idempotent on (channel, external_id) and an item is processed under a row lock.
+`lead_ingest` is idempotent on (channel, external_id); a retry locks the item's row, the request that
+stored it does not need to (see inbox_process).
 """
 
 import importlib
