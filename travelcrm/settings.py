@@ -448,6 +448,8 @@ JOB_SCHEDULES = {
     "retry_stalled": env.str("JOB_SCHEDULE_RETRY_STALLED", default="* * * * *"),
     "mail_poll": env.str("JOB_SCHEDULE_MAIL_POLL", default="* * * * *"),
     "inbox_retry": env.str("JOB_SCHEDULE_INBOX_RETRY", default="*/10 * * * *"),
+    # The replies drain is deferred with each Telegram reply; this run only sweeps up after one that died.
+    "reply_drain": env.str("JOB_SCHEDULE_REPLY_DRAIN", default="* * * * *"),
     # The Central Bank publishes at ~15:30 Moscow time (12:30 UTC).
     "cbr_rates": env.str("JOB_SCHEDULE_CBR_RATES", default="0 13 * * *"),
     "backup": env.str("JOB_SCHEDULE_BACKUP", default="30 0 * * *"),

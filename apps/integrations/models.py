@@ -207,11 +207,22 @@ class OutboundMessage(models.Model):
     external_id = models.CharField("ID у мессенджера / Message-ID", max_length=255, blank=True)
     created_at = models.DateTimeField("создано", auto_now_add=True)
     sent_at = models.DateTimeField("отправлено", null=True, blank=True)
+    # A Telegram text reply's first attempt belongs to the replies drain (apps/integrations/drain.py):
+    # one job sends whatever text replies are waiting, many at once. A message leaves the drain
+    # (False) when that attempt delivered nothing: its retries are its own send_outbound job.
+    by_drain = models.BooleanField("в общей очереди ответов", default=False)
+    # The drain job whose attempt holds the message in `sending` (to tell a dead attempt from a live one).
+    drain_job_id = models.BigIntegerField("задача очереди ответов", null=True, blank=True)
 
     class Meta:
         verbose_name = "исходящее сообщение"
         verbose_name_plural = "исходящие сообщения"
         ordering = ["-id"]
+        indexes = [
+            # The drain's claim: the waiting text replies, oldest first (a few rows at any time).
+            models.Index(fields=["id"], name="outbound_drain_pending_idx",
+                         condition=models.Q(by_drain=True, status="pending")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.chat_id} ({self.get_status_display()})"

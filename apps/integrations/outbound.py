@@ -64,10 +64,15 @@ def outbound_enqueue(
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
     )
     # One statement: INSERT … ON CONFLICT DO NOTHING and, only when it wrote the row, the job's
-    # defer (the issue-15 webhook benchmark: one round trip and no Procrastinate Python per reply).
+    # defer (the issue-15 webhook benchmark: one round trip and no Procrastinate Python per reply) —
+    # the replies drain's (drain.py) for a Telegram text, the message's own send_outbound otherwise.
     # A key already stored (or being stored by a concurrent transaction, which this waits for)
     # returns no row: nothing new is enqueued and the stored message is read back.
-    pk = queries.outbound_insert_deferring(message, _send_job())
+    if drains(channel, attachments):
+        message.by_drain = True
+        pk = queries.outbound_insert_draining(message, drain_job())
+    else:
+        pk = queries.outbound_insert_deferring(message, send_job())
     if pk is None:
         return OutboundMessage.objects.get(key=key), False
     message.pk = pk
@@ -75,12 +80,30 @@ def outbound_enqueue(
     return message, True
 
 
+def drains(channel: str, attachments: list | None) -> bool:
+    """Whether a new message's first attempt belongs to the replies drain (drain.py): a Telegram
+    text (with buttons). Files and the other channels keep a job per message — their sending goes
+    through the ORM's thread anyway (object storage, the synchronous WhatsApp and SMTP clients)."""
+    return channel == "telegram" and not attachments
+
+
 @functools.cache
-def _send_job() -> queries.JobSpec:
+def send_job() -> queries.JobSpec:
     """The job send_outbound.defer() writes (queue, name, priority, locks), read from the task once."""
     from apps.integrations.tasks import send_outbound
 
-    job = send_outbound.configure().job
+    return _spec(send_outbound.configure().job)
+
+
+@functools.cache
+def drain_job() -> queries.JobSpec:
+    """The job drain_replies.defer() writes (its queueing lock keeps at most one waiting)."""
+    from apps.integrations.tasks import drain_replies
+
+    return _spec(drain_replies.configure().job)
+
+
+def _spec(job) -> queries.JobSpec:
     return queries.JobSpec(
         queue=job.queue, task_name=job.task_name, priority=job.priority, lock=job.lock,
         queueing_lock=job.queueing_lock,
@@ -192,7 +215,8 @@ def outbound_resend(*, message_id: int, lead_pk: int | None = None) -> OutboundM
     message = queryset.first()
     if message is None:
         return None
-    message.status, message.error = OutboundStatus.PENDING, ""
-    message.save(update_fields=["status", "error"])
+    # Out of the drain for good: a resend is the message's own job.
+    message.status, message.error, message.by_drain = OutboundStatus.PENDING, "", False
+    message.save(update_fields=["status", "error", "by_drain"])
     _defer(message.pk)
     return message

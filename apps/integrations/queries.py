@@ -241,3 +241,170 @@ def notices_possible(integration_type: str, purpose: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_notices_possible_statement(), [str(integration_type), str(purpose)])
         return bool(cursor.fetchone()[0])
+
+
+# --- The replies drain (apps/integrations/drain.py): a text reply stored with a drain job --------
+# Held shared by every transaction that stores a drained reply, from its INSERT to its commit; the
+# drain finishes only when it can take it exclusively, i.e. when no reply it might have skipped is
+# still uncommitted (see drain.py). An arbitrary constant: no other advisory lock uses it.
+DRAIN_BARRIER_KEY = 7_115_001
+
+
+@functools.cache
+def _outbound_insert_draining_statement() -> tuple[str, list]:
+    fields = [field for field in OutboundMessage._meta.local_concrete_fields if not field.primary_key]
+    # The drain job is written only when none is waiting (a waiting one will take this reply too).
+    # `barrier` is read inside the anti-join, so the lock is held before the waiting drain is looked
+    # for; ON CONFLICT covers two transactions that both found none.
+    statement = sql.SQL(
+        "WITH barrier AS (SELECT true AS held FROM pg_advisory_xact_lock_shared(%s::bigint)), "
+        "message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}), "
+        "drain AS (INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args) "
+        "SELECT %s, %s, %s, %s, %s, '{{}}'::jsonb FROM message, barrier WHERE NOT EXISTS ("
+        "SELECT 1 FROM procrastinate_jobs AS waiting WHERE waiting.queueing_lock = %s "
+        "AND waiting.status = 'todo' AND barrier.held) "
+        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING) "
+        "SELECT {pk} FROM message"
+    ).format(
+        table=table_sql(OutboundMessage),
+        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
+        values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
+        pk=column_sql(OutboundMessage, "id"),
+    )
+    return render(statement), fields
+
+
+def outbound_insert_draining(message: OutboundMessage, drain: JobSpec) -> int | None:
+    """message.save() and, unless a drain job is already waiting, the drain job's defer — one
+    statement in the caller's transaction. `drain` must have a queueing_lock. None, and nothing
+    enqueued, when the message's key is already stored."""
+    statement, fields = _outbound_insert_draining_statement()
+    values = [field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields]
+    job: list[Any] = [drain.queue, drain.task_name, drain.priority, drain.lock, drain.queueing_lock]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [DRAIN_BARRIER_KEY, *values, *job, drain.queueing_lock])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+# The drain's own statements run on the worker's asynchronous connection pool (Procrastinate's
+# connector, named %(placeholders)s), not through Django's thread: no hop per statement.
+DRAIN_MESSAGE_FIELDS = ("id", "chat_id", "text", "buttons", "parts_done")
+
+
+def _as_django_reads(field: Any, alias: str, name: str) -> sql.Composed:
+    """A column as Django's connection returns it: JSON as text (its fields parse it themselves;
+    the pool's psycopg would hand over parsed objects)."""
+    cast = "::text" if field.db_type(connection) in ("jsonb", "json") else ""
+    return sql.SQL("{}" + cast + " AS {}").format(sql.Identifier(alias, field.column), sql.Identifier(name))
+
+
+def _drain_message_fields() -> list[Any]:
+    return [OutboundMessage._meta.get_field(name) for name in DRAIN_MESSAGE_FIELDS]
+
+
+def _integration_aliases(alias: str) -> sql.Composed:
+    return sql.SQL(", ").join(
+        [_as_django_reads(field, alias, f"i__{field.column}") for field in IntegrationSettings._meta.concrete_fields]
+    )
+
+
+def _outbound(name: str, alias: str | None = None) -> sql.Identifier:
+    return column_sql(OutboundMessage, name, alias)
+
+
+@functools.cache
+def drain_claim_statement() -> str:
+    """Up to %(limit)s waiting drained replies become `sending` (attempts + 1, this drain job's id),
+    oldest first, skipping rows another drain holds; with what sending them needs."""
+    # The picked rows in a MATERIALIZED CTE: run once. As `o.id IN (SELECT … LIMIT n)` the planner
+    # may re-run the subquery per row (a nested loop) and claim more than n.
+    return render(sql.SQL(
+        "WITH picked AS MATERIALIZED (SELECT {id} FROM {table} WHERE {by_drain} AND {status} = 'pending' "
+        "ORDER BY {id} LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+        "UPDATE {table} AS o SET {status} = 'sending', {started} = now(), {attempts} = {o_attempts} + 1, "
+        "{job} = %(job)s FROM picked, {integrations} AS i "
+        "WHERE {o_id} = picked.{id} AND {o_status} = 'pending' AND {i_id} = {o_integration} "
+        "RETURNING {message_columns}, {integration_columns}"
+    ).format(
+        table=table_sql(OutboundMessage), integrations=table_sql(IntegrationSettings),
+        status=_outbound("status"), started=_outbound("attempt_started_at"), attempts=_outbound("attempts"),
+        o_attempts=_outbound("attempts", "o"), job=_outbound("drain_job_id"), o_id=_outbound("id", "o"),
+        id=_outbound("id"), by_drain=_outbound("by_drain"), o_status=_outbound("status", "o"),
+        i_id=column_sql(IntegrationSettings, "id", "i"), o_integration=_outbound("integration", "o"),
+        message_columns=sql.SQL(", ").join(
+            [_as_django_reads(field, "o", field.column) for field in _drain_message_fields()]),
+        integration_columns=_integration_aliases("i"),
+    ))
+
+
+def drain_claimed(row: dict) -> tuple[dict, IntegrationSettings]:
+    """A row of drain_claim_statement(): the message's fields (decrypted) and its integration."""
+    message = {}
+    for field in _drain_message_fields():
+        value = row[field.column]
+        message[field.name] = field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+    columns = [row[f"i__{field.column}"] for field in IntegrationSettings._meta.concrete_fields]
+    return message, instance_from_row(IntegrationSettings, columns)
+
+
+@functools.cache
+def drain_sent_statement() -> str:
+    """Every message of %(ids)s sent, with its external id of %(external_ids)s (a slow attempt that
+    answers after it was given up as unconfirmed still wins, as in outbound_mark_sent)."""
+    return render(sql.SQL(
+        "UPDATE {table} AS o SET {status} = 'sent', {sent_at} = now(), {external_id} = v.external_id, "
+        "{error} = '' FROM unnest(%(ids)s::bigint[], %(external_ids)s::text[]) AS v(id, external_id) "
+        "WHERE {o_id} = v.id AND {o_status} IN ('sending', 'unconfirmed')"
+    ).format(
+        table=table_sql(OutboundMessage), status=_outbound("status"), sent_at=_outbound("sent_at"),
+        external_id=_outbound("external_id"), error=_outbound("error"), o_id=_outbound("id", "o"),
+        o_status=_outbound("status", "o"),
+    ))
+
+
+@functools.cache
+def drain_settle_statement() -> str:
+    """An attempt that ended without delivery: the message becomes %(status)s (failed, unconfirmed)."""
+    return render(sql.SQL(
+        "UPDATE {table} SET {status} = %(status)s, {error} = %(error)s WHERE {id} = %(id)s AND {status} = 'sending'"
+    ).format(table=table_sql(OutboundMessage), status=_outbound("status"), error=_outbound("error"),
+             id=_outbound("id")))
+
+
+@functools.cache
+def drain_hand_over_statement() -> str:
+    """The drain's attempt delivered nothing: the message leaves the drain (pending, its own
+    send_outbound job scheduled %(delay)s seconds from now) — one statement, so it is never left
+    pending without a job."""
+    return render(sql.SQL(
+        "WITH released AS (UPDATE {table} SET {status} = 'pending', {by_drain} = false, {error} = %(error)s "
+        "WHERE {id} = %(id)s AND {status} = 'sending' RETURNING {id}) "
+        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%(queue)s, %(task)s, %(priority)s, %(lock)s, "
+        "%(queueing_lock)s, jsonb_build_object('message_id', {id}), "
+        "now() + make_interval(secs => %(delay)s))]::procrastinate_job_to_defer_v1[]) FROM released"
+    ).format(table=table_sql(OutboundMessage), status=_outbound("status"), by_drain=_outbound("by_drain"),
+             error=_outbound("error"), id=_outbound("id")))
+
+
+@functools.cache
+def drain_sweep_statement() -> str:
+    """Drained messages left `sending` by a dead attempt — of this drain job's earlier run (a job
+    starts with none of its own), or of a drain job that is no longer running — become unconfirmed."""
+    return render(sql.SQL(
+        "UPDATE {table} AS o SET {status} = 'unconfirmed', {error} = %(error)s "
+        "WHERE {o_status} = 'sending' AND {o_by_drain} AND ({o_job} = %(job)s OR NOT EXISTS ("
+        "SELECT 1 FROM procrastinate_jobs AS j WHERE j.id = {o_job} AND j.status = 'doing')) RETURNING {o_id}"
+    ).format(table=table_sql(OutboundMessage), status=_outbound("status"), error=_outbound("error"),
+             o_status=_outbound("status", "o"), o_by_drain=_outbound("by_drain", "o"),
+             o_job=_outbound("drain_job_id", "o"), o_id=_outbound("id", "o")))
+
+
+DRAIN_BARRIER_FREE = "SELECT pg_try_advisory_xact_lock(%(key)s::bigint) AS free"
+
+# A fresh drain job, unless one is already waiting (the drain that ran its time hands over).
+DRAIN_FOLLOW_UP = (
+    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args) "
+    "VALUES (%(queue)s, %(task)s, %(priority)s, %(queueing_lock)s, '{}'::jsonb) "
+    "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"
+)

@@ -9,8 +9,8 @@ from django.urls import reverse
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
+from apps.integrations import drain, media, outbound, sending
 from apps.integrations import ingest as door
-from apps.integrations import media, outbound, sending
 from apps.integrations.email.handlers import mailbox_poll
 from apps.integrations.errors import ChannelError, ChannelRejected, DeliveryUnknown, RateLimited
 from apps.integrations.inbox import inbox_reprocess
@@ -65,6 +65,22 @@ async def send_outbound(context, *, message_id: int) -> str:
         raise
     await sync_to_async(_after)(outbound.outbound_mark_sent, message_id, str(external_id))
     return "sent"
+
+
+@periodic("reply_drain")
+@app.task(name="integrations.drain_replies", queue="replies", queueing_lock="integrations.drain_replies",
+          retry=Backoff(max_attempts=20, base=1, cap=60), pass_context=True)
+async def drain_replies(context, timestamp: int | None = None) -> dict:
+    """Send every Telegram text reply that is waiting, several at once (apps/integrations/drain.py).
+    Deferred with the reply that needs it; also every minute, to sweep up after a drain that died
+    or failed all its runs (a database outage)."""
+    return await drain.drain_replies(context.app.connector, context.job.id, retry_delay=_first_retry_delay)
+
+
+def _first_retry_delay(error: ChannelError) -> int:
+    """When a reply the drain could not deliver gets its first own attempt (429: retry_after)."""
+    reason = RetryLater(error.retry_after) if isinstance(error, RateLimited) else error
+    return REPLY_RETRY.seconds_after(reason, attempts=0)
 
 
 def _claim(message_id: int):

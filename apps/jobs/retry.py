@@ -34,10 +34,13 @@ class Backoff(BaseRetryStrategy):
     def get_retry_decision(self, *, exception: BaseException, job) -> RetryDecision | None:
         if isinstance(exception, PermanentError) or job.attempts + 1 >= self.max_attempts:
             return None
+        return RetryDecision(retry_in={"seconds": self.seconds_after(exception, job.attempts)})
+
+    def seconds_after(self, exception: BaseException, attempts: int) -> int:
+        """How long to wait before the next run after `attempts` runs ended with `exception`."""
         if isinstance(exception, RetryLater):
-            return RetryDecision(retry_in={"seconds": exception.seconds})
-        seconds = min(self.cap, self.base * 2**job.attempts)
-        return RetryDecision(retry_in={"seconds": int(seconds)})
+            return exception.seconds
+        return int(min(self.cap, self.base * 2**attempts))
 
 
 #: The default for tasks that talk to the outside world: 8 runs over ~4 minutes.

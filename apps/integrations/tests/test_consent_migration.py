@@ -25,7 +25,16 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_latest():
+    """Leave the database at the latest migrations (later ones than AFTER exist), for the next tests."""
+    yield
+    executor = MigrationExecutor(connection)
+    _migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
 def test_old_web_form_consents_move_to_the_registry():
     person = make_client(phones=["+79161112233"])
     old_apps = _migrate(BEFORE)

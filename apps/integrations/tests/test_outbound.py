@@ -48,16 +48,15 @@ def test_same_key_twice_is_one_message(telegram_bot, fake_telegram):
 
 def test_statements_of_the_reply_and_of_its_job(telegram_bot, fake_telegram, django_assert_max_num_queries):
     """Issue 15: the reply runs beside the web server on the same cores. Enqueueing: one statement,
-    INSERT … ON CONFLICT DO NOTHING RETURNING with the defer of its job (an existing key: that
-    statement + reading the message back, no job), plus BEGIN / COMMIT here (in a request they
-    are the request's). The job's own
-    statements: the claim (one UPDATE … FROM … RETURNING, committed by itself) and the outcome (one
-    UPDATE)."""
+    INSERT … ON CONFLICT DO NOTHING RETURNING with the defer of the replies drain (an existing key:
+    that statement + reading the message back, no job), plus BEGIN / COMMIT here (in a request they
+    are the request's). A message's own job (a retry, a resend, a file): the claim (one UPDATE …
+    FROM … RETURNING, committed by itself) and the outcome (one UPDATE)."""
     with django_assert_max_num_queries(3):
         message, created = _enqueue(telegram_bot)
     with django_assert_max_num_queries(4):
         again, created_again = _enqueue(telegram_bot)
-    assert created and not created_again and again.pk == message.pk
+    assert created and not created_again and again.pk == message.pk and message.by_drain
     with django_assert_max_num_queries(1):
         state, out = outbound.outbound_claim(message.pk)
     assert state == "send" and out.text == "Ваша заявка № 1 получена." and out.token == telegram_bot.api_token_encrypted
@@ -66,7 +65,7 @@ def test_statements_of_the_reply_and_of_its_job(telegram_bot, fake_telegram, dja
         outbound.outbound_mark_sent(message.pk, "77")
     message.refresh_from_db()
     assert message.status == OutboundStatus.SENT and message.attempts == 1 and message.attempt_started_at
-    assert ProcrastinateJob.objects.filter(task_name="integrations.send_outbound").count() == 1
+    assert list(ProcrastinateJob.objects.values_list("task_name", flat=True)) == ["integrations.drain_replies"]
 
 
 def test_rerun_of_a_finished_job_does_not_send_again(telegram_bot, fake_telegram):
@@ -78,21 +77,23 @@ def test_rerun_of_a_finished_job_does_not_send_again(telegram_bot, fake_telegram
 
 
 def test_429_is_retried_after_retry_after(telegram_bot, fake_telegram):
+    """The drain's attempt is answered 429: the reply leaves the drain for its own job, scheduled
+    after Telegram's retry_after, which sends it."""
     fake_telegram.throttle_count = 1
     fake_telegram.retry_after = 1
     message, _ = _enqueue(telegram_bot)
     run_jobs()
     assert fake_telegram.sent == [] and fake_telegram.throttled == 1
-    job = ProcrastinateJob.objects.get()
-    assert job.status == "todo" and job.attempts == 1
+    job = ProcrastinateJob.objects.get(task_name="integrations.send_outbound")
+    assert job.status == "todo" and job.args == {"message_id": message.pk}
     assert job.scheduled_at is not None  # not before Telegram's retry_after
     message.refresh_from_db()
-    assert message.status == OutboundStatus.PENDING and "подождать" in message.error
+    assert message.status == OutboundStatus.PENDING and "подождать" in message.error and not message.by_drain
     time.sleep(1.1)
     run_jobs()
     assert len(fake_telegram.sent) == 1
     message.refresh_from_db()
-    assert message.status == OutboundStatus.SENT
+    assert message.status == OutboundStatus.SENT and message.attempts == 2
 
 
 def test_rejected_reply_fails_at_once_and_says_why(telegram_bot, fake_telegram):
@@ -100,4 +101,15 @@ def test_rejected_reply_fails_at_once_and_says_why(telegram_bot, fake_telegram):
     run_jobs()
     message = OutboundMessage.objects.get()
     assert message.status == OutboundStatus.FAILED and "chat not found" in message.error.lower()
-    assert ProcrastinateJob.objects.get().status == "failed"  # visible in the admin, not retried
+    # visible on the message (the lead's conversation), not retried: no job of its own
+    assert not ProcrastinateJob.objects.filter(task_name="integrations.send_outbound").exists()
+
+
+def test_rejected_file_reply_fails_its_own_job_at_once(telegram_bot, fake_telegram):
+    """A message with files is not the drain's: its own job fails at once, visible in the admin."""
+    outbound_enqueue(channel="telegram", integration=telegram_bot, key="t:3", chat_id="", text="x",
+                     attachments=[{"key": "missing", "name": "a.pdf", "content_type": "application/pdf", "size": 1}])
+    run_jobs()
+    message = OutboundMessage.objects.get()
+    assert message.status == OutboundStatus.FAILED and not message.by_drain
+    assert ProcrastinateJob.objects.get().status == "failed"

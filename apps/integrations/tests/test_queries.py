@@ -107,11 +107,11 @@ def _reply(integration, key: str) -> OutboundMessage:
 def test_outbound_insert_deferring_writes_the_row_save_writes_and_the_job_defer_writes(integration):
     from procrastinate.contrib.django.models import ProcrastinateJob
 
-    from apps.integrations.outbound import _send_job
+    from apps.integrations.outbound import send_job
     from apps.integrations.tasks import send_outbound
 
     message = _reply(integration, "telegram:reply:1")
-    pk = queries.outbound_insert_deferring(message, _send_job())
+    pk = queries.outbound_insert_deferring(message, send_job())
     orm = _reply(integration, "telegram:reply:2")
     orm.save()
     stored = {m.key: m for m in OutboundMessage.objects.filter(pk__in=[pk, orm.pk])}
@@ -130,11 +130,11 @@ def test_outbound_insert_deferring_writes_the_row_save_writes_and_the_job_defer_
 def test_outbound_insert_deferring_an_existing_key_writes_no_row_and_no_job(integration):
     from procrastinate.contrib.django.models import ProcrastinateJob
 
-    from apps.integrations.outbound import _send_job
+    from apps.integrations.outbound import send_job
 
-    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), _send_job()) is not None
+    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), send_job()) is not None
     jobs = ProcrastinateJob.objects.count()
-    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), _send_job()) is None
+    assert queries.outbound_insert_deferring(_reply(integration, "k-1"), send_job()) is None
     assert OutboundMessage.objects.filter(key="k-1").count() == 1
     assert ProcrastinateJob.objects.count() == jobs
 

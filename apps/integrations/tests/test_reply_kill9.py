@@ -47,7 +47,7 @@ def test_kill_9_mid_send_then_restart_is_unconfirmed_and_resent_once(telegram_bo
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: fake_telegram.held == 1)
-        assert ProcrastinateJob.objects.get(task_name="integrations.send_outbound").status == "doing"
+        assert ProcrastinateJob.objects.get(task_name="integrations.drain_replies").status == "doing"
         os.kill(worker.pid, signal.SIGKILL)  # ...and the worker dies right there
         worker.wait(10)
     finally:
