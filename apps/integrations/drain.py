@@ -12,23 +12,27 @@ How a reply travels:
   lock). A rolled-back request stores nothing and enqueues nothing; a committed one is always
   taken by a drain — the waiting one, or the running one (below).
 - A drain claims up to DRAIN_BATCH waiting replies (`pending` → `sending`, committed before any
-  call, stamped with its job id), sends them concurrently and records the outcomes, until none is
-  waiting.
+  call, stamped with its job id), sends them concurrently (one chat's replies one after another,
+  oldest first) and records the outcomes, until none is waiting. One drain runs at a time (the
+  job's lock), so a customer's replies never overtake each other.
 - The first attempt is the drain's; when it delivers nothing (no connection, 429, 5xx) the message
   leaves the drain and gets its own `send_outbound` job, scheduled after the backoff (Telegram's
   retry_after for a 429) — one statement, so it is never pending without a job. A refusal fails
   it, a request without an answer makes it «доставка не подтверждена», as for any message.
-- A drain killed mid-batch leaves its claims in `sending`. Its job is retried (stalled jobs are
-  re-queued by `jobs.retry_stalled`); every drain starts by marking unconfirmed the claims of
-  its own earlier run and of drain jobs that no longer run — in flight when the worker died, so
-  never sent blindly again. Replies it had not claimed are still `pending` and are sent.
+- A drain killed mid-batch leaves its claims in `sending`, and its lock: replies wait until its
+  worker misses its heartbeats and `jobs.retry_stalled` (every minute) puts the job back — about
+  a minute or two after a crash. Every drain starts by marking unconfirmed the claims of its own
+  earlier run and of drain jobs that no longer run — in flight when the worker died, so never
+  sent blindly again. Replies it had not claimed are still `pending` and are sent.
 
 The race a drain must not lose: a request stores a reply while a drain job is waiting, so it
 defers none; that drain starts and finds nothing before the request commits. So each request
-holds a shared advisory lock (queries.DRAIN_BARRIER_KEY) from its INSERT to its commit, and a drain
-with nothing to claim ends only when it can take that lock exclusively — every reply that could
-have counted on it is committed and claimed by then. It tries without waiting (a waiting
-exclusive lock would queue the next requests behind it).
+holds a shared advisory lock (queries.DRAIN_BARRIER_KEY) from its INSERT to its commit — taken in
+the database function integrations_defer_reply_drain before it looks for a waiting drain, with a
+snapshot taken after the lock — and a drain with nothing to claim ends only when that lock is
+free: every reply that could have counted on it is committed and claimed by then. The drain only
+tests the lock (taken and let go within one statement): a waiting or held exclusive lock would
+hold the next requests up.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ logger = logging.getLogger("travelcrm.integrations.drain")
 
 DRAIN_BATCH = 16  # replies sent at once by one drain (Bot API: 30 messages a second per bot)
 DRAIN_SECONDS = 30.0  # a drain hands over to a fresh job after this long (the worker can stop between)
-BARRIER_PAUSE = 0.005  # seconds between two looks for requests still committing
+BARRIER_PAUSE = 0.005  # seconds before the first new look for requests still committing...
+BARRIER_PAUSE_MAX = 0.05  # ...doubling up to this
 INTERNAL_ERROR = "Внутренняя ошибка при отправке."
 
 
@@ -58,15 +63,20 @@ async def drain_replies(connector, job_id: int, *, retry_delay) -> dict:
         logger.warning("drained replies left in flight by a dead attempt", extra={"count": len(swept)})
     counts = {"sent": 0, "handed_over": 0, "failed": 0, "unconfirmed": len(swept)}
     deadline = time.monotonic() + DRAIN_SECONDS
+    pause = BARRIER_PAUSE
     while True:
         batch = await _claim(connector, job_id)
         if not batch:
             if not await _no_request_committing(connector):
-                await asyncio.sleep(BARRIER_PAUSE)
+                # Busy web server: some request is always between its INSERT and its COMMIT. Look
+                # again less and less often rather than spin (a reply waits at most BARRIER_PAUSE_MAX).
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, BARRIER_PAUSE_MAX)
                 continue
             batch = await _claim(connector, job_id)
             if not batch:
                 return counts
+        pause = BARRIER_PAUSE
         await _send_batch(connector, batch, counts, retry_delay)
         if time.monotonic() > deadline:
             await _follow_up(connector)
@@ -91,9 +101,14 @@ async def _no_request_committing(connector) -> bool:
 
 
 async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_delay) -> None:
-    results = await asyncio.gather(*(_attempt(out) for out in batch), return_exceptions=True)
+    """Different chats at once; the replies of one chat one after another, oldest first, so a
+    customer reads them in the order they were written."""
+    chats: dict[tuple, list[Outgoing]] = {}
+    for out in batch:
+        chats.setdefault((out.integration.pk, out.chat_id), []).append(out)
+    outcomes = await asyncio.gather(*(_attempt_in_order(replies) for replies in chats.values()))
     sent_ids, external_ids = [], []
-    for out, result in zip(batch, results, strict=True):
+    for out, result in (pair for chat in outcomes for pair in chat):
         if isinstance(result, str):
             sent_ids.append(out.id)
             external_ids.append(result[:255])
@@ -104,8 +119,14 @@ async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_dela
         counts["sent"] += len(sent_ids)
 
 
-async def _attempt(out: Outgoing) -> str:
-    return str(await sending.deliver(out))
+async def _attempt_in_order(replies: list[Outgoing]) -> list[tuple[Outgoing, str | BaseException]]:
+    outcomes: list[tuple[Outgoing, str | BaseException]] = []
+    for out in replies:
+        try:
+            outcomes.append((out, str(await sending.deliver(out))))
+        except BaseException as error:  # noqa: BLE001 — every outcome is recorded by _settle_failure
+            outcomes.append((out, error))
+    return outcomes
 
 
 async def _settle_failure(connector, out: Outgoing, error: BaseException, counts: dict, retry_delay) -> None:
@@ -144,6 +165,6 @@ async def _follow_up(connector) -> None:
     is already waiting), so a stopping worker is not held and the queue keeps moving."""
     job = drain_job()
     await connector.execute_query_async(
-        queries.DRAIN_FOLLOW_UP, queue=job.queue, task=job.task_name, priority=job.priority,
+        queries.DRAIN_FOLLOW_UP, queue=job.queue, task=job.task_name, priority=job.priority, lock=job.lock,
         queueing_lock=job.queueing_lock)
 

@@ -253,18 +253,11 @@ DRAIN_BARRIER_KEY = 7_115_001
 @functools.cache
 def _outbound_insert_draining_statement() -> tuple[str, list]:
     fields = [field for field in OutboundMessage._meta.local_concrete_fields if not field.primary_key]
-    # The drain job is written only when none is waiting (a waiting one will take this reply too).
-    # `barrier` is read inside the anti-join, so the lock is held before the waiting drain is looked
-    # for; ON CONFLICT covers two transactions that both found none.
+    # integrations_defer_reply_drain (migration 0006): the barrier lock, then — only when none is
+    # waiting — the drain job; called only when the INSERT wrote a row.
     statement = sql.SQL(
-        "WITH barrier AS (SELECT true AS held FROM pg_advisory_xact_lock_shared(%s::bigint)), "
-        "message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}), "
-        "drain AS (INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args) "
-        "SELECT %s, %s, %s, %s, %s, '{{}}'::jsonb FROM message, barrier WHERE NOT EXISTS ("
-        "SELECT 1 FROM procrastinate_jobs AS waiting WHERE waiting.queueing_lock = %s "
-        "AND waiting.status = 'todo' AND barrier.held) "
-        "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING) "
-        "SELECT {pk} FROM message"
+        "WITH message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}) "
+        "SELECT {pk}, integrations_defer_reply_drain(%s, %s, %s, %s, %s, %s) FROM message"
     ).format(
         table=table_sql(OutboundMessage),
         columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
@@ -280,9 +273,9 @@ def outbound_insert_draining(message: OutboundMessage, drain: JobSpec) -> int | 
     enqueued, when the message's key is already stored."""
     statement, fields = _outbound_insert_draining_statement()
     values = [field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields]
-    job: list[Any] = [drain.queue, drain.task_name, drain.priority, drain.lock, drain.queueing_lock]
+    job: list[Any] = [DRAIN_BARRIER_KEY, drain.queue, drain.task_name, drain.priority, drain.lock, drain.queueing_lock]
     with connection.cursor() as cursor:
-        cursor.execute(statement, [DRAIN_BARRIER_KEY, *values, *job, drain.queueing_lock])
+        cursor.execute(statement, [*values, *job])
         row = cursor.fetchone()
     return None if row is None else row[0]
 
@@ -400,11 +393,16 @@ def drain_sweep_statement() -> str:
              o_job=_outbound("drain_job_id", "o"), o_id=_outbound("id", "o")))
 
 
-DRAIN_BARRIER_FREE = "SELECT pg_try_advisory_xact_lock(%(key)s::bigint) AS free"
+# Whether no request holds the barrier now: taken and let go within the statement, so a worker
+# descheduled between its statement and its COMMIT never holds the requests up.
+DRAIN_BARRIER_FREE = (
+    "SELECT CASE WHEN pg_try_advisory_lock(%(key)s::bigint) THEN pg_advisory_unlock(%(key)s::bigint) "
+    "ELSE false END AS free"
+)
 
 # A fresh drain job, unless one is already waiting (the drain that ran its time hands over).
 DRAIN_FOLLOW_UP = (
-    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, queueing_lock, args) "
-    "VALUES (%(queue)s, %(task)s, %(priority)s, %(queueing_lock)s, '{}'::jsonb) "
+    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args) "
+    "VALUES (%(queue)s, %(task)s, %(priority)s, %(lock)s, %(queueing_lock)s, '{}'::jsonb) "
     "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"
 )

@@ -25,6 +25,12 @@ class QuietHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a worker sending 16 replies at once would see connections
+    # refused or reset by the fake, which a real API behind its load balancer does not do.
+    request_queue_size = 128
+
+
 class FakeServer:
     """Owns a ThreadingHTTPServer on 127.0.0.1 running in a daemon thread."""
 
@@ -32,7 +38,7 @@ class FakeServer:
 
     def __init__(self, port: int = 0):
         handler = type("BoundHandler", (self.handler_class,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _Server(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

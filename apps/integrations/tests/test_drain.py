@@ -28,7 +28,9 @@ def test_many_replies_one_waiting_drain_job_all_sent_once(telegram_bot, fake_tel
             _reply(telegram_bot, n)
     assert ProcrastinateJob.objects.filter(task_name=DRAIN).count() == 1  # the queueing lock: one waiting
     run_jobs()
-    assert sorted(m["text"] for m in fake_telegram.sent) == sorted(f"ответ {n}" for n in range(40)), fake_telegram.sent
+    left = list(OutboundMessage.objects.exclude(status=OutboundStatus.SENT).values_list("key", "status", "error"))
+    assert left == []
+    assert sorted(m["text"] for m in fake_telegram.sent) == sorted(f"ответ {n}" for n in range(40))
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
     assert not ProcrastinateJob.objects.filter(task_name="integrations.send_outbound").exists()
 
@@ -134,3 +136,12 @@ def test_the_barrier_is_held_by_a_storing_transaction_until_it_commits(telegram_
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s "
                        "AND pid = pg_backend_pid()", [queries.DRAIN_BARRIER_KEY])
         assert cursor.fetchone()[0] == 0
+
+
+def test_one_chats_replies_leave_in_the_order_they_were_written(telegram_bot, fake_telegram):
+    for n in range(6):
+        outbound_enqueue(channel="telegram", integration=telegram_bot, key=f"order:{n}", chat_id=555777,
+                         text=f"по порядку {n}")
+        _reply(telegram_bot, n)  # other chats in the same batches
+    run_jobs()
+    assert [m["text"] for m in fake_telegram.sent_to(555777)] == [f"по порядку {n}" for n in range(6)]
