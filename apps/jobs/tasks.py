@@ -6,6 +6,8 @@ import logging
 
 from django.conf import settings
 from procrastinate.contrib.django import app
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from apps.jobs.models import JobProgress
 from apps.jobs.retry import Backoff
@@ -19,10 +21,18 @@ logger = logging.getLogger("travelcrm.jobs")
 async def retry_stalled_jobs(context, timestamp: int) -> int:
     """A worker killed mid-job (kill -9, OOM, power loss) leaves its job `doing` forever; once the
     worker has missed its heartbeats, put the job back in the queue so another worker runs it."""
-    stalled = await context.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOB_STALLED_SECONDS)
+    manager = context.app.job_manager
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOB_STALLED_SECONDS)
     count = 0
     for job in stalled:
-        await context.app.job_manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # A job of the same queueing lock is already waiting (e.g. the next replies drain) and
+            # does this one's work; as `todo` the two would break the lock's uniqueness. Ending the
+            # stalled one also frees its `lock`, which would otherwise hold the waiting one back forever.
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            logger.warning("stalled job ended: the same job is already waiting", extra={"job_id": job.id})
         count += 1
     if count:
         logger.warning("stalled jobs put back in the queue", extra={"count": count})
