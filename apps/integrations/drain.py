@@ -12,18 +12,19 @@ How a reply travels:
   lock). A rolled-back request stores nothing and enqueues nothing; a committed one is always
   taken by a drain — the waiting one, or the running one (below).
 - A drain claims up to DRAIN_BATCH waiting replies (`pending` → `sending`, committed before any
-  call, stamped with its job id), sends them concurrently (one chat's replies one after another,
-  oldest first) and records the outcomes, until none is waiting. One drain runs at a time (the
-  job's lock), so a customer's replies never overtake each other.
+  call, stamped with its job id), sends them concurrently and records the outcomes, until none is
+  waiting. A reply is not claimed while an older one to the same chat waits or is on the wire —
+  in this drain or another running beside it — so a customer reads them in the order written.
 - The first attempt is the drain's; when it delivers nothing (no connection, 429, 5xx) the message
   leaves the drain and gets its own `send_outbound` job, scheduled after the backoff (Telegram's
   retry_after for a 429) — one statement, so it is never pending without a job. A refusal fails
   it, a request without an answer makes it «доставка не подтверждена», as for any message.
-- A drain killed mid-batch leaves its claims in `sending`, and its lock: replies wait until its
-  worker misses its heartbeats and `jobs.retry_stalled` (every minute) puts the job back — about
-  a minute or two after a crash. Every drain starts by marking unconfirmed the claims of its own
-  earlier run and of drain jobs that no longer run — in flight when the worker died, so never
-  sent blindly again. Replies it had not claimed are still `pending` and are sent.
+- A drain killed mid-batch leaves its claims in `sending`; the next drain (already waiting, or
+  deferred by the next reply) goes on with the rest at once. Once the dead worker misses its
+  heartbeats, `jobs.retry_stalled` ends or re-queues the dead job, and every drain starts by
+  marking unconfirmed the claims of drain jobs that no longer run (and of its own earlier run) —
+  in flight when the worker died, so never sent blindly again (the replies of those chats wait
+  for that, to keep their order). Replies it had not claimed are still `pending` and are sent.
 
 The race a drain must not lose: a request stores a reply while a drain job is waiting, so it
 defers none; that drain starts and finds nothing before the request commits. So each request
@@ -101,14 +102,10 @@ async def _no_request_committing(connector) -> bool:
 
 
 async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_delay) -> None:
-    """Different chats at once; the replies of one chat one after another, oldest first, so a
-    customer reads them in the order they were written."""
-    chats: dict[tuple, list[Outgoing]] = {}
-    for out in batch:
-        chats.setdefault((out.integration.pk, out.chat_id), []).append(out)
-    outcomes = await asyncio.gather(*(_attempt_in_order(replies) for replies in chats.values()))
+    """At once: a batch holds one reply per chat (the claim keeps a chat's replies in order)."""
+    results = await asyncio.gather(*(_attempt(out) for out in batch), return_exceptions=True)
     sent_ids, external_ids = [], []
-    for out, result in (pair for chat in outcomes for pair in chat):
+    for out, result in zip(batch, results, strict=True):
         if isinstance(result, str):
             sent_ids.append(out.id)
             external_ids.append(result[:255])
@@ -119,14 +116,8 @@ async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_dela
         counts["sent"] += len(sent_ids)
 
 
-async def _attempt_in_order(replies: list[Outgoing]) -> list[tuple[Outgoing, str | BaseException]]:
-    outcomes: list[tuple[Outgoing, str | BaseException]] = []
-    for out in replies:
-        try:
-            outcomes.append((out, str(await sending.deliver(out))))
-        except BaseException as error:  # noqa: BLE001 — every outcome is recorded by _settle_failure
-            outcomes.append((out, error))
-    return outcomes
+async def _attempt(out: Outgoing) -> str:
+    return str(await sending.deliver(out))
 
 
 async def _settle_failure(connector, out: Outgoing, error: BaseException, counts: dict, retry_delay) -> None:
