@@ -13,18 +13,21 @@ How a reply travels:
   taken by a drain — the waiting one, or the running one (below).
 - A drain claims up to DRAIN_BATCH waiting replies (`pending` → `sending`, committed before any
   call, stamped with its job id), sends them concurrently and records the outcomes, until none is
-  waiting. A reply is not claimed while an older one to the same chat waits or is on the wire —
-  in this drain or another running beside it — so a customer reads them in the order written.
+  waiting. One drain runs at a time (the job's lock): requests then mostly find the next drain job
+  already waiting and write none (each job costs its own fetch, events and finish). A drain with
+  nothing left removes the drain job waiting behind it, if any, and goes on (Procrastinate would
+  start it only at the next poll, `run_worker`'s one second). A reply is not claimed while an older
+  one to the same chat waits or is on the wire, so a customer reads them in the order written.
 - The first attempt is the drain's; when it delivers nothing (no connection, 429, 5xx) the message
   leaves the drain and gets its own `send_outbound` job, scheduled after the backoff (Telegram's
   retry_after for a 429) — one statement, so it is never pending without a job. A refusal fails
   it, a request without an answer makes it «доставка не подтверждена», as for any message.
-- A drain killed mid-batch leaves its claims in `sending`; the next drain (already waiting, or
-  deferred by the next reply) goes on with the rest at once. Once the dead worker misses its
-  heartbeats, `jobs.retry_stalled` ends or re-queues the dead job, and every drain starts by
-  marking unconfirmed the claims of drain jobs that no longer run (and of its own earlier run) —
-  in flight when the worker died, so never sent blindly again (the replies of those chats wait
-  for that, to keep their order). Replies it had not claimed are still `pending` and are sent.
+- A drain killed mid-batch leaves its claims in `sending`, and its lock: replies wait until its
+  worker misses its heartbeats (`JOB_STALLED_SECONDS`) and `jobs.retry_stalled` (every minute)
+  ends it (the next drain is waiting) or puts it back. Every drain starts by marking unconfirmed
+  the claims of drain jobs that no longer run and of its own earlier run — in flight when the
+  worker died, so never sent blindly again. Replies it had not claimed are still `pending` and
+  are sent.
 
 The race a drain must not lose: a request stores a reply while a drain job is waiting, so it
 defers none; that drain starts and finds nothing before the request commits. So each request
@@ -75,7 +78,7 @@ async def drain_replies(connector, job_id: int, *, retry_delay) -> dict:
                 pause = min(pause * 2, BARRIER_PAUSE_MAX)
                 continue
             batch = await _claim(connector, job_id)
-            if not batch:
+            if not batch and not await _took_over_the_waiting_drain(connector):
                 return counts
         pause = BARRIER_PAUSE
         await _send_batch(connector, batch, counts, retry_delay)
@@ -99,6 +102,14 @@ async def _claim(connector, job_id: int) -> list[Outgoing]:
 async def _no_request_committing(connector) -> bool:
     row = await connector.execute_query_one_async(queries.DRAIN_BARRIER_FREE, key=queries.DRAIN_BARRIER_KEY)
     return bool(row["free"])
+
+
+async def _took_over_the_waiting_drain(connector) -> bool:
+    """A reply came while this drain ran and deferred the next drain, which waits behind this one's
+    lock — Procrastinate would start it only at its next poll. This drain removes it and goes on
+    instead (what that drain would have sent is committed, or its request holds the barrier)."""
+    return bool(await connector.execute_query_all_async(
+        queries.DRAIN_TAKE_OVER, queueing_lock=drain_job().queueing_lock))
 
 
 async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_delay) -> None:

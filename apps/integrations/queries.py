@@ -408,6 +408,12 @@ DRAIN_BARRIER_FREE = (
     "ELSE false END AS free"
 )
 
+# The drain job waiting behind the running one (its lock) is not needed when the running one goes on:
+# removed, so it does not sit blocked until the worker's next poll.
+DRAIN_TAKE_OVER = (
+    "DELETE FROM procrastinate_jobs WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' RETURNING id"
+)
+
 # A fresh drain job, unless one is already waiting (the drain that ran its time hands over).
 DRAIN_FOLLOW_UP = (
     "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args) "

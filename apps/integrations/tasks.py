@@ -68,8 +68,9 @@ async def send_outbound(context, *, message_id: int) -> str:
 
 
 @periodic("reply_drain")
-@app.task(name="integrations.drain_replies", queue="replies", queueing_lock="integrations.drain_replies",
-          retry=Backoff(max_attempts=20, base=1, cap=60), pass_context=True)
+@app.task(name="integrations.drain_replies", queue="replies", lock="integrations.drain_replies",
+          queueing_lock="integrations.drain_replies", retry=Backoff(max_attempts=20, base=1, cap=60),
+          pass_context=True)
 async def drain_replies(context, timestamp: int | None = None) -> dict:
     """Send every Telegram text reply that is waiting, several at once (apps/integrations/drain.py).
     Deferred with the reply that needs it; also every minute, to sweep up after a drain that died

@@ -16,6 +16,8 @@ from django.db import close_old_connections
 from procrastinate.contrib.django import app, procrastinate_app
 from procrastinate.periodic import PeriodicRegistry
 
+FETCH_POLL_SECONDS = 1.0
+
 
 def _fresh_connections(call_next, context, worker):
     """Sync tasks run in a thread pool with one Django connection per thread: drop a connection
@@ -82,6 +84,9 @@ def run_worker(
         "update_heartbeat_interval": settings.JOB_HEARTBEAT_SECONDS,
         "stalled_worker_timeout": settings.JOB_STALLED_SECONDS,
         "delete_jobs": "successful" if settings.JOB_DELETE_SUCCESSFUL else "never",
+        # A job that was not ready when its NOTIFY came (a lock held, scheduled for later: a 429's
+        # retry_after) is found by this poll; Procrastinate's default is 5 s. One cheap fetch a second.
+        "fetch_job_polling_interval": FETCH_POLL_SECONDS,
     }
     plan = contextlib.ExitStack()
     with plan:
