@@ -12,12 +12,12 @@ How a reply travels:
   lock). A rolled-back request stores nothing and enqueues nothing; a committed one is always
   taken by a drain — the waiting one, or the running one (below).
 - A drain claims up to DRAIN_BATCH waiting replies (`pending` → `sending`, committed before any
-  call, stamped with its job id), sends them concurrently and records the outcomes, until none is
-  waiting. One drain runs at a time (the job's lock): requests then mostly find the next drain job
-  already waiting and write none (each job costs its own fetch, events and finish). A drain with
-  nothing left removes the drain job waiting behind it, if any, and goes on (Procrastinate would
-  start it only at the next poll, `run_worker`'s one second). A reply is not claimed while an older
-  one to the same chat waits or is on the wire, so a customer reads them in the order written.
+  call, stamped with its job id), sends them concurrently (one chat's replies one after another,
+  oldest first) and records the outcomes, until none is waiting. One drain runs at a time (the
+  job's lock), so a customer's replies never overtake each other, and requests mostly find the
+  next drain job already waiting and write none (each job costs its own fetch, events and
+  finish). That waiting job starts at the worker's next poll after the running one ends
+  (`apps.jobs.worker.FETCH_POLL_SECONDS`), unless a reply's NOTIFY comes first.
 - The first attempt is the drain's; when it delivers nothing (no connection, 429, 5xx) the message
   leaves the drain and gets its own `send_outbound` job, scheduled after the backoff (Telegram's
   retry_after for a 429) — one statement, so it is never pending without a job. A refusal fails
@@ -78,7 +78,7 @@ async def drain_replies(connector, job_id: int, *, retry_delay) -> dict:
                 pause = min(pause * 2, BARRIER_PAUSE_MAX)
                 continue
             batch = await _claim(connector, job_id)
-            if not batch and not await _took_over_the_waiting_drain(connector):
+            if not batch:
                 return counts
         pause = BARRIER_PAUSE
         await _send_batch(connector, batch, counts, retry_delay)
@@ -104,19 +104,15 @@ async def _no_request_committing(connector) -> bool:
     return bool(row["free"])
 
 
-async def _took_over_the_waiting_drain(connector) -> bool:
-    """A reply came while this drain ran and deferred the next drain, which waits behind this one's
-    lock — Procrastinate would start it only at its next poll. This drain removes it and goes on
-    instead (what that drain would have sent is committed, or its request holds the barrier)."""
-    return bool(await connector.execute_query_all_async(
-        queries.DRAIN_TAKE_OVER, queueing_lock=drain_job().queueing_lock))
-
-
 async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_delay) -> None:
-    """At once: a batch holds one reply per chat (the claim keeps a chat's replies in order)."""
-    results = await asyncio.gather(*(_attempt(out) for out in batch), return_exceptions=True)
+    """Different chats at once; the replies of one chat one after another, oldest first, so a
+    customer reads them in the order they were written (one drain runs at a time)."""
+    chats: dict[tuple, list[Outgoing]] = {}
+    for out in batch:
+        chats.setdefault((out.integration.pk, out.chat_id), []).append(out)
+    outcomes = await asyncio.gather(*(_attempt_in_order(replies) for replies in chats.values()))
     sent_ids, external_ids = [], []
-    for out, result in zip(batch, results, strict=True):
+    for out, result in (pair for chat in outcomes for pair in chat):
         if isinstance(result, str):
             sent_ids.append(out.id)
             external_ids.append(result[:255])
@@ -127,8 +123,14 @@ async def _send_batch(connector, batch: list[Outgoing], counts: dict, retry_dela
         counts["sent"] += len(sent_ids)
 
 
-async def _attempt(out: Outgoing) -> str:
-    return str(await sending.deliver(out))
+async def _attempt_in_order(replies: list[Outgoing]) -> list[tuple[Outgoing, str | BaseException]]:
+    outcomes: list[tuple[Outgoing, str | BaseException]] = []
+    for out in replies:
+        try:
+            outcomes.append((out, str(await sending.deliver(out))))
+        except BaseException as error:  # noqa: BLE001 — every outcome is recorded by _settle_failure
+            outcomes.append((out, error))
+    return outcomes
 
 
 async def _settle_failure(connector, out: Outgoing, error: BaseException, counts: dict, retry_delay) -> None:

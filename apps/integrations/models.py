@@ -222,9 +222,6 @@ class OutboundMessage(models.Model):
             # The drain's claim: the waiting text replies, oldest first (a few rows at any time).
             models.Index(fields=["id"], name="outbound_drain_pending_idx",
                          condition=models.Q(by_drain=True, status="pending")),
-            # The claim's «an older reply to this chat still waits or is on the wire» check.
-            models.Index(fields=["integration", "chat_id", "id"], name="outbound_drain_chat_idx",
-                         condition=models.Q(by_drain=True, status__in=["pending", "sending"])),
         ]
 
     def __str__(self) -> str:

@@ -312,13 +312,9 @@ def drain_claim_statement() -> str:
     oldest first, skipping rows another drain holds; with what sending them needs."""
     # The picked rows in a MATERIALIZED CTE: run once. As `o.id IN (SELECT … LIMIT n)` the planner
     # may re-run the subquery per row (a nested loop) and claim more than n.
-    # A reply waits while an older one to the same chat is still waiting or on the wire (in any
-    # drain), so a customer reads them in the order they were written.
     return render(sql.SQL(
-        "WITH picked AS MATERIALIZED (SELECT {p_id} FROM {table} AS p WHERE {p_by_drain} AND {p_status} = 'pending' "
-        "AND NOT EXISTS (SELECT 1 FROM {table} AS e WHERE {e_by_drain} AND {e_status} IN ('pending', 'sending') "
-        "AND {e_integration} = {p_integration} AND {e_chat} = {p_chat} AND {e_id} < {p_id}) "
-        "ORDER BY {p_id} LIMIT %(limit)s FOR UPDATE OF p SKIP LOCKED) "
+        "WITH picked AS MATERIALIZED (SELECT {id} FROM {table} WHERE {by_drain} AND {status} = 'pending' "
+        "ORDER BY {id} LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
         "UPDATE {table} AS o SET {status} = 'sending', {started} = now(), {attempts} = {o_attempts} + 1, "
         "{job} = %(job)s FROM picked, {integrations} AS i "
         "WHERE {o_id} = picked.{id} AND {o_status} = 'pending' AND {i_id} = {o_integration} "
@@ -327,11 +323,7 @@ def drain_claim_statement() -> str:
         table=table_sql(OutboundMessage), integrations=table_sql(IntegrationSettings),
         status=_outbound("status"), started=_outbound("attempt_started_at"), attempts=_outbound("attempts"),
         o_attempts=_outbound("attempts", "o"), job=_outbound("drain_job_id"), o_id=_outbound("id", "o"),
-        id=_outbound("id"), o_status=_outbound("status", "o"),
-        p_id=_outbound("id", "p"), p_by_drain=_outbound("by_drain", "p"), p_status=_outbound("status", "p"),
-        p_integration=_outbound("integration", "p"), p_chat=_outbound("chat_id", "p"),
-        e_id=_outbound("id", "e"), e_by_drain=_outbound("by_drain", "e"), e_status=_outbound("status", "e"),
-        e_integration=_outbound("integration", "e"), e_chat=_outbound("chat_id", "e"),
+        id=_outbound("id"), by_drain=_outbound("by_drain"), o_status=_outbound("status", "o"),
         i_id=column_sql(IntegrationSettings, "id", "i"), o_integration=_outbound("integration", "o"),
         message_columns=sql.SQL(", ").join(
             [_as_django_reads(field, "o", field.column) for field in _drain_message_fields()]),
@@ -406,12 +398,6 @@ def drain_sweep_statement() -> str:
 DRAIN_BARRIER_FREE = (
     "SELECT CASE WHEN pg_try_advisory_lock(%(key)s::bigint) THEN pg_advisory_unlock(%(key)s::bigint) "
     "ELSE false END AS free"
-)
-
-# The drain job waiting behind the running one (its lock) is not needed when the running one goes on:
-# removed, so it does not sit blocked until the worker's next poll.
-DRAIN_TAKE_OVER = (
-    "DELETE FROM procrastinate_jobs WHERE queueing_lock = %(queueing_lock)s AND status = 'todo' RETURNING id"
 )
 
 # A fresh drain job, unless one is already waiting (the drain that ran its time hands over).

@@ -146,23 +146,3 @@ def test_one_chats_replies_leave_in_the_order_they_were_written(telegram_bot, fa
     run_jobs()
     assert [m["text"] for m in fake_telegram.sent_to(555777)] == [f"по порядку {n}" for n in range(6)]
 
-
-def test_a_drain_with_nothing_left_takes_over_the_drain_waiting_behind_it(telegram_bot, fake_telegram):
-    """The waiting drain job (deferred by a reply while this one ran) would sit behind the running
-    one's lock until the worker's next poll: the running one removes it and sends the reply itself."""
-    import asyncio
-
-    from procrastinate.contrib.django import app
-
-    async def drain_now():
-        connector = app.connector.get_worker_connector()
-        await connector.open_async()
-        try:
-            return await drain.drain_replies(connector, 424242, retry_delay=lambda error: 1)
-        finally:
-            await connector.close_async()
-
-    _reply(telegram_bot, 1)  # defers a drain job: it waits
-    counts = asyncio.run(drain_now())  # a drain already running
-    assert counts["sent"] == 1 and [m["text"] for m in fake_telegram.sent] == ["ответ 1"]
-    assert not ProcrastinateJob.objects.filter(task_name=DRAIN).exists()
