@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, LiteralString
 
 from django.db import connection, transaction
 from psycopg import sql
@@ -177,22 +177,32 @@ class JobSpec:
     queueing_lock: str | None = None
 
 
-@functools.cache
-def _outbound_insert_deferring_statement() -> tuple[str, list]:
+def _outbound_insert_then(select: LiteralString) -> tuple[str, list]:
+    """`WITH message AS (INSERT … ON CONFLICT DO NOTHING RETURNING id) <select>`: the select runs
+    only for a row the INSERT wrote ({pk} is the new id), so an existing key enqueues nothing."""
     fields = [field for field in OutboundMessage._meta.local_concrete_fields if not field.primary_key]
-    # procrastinate_defer_jobs_v1 is the function Procrastinate's own defer calls (its queries.sql,
-    # "defer_jobs"); a row only when the INSERT wrote one, so an existing key enqueues nothing.
+    pk = column_sql(OutboundMessage, "id")
     statement = sql.SQL(
         "WITH message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}) "
-        "SELECT {pk}, procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, %s, "
-        "jsonb_build_object('message_id', {pk}), NULL)]::procrastinate_job_to_defer_v1[]) FROM message"
+        "{select}"
     ).format(
         table=table_sql(OutboundMessage),
         columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
         values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
-        pk=column_sql(OutboundMessage, "id"),
+        pk=pk,
+        select=sql.SQL(select).format(pk=pk),
     )
     return render(statement), fields
+
+
+@functools.cache
+def _outbound_insert_deferring_statement() -> tuple[str, list]:
+    # procrastinate_defer_jobs_v1 is the function Procrastinate's own defer calls (its queries.sql,
+    # "defer_jobs").
+    return _outbound_insert_then(
+        "SELECT {pk}, procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, %s, "
+        "jsonb_build_object('message_id', {pk}), NULL)]::procrastinate_job_to_defer_v1[]) FROM message"
+    )
 
 
 def outbound_insert_deferring(message: OutboundMessage, job: JobSpec) -> int | None:
@@ -252,19 +262,9 @@ DRAIN_BARRIER_KEY = 7_115_001
 
 @functools.cache
 def _outbound_insert_draining_statement() -> tuple[str, list]:
-    fields = [field for field in OutboundMessage._meta.local_concrete_fields if not field.primary_key]
     # integrations_defer_reply_drain (migration 0006): the barrier lock, then — only when none is
-    # waiting — the drain job; called only when the INSERT wrote a row.
-    statement = sql.SQL(
-        "WITH message AS (INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING {pk}) "
-        "SELECT {pk}, integrations_defer_reply_drain(%s, %s, %s, %s, %s, %s) FROM message"
-    ).format(
-        table=table_sql(OutboundMessage),
-        columns=sql.SQL(", ").join([sql.Identifier(str(field.column)) for field in fields]),
-        values=sql.SQL(", ").join([sql.Placeholder()] * len(fields)),
-        pk=column_sql(OutboundMessage, "id"),
-    )
-    return render(statement), fields
+    # waiting — the drain job.
+    return _outbound_insert_then("SELECT {pk}, integrations_defer_reply_drain(%s, %s, %s, %s, %s, %s) FROM message")
 
 
 def outbound_insert_draining(message: OutboundMessage, drain: JobSpec) -> int | None:
