@@ -82,6 +82,7 @@ TASK_TITLES = {
     "finance.fetch_rates": "Загрузка курсов ЦБ",
     "finance.fetch_rates_daily": "Ежедневная загрузка курсов ЦБ",
     "integrations.answer_callback": "Ответ на нажатие кнопки в Telegram",
+    "integrations.drain_replies": "Отправка ответов в Telegram (общая очередь)",
     "integrations.fetch_media": "Загрузка вложений сообщения",
     "integrations.notify_new_lead": "Уведомление менеджеров о новой заявке",
     "integrations.poll_mailbox": "Проверка почтового ящика",
