@@ -91,15 +91,7 @@ def run_worker(
     }
     plan = contextlib.ExitStack()
     with plan:
-        connector = app.connector.get_worker_connector()
-        if os.environ.get("EXP_NOCHECK"):
-            import psycopg_pool
-            connector._pool_factory = lambda **kw: psycopg_pool.AsyncConnectionPool(**{**kw, "check": None})
-        if os.environ.get("EXP_NOHEALTH"):
-            settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
-            from django.db import connections
-            connections["default"].settings_dict["CONN_HEALTH_CHECKS"] = False
-        plan.enter_context(app.replace_connector(connector))
+        plan.enter_context(app.replace_connector(app.connector.get_worker_connector()))
         if not schedules:
             plan.enter_context(_without_schedules())
         app.run_worker(**options)
