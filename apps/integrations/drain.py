@@ -46,7 +46,7 @@ import logging
 import time
 
 from apps.integrations import queries, sending
-from apps.integrations.errors import ChannelError, ChannelRejected, DeliveryUnknown, RateLimited
+from apps.integrations.errors import ChannelError, ChannelRejected, DeliveryUnknown
 from apps.integrations.outbound import UNCONFIRMED_DEAD, Outgoing, drain_job, send_job
 
 logger = logging.getLogger("travelcrm.integrations.drain")
@@ -141,7 +141,7 @@ async def _settle_failure(connector, out: Outgoing, error: BaseException, counts
         await _settle(connector, out.id, "failed", error.detail)
         logger.warning("outbound message failed for good", extra={"outbound_id": out.id})
         counts["failed"] += 1
-    elif isinstance(error, (ChannelError, RateLimited)):
+    elif isinstance(error, ChannelError):  # nothing delivered: no connection, 429 (RateLimited), 5xx
         job = send_job()
         await connector.execute_query_async(
             queries.drain_hand_over_statement(), id=out.id, error=error.detail[:500], queue=job.queue,
@@ -169,6 +169,6 @@ async def _follow_up(connector) -> None:
     is already waiting), so a stopping worker is not held and the queue keeps moving."""
     job = drain_job()
     await connector.execute_query_async(
-        queries.DRAIN_FOLLOW_UP, queue=job.queue, task=job.task_name, priority=job.priority, lock=job.lock,
-        queueing_lock=job.queueing_lock)
+        queries.DRAIN_FOLLOW_UP, barrier=queries.DRAIN_BARRIER_KEY, queue=job.queue, task=job.task_name,
+        priority=job.priority, lock=job.lock, queueing_lock=job.queueing_lock)
 

@@ -156,11 +156,15 @@ def outbound_claim_pending(message_id: int, now) -> tuple[dict, IntegrationSetti
     if row is None:
         return None
     count = len(message_fields)
-    message = {
+    return _field_values(message_fields, row[:count]), instance_from_row(IntegrationSettings, row[count:])
+
+
+def _field_values(fields: list, values) -> dict:
+    """{field name: value as the model holds it} (database converters applied: decryption, JSON)."""
+    return {
         field.name: field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(message_fields, row[:count], strict=True)
+        for field, value in zip(fields, values, strict=True)
     }
-    return message, instance_from_row(IntegrationSettings, row[count:])
 
 
 # --- A reply stored and its job enqueued in one statement (issue 15: the webhook's hot path) ------
@@ -333,11 +337,9 @@ def drain_claim_statement() -> str:
 
 def drain_claimed(row: dict) -> tuple[dict, IntegrationSettings]:
     """A row of drain_claim_statement(): the message's fields (decrypted) and its integration."""
-    message = {}
-    for field in _drain_message_fields():
-        value = row[field.column]
-        message[field.name] = field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+    fields = _drain_message_fields()
     columns = [row[f"i__{field.column}"] for field in IntegrationSettings._meta.concrete_fields]
+    message = _field_values(fields, [row[field.column] for field in fields])
     return message, instance_from_row(IntegrationSettings, columns)
 
 
@@ -400,9 +402,9 @@ DRAIN_BARRIER_FREE = (
     "ELSE false END AS free"
 )
 
-# A fresh drain job, unless one is already waiting (the drain that ran its time hands over).
+# A fresh drain job, unless one is already waiting (the drain that ran its time hands over): the
+# function a request's INSERT calls (migration 0006), so the job row is written in one place.
 DRAIN_FOLLOW_UP = (
-    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args) "
-    "VALUES (%(queue)s, %(task)s, %(priority)s, %(lock)s, %(queueing_lock)s, '{}'::jsonb) "
-    "ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"
+    "SELECT integrations_defer_reply_drain(%(barrier)s, %(queue)s, %(task)s, %(priority)s, %(lock)s, "
+    "%(queueing_lock)s)"
 )

@@ -35,7 +35,7 @@ async def retry_stalled_jobs(context, timestamp: int) -> int:
             logger.warning("stalled job ended: the same job is already waiting", extra={"job_id": job.id})
         count += 1
     if count:
-        logger.warning("stalled jobs put back in the queue", extra={"count": count})
+        logger.warning("stalled jobs put back in the queue or ended", extra={"count": count})
     return count
 
 
